@@ -1,0 +1,48 @@
+"""A sidebar group for a host's ``UNFOLD["SIDEBAR"]["navigation"]``::
+
+    from otrs_customer_admin.admin.navigation import sidebar_group
+
+    UNFOLD = {"SIDEBAR": {"navigation": [sidebar_group(), ...]}}
+
+Links are lazy and each item shows only to users who may view its model.
+"""
+
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+APP_LABEL = "otrs_customer_admin"
+
+ITEMS = (
+    ("customer", _("Customers"), "domain"),
+    ("customeruser", _("Customer users"), "contacts"),
+    ("ticket", _("Tickets"), "confirmation_number"),
+    ("sla", _("SLAs"), "timer"),
+)
+
+
+def can_view(model_name):
+    def permission(request):
+        return request.user.has_perm(f"{APP_LABEL}.view_{model_name}")
+
+    permission.__name__ = f"can_view_{model_name}"
+    return permission
+
+
+DEFAULT_TITLE = _("Customer management")
+
+
+def sidebar_group(title=DEFAULT_TITLE, collapsible=False):
+    return {
+        "title": title,
+        "separator": True,
+        "collapsible": collapsible,
+        "items": [
+            {
+                "title": label,
+                "icon": icon,
+                "link": reverse_lazy(f"admin:{APP_LABEL}_{model_name}_changelist"),
+                "permission": can_view(model_name),
+            }
+            for model_name, label, icon in ITEMS
+        ],
+    }

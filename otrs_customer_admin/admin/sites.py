@@ -1,0 +1,15 @@
+def register(site):
+    """Register the package's models and admin classes on ``site``."""
+    from ..models import SLA, Customer, CustomerUser, Ticket
+    from .customer import CustomerAdmin
+    from .customer_user import CustomerUserAdmin
+    from .ticket import SLAAdmin, TicketAdmin
+
+    for model, model_admin in (
+        (Customer, CustomerAdmin),
+        (CustomerUser, CustomerUserAdmin),
+        (Ticket, TicketAdmin),
+        (SLA, SLAAdmin),
+    ):
+        if not site.is_registered(model):
+            site.register(model, model_admin)

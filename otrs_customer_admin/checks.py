@@ -1,0 +1,127 @@
+"""System checks for the ``OTRS_CUSTOMER_ADMIN`` setting and the apps it needs.
+
+Ids are ``otrs_customer_admin.E001``…; each message says what is wrong and each
+hint what to do about it.
+"""
+
+import difflib
+from datetime import timedelta
+
+from django.conf import settings as django_settings
+from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, SETTING_NAME
+from .datasources.base import SOURCE_KEY_PATTERN, DataSource
+
+ID = "otrs_customer_admin"
+
+
+def _error(number, msg, hint):
+    return Error(msg, hint=hint, id=f"{ID}.E{number:03d}")
+
+
+@register(Tags.compatibility)
+def check_installed_apps(app_configs=None, **kwargs):
+    apps = list(django_settings.INSTALLED_APPS)
+    errors = []
+    required = {
+        "unfold": "unfold",
+        "import_export": "import_export",
+        "django_countries": "django_countries",
+        "django.contrib.admin": "django.contrib.admin",
+    }
+    for name, entry in required.items():
+        if not any(app == entry or app.startswith(entry + ".apps.") for app in apps):
+            errors.append(
+                _error(1, f"{name!r} is missing from INSTALLED_APPS.", f"Add {entry!r} to INSTALLED_APPS (see README).")
+            )
+    positions = {entry: i for i, app in enumerate(apps) for entry in required if app.split(".apps.")[0] == entry}
+    unfold, admin = positions.get("unfold"), positions.get("django.contrib.admin")
+    if unfold is not None and admin is not None and unfold > admin:
+        errors.append(
+            _error(
+                2,
+                "'unfold' comes after 'django.contrib.admin' in INSTALLED_APPS, so the admin is not themed.",
+                "Move 'unfold' (and its contrib apps) before 'django.contrib.admin'.",
+            )
+        )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs=None, **kwargs):
+    config = getattr(django_settings, SETTING_NAME, {})
+    if not isinstance(config, dict):
+        return [_error(3, f"{SETTING_NAME} must be a dict, not {type(config).__name__}.", "Use a dict of settings.")]
+    errors = []
+    for key in config:
+        if key not in DEFAULTS:
+            close = difflib.get_close_matches(str(key), DEFAULTS, n=1)
+            hint = f"Did you mean {close[0]!r}?" if close else f"Known settings: {', '.join(sorted(DEFAULTS))}."
+            errors.append(_error(4, f"{SETTING_NAME} has an unknown setting {key!r}.", hint))
+    if "ALLOW_DELETE" in config and not isinstance(config["ALLOW_DELETE"], bool):
+        errors.append(_error(5, f"{SETTING_NAME}['ALLOW_DELETE'] must be True or False.", "Use a bool."))
+    window = config.get("REMINDER_WINDOW", DEFAULTS["REMINDER_WINDOW"])
+    if not isinstance(window, timedelta) or window < timedelta(0):
+        errors.append(
+            _error(
+                6,
+                f"{SETTING_NAME}['REMINDER_WINDOW'] must be a timedelta of zero or more.",
+                "For example datetime.timedelta(hours=24).",
+            )
+        )
+    errors += _check_data_sources(config.get("DATA_SOURCES", DEFAULTS["DATA_SOURCES"]))
+    return errors
+
+
+def _check_data_sources(sources):
+    name = f"{SETTING_NAME}['DATA_SOURCES']"
+    if not isinstance(sources, dict) or not sources:
+        return [_error(7, f"{name} must be a non-empty dict of source key -> options.", "See docs/settings.md.")]
+    errors = []
+    writable = 0
+    for key, options in sources.items():
+        where = f"{name}[{key!r}]"
+        if not isinstance(key, str) or not SOURCE_KEY_PATTERN.match(key):
+            errors.append(
+                _error(8, f"{where}: a source key is 1-50 lower-case letters, digits, '_' or '-'.", "Rename it.")
+            )
+        if not isinstance(options, dict) or not isinstance(options.get("BACKEND"), str):
+            errors.append(_error(9, f"{where} needs a 'BACKEND' with the dotted path of a DataSource class.", None))
+            continue
+        try:
+            backend = import_string(options["BACKEND"])
+        except ImportError as exc:
+            errors.append(
+                _error(10, f"{where}: BACKEND {options['BACKEND']!r} does not import ({exc}).", "Fix the dotted path.")
+            )
+            continue
+        if not (isinstance(backend, type) and issubclass(backend, DataSource)):
+            errors.append(
+                _error(
+                    11,
+                    f"{where}: BACKEND {options['BACKEND']!r} is not a DataSource subclass.",
+                    "Subclass otrs_customer_admin.datasources.DataSource.",
+                )
+            )
+            continue
+        missing = backend.missing_modules()
+        if missing:
+            errors.append(
+                _error(
+                    12,
+                    f"{where} needs the module(s) {', '.join(missing)}, which are not installed.",
+                    backend.install_hint or f"pip install {' '.join(missing)}",
+                )
+            )
+        writable += not backend.read_only
+    if not errors and not writable:
+        errors.append(
+            Warning(
+                f"{name} has no writable source, so nobody can add customers or customer users.",
+                hint="That is fine for a directory-only site; otherwise add the database source.",
+                id=f"{ID}.W001",
+            )
+        )
+    return errors

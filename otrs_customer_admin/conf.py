@@ -1,0 +1,72 @@
+"""The package's settings: one dict, ``OTRS_CUSTOMER_ADMIN``, over documented defaults.
+
+Read values as attributes of ``otrs_customer_admin.conf.settings``::
+
+    from otrs_customer_admin.conf import settings
+    settings.REMINDER_WINDOW
+
+Values are looked up lazily and cached; the cache is dropped whenever Django's
+``setting_changed`` signal fires, so ``override_settings`` works in tests.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings as django_settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+SETTING_NAME = "OTRS_CUSTOMER_ADMIN"
+
+DEFAULTS = {
+    # Where customers and customer users come from: key -> {"BACKEND": dotted path, ...}.
+    # The first writable source is the default for new records.
+    "DATA_SOURCES": {
+        "database": {
+            "BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource",
+        },
+    },
+    # OTRS never deletes customers; a site may allow it (records with tickets or
+    # customer users stay protected).
+    "ALLOW_DELETE": False,
+    # A "pending reminder" ticket is due when its pending time has passed or falls
+    # within this window from now.
+    "REMINDER_WINDOW": timedelta(hours=24),
+}
+
+
+class Settings:
+    """Attribute access to ``OTRS_CUSTOMER_ADMIN`` merged over ``DEFAULTS``."""
+
+    def __init__(self, defaults):
+        self.defaults = defaults
+        self._cache = {}
+
+    @property
+    def user_settings(self):
+        value = getattr(django_settings, SETTING_NAME, {})
+        return value if isinstance(value, dict) else {}
+
+    def __getattr__(self, name):
+        if name not in self.defaults:
+            raise AttributeError(f"{SETTING_NAME} has no setting {name!r}")
+        if name not in self._cache:
+            self._cache[name] = self.user_settings.get(name, self.defaults[name])
+        return self._cache[name]
+
+    def reload(self):
+        self._cache.clear()
+
+
+settings = Settings(DEFAULTS)
+
+# Other modules keep caches derived from the settings (the data-source registry);
+# they register a callable here to be told when the settings change.
+reload_hooks = []
+
+
+@receiver(setting_changed)
+def _reload_settings(*, setting, **kwargs):
+    if setting == SETTING_NAME:
+        settings.reload()
+        for hook in reload_hooks:
+            hook()

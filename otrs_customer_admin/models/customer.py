@@ -1,0 +1,100 @@
+from django.core.validators import MinLengthValidator, RegexValidator, URLValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from .base import SourcedRecord, SourcedRecordQuerySet, Validity, unique_ignoring_case
+
+# Letters, digits and . _ - @ + : what OTRS's CustomerID survives everywhere
+# (brackets, for one, broke its customer ticket search).
+CUSTOMER_ID_PATTERN = r"^[\w.@+-]+\Z"
+
+validate_customer_id = RegexValidator(
+    CUSTOMER_ID_PATTERN,
+    _("A CustomerID may contain only letters, digits and the characters . _ - @ +"),
+    code="invalid_customer_id",
+)
+
+
+class WebURLField(models.URLField):
+    """A URL a browser may open: http and https only, never ``javascript:`` or ``data:``."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
+def web_url_constraint(table):
+    return models.CheckConstraint(
+        condition=Q(url="") | Q(url__istartswith="http://") | Q(url__istartswith="https://"),
+        name=f"{table}_url_http_or_https",
+        violation_error_message=_("Only http and https URLs are allowed."),
+    )
+
+
+def validity_constraint(table):
+    return models.CheckConstraint(condition=Q(valid__in=Validity.values), name=f"{table}_valid_known")
+
+
+class CustomerQuerySet(SourcedRecordQuerySet):
+    def with_ticket_counts(self):
+        """Annotate ``open_tickets`` and ``closed_tickets`` in the same query."""
+        from .ticket import CLOSED_STATES, OPEN_STATES
+
+        return self.annotate(
+            open_tickets=models.Count("tickets", filter=Q(tickets__state__in=OPEN_STATES)),
+            closed_tickets=models.Count("tickets", filter=Q(tickets__state__in=CLOSED_STATES)),
+        )
+
+
+class Customer(SourcedRecord):
+    """A company, organisation or authority: OTRS's customer company."""
+
+    customer_id = models.CharField(
+        _("CustomerID"),
+        max_length=150,
+        validators=[MinLengthValidator(1), validate_customer_id],
+        help_text=_("The internal name of the customer: letters, digits and . _ - @ +"),
+    )
+    name = models.CharField(_("customer"), max_length=200, help_text=_("The full name of the customer."))
+    street = models.CharField(_("street"), max_length=200, blank=True)
+    zip = models.CharField(_("zip"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=200, blank=True)
+    country = CountryField(_("country"))
+    url = WebURLField(_("URL"), max_length=200, blank=True)
+    comment = models.CharField(_("comment"), max_length=250, blank=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+        constraints = [
+            unique_ignoring_case(
+                "otrs_customer", "customer_id", _("A customer with this CustomerID already exists (ignoring case).")
+            ),
+            unique_ignoring_case(
+                "otrs_customer", "name", _("A customer with this name already exists (ignoring case).")
+            ),
+            models.CheckConstraint(condition=~Q(customer_id="") & ~Q(name=""), name="otrs_customer_keys_not_empty"),
+            web_url_constraint("otrs_customer"),
+            validity_constraint("otrs_customer"),
+        ]
+        indexes = [models.Index(fields=["valid", "name"], name="otrs_customer_valid_name")]
+
+    def __str__(self):
+        return f"{self.name} ({self.customer_id})"
+
+    def get_absolute_url(self):
+        return reverse("admin:otrs_customer_admin_customer_change", args=[self.pk])
+
+    @property
+    def address_line(self):
+        """Street, zip and city, country: the address as one line (for maps and cards)."""
+        town = " ".join(part for part in (self.zip, self.city) if part)
+        country = self.country.name if self.country else ""
+        return ", ".join(part for part in (self.street, town, country) if part)

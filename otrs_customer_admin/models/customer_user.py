@@ -1,0 +1,72 @@
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from .base import SourcedRecord, SourcedRecordQuerySet, Validity, unique_ignoring_case
+from .customer import Customer, validity_constraint
+
+
+class CustomerUserQuerySet(SourcedRecordQuerySet):
+    def with_ticket_counts(self):
+        """Annotate ``open_tickets`` and ``closed_tickets`` in the same query."""
+        from .ticket import CLOSED_STATES, OPEN_STATES
+
+        return self.annotate(
+            open_tickets=models.Count("tickets", filter=Q(tickets__state__in=OPEN_STATES)),
+            closed_tickets=models.Count("tickets", filter=Q(tickets__state__in=CLOSED_STATES)),
+        )
+
+
+class CustomerUser(SourcedRecord):
+    """A person who works for a customer: OTRS's customer user."""
+
+    login = models.CharField(_("login"), max_length=200)
+    title = models.CharField(_("title"), max_length=50, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    email = models.EmailField(_("email"), max_length=150)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="customer_users", verbose_name=_("customer")
+    )
+    phone = models.CharField(_("phone"), max_length=150, blank=True)
+    fax = models.CharField(_("fax"), max_length=150, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=150, blank=True)
+    street = models.CharField(_("street"), max_length=150, blank=True)
+    zip = models.CharField(_("zip"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=200, blank=True)
+    country = CountryField(_("country"), blank=True)
+    comment = models.CharField(_("comment"), max_length=250, blank=True)
+
+    objects = CustomerUserQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer user")
+        verbose_name_plural = _("customer users")
+        ordering = ["last_name", "first_name", "login"]
+        constraints = [
+            unique_ignoring_case(
+                "otrs_customeruser", "login", _("A customer user with this login already exists (ignoring case).")
+            ),
+            # As OTRS's CustomerUserEmailUniqCheck, among the users in use.
+            unique_ignoring_case(
+                "otrs_customeruser",
+                "email",
+                _("A valid customer user with this email address already exists."),
+                condition=Q(valid=Validity.VALID),
+            ),
+            models.CheckConstraint(condition=~Q(login=""), name="otrs_customeruser_login_not_empty"),
+            validity_constraint("otrs_customeruser"),
+        ]
+        indexes = [models.Index(fields=["customer", "valid"], name="otrs_customeruser_customer")]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.login})"
+
+    def get_absolute_url(self):
+        return reverse("admin:otrs_customer_admin_customeruser_change", args=[self.pk])
+
+    @property
+    def full_name(self):
+        return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)

@@ -1,0 +1,338 @@
+"""Tickets and SLAs: small, but with OTRS's states and escalation rules.
+
+A ticket escalates at the earliest SLA deadline it has not met: first response
+(from creation, until an agent responded), update (from the last agent update,
+paused while the ticket is pending) and solution (from creation, until the
+ticket was first closed). Closed, merged and removed tickets never escalate.
+The result is stored in ``escalation_at`` so that "escalated" is an index scan.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import settings
+from .base import ConstraintErrorsOnFields, Validity, unique_ignoring_case
+from .customer import Customer, validity_constraint
+from .customer_user import CustomerUser
+
+
+class TicketState(models.TextChoices):
+    NEW = "new", _("new")
+    OPEN = "open", _("open")
+    PENDING_REMINDER = "pending reminder", _("pending reminder")
+    PENDING_AUTO_CLOSE_PLUS = "pending auto close+", _("pending auto close+")
+    PENDING_AUTO_CLOSE_MINUS = "pending auto close-", _("pending auto close-")
+    CLOSED_SUCCESSFUL = "closed successful", _("closed successful")
+    CLOSED_UNSUCCESSFUL = "closed unsuccessful", _("closed unsuccessful")
+    MERGED = "merged", _("merged")
+    REMOVED = "removed", _("removed")
+
+
+class StateType(models.TextChoices):
+    NEW = "new", _("new")
+    OPEN = "open", _("open")
+    PENDING_REMINDER = "pending reminder", _("pending reminder")
+    PENDING_AUTO = "pending auto", _("pending auto")
+    CLOSED = "closed", _("closed")
+    MERGED = "merged", _("merged")
+    REMOVED = "removed", _("removed")
+
+
+STATE_TYPES = {
+    TicketState.NEW: StateType.NEW,
+    TicketState.OPEN: StateType.OPEN,
+    TicketState.PENDING_REMINDER: StateType.PENDING_REMINDER,
+    TicketState.PENDING_AUTO_CLOSE_PLUS: StateType.PENDING_AUTO,
+    TicketState.PENDING_AUTO_CLOSE_MINUS: StateType.PENDING_AUTO,
+    TicketState.CLOSED_SUCCESSFUL: StateType.CLOSED,
+    TicketState.CLOSED_UNSUCCESSFUL: StateType.CLOSED,
+    TicketState.MERGED: StateType.MERGED,
+    TicketState.REMOVED: StateType.REMOVED,
+}
+
+# OTRS's Ticket::ViewableStateType: what counts as open. Merged and removed are neither.
+OPEN_STATE_TYPES = (StateType.NEW, StateType.OPEN, StateType.PENDING_REMINDER, StateType.PENDING_AUTO)
+PENDING_STATE_TYPES = (StateType.PENDING_REMINDER, StateType.PENDING_AUTO)
+
+OPEN_STATES = [state.value for state, kind in STATE_TYPES.items() if kind in OPEN_STATE_TYPES]
+PENDING_STATES = [state.value for state, kind in STATE_TYPES.items() if kind in PENDING_STATE_TYPES]
+CLOSED_STATES = [state.value for state, kind in STATE_TYPES.items() if kind == StateType.CLOSED]
+
+
+class Priority(models.IntegerChoices):
+    VERY_LOW = 1, _("1 very low")
+    LOW = 2, _("2 low")
+    NORMAL = 3, _("3 normal")
+    HIGH = 4, _("4 high")
+    VERY_HIGH = 5, _("5 very high")
+
+
+class Deadline(models.TextChoices):
+    FIRST_RESPONSE = "response", _("first response")
+    UPDATE = "update", _("update")
+    SOLUTION = "solution", _("solution")
+
+
+def minutes_field(verbose_name, help_text):
+    return models.PositiveIntegerField(verbose_name, null=True, blank=True, help_text=help_text)
+
+
+class SLA(ConstraintErrorsOnFields, models.Model):
+    """Service level agreement: the time targets, in minutes, that tickets escalate by."""
+
+    name = models.CharField(_("name"), max_length=200)
+    first_response_time = minutes_field(
+        _("first response time"), _("Minutes from creation to the first agent response; empty for no target.")
+    )
+    update_time = minutes_field(
+        _("update time"),
+        _("Minutes from the last agent update to the next; paused while pending. Empty for no target."),
+    )
+    solution_time = minutes_field(
+        _("solution time"), _("Minutes from creation until the ticket is closed; empty for no target.")
+    )
+    comment = models.CharField(_("comment"), max_length=250, blank=True)
+    valid = models.PositiveSmallIntegerField(_("valid"), choices=Validity.choices, default=Validity.VALID)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    TARGET_FIELDS = ("first_response_time", "update_time", "solution_time")
+
+    class Meta:
+        verbose_name = _("SLA")
+        verbose_name_plural = _("SLAs")
+        ordering = ["name"]
+        constraints = [
+            unique_ignoring_case("otrs_sla", "name", _("An SLA with this name already exists (ignoring case).")),
+            validity_constraint("otrs_sla"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_targets = instance.targets()
+        return instance
+
+    def targets(self):
+        return tuple(getattr(self, name) for name in self.TARGET_FIELDS)
+
+    def save(self, *args, **kwargs):
+        targets_changed = getattr(self, "_loaded_targets", None) not in (None, self.targets())
+        super().save(*args, **kwargs)
+        self._loaded_targets = self.targets()
+        if targets_changed:
+            self.tickets.all().recompute_escalations()
+
+
+class TicketQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(state__in=OPEN_STATES)
+
+    def closed(self):
+        return self.filter(state__in=CLOSED_STATES)
+
+    def escalated(self, now=None):
+        """Tickets past their earliest unmet SLA deadline (only open tickets have one)."""
+        return self.filter(escalation_at__lte=now or timezone.now())
+
+    def reminders_due(self, now=None):
+        """``pending reminder`` tickets whose pending time has passed or falls within ``REMINDER_WINDOW``."""
+        horizon = (now or timezone.now()) + settings.REMINDER_WINDOW
+        return self.filter(state=TicketState.PENDING_REMINDER, pending_until__lte=horizon)
+
+    def recompute_escalations(self, batch_size=2000):
+        """Store fresh escalation times for these tickets; returns how many changed."""
+        changed = []
+        count = 0
+        for ticket in self.select_related("sla").iterator(chunk_size=batch_size):
+            before = (ticket.escalation_at, ticket.escalation_deadline)
+            ticket.compute_escalation()
+            if (ticket.escalation_at, ticket.escalation_deadline) != before:
+                changed.append(ticket)
+            if len(changed) >= batch_size:
+                count += self._store_escalations(changed)
+                changed = []
+        return count + self._store_escalations(changed)
+
+    def _store_escalations(self, tickets):
+        if tickets:
+            self.model.objects.bulk_update(tickets, ["escalation_at", "escalation_deadline"])
+        return len(tickets)
+
+
+class Ticket(models.Model):
+    number = models.CharField(_("ticket number"), max_length=50, unique=True, blank=True)
+    title = models.CharField(_("title"), max_length=255)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer"))
+    customer_user = models.ForeignKey(
+        CustomerUser,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        null=True,
+        blank=True,
+        verbose_name=_("customer user"),
+    )
+    state = models.CharField(_("state"), max_length=30, choices=TicketState.choices, default=TicketState.NEW)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
+    sla = models.ForeignKey(
+        SLA, on_delete=models.PROTECT, related_name="tickets", null=True, blank=True, verbose_name=_("SLA")
+    )
+    pending_until = models.DateTimeField(
+        _("pending until"), null=True, blank=True, help_text=_("Required for pending states.")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    first_response_at = models.DateTimeField(
+        _("first response"), null=True, blank=True, help_text=_("When an agent first responded to the customer.")
+    )
+    last_update_at = models.DateTimeField(
+        _("last update"), null=True, blank=True, help_text=_("When an agent last updated the customer.")
+    )
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True, editable=False)
+    changed_at = models.DateTimeField(_("changed"), auto_now=True)
+    # Derived, kept by save(): where the update clock starts (moved forward by
+    # time spent pending), when the current pending period began, and the result.
+    update_clock_from = models.DateTimeField(null=True, editable=False)
+    pending_since = models.DateTimeField(null=True, editable=False)
+    escalation_at = models.DateTimeField(_("escalation"), null=True, blank=True, editable=False)
+    escalation_deadline = models.CharField(
+        _("escalation deadline"), max_length=10, choices=Deadline.choices, blank=True, editable=False
+    )
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["customer", "state"], name="otrs_ticket_customer_state"),
+            models.Index(fields=["customer", "escalation_at"], name="otrs_ticket_customer_escal"),
+            models.Index(fields=["customer", "state", "pending_until"], name="otrs_ticket_customer_pending"),
+            models.Index(fields=["customer_user", "state"], name="otrs_ticket_cuser_state"),
+            models.Index(fields=["sla", "state"], name="otrs_ticket_sla_state"),
+            models.Index(fields=["-created_at"], name="otrs_ticket_created"),
+        ]
+
+    def __str__(self):
+        return f"{self.number}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("admin:otrs_customer_admin_ticket_change", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_state = instance.__dict__.get("state")
+        return instance
+
+    @property
+    def state_type(self):
+        return STATE_TYPES[TicketState(self.state)]
+
+    @property
+    def is_open(self):
+        return self.state_type in OPEN_STATE_TYPES
+
+    @property
+    def is_pending(self):
+        return self.state_type in PENDING_STATE_TYPES
+
+    def is_escalated(self, now=None):
+        return self.escalation_at is not None and self.escalation_at <= (now or timezone.now())
+
+    def clean(self):
+        errors = {}
+        if self.is_pending and self.pending_until is None:
+            errors["pending_until"] = _("A pending ticket needs a pending time.")
+        if self.customer_user_id and self.customer_id and self.customer_user.customer_id != self.customer_id:
+            errors["customer_user"] = _("This customer user belongs to another customer.")
+        if errors:
+            raise ValidationError(errors)
+
+    def track_state_change(self, previous_state, now):
+        """Keep the clocks that depend on state changes: pending pauses, closing."""
+        was_pending = previous_state in PENDING_STATES
+        if self.update_clock_from is None:
+            self.update_clock_from = self.last_update_at or self.created_at
+        if self.last_update_at and self.last_update_at > self.update_clock_from:
+            self.update_clock_from = self.last_update_at
+        if self.is_pending and not was_pending:
+            self.pending_since = now
+        elif was_pending and not self.is_pending:
+            if self.pending_since:
+                self.update_clock_from += max(now - self.pending_since, timedelta(0))
+            self.pending_since = None
+        if self.state in CLOSED_STATES and previous_state not in CLOSED_STATES:
+            self.closed_at = now
+        if not self.is_pending:
+            self.pending_until = None
+
+    def unmet_deadlines(self):
+        """``(Deadline, when)`` for each SLA target this ticket has not met yet."""
+        sla = self.sla
+        if sla is None or not self.is_open:
+            return []
+        deadlines = []
+        if sla.first_response_time and self.first_response_at is None:
+            deadlines.append((Deadline.FIRST_RESPONSE, self.created_at + timedelta(minutes=sla.first_response_time)))
+        if sla.update_time and not self.is_pending:
+            start = self.update_clock_from or self.last_update_at or self.created_at
+            deadlines.append((Deadline.UPDATE, start + timedelta(minutes=sla.update_time)))
+        if sla.solution_time and self.closed_at is None:
+            deadlines.append((Deadline.SOLUTION, self.created_at + timedelta(minutes=sla.solution_time)))
+        return deadlines
+
+    def compute_escalation(self):
+        deadlines = self.unmet_deadlines()
+        if deadlines:
+            self.escalation_deadline, self.escalation_at = min(deadlines, key=lambda item: item[1])
+        else:
+            self.escalation_deadline, self.escalation_at = "", None
+
+    def prepare_for_save(self, now=None):
+        """Derive the stored fields; bulk creators call this, ``save()`` does it itself."""
+        self.track_state_change(getattr(self, "_loaded_state", None), now or timezone.now())
+        self.compute_escalation()
+
+    def save(self, *args, **kwargs):
+        self.prepare_for_save()
+        if self.number:
+            super().save(*args, **kwargs)
+        else:
+            self._save_with_new_number(*args, **kwargs)
+        self._loaded_state = self.state
+
+    def _save_with_new_number(self, *args, **kwargs):
+        # Numbers are YYYYMMDD plus a counter, as OTRS's date-based generator;
+        # a concurrent insert of the same number is retried with the next one.
+        for _attempt in range(10):
+            self.number = next_ticket_number()
+            try:
+                with transaction.atomic():
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                if Ticket.objects.filter(number=self.number).exclude(pk=self.pk).exists():
+                    continue
+                raise
+        raise IntegrityError("Could not allocate a ticket number.")
+
+
+def next_ticket_number(now=None):
+    prefix = (now or timezone.localtime()).strftime("%Y%m%d")
+    last = (
+        Ticket.objects.filter(number__startswith=prefix, number__regex=rf"^{prefix}[0-9]{{8}}$")
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    counter = int(last[len(prefix) :]) + 1 if last else 1
+    return f"{prefix}{counter:08d}"
