@@ -137,8 +137,8 @@ class SourcedRecord(ConstraintErrorsOnFields, models.Model):
         abstract = True
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, *args, **kwargs):
+        instance = super().from_db(*args, **kwargs)
         # Remember where the record was loaded from, so moving it out of a
         # read-only source is refused as well as changing it in place.
         instance._loaded_data_source = instance.__dict__.get("data_source")

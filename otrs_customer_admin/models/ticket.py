@@ -116,8 +116,8 @@ class SLA(ConstraintErrorsOnFields, models.Model):
         return self.name
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, *args, **kwargs):
+        instance = super().from_db(*args, **kwargs)
         instance._loaded_targets = instance.targets()
         return instance
 
@@ -228,8 +228,8 @@ class Ticket(models.Model):
         return reverse("admin:otrs_customer_admin_ticket_change", args=[self.pk])
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, *args, **kwargs):
+        instance = super().from_db(*args, **kwargs)
         instance._loaded_state = instance.__dict__.get("state")
         return instance
 

@@ -1,0 +1,160 @@
+"""Data sources: the registry, and read-only sources refusing writes through the model layer."""
+
+import pytest
+from django.test import override_settings
+
+from otrs_customer_admin.datasources import (
+    data_source_choices,
+    default_data_source_key,
+    get_data_source,
+    writable_data_sources,
+)
+from otrs_customer_admin.exceptions import DeletionNotAllowed, ReadOnlySourceError
+from otrs_customer_admin.models import Customer, CustomerUser, Validity
+
+pytestmark = pytest.mark.django_db
+
+WITH_DIRECTORY = {
+    "DATA_SOURCES": {
+        "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+        "directory": {"BACKEND": "tests.sources.DirectorySource", "LABEL": "Head office LDAP"},
+    }
+}
+
+
+def test_the_database_is_the_default_source():
+    source = get_data_source("database")
+    assert not source.read_only
+    assert str(source) == "Database"
+    assert default_data_source_key() == "database"
+    assert data_source_choices() == [("database", source.label)]
+
+
+@override_settings(OTRS_CUSTOMER_ADMIN=WITH_DIRECTORY)
+def test_configured_sources_are_listed_in_order_with_their_labels():
+    assert [key for key, _label in data_source_choices()] == ["database", "directory"]
+    assert str(get_data_source("directory")) == "Head office LDAP"
+    assert [source.key for source in writable_data_sources()] == ["database"]
+    assert get_data_source("nowhere") is None
+
+
+@override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"directory": {"BACKEND": "tests.sources.DirectorySource"}}})
+def test_without_a_writable_source_there_is_no_default():
+    assert default_data_source_key() == ""
+
+
+def test_an_unknown_data_source_key_is_a_field_error():
+    customer = Customer(customer_id="A", name="A", country="DE", data_source="nowhere")
+    with pytest.raises(Exception) as caught:
+        customer.full_clean()
+    assert "data_source" in caught.value.message_dict
+
+
+@pytest.fixture
+def directory_customer():
+    """A customer of the read-only source, written the only allowed way: by its sync."""
+    with override_settings(OTRS_CUSTOMER_ADMIN=WITH_DIRECTORY):
+        source = get_data_source("directory")
+        with source.writing():
+            customer = Customer.objects.create(
+                customer_id="DIR", name="Directory Inc", country="DE", data_source="directory"
+            )
+            CustomerUser.objects.create(
+                login="dir.user",
+                first_name="D",
+                last_name="U",
+                email="d@dir.example",
+                customer=customer,
+                data_source="directory",
+            )
+        yield customer
+
+
+def test_read_only_records_cannot_be_saved(directory_customer):
+    directory_customer.name = "Changed"
+    with pytest.raises(ReadOnlySourceError, match="Head office LDAP"):
+        directory_customer.save()
+    assert Customer.objects.get().name == "Directory Inc"
+
+
+def test_read_only_records_cannot_be_created_outside_the_sync(directory_customer):
+    with pytest.raises(ReadOnlySourceError):
+        Customer.objects.create(customer_id="NEW", name="New", country="DE", data_source="directory")
+    with pytest.raises(ReadOnlySourceError):
+        Customer.objects.bulk_create([Customer(customer_id="NEW", name="New", country="DE", data_source="directory")])
+    assert Customer.objects.count() == 1
+
+
+def test_read_only_records_cannot_be_moved_out_of_their_source(directory_customer):
+    customer = Customer.objects.get()
+    customer.data_source = "database"
+    with pytest.raises(ReadOnlySourceError):
+        customer.save()
+    with pytest.raises(ReadOnlySourceError):
+        Customer.objects.update(data_source="database")
+    assert Customer.objects.get().data_source == "directory"
+
+
+def test_writable_records_cannot_be_moved_into_a_read_only_source(directory_customer):
+    customer = Customer.objects.create(customer_id="DB", name="Database GmbH", country="DE")
+    customer.data_source = "directory"
+    with pytest.raises(ReadOnlySourceError):
+        customer.save()
+    with pytest.raises(ReadOnlySourceError):
+        Customer.objects.filter(pk=customer.pk).update(data_source="directory")
+
+
+def test_queryset_updates_touching_read_only_rows_are_refused(directory_customer):
+    Customer.objects.create(customer_id="DB", name="Database GmbH", country="DE")
+    with pytest.raises(ReadOnlySourceError):
+        Customer.objects.update(valid=Validity.INVALID)
+    with pytest.raises(ReadOnlySourceError):
+        CustomerUser.objects.update(valid=Validity.INVALID)
+    with pytest.raises(ReadOnlySourceError):
+        Customer.objects.bulk_update([directory_customer], ["valid"])
+    # Rows of writable sources alone are fine.
+    assert Customer.objects.filter(data_source="database").update(city="Bonn") == 1
+
+
+@override_settings(OTRS_CUSTOMER_ADMIN={**WITH_DIRECTORY, "ALLOW_DELETE": True})
+def test_read_only_records_cannot_be_deleted_even_when_deleting_is_allowed(directory_customer):
+    user = CustomerUser.objects.get()
+    with pytest.raises(ReadOnlySourceError):
+        user.delete()
+    with pytest.raises(ReadOnlySourceError):
+        CustomerUser.objects.all().delete()
+    assert CustomerUser.objects.count() == 1
+
+
+def test_the_source_s_own_sync_may_write(directory_customer):
+    with override_settings(OTRS_CUSTOMER_ADMIN=WITH_DIRECTORY), get_data_source("directory").writing():
+        directory_customer.name = "Renamed by sync"
+        directory_customer.save()
+        Customer.objects.filter(data_source="directory").update(city="Köln")
+    directory_customer.refresh_from_db()
+    assert (directory_customer.name, directory_customer.city) == ("Renamed by sync", "Köln")
+
+
+def test_another_source_s_sync_may_not_write(directory_customer):
+    settings = {
+        "DATA_SOURCES": {**WITH_DIRECTORY["DATA_SOURCES"], "other": {"BACKEND": "tests.sources.DirectorySource"}}
+    }
+    with override_settings(OTRS_CUSTOMER_ADMIN=settings), get_data_source("other").writing():
+        directory_customer.name = "Hijacked"
+        with pytest.raises(ReadOnlySourceError):
+            directory_customer.save()
+
+
+def test_nothing_is_deleted_by_default():
+    customer = Customer.objects.create(customer_id="A", name="A", country="DE")
+    with pytest.raises(DeletionNotAllowed):
+        customer.delete()
+    with pytest.raises(DeletionNotAllowed):
+        Customer.objects.all().delete()
+    assert Customer.objects.count() == 1
+
+
+@override_settings(OTRS_CUSTOMER_ADMIN={"ALLOW_DELETE": True})
+def test_allow_delete_turns_deletion_on():
+    Customer.objects.create(customer_id="A", name="A", country="DE").delete()
+    assert not Customer.objects.exists()

@@ -1,0 +1,100 @@
+"""The OTRS_CUSTOMER_ADMIN settings object and the system checks that guard it."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+
+from otrs_customer_admin.conf import DEFAULTS, settings
+
+
+def check_ids(**overrides):
+    with override_settings(**overrides):
+        return [message.id for message in checks.run_checks() if message.id.startswith("otrs_customer_admin")]
+
+
+def messages(**overrides):
+    with override_settings(**overrides):
+        return {m.id: m for m in checks.run_checks() if m.id.startswith("otrs_customer_admin")}
+
+
+def test_defaults_apply_without_the_setting():
+    assert settings.ALLOW_DELETE is False
+    assert settings.REMINDER_WINDOW == timedelta(hours=24)
+    assert list(settings.DATA_SOURCES) == ["database"]
+
+
+def test_override_settings_is_seen_and_undone():
+    with override_settings(OTRS_CUSTOMER_ADMIN={"ALLOW_DELETE": True}):
+        assert settings.ALLOW_DELETE is True
+        assert settings.REMINDER_WINDOW == DEFAULTS["REMINDER_WINDOW"]
+    assert settings.ALLOW_DELETE is False
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError):
+        settings.NO_SUCH_SETTING  # noqa: B018
+
+
+def test_the_example_configuration_passes_the_checks():
+    assert check_ids() == []
+
+
+def test_a_setting_that_is_not_a_dict():
+    assert check_ids(OTRS_CUSTOMER_ADMIN=["ALLOW_DELETE"]) == ["otrs_customer_admin.E003"]
+
+
+def test_an_unknown_key_suggests_the_close_one():
+    found = messages(OTRS_CUSTOMER_ADMIN={"REMINDER_WINDOWS": timedelta(hours=1)})
+    assert list(found) == ["otrs_customer_admin.E004"]
+    assert "REMINDER_WINDOWS" in found["otrs_customer_admin.E004"].msg
+    assert found["otrs_customer_admin.E004"].hint == "Did you mean 'REMINDER_WINDOW'?"
+
+
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ({"ALLOW_DELETE": "yes"}, "otrs_customer_admin.E005"),
+        ({"REMINDER_WINDOW": 3600}, "otrs_customer_admin.E006"),
+        ({"REMINDER_WINDOW": timedelta(hours=-1)}, "otrs_customer_admin.E006"),
+        ({"DATA_SOURCES": {}}, "otrs_customer_admin.E007"),
+        ({"DATA_SOURCES": {"Bad Key": {"BACKEND": "tests.sources.DirectorySource"}}}, "otrs_customer_admin.E008"),
+        ({"DATA_SOURCES": {"db": {}}}, "otrs_customer_admin.E009"),
+        ({"DATA_SOURCES": {"db": {"BACKEND": "tests.sources.NoSuchClass"}}}, "otrs_customer_admin.E010"),
+        ({"DATA_SOURCES": {"db": {"BACKEND": "no_such_package.Source"}}}, "otrs_customer_admin.E010"),
+        ({"DATA_SOURCES": {"db": {"BACKEND": "tests.sources.NotADataSource"}}}, "otrs_customer_admin.E011"),
+    ],
+)
+def test_wrong_settings_are_reported_with_their_id(config, expected):
+    found = messages(OTRS_CUSTOMER_ADMIN=config)
+    assert expected in found, found
+    assert found[expected].hint or expected == "otrs_customer_admin.E009"
+
+
+def test_a_backend_whose_modules_are_not_installed_says_how_to_install_them():
+    found = messages(
+        OTRS_CUSTOMER_ADMIN={
+            "DATA_SOURCES": {
+                "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+                "ldap": {"BACKEND": "tests.sources.NeedsMissingModule"},
+            }
+        }
+    )
+    assert list(found) == ["otrs_customer_admin.E012"]
+    assert "otrs_customer_admin_no_such_module" in found["otrs_customer_admin.E012"].msg
+    assert found["otrs_customer_admin.E012"].hint == "pip install otrs-customer-admin[ldap]"
+
+
+def test_only_read_only_sources_is_a_warning():
+    found = messages(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"dir": {"BACKEND": "tests.sources.DirectorySource"}}})
+    assert list(found) == ["otrs_customer_admin.W001"]
+    assert found["otrs_customer_admin.W001"].level == checks.WARNING
+
+
+def test_missing_apps_and_wrong_order_are_reported(settings):
+    apps = [app for app in settings.INSTALLED_APPS if app != "import_export"]
+    assert "otrs_customer_admin.E001" in check_ids(INSTALLED_APPS=apps)
+    reordered = [app for app in settings.INSTALLED_APPS if app != "unfold"]
+    reordered.insert(reordered.index("django.contrib.admin") + 1, "unfold")
+    assert "otrs_customer_admin.E002" in check_ids(INSTALLED_APPS=reordered)
