@@ -41,13 +41,10 @@ def validity_constraint(table):
 
 class CustomerQuerySet(SourcedRecordQuerySet):
     def with_ticket_counts(self):
-        """Annotate ``open_tickets`` and ``closed_tickets`` in the same query."""
-        from .ticket import CLOSED_STATES, OPEN_STATES
+        """Annotate ``open_tickets`` and ``closed_tickets`` (one correlated subquery each, no GROUP BY)."""
+        from .ticket import ticket_count_annotations
 
-        return self.annotate(
-            open_tickets=models.Count("tickets", filter=Q(tickets__state__in=OPEN_STATES)),
-            closed_tickets=models.Count("tickets", filter=Q(tickets__state__in=CLOSED_STATES)),
-        )
+        return self.annotate(**ticket_count_annotations("customer"))
 
 
 class Customer(SourcedRecord):

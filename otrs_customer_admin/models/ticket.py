@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -130,6 +131,27 @@ class SLA(ConstraintErrorsOnFields, models.Model):
         self._loaded_targets = self.targets()
         if targets_changed:
             self.tickets.all().recompute_escalations()
+
+
+def ticket_count_annotations(owner_field):
+    """``open_tickets``/``closed_tickets`` counts for rows that tickets point at through ``owner_field``.
+
+    Correlated subqueries rather than a JOIN with GROUP BY: a paginated list then
+    counts tickets for the rows on the page only, and the page's count query
+    drops them altogether.
+    """
+
+    def count(states):
+        tickets = (
+            Ticket.objects.filter(**{owner_field: models.OuterRef("pk")}, state__in=states)
+            .order_by()
+            .values(owner_field)
+            .annotate(total=models.Count("pk"))
+            .values("total")
+        )
+        return Coalesce(models.Subquery(tickets, output_field=models.IntegerField()), 0)
+
+    return {"open_tickets": count(OPEN_STATES), "closed_tickets": count(CLOSED_STATES)}
 
 
 class TicketQuerySet(models.QuerySet):
