@@ -1,0 +1,369 @@
+"""OTRS search syntax turned into Django ``Q`` objects.
+
+The syntax follows OTRS's ``QueryCondition`` (DESIGN.md section 2), case-insensitive:
+
+- every term matches as a substring of any of the searched fields (OR across fields);
+- ``*`` stands for any run of characters (``ac*me``; ``*`` or ``**`` alone match everything);
+- AND is ``AND``, ``+`` or ``&&``; OR is ``OR`` or ``||``; NOT is ``NOT`` or a leading ``!``.
+  The words are operators only when upper-case and standing alone; the symbols need no spaces;
+- parentheses group; NOT binds tighter than AND, AND tighter than OR (OTRS refuses to mix
+  AND and OR on one level, we use precedence instead);
+- ``"quoted phrases"`` are literal; a backslash makes the next character literal;
+- spaces are not operators: ``foo bar`` is the one substring ``"foo bar"``.
+
+``search_q`` raises :class:`SearchSyntaxError` for input it cannot read;
+``search_q_or_literal`` falls back to matching the whole search literally.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import NoReturn
+
+from django.db.models import Q
+from django.utils.translation import gettext
+
+MAX_LENGTH = 500
+MAX_TERMS = 50
+MAX_DEPTH = 10
+
+WILDCARD = "*"
+OPERATOR_WORDS = {"AND", "OR", "NOT"}
+# Single characters that end an unquoted word; whitespace, "&&" and "||" end it too.
+WORD_DELIMITERS = "()+"
+
+
+class SearchSyntaxError(ValueError):
+    """A search that is not valid OTRS syntax; ``message`` says what and where, for the user."""
+
+    def __init__(self, message: str, position: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.position = position
+
+
+class Kind(Enum):
+    TERM = "term"
+    AND = "AND"
+    OR = "OR"
+    NOT = "NOT"
+    OPEN = "("
+    CLOSE = ")"
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: Kind
+    position: int  # 1-based, in the query as typed
+    text: str  # as typed, for messages
+    parts: tuple[str, ...] = ()  # TERM only: the literal pieces between wildcards
+
+
+def match_all() -> Q:
+    """Always true, for ``*`` and ``**``. (``Q()`` would vanish when combined: ``Q() | x`` is ``x``.)"""
+    return Q(pk__isnull=False)
+
+
+def match_none() -> Q:
+    """Always false, for a term searched over no fields."""
+    return Q(pk__in=[])
+
+
+# --- Tokenizer ---------------------------------------------------------------------------------
+
+
+class Tokenizer:
+    """Splits a query into terms, operators and parentheses."""
+
+    def __init__(self, query: str):
+        self.query = query
+        self.index = 0
+        self.tokens: list[Token] = []
+
+    def tokenize(self) -> list[Token]:
+        query = self.query
+        while self.index < len(query):
+            char = query[self.index]
+            if char.isspace():
+                self.index += 1
+            elif char == "(":
+                self.emit_symbol(Kind.OPEN, "(")
+            elif char == ")":
+                self.emit_symbol(Kind.CLOSE, ")")
+            elif char == "+":
+                self.emit_symbol(Kind.AND, "+")
+            elif query.startswith("&&", self.index):
+                self.emit_symbol(Kind.AND, "&&")
+            elif query.startswith("||", self.index):
+                self.emit_symbol(Kind.OR, "||")
+            elif char == "!":
+                # Only at the start of a word: "Yahoo!" and "a!b" keep their "!".
+                self.emit_symbol(Kind.NOT, "!")
+            else:
+                self.read_word()
+        return self.tokens
+
+    def emit_symbol(self, kind: Kind, text: str) -> None:
+        self.tokens.append(Token(kind, self.index + 1, text))
+        self.index += len(text)
+
+    def at_word_end(self) -> bool:
+        query, index = self.query, self.index
+        char = query[index]
+        return (
+            char.isspace() or char in WORD_DELIMITERS or query.startswith("&&", index) or query.startswith("||", index)
+        )
+
+    def read_word(self) -> None:
+        """Read up to the next space, parenthesis or operator symbol; quotes may contain anything."""
+        start = self.index
+        parts = [""]
+        plain = True  # no quotes, no escapes: may be an operator word
+        while self.index < len(self.query) and not self.at_word_end():
+            char = self.query[self.index]
+            if char == '"':
+                parts[-1] += self.read_phrase()
+                plain = False
+            elif char == "\\" and self.index + 1 < len(self.query):
+                parts[-1] += self.query[self.index + 1]
+                self.index += 2
+                plain = False
+            elif char == WILDCARD:
+                parts.append("")
+                self.index += 1
+            else:
+                parts[-1] += char
+                self.index += 1
+        text = self.query[start : self.index]
+        if plain and text in OPERATOR_WORDS:
+            self.tokens.append(Token(Kind(text), start + 1, text))
+        elif parts == [""]:
+            raise SearchSyntaxError(
+                gettext("Empty quotation marks at position %(position)d.") % {"position": start + 1}, start + 1
+            )
+        else:
+            self.add_term(Token(Kind.TERM, start + 1, text, tuple(parts)))
+
+    def read_phrase(self) -> str:
+        """Read a quoted phrase; inside it only ``\\"`` and ``\\\\`` are escapes."""
+        opening = self.index
+        self.index += 1
+        phrase = ""
+        while self.index < len(self.query):
+            char = self.query[self.index]
+            if char == '"':
+                self.index += 1
+                return phrase
+            if char == "\\" and self.query[self.index + 1 : self.index + 2] in ('"', "\\"):
+                phrase += self.query[self.index + 1]
+                self.index += 2
+                continue
+            phrase += char
+            self.index += 1
+        raise SearchSyntaxError(
+            gettext("Unbalanced quotation mark at position %(position)d.") % {"position": opening + 1}, opening + 1
+        )
+
+    def add_term(self, term: Token) -> None:
+        """Append a term, joining it to a term just before it: spaces are not operators."""
+        previous = self.tokens[-1] if self.tokens else None
+        if previous is None or previous.kind is not Kind.TERM:
+            self.tokens.append(term)
+            return
+        joined = (*previous.parts[:-1], previous.parts[-1] + " " + term.parts[0], *term.parts[1:])
+        self.tokens[-1] = Token(Kind.TERM, previous.position, f"{previous.text} {term.text}", joined)
+
+
+# --- Parser ------------------------------------------------------------------------------------
+
+
+class Parser:
+    """Recursive descent over the tokens, building the ``Q`` directly.
+
+    or_expr  := and_expr (OR and_expr)*
+    and_expr := not_expr (AND not_expr)*
+    not_expr := NOT* primary
+    primary  := TERM | "(" or_expr ")"
+    """
+
+    def __init__(self, tokens: list[Token], fields: Sequence[str]):
+        self.tokens = tokens
+        self.fields = fields
+        self.index = 0
+        self.depth = 0
+
+    def parse(self) -> Q:
+        q = self.or_expr()
+        if self.index < len(self.tokens):
+            # Not reachable: or_expr stops only at the end or at a ")", and parentheses are balanced.
+            fail_unbalanced(self.tokens[self.index].position)
+        return q
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.index] if self.index < len(self.tokens) else None
+
+    def previous(self) -> Token | None:
+        return self.tokens[self.index - 1] if self.index > 0 else None
+
+    def or_expr(self) -> Q:
+        q = self.and_expr()
+        while (token := self.peek()) is not None and token.kind is Kind.OR:
+            self.index += 1
+            q = q | self.and_expr()
+        self.expect_operator_or_end()
+        return q
+
+    def and_expr(self) -> Q:
+        q = self.not_expr()
+        while (token := self.peek()) is not None and token.kind is Kind.AND:
+            self.index += 1
+            q = q & self.not_expr()
+        return q
+
+    def not_expr(self) -> Q:
+        negations = 0
+        while (token := self.peek()) is not None and token.kind is Kind.NOT:
+            negations += 1
+            self.index += 1
+        q = self.primary()
+        return ~q if negations % 2 else q
+
+    def primary(self) -> Q:
+        token = self.peek()
+        if token is not None and token.kind is Kind.TERM:
+            self.index += 1
+            return term_q(token.parts, self.fields)
+        if token is not None and token.kind is Kind.OPEN:
+            return self.group(token)
+        self.fail_missing_operand(token)
+
+    def group(self, opening: Token) -> Q:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise SearchSyntaxError(
+                gettext("Search is nested too deeply at position %(position)d: at most %(limit)d levels.")
+                % {"position": opening.position, "limit": MAX_DEPTH},
+                opening.position,
+            )
+        self.index += 1
+        q = self.or_expr()
+        self.index += 1  # the closing parenthesis, which the balance check guarantees
+        self.depth -= 1
+        return q
+
+    def expect_operator_or_end(self) -> None:
+        token = self.peek()
+        if token is not None and token.kind not in (Kind.OR, Kind.AND, Kind.CLOSE):
+            self.fail_missing_operator(token)
+
+    def fail_missing_operator(self, token: Token) -> NoReturn:
+        raise SearchSyntaxError(
+            gettext('Missing AND or OR before "%(text)s" at position %(position)d.')
+            % {"text": shorten(token.text), "position": token.position},
+            token.position,
+        )
+
+    def fail_missing_operand(self, token: Token | None) -> NoReturn:
+        previous = self.previous()
+        if token is not None and token.kind is Kind.CLOSE and previous is not None and previous.kind is Kind.OPEN:
+            message = gettext("Empty parentheses at position %(position)d.")
+            culprit = previous
+        elif previous is not None and previous.kind in (Kind.AND, Kind.OR, Kind.NOT):
+            message = gettext('Missing search term after "%(operator)s" at position %(position)d.')
+            culprit = previous
+        elif token is not None:  # AND or OR at the start of the search or of a group
+            message = gettext('Missing search term before "%(operator)s" at position %(position)d.')
+            culprit = token
+        else:  # not reachable after the checks in search_q; kept so only SearchSyntaxError escapes
+            message = gettext("Missing search term at position %(position)d.")
+            culprit = Token(Kind.TERM, self.tokens[-1].position if self.tokens else 1, "")
+        params = {"operator": culprit.text, "position": culprit.position}
+        raise SearchSyntaxError(message % params, culprit.position)
+
+
+def shorten(text: str, limit: int = 30) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def check_parentheses(tokens: list[Token]) -> None:
+    """Refuse a ``)`` without its ``(`` and a ``(`` that is never closed."""
+    open_positions: list[int] = []
+    for token in tokens:
+        if token.kind is Kind.OPEN:
+            open_positions.append(token.position)
+        elif token.kind is Kind.CLOSE:
+            if not open_positions:
+                fail_unbalanced(token.position)
+            open_positions.pop()
+    if open_positions:
+        fail_unbalanced(open_positions[-1])
+
+
+def fail_unbalanced(position: int) -> NoReturn:
+    raise SearchSyntaxError(
+        gettext("Unbalanced parenthesis at position %(position)d.") % {"position": position}, position
+    )
+
+
+# --- Terms ---------------------------------------------------------------------------------------
+
+
+def term_q(parts: Sequence[str], fields: Sequence[str]) -> Q:
+    """Match the literal ``parts`` (in order, anything between them) as a substring of any field.
+
+    One part without wildcards uses ``__icontains``. Several parts, and non-ASCII text, use
+    ``__iregex``: SQLite's LIKE folds the case of ASCII letters only, so ``müller`` would miss
+    ``Müller`` there; its REGEXP (Python's ``re``) and PostgreSQL's ``~*`` fold all letters.
+    """
+    pieces = [part for part in parts if part]
+    if not fields:
+        return match_none()
+    if not pieces:
+        return match_all()
+    if len(pieces) == 1 and pieces[0].isascii():
+        lookup, value = "icontains", pieces[0]
+    else:
+        # (?s): "." also matches a line break, as PostgreSQL does by default and Python does not.
+        lookup, value = "iregex", "(?s)" + ".*".join(re.escape(piece) for piece in pieces)
+    q = Q()
+    for field in fields:
+        q |= Q(**{f"{field}__{lookup}": value})
+    return q
+
+
+# --- Public API ----------------------------------------------------------------------------------
+
+
+def search_q(query: str, fields: Sequence[str]) -> Q:
+    """Return a ``Q`` over ``fields`` for the OTRS search ``query``; raise SearchSyntaxError if unreadable.
+
+    An empty or blank query returns ``Q()`` (no filter).
+    """
+    query = (query or "").replace("\x00", " ")  # PostgreSQL refuses NUL in any string
+    if not query or query.isspace():
+        return Q()
+    if len(query) > MAX_LENGTH:
+        raise SearchSyntaxError(
+            gettext("Search is too long: at most %(limit)d characters.") % {"limit": MAX_LENGTH}, MAX_LENGTH + 1
+        )
+    tokens = Tokenizer(query).tokenize()
+    terms = sum(token.kind is Kind.TERM for token in tokens)
+    if terms > MAX_TERMS:
+        raise SearchSyntaxError(gettext("Search is too long: at most %(limit)d search terms.") % {"limit": MAX_TERMS})
+    check_parentheses(tokens)
+    return Parser(tokens, fields).parse()
+
+
+def search_q_or_literal(query: str, fields: Sequence[str]) -> tuple[Q, str | None]:
+    """Like :func:`search_q`, but never raises.
+
+    Returns ``(q, None)`` for valid syntax (``(Q(), None)`` for a blank query); for invalid syntax
+    a ``Q`` matching the whole query as one literal substring (case-insensitive, runs of spaces
+    read as one space, as between words), and the error message to show the user.
+    """
+    try:
+        return search_q(query, fields), None
+    except SearchSyntaxError as error:
+        literal = " ".join((query or "").replace("\x00", " ").split())
+        return term_q([literal], fields), error.message

@@ -1,0 +1,366 @@
+"""OTRS search syntax (DESIGN.md section 2): the parser, and what it finds in real customer rows."""
+
+import functools
+import operator
+import random
+import string
+
+import pytest
+from django.db.models import Q
+
+from otrs_customer_admin.models import Customer, CustomerUser
+from otrs_customer_admin.search import MAX_LENGTH, MAX_TERMS, SearchSyntaxError, search_q, search_q_or_literal
+
+FIELDS = ["customer_id", "name", "city"]
+
+# customer_id, name, city
+ROWS = [
+    ("ACME", "Acme Corporation", "Berlin"),
+    ("ACXYZME", "AcXYZme Trading", "Hamburg"),
+    ("SANDSTONE", "Sand and Stone", "Bremen"),
+    ("SANDY", "Sandy Beach", "Kiel"),
+    ("STONEAGE", "Stone Age", "Bremen"),
+    ("ORBIT", "Orbit Logistics", "München"),
+    ("MUELLER", "Müller GmbH", "Düsseldorf"),
+    ("GROSS", "Großhandel Weiß", "Essen"),
+    ("PLUS", "a+b Consulting", "Bonn"),
+    ("PCT", "Save 50% Now", "Ulm"),
+    ("PCTDECOY", "Save 50 Percent Now", "Ulm"),
+    ("SNAKE", "snake_case Ltd", "Trier"),
+    ("SNAKEDECOY", "snakeXcase Ltd", "Trier"),
+    ("DOT", "Dot.Com Inc", "Mainz"),
+    ("DOTDECOY", "DotXCom Inc", "Mainz"),
+    ("BRACKET", "Bracket [EU] GmbH", "Aachen"),
+    ("DOLLAR", "Dollar $ Store", "Kassel"),
+    ("QUOTE", 'The "Best" Shop', "Jena"),
+    ("YAHOO", "Yahoo! Europe", "Dublin"),
+]
+ALL = {row[0] for row in ROWS}
+
+
+@pytest.fixture
+def customers(db):
+    Customer.objects.bulk_create(
+        Customer(customer_id=customer_id, name=name, city=city, country="DE") for customer_id, name, city in ROWS
+    )
+
+
+def found(query, fields=FIELDS):
+    return set(Customer.objects.filter(search_q(query, fields)).values_list("customer_id", flat=True))
+
+
+def error_of(query):
+    with pytest.raises(SearchSyntaxError) as caught:
+        search_q(query, FIELDS)
+    return caught.value
+
+
+# --- Behaviour against the database --------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("customers")
+class TestMatching:
+    def test_a_term_is_a_substring_of_any_field(self):
+        assert found("corp") == {"ACME"}  # name
+        assert found("xyz") == {"ACXYZME"}  # customer_id and name
+        assert found("ssel") == {"DOLLAR", "MUELLER"}  # city: Kassel, Düsseldorf
+
+    def test_matching_ignores_case(self):
+        assert found("ACME CORPORATION") == found("acme corporation") == {"ACME"}
+        assert found("bErLiN") == {"ACME"}
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("ac*me", {"ACME", "ACXYZME"}),
+            ("*tone", {"SANDSTONE", "STONEAGE"}),
+            ("Stone*", {"SANDSTONE", "STONEAGE"}),
+            ("*cme*", {"ACME"}),
+            ("s*d*e", {"SANDSTONE", "SANDY", "SNAKEDECOY"}),  # SNAKEDECOY: S, D, E
+            ("s*d*b", {"SANDY"}),
+            ("AC*ME TRA*", {"ACXYZME"}),
+        ],
+    )
+    def test_wildcards_at_start_middle_and_end(self, query, expected):
+        assert found(query) == expected
+
+    @pytest.mark.parametrize("query", ["*", "**", "***", " ** "])
+    def test_wildcards_alone_match_everything(self, query):
+        assert found(query) == ALL
+
+    def test_spaces_are_not_operators(self):
+        assert found("Sand and Stone") == {"SANDSTONE"}
+        assert found("Sand   and \t Stone") == {"SANDSTONE"}  # words join with single spaces
+        assert found("Sand Stone") == set()
+
+    @pytest.mark.parametrize("query", ["Sand AND Stone", "Sand + Stone", "Sand+Stone", "Sand && Stone", "Sand&&Stone"])
+    def test_and(self, query):
+        assert found(query) == {"SANDSTONE"}
+
+    @pytest.mark.parametrize("query", ["Sand OR Stone", "Sand || Stone", "Sand||Stone"])
+    def test_or(self, query):
+        assert found(query) == {"SANDSTONE", "SANDY", "STONEAGE"}
+
+    @pytest.mark.parametrize("query", ["Stone AND !Sand", "Stone && NOT Sand", "Stone+!Sand", "!Sand AND Stone"])
+    def test_not(self, query):
+        assert found(query) == {"STONEAGE"}
+
+    def test_not_alone_and_not_of_a_group(self):
+        assert found("!Bremen") == ALL - {"SANDSTONE", "STONEAGE"}
+        assert found("NOT Bremen") == ALL - {"SANDSTONE", "STONEAGE"}
+        assert found("!(Sand || Stone)") == ALL - {"SANDSTONE", "SANDY", "STONEAGE"}
+        assert found("!!Bremen") == {"SANDSTONE", "STONEAGE"}
+        assert found("!*") == set()
+
+    def test_not_means_no_field_contains_the_term(self):
+        # "Mainz" is the city of DOT and DOTDECOY; "Dot.Com" only the name of DOT.
+        assert found("Mainz AND !dot.com") == {"DOTDECOY"}
+
+    def test_not_binds_tighter_than_and_and_and_tighter_than_or(self):
+        assert found("Sandy OR Sand AND Stone") == {"SANDY", "SANDSTONE"}
+        assert found("Sand AND Stone OR Sandy") == {"SANDY", "SANDSTONE"}
+        assert found("(Sandy OR Sand) AND Stone") == {"SANDSTONE"}
+        assert found("!Sand AND Stone OR Kiel") == {"STONEAGE", "SANDY"}
+        assert found("!(Sand AND Stone) AND Bremen") == {"STONEAGE"}
+
+    def test_nested_parentheses(self):
+        assert found("((Acme || Orbit) && (Berlin || (München)))") == {"ACME", "ORBIT"}
+        assert found("(((acme)))") == {"ACME"}
+
+    def test_upper_case_operator_words_only_stand_alone(self):
+        assert found("ORBIT") == {"ORBIT"}
+        assert found("SANDSTONE") == {"SANDSTONE"}
+        assert found("NOTHING") == set()  # one word, not NOT + "HING"
+
+    def test_lower_case_and_or_not_are_plain_words(self):
+        assert found("Sand and Stone") == {"SANDSTONE"}
+        assert found("Orbit or Acme") == set()
+        assert found("orbit") == {"ORBIT"}
+
+    def test_quoted_phrases_are_literal(self):
+        assert found('"Stone AND Sand"') == set()  # the words, not the operator
+        assert found("Stone AND Sand") == {"SANDSTONE"}
+        assert found('"sand and stone"') == {"SANDSTONE"}
+        assert found('"a+b"') == {"PLUS"}
+        assert found('"Yahoo!"') == {"YAHOO"}
+        assert found('"ac*me"') == set()  # no wildcard inside quotes
+        assert found('"(EU)"') == set()
+        assert found('"[EU]"') == {"BRACKET"}
+
+    def test_quotes_join_with_neighbouring_words(self):
+        assert found('Sand "and" Stone') == {"SANDSTONE"}
+        assert found('"Sand and" Stone || Kiel') == {"SANDSTONE", "SANDY"}
+        assert found('Sa"nd and St"one') == {"SANDSTONE"}
+
+    def test_a_quote_inside_a_phrase_is_escaped_with_backslash(self):
+        assert found(r'"The \"Best\""') == {"QUOTE"}
+
+    def test_backslash_escapes_the_next_character(self):
+        assert found(r"a\+b") == {"PLUS"}
+        assert found(r"\!Sand") == set()
+        assert found(r"Yahoo\! Europe") == {"YAHOO"}
+        assert found(r"\*") == set()
+        assert found(r"\AND") == {"SANDSTONE", "SANDY", "GROSS"}  # the word, not the operator
+
+    def test_bang_inside_or_after_a_word_is_a_plain_character(self):
+        assert found("Yahoo!") == {"YAHOO"}
+        assert found("yahoo! eu*pe") == {"YAHOO"}
+
+    def test_unicode(self):
+        assert found("Müller") == {"MUELLER"}
+        assert found("müller") == {"MUELLER"}
+        assert found("MÜLLER") == {"MUELLER"}
+        assert found("düsseldorf") == {"MUELLER"}
+        assert found("ß") == {"GROSS"}
+        assert found("weiß") == {"GROSS"}
+        assert found("gro*wei") == {"GROSS"}
+        assert found("MÜ*GMBH") == {"MUELLER"}
+        assert found("München || ß") == {"ORBIT", "GROSS"}
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("50%", {"PCT"}),
+            ("50% n*w", {"PCT"}),
+            ("snake_case", {"SNAKE"}),
+            ("snake_c*se", {"SNAKE"}),
+            ("dot.com", {"DOT"}),
+            ("dot.c*m", {"DOT"}),
+            ("[EU]", {"BRACKET"}),
+            ("[e*]", {"BRACKET"}),
+            ("[", {"BRACKET"}),
+            ("$", {"DOLLAR"}),
+            ("$ st*re", {"DOLLAR"}),
+            ("^Dollar", set()),
+            ("r$*", set()),
+            ("Bracket [", {"BRACKET"}),
+            ("a|b", set()),
+            ("a&b", set()),
+            ("?", set()),
+            ("\\", set()),
+        ],
+    )
+    def test_characters_special_in_like_or_regex_are_literal(self, query, expected):
+        assert found(query) == expected
+
+    def test_every_ascii_punctuation_mark_is_literal_in_like_and_in_regex(self):
+        Customer.objects.create(customer_id="PUNCT", name=f"P {string.punctuation} Q", country="DE")
+        quoted = '"' + string.punctuation.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        assert found(quoted) == {"PUNCT"}  # icontains
+        assert found(f"p*{quoted}*q") == {"PUNCT"}  # iregex
+        assert found(f"{quoted}*p") == set()
+
+    def test_fields_across_a_relation(self):
+        acme = Customer.objects.get(customer_id="ACME")
+        orbit = Customer.objects.get(customer_id="ORBIT")
+        for login, customer in [("jdoe", acme), ("mmax", orbit)]:
+            CustomerUser.objects.create(
+                login=login, first_name="J", last_name="D", email=f"{login}@example.com", customer=customer
+            )
+        fields = ["login", "customer__customer_id", "customer__name"]
+        users = CustomerUser.objects.filter(search_q("corp* || !orb*", fields))
+        assert set(users.values_list("login", flat=True)) == {"jdoe"}
+
+    def test_no_fields_finds_nothing(self):
+        assert found("acme", fields=[]) == set()
+
+    def test_empty_search_is_no_filter(self):
+        assert search_q("", FIELDS) == Q()
+        assert search_q("  \t", FIELDS) == Q()
+        assert search_q_or_literal(" ", FIELDS) == (Q(), None)
+
+    def test_literal_fallback_matches_the_whole_search(self):
+        Customer.objects.create(customer_id="EU", name="Acme (Europe)", city="Paris", country="FR")
+        q, message = search_q_or_literal("  Acme   (Europe) ", FIELDS)
+        assert message == 'Missing AND or OR before "(" at position 10.'
+        assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"EU"}
+
+    def test_literal_fallback_ignores_case(self):
+        q, message = search_q_or_literal('the "BEST', FIELDS)
+        assert message == "Unbalanced quotation mark at position 5."
+        assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"QUOTE"}
+
+    def test_literal_fallback_treats_wildcards_and_operators_as_plain_characters(self):
+        Customer.objects.create(customer_id="STAR", name="Star*Shop (Nord) + Süd", country="DE")
+        Customer.objects.create(customer_id="STARX", name="StarXShop (Nord) + Süd", country="DE")
+        q, message = search_q_or_literal("star*shop (nord) + SÜD", FIELDS)
+        assert message == 'Missing AND or OR before "(" at position 11.'
+        assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"STAR"}
+        q, message = search_q_or_literal("star*shop (nord", FIELDS)
+        assert message == "Unbalanced parenthesis at position 11."
+        assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"STAR"}
+
+
+# --- Syntax ----------------------------------------------------------------------------------------
+
+
+def test_terms_without_wildcards_use_icontains_and_wildcards_use_a_regex():
+    assert search_q("acme", ["name"]) == Q(name__icontains="acme")
+    assert search_q("*acme*", ["name"]) == Q(name__icontains="acme")
+    assert search_q("ac*me", ["name"]) == Q(name__iregex=r"(?s)ac.*me")
+    assert search_q("a.b*$", ["name"]) == Q(name__iregex=r"(?s)a\.b.*\$")
+    assert search_q("acme", ["name", "city"]) == Q(name__icontains="acme") | Q(city__icontains="acme")
+
+
+def test_non_ascii_terms_use_a_regex_so_that_sqlite_ignores_their_case_too():
+    assert search_q("müller", ["name"]) == Q(name__iregex="(?s)müller")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "position"),
+    [
+        ('foo "bar', "Unbalanced quotation mark at position 5.", 5),
+        ('"', "Unbalanced quotation mark at position 1.", 1),
+        ("(foo", "Unbalanced parenthesis at position 1.", 1),
+        ("foo)", "Unbalanced parenthesis at position 4.", 4),
+        ("(a) || (b", "Unbalanced parenthesis at position 8.", 8),
+        ("(a))(", "Unbalanced parenthesis at position 4.", 4),
+        ("()", "Empty parentheses at position 1.", 1),
+        ("a AND ( )", "Empty parentheses at position 7.", 7),
+        ('""', "Empty quotation marks at position 1.", 1),
+        ("foo AND", 'Missing search term after "AND" at position 5.', 5),
+        ("foo +", 'Missing search term after "+" at position 5.', 5),
+        ("foo&&", 'Missing search term after "&&" at position 4.', 4),
+        ("foo OR", 'Missing search term after "OR" at position 5.', 5),
+        ("foo ||", 'Missing search term after "||" at position 5.', 5),
+        ("!", 'Missing search term after "!" at position 1.', 1),
+        ("NOT", 'Missing search term after "NOT" at position 1.', 1),
+        ("a AND OR b", 'Missing search term after "AND" at position 3.', 3),
+        ("(a OR)", 'Missing search term after "OR" at position 4.', 4),
+        ("|| bar", 'Missing search term before "||" at position 1.', 1),
+        ("AND bar", 'Missing search term before "AND" at position 1.', 1),
+        ("(+ bar)", 'Missing search term before "+" at position 2.', 2),
+        ("foo !bar", 'Missing AND or OR before "!" at position 5.', 5),
+        ("foo NOT bar", 'Missing AND or OR before "NOT" at position 5.', 5),
+        ("foo (bar)", 'Missing AND or OR before "(" at position 5.', 5),
+        ("(foo) bar", 'Missing AND or OR before "bar" at position 7.', 7),
+    ],
+)
+def test_malformed_searches_say_what_and_where(query, message, position):
+    error = error_of(query)
+    assert str(error) == error.message == message
+    assert error.position == position
+    assert isinstance(error, ValueError)
+
+
+def test_long_searches_are_refused():
+    assert search_q("a" * MAX_LENGTH, FIELDS)
+    assert str(error_of("a" * (MAX_LENGTH + 1))) == f"Search is too long: at most {MAX_LENGTH} characters."
+    assert search_q(" || ".join(["a"] * MAX_TERMS), FIELDS)
+    assert (
+        str(error_of(" || ".join(["a"] * (MAX_TERMS + 1)))) == f"Search is too long: at most {MAX_TERMS} search terms."
+    )
+
+
+def test_deep_nesting_is_refused():
+    assert search_q("(" * 10 + "a" + ")" * 10, FIELDS)
+    assert str(error_of("(" * 11 + "a" + ")" * 11)) == "Search is nested too deeply at position 11: at most 10 levels."
+    assert search_q("!" * 400 + "a", FIELDS) == search_q("a", FIELDS)
+
+
+def test_messages_go_through_gettext(monkeypatch):
+    monkeypatch.setattr("otrs_customer_admin.search.gettext", lambda text: "[de] " + text)
+    assert str(error_of("(foo")) == "[de] Unbalanced parenthesis at position 1."
+    assert search_q_or_literal("foo AND", FIELDS)[1] == '[de] Missing search term after "AND" at position 5.'
+
+
+def test_nul_characters_are_ignored():
+    assert search_q("ac\x00me", ["name"]) == search_q("ac me", ["name"])
+    assert search_q_or_literal('"\x00', ["name"]) == (
+        Q(name__icontains='"'),
+        "Unbalanced quotation mark at position 1.",
+    )
+
+
+# --- Fuzz ------------------------------------------------------------------------------------------
+
+FUZZ_ALPHABET = ["a", "b", "*", '"', "(", ")", "!", "+", "&", "|", "\\", "AND", "OR", "NOT", " ", " ", "ü", "%"]
+
+
+@pytest.mark.django_db
+def test_fuzz_only_search_syntax_errors_escape_and_every_q_runs(customers):
+    generator = random.Random(20240611)
+    parsed, literals = set(), set()
+    for _ in range(3000):
+        query = "".join(generator.choice(FUZZ_ALPHABET) for _ in range(generator.randint(0, 12)))
+        try:
+            q = search_q(query, FIELDS)
+        except SearchSyntaxError as error:
+            assert error.message
+            q = None
+        fallback, message = search_q_or_literal(query, FIELDS)
+        assert (message is None) == (q is not None)
+        if q is None:
+            literals.add(fallback)
+        else:
+            assert fallback == q
+            parsed.add(q)
+    assert len(parsed) > 300 and len(literals) > 300  # both paths were exercised
+    # The database is the slow part, so the Qs run OR-ed together in small batches: a Q that
+    # cannot be evaluated still fails its batch.
+    for batch in batches(list(parsed), 10) + batches(list(literals), 50):
+        list(Customer.objects.filter(functools.reduce(operator.or_, batch)).order_by().values_list("pk", flat=True))
+
+
+def batches(items, size):
+    return [items[start : start + size] for start in range(0, len(items), size)]
