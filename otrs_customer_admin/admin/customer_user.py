@@ -1,9 +1,96 @@
+from django.contrib.admin.utils import quote
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import AutocompleteSelectFilter
+from unfold.decorators import display
+
+from ..models import Ticket
+from .customer import OtrsSearchMixin
+from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
+from .filters import DataSourceFilter, ValidityFilter
+from .forms import SourcedRecordForm
+from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
 
-class CustomerUserAdmin(ModelAdmin):
-    list_display = ["login", "first_name", "last_name", "email", "customer", "valid"]
-    list_filter = ["valid", "data_source"]
+class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, ModelAdmin):
+    form = SourcedRecordForm
+    card_template = "otrs_customer_admin/cards/customer_user.html"
+    list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
+    list_display_links = None
+    list_filter = [ValidityFilter, ("customer", AutocompleteSelectFilter), DataSourceFilter]
+    list_filter_submit = True
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
+    ordering = ["last_name", "first_name", "login"]
+    actions = None
     autocomplete_fields = ["customer"]
+    fieldsets = [
+        (_("Data source"), {"fields": ["data_source"]}),
+        (_("Customer user information"), {"fields": ["title", "first_name", "last_name", "login", "email", "valid"]}),
+        (_("Customer"), {"fields": ["customer"]}),
+        (_("Contact"), {"fields": ["phone", "fax", "mobile"]}),
+        (_("Address"), {"fields": ["street", "zip", "city", "country"]}),
+        (_("Miscellaneous"), {"fields": ["comment"]}),
+    ]
+
+    class Media:
+        css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
+        js = ["otrs_customer_admin/cards.js"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("customer").with_ticket_counts()
+
+    @display(description=_("Login"), ordering="login")
+    def login_link(self, obj):
+        return card_link(obj, obj.login, self.admin_site.name)
+
+    @display(description=_("Name"), ordering="last_name")
+    def name_link(self, obj):
+        return card_link(obj, obj.full_name, self.admin_site.name)
+
+    @display(description=_("Customer"), ordering="customer__name")
+    def customer_link(self, obj):
+        return card_link(obj.customer, obj.customer.customer_id, self.admin_site.name)
+
+    @display(description=_("Validity"), ordering="valid", label=VALIDITY_LABELS)
+    def validity(self, obj):
+        return validity_badge(obj)
+
+    @display(description=_("Edit"))
+    def edit(self, obj):
+        if obj.is_read_only:
+            return ""
+        return edit_link(self.admin_url("change", quote(obj.pk)), gettext("Edit %(name)s") % {"name": obj.full_name})
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if not super().has_change_permission(request):
+            columns.remove("edit")
+        return columns
+
+    def detail_actions(self, request, obj):
+        groups = super().detail_actions(request, obj)
+        tickets = ActionGroup(gettext("Tickets"))
+        ticket_admin = self.admin_site._registry.get(Ticket)
+        if ticket_admin is not None and ticket_admin.has_add_permission(request):
+            query = f"customer={obj.customer_id}&customer_user={obj.pk}"
+            url = admin_url(ticket_admin, "add", query=query)
+            tickets.actions.append(Action(gettext("Create Ticket"), url, "confirmation_number"))
+        return [*groups, tickets]
+
+    def detail_summary(self, obj):
+        source = obj.source
+        return [
+            (_("login"), obj.login),
+            (_("name"), obj.full_name),
+            (_("email"), obj.email),
+            (_("customer"), str(obj.customer)),
+            (_("phone"), obj.phone),
+            (_("mobile"), obj.mobile),
+            (_("fax"), obj.fax),
+            (_("validity"), obj.get_valid_display()),
+            (_("data source"), source.label if source else obj.data_source),
+            (_("open tickets"), obj.open_tickets),
+            (_("closed tickets"), obj.closed_tickets),
+        ]

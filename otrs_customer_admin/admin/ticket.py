@@ -1,16 +1,87 @@
+from django.contrib.admin.utils import quote
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.decorators import display
+
+from .display import VALIDITY_LABELS, card_link, validity_badge
+from .filters import EscalatedFilter, ReminderDueFilter, ValidityFilter
 
 
 class TicketAdmin(ModelAdmin):
-    list_display = ["number", "title", "customer", "customer_user", "state", "priority", "escalation_at"]
-    list_filter = ["state", "priority"]
+    list_display = [
+        "number_link",
+        "title",
+        "customer_link",
+        "customer_user_link",
+        "state",
+        "priority",
+        "pending_until",
+        "escalation",
+        "created_at",
+    ]
+    list_display_links = None
+    list_filter = [
+        ("state", ChoicesDropdownFilter),
+        ("customer", AutocompleteSelectFilter),
+        EscalatedFilter,
+        ReminderDueFilter,
+        "priority",
+    ]
+    list_filter_submit = True
     list_select_related = ["customer", "customer_user"]
     search_fields = ["number", "title", "customer__customer_id", "customer__name"]
-    autocomplete_fields = ["customer", "customer_user"]
-    readonly_fields = ["closed_at", "escalation_at", "escalation_deadline"]
+    autocomplete_fields = ["customer", "customer_user", "sla"]
+    readonly_fields = ["number", "closed_at", "escalation_at", "escalation_deadline"]
+    date_hierarchy = None
+    fieldsets = [
+        (None, {"fields": ["number", "title", "customer", "customer_user"]}),
+        (_("State"), {"fields": ["state", "priority", "pending_until", "closed_at"]}),
+        (_("Service level"), {"fields": ["sla", "created_at", "first_response_at", "last_update_at"]}),
+        (_("Escalation"), {"fields": ["escalation_at", "escalation_deadline"]}),
+    ]
+
+    class Media:
+        css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
+        js = ["otrs_customer_admin/cards.js"]
+
+    @display(description=_("Ticket number"), ordering="number")
+    def number_link(self, obj):
+        url = reverse(f"{self.admin_site.name}:otrs_customer_admin_ticket_change", args=[quote(obj.pk)])
+        return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, obj.number)
+
+    @display(description=_("Customer"), ordering="customer__name")
+    def customer_link(self, obj):
+        return card_link(obj.customer, obj.customer.name, self.admin_site.name)
+
+    @display(description=_("Customer user"), ordering="customer_user__last_name")
+    def customer_user_link(self, obj):
+        return (
+            card_link(obj.customer_user, obj.customer_user.full_name, self.admin_site.name)
+            if obj.customer_user
+            else "-"
+        )
+
+    @display(description=_("Escalation"), ordering="escalation_at")
+    def escalation(self, obj):
+        if obj.escalation_at is None:
+            return "-"
+        when = formats.date_format(timezone.localtime(obj.escalation_at), "SHORT_DATETIME_FORMAT")
+        return f"{obj.get_escalation_deadline_display()}: {when}"
 
 
 class SLAAdmin(ModelAdmin):
-    list_display = ["name", "first_response_time", "update_time", "solution_time", "valid"]
-    list_filter = ["valid"]
+    list_display = ["name", "first_response_time", "update_time", "solution_time", "validity"]
+    list_filter = [ValidityFilter]
     search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["name", "valid", "comment"]}),
+        (_("Targets in minutes"), {"fields": ["first_response_time", "update_time", "solution_time"]}),
+    ]
+
+    @display(description=_("Validity"), ordering="valid", label=VALIDITY_LABELS)
+    def validity(self, obj):
+        return validity_badge(obj)

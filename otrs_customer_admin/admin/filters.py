@@ -1,0 +1,87 @@
+"""List filters shared by the package's changelists."""
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..datasources import data_source_choices
+from ..models import Validity
+
+
+class ValidityFilter(admin.SimpleListFilter):
+    """Valid records by default, as OTRS's lists; invalid ones on request."""
+
+    title = _("validity")
+    parameter_name = "validity"
+    default = "valid"
+    values = {
+        "valid": Validity.VALID,
+        "invalid": Validity.INVALID,
+        "invalid-temporarily": Validity.INVALID_TEMPORARILY,
+    }
+
+    def lookups(self, request, model_admin):
+        return [(key, Validity(value).label) for key, value in self.values.items()] + [("all", _("all"))]
+
+    def value(self):
+        value = super().value()
+        return value if value in self.values or value == "all" else self.default
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset if value == "all" else queryset.filter(valid=self.values[value])
+
+    def choices(self, changelist):
+        # No separate "All" entry: "all" is one of the lookups and "valid" the default.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class DataSourceFilter(admin.SimpleListFilter):
+    title = _("data source")
+    parameter_name = "data_source"
+
+    def lookups(self, request, model_admin):
+        return data_source_choices()
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(data_source=value) if value else queryset
+
+
+class YesNoFilter(admin.SimpleListFilter):
+    """A filter whose "yes" is a queryset method and "no" its complement."""
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("yes")), ("no", _("no"))]
+
+    def matching(self, queryset):
+        raise NotImplementedError
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "yes":
+            return self.matching(queryset)
+        if value == "no":
+            return queryset.exclude(pk__in=self.matching(queryset.model.objects.all()).values("pk"))
+        return queryset
+
+
+class EscalatedFilter(YesNoFilter):
+    title = _("escalated")
+    parameter_name = "escalated"
+
+    def matching(self, queryset):
+        return queryset.escalated(timezone.now())
+
+
+class ReminderDueFilter(YesNoFilter):
+    title = _("reminder due")
+    parameter_name = "reminder_due"
+
+    def matching(self, queryset):
+        return queryset.reminders_due(timezone.now())

@@ -1,0 +1,48 @@
+"""Forms of the customer and customer-user admin."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from ..datasources import writable_data_sources
+
+
+class SourcedRecordForm(forms.ModelForm):
+    """Offers only writable data sources and refuses changes to read-only records.
+
+    The model layer refuses them too; checking here turns a refused write into a
+    form error instead of a 403 when, say, an inline row belongs to a directory.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("data_source")
+        if field is not None:
+            self.fields["data_source"] = forms.ChoiceField(
+                label=field.label,
+                help_text=field.help_text,
+                choices=[(source.key, source.label) for source in writable_data_sources()],
+                initial=field.initial,
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        instance = self.instance
+        if instance.pk and instance.is_read_only and self.has_changed():
+            raise ValidationError(
+                _("This record belongs to the read-only data source %(source)s and cannot be changed here."),
+                code="read_only_source",
+                params={"source": instance.source},
+            )
+        return cleaned
+
+
+class SelectDataSourceForm(forms.Form):
+    """OTRS's first step of adding a record when several sources can take it."""
+
+    data_source = forms.ChoiceField(label=_("Data source"))
+
+    def __init__(self, *args, sources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["data_source"].choices = [(source.key, source.label) for source in sources]
+

@@ -1,0 +1,120 @@
+"""Every admin URL of the package, walked with anonymous, no-permission, view-only,
+change and superuser accounts: Django's model permissions govern everything."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.urls import reverse
+
+from otrs_customer_admin.models import SLA, Customer, CustomerUser, Ticket
+
+pytestmark = pytest.mark.django_db
+
+MODELS = ["customer", "customeruser", "ticket", "sla"]
+
+# (url name, needs an object, expected status per account)
+ANON, NOPERM, VIEW, CHANGE, SUPER = "anonymous", "no permission", "view-only", "change", "superuser"
+OK, LOGIN, FORBIDDEN = 200, 302, 403
+
+
+def expect(anonymous, no_permission, view_only, change, superuser):
+    return {ANON: anonymous, NOPERM: no_permission, VIEW: view_only, CHANGE: change, SUPER: superuser}
+
+
+RECORD_URLS = {
+    "changelist": (False, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
+    "add": (False, expect(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)),
+    "change": (True, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
+    "history": (True, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
+    # Nothing is deleted unless ALLOW_DELETE is on.
+    "delete": (True, expect(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN)),
+    "detail": (True, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
+    "card": (True, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
+    "invalidate": (True, expect(LOGIN, FORBIDDEN, FORBIDDEN, OK, OK)),
+}
+PLAIN_URLS = {
+    "changelist": (False, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
+    "add": (False, expect(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)),
+    "change": (True, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
+    "history": (True, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
+    "delete": (True, expect(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)),
+}
+URLS = {"customer": RECORD_URLS, "customeruser": RECORD_URLS, "ticket": PLAIN_URLS, "sla": PLAIN_URLS}
+
+CASES = [
+    (model, name, account)
+    for model in MODELS
+    for name in URLS[model]
+    for account in (ANON, NOPERM, VIEW, CHANGE, SUPER)
+]
+
+
+@pytest.fixture
+def records():
+    customer = Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
+    user = CustomerUser.objects.create(
+        login="jdoe", first_name="J", last_name="D", email="j@a.example", customer=customer
+    )
+    sla = SLA.objects.create(name="Gold", solution_time=60)
+    # A ticket without links, so that the superuser may delete it (protected links aside).
+    ticket = Ticket.objects.create(title="Printer", customer=customer)
+    return {"customer": customer, "customeruser": user, "ticket": ticket, "sla": sla}
+
+
+def account(kind):
+    if kind == ANON:
+        return None
+    if kind == SUPER:
+        return User.objects.create_superuser("root", "root@example.com", "pw")
+    user = User.objects.create_user(kind.replace(" ", "-"), password="pw", is_staff=True)
+    actions = {NOPERM: [], VIEW: ["view"], CHANGE: ["view", "change"]}[kind]
+    codenames = [f"{action}_{model}" for action in actions for model in MODELS]
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="otrs_customer_admin", codename__in=codenames)
+    )
+    return user
+
+
+@pytest.mark.parametrize("model, name, kind", CASES, ids=[f"{m}-{n}-{k}" for m, n, k in CASES])
+def test_status_of_every_admin_url(client, records, model, name, kind):
+    needs_object, expected = URLS[model][name]
+    args = [records[model].pk] if needs_object else []
+    url = reverse(f"admin:otrs_customer_admin_{model}_{name}", args=args)
+    user = account(kind)
+    if user is not None:
+        client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == expected[kind], f"{kind} GET {url}"
+    if expected[kind] == LOGIN:
+        assert response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("model", ["customer", "customeruser"])
+def test_a_view_only_user_sees_no_add_edit_or_invalidate_controls(client, records, model):
+    client.force_login(account(VIEW))
+    obj = records[model]
+    listing = client.get(reverse(f"admin:otrs_customer_admin_{model}_changelist")).content.decode()
+    detail = client.get(reverse(f"admin:otrs_customer_admin_{model}_detail", args=[obj.pk])).content.decode()
+    change = reverse(f"admin:otrs_customer_admin_{model}_change", args=[obj.pk])
+    # The breadcrumb may link the read-only view page; no control may offer editing.
+    assert "otrs-action" not in detail
+    for page in (listing, detail):
+        assert reverse(f"admin:otrs_customer_admin_{model}_add") not in page
+        assert reverse(f"admin:otrs_customer_admin_{model}_invalidate", args=[obj.pk]) not in page
+        assert "otrs-edit-link" not in page
+    form = client.get(change).content.decode()
+    assert 'name="_save"' not in form
+    assert "Set invalid" not in form
+
+
+@pytest.mark.parametrize("model", ["customer", "customeruser"])
+def test_state_changes_refuse_get_side_effects_and_need_csrf(records, model):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(account(SUPER))
+    obj = records[model]
+    url = reverse(f"admin:otrs_customer_admin_{model}_invalidate", args=[obj.pk])
+    assert client.get(url).status_code == OK
+    assert client.post(url).status_code == FORBIDDEN
+    obj.refresh_from_db()
+    assert obj.is_valid

@@ -1,0 +1,121 @@
+"""Business cards: loaded on demand, cheap, permission-checked and escaped."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acme():
+    acme = Customer.objects.create(
+        customer_id="ACME",
+        name="Acme Corporation",
+        street="Main Street 1",
+        zip="10115",
+        city="Berlin",
+        country="DE",
+        url="https://acme.example",
+        valid=Validity.INVALID_TEMPORARILY,
+    )
+    jane = CustomerUser.objects.create(
+        login="jdoe",
+        first_name="Jane",
+        last_name="Doe",
+        email="jane@acme.example",
+        phone="+49 30 123",
+        mobile="+49 170 456",
+        fax="+49 30 999",
+        customer=acme,
+    )
+    for state in (TicketState.OPEN, TicketState.PENDING_REMINDER, TicketState.CLOSED_SUCCESSFUL):
+        Ticket.objects.create(
+            title="t", customer=acme, customer_user=jane, state=state, pending_until="2030-01-01T00:00Z"
+        )
+    return acme
+
+
+def card(client, model, pk):
+    return client.get(reverse(f"admin:otrs_customer_admin_{model}_card", args=[pk]))
+
+
+def test_the_customer_card_shows_the_customer(admin_client, acme):
+    response = card(admin_client, "customer", acme.pk)
+    text = response.content.decode()
+    for expected in (
+        "Acme Corporation",
+        "ACME",
+        "invalid-temporarily",
+        "Main Street 1",
+        "10115 Berlin",
+        "Germany",
+        "https://acme.example",
+        "Database",
+        "2 open, 1 closed",
+    ):
+        assert expected in text
+    assert "<html" not in text  # a fragment, for the popover
+
+
+def test_the_customer_user_card_shows_the_person(admin_client, acme):
+    jane = CustomerUser.objects.get()
+    text = card(admin_client, "customeruser", jane.pk).content.decode()
+    for expected in (
+        "Jane Doe",
+        "jdoe",
+        "jane@acme.example",
+        "+49 30 123",
+        "+49 170 456",
+        "+49 30 999",
+        "Acme Corporation (ACME)",
+        "2 open, 1 closed",
+    ):
+        assert expected in text
+
+
+@pytest.mark.parametrize("model", ["customer", "customeruser"])
+def test_a_card_costs_at_most_three_queries(admin_client, acme, model):
+    pk = acme.pk if model == "customer" else CustomerUser.objects.get().pk
+    card(admin_client, model, pk)
+    with CaptureQueriesContext(connection) as queries:
+        assert card(admin_client, model, pk).status_code == 200
+    # Session, user, and the record with its counts.
+    assert len(queries) <= 3, [q["sql"] for q in queries]
+
+
+def test_a_card_needs_view_permission(client, acme):
+    user = User.objects.create_user("agent", password="pw", is_staff=True)
+    client.force_login(user)
+    assert card(client, "customer", acme.pk).status_code == 403
+    user.user_permissions.add(Permission.objects.get(codename="view_customer"))
+    assert card(client, "customer", acme.pk).status_code == 200
+    assert card(client, "customeruser", CustomerUser.objects.get().pk).status_code == 403
+
+
+def test_an_unknown_record_has_no_card(admin_client):
+    assert card(admin_client, "customer", 999).status_code == 404
+
+
+def test_cards_are_offered_wherever_customers_are_listed(admin_client, acme):
+    jane = CustomerUser.objects.get()
+    customer_card = reverse("admin:otrs_customer_admin_customer_card", args=[acme.pk])
+    user_card = reverse("admin:otrs_customer_admin_customeruser_card", args=[jane.pk])
+    pages = {
+        "customer list": (reverse("admin:otrs_customer_admin_customer_changelist") + "?validity=all", [customer_card]),
+        "customer user list": (
+            reverse("admin:otrs_customer_admin_customeruser_changelist"),
+            [user_card, customer_card],
+        ),
+        "ticket list": (reverse("admin:otrs_customer_admin_ticket_changelist"), [customer_card, user_card]),
+        "customer inline": (reverse("admin:otrs_customer_admin_customer_change", args=[acme.pk]), [user_card]),
+    }
+    for name, (url, cards) in pages.items():
+        page = admin_client.get(url).content.decode()
+        for expected in cards:
+            assert f'data-otrs-card="{expected}"' in page, name
+        assert "otrs_customer_admin/cards.js" in page, name
