@@ -1,0 +1,260 @@
+"""The harness every test module shares.
+
+Rules it enforces:
+
+* Real parts only: the database, a slapd started here, Debian's Chromium. A test whose part is
+  missing skips with a hint how to install it, and with ``CI=true`` every skip is a failure.
+* Tests marked ``postgres`` are deselected (not skipped) unless the database is PostgreSQL.
+* Browser tests (marked ``e2e``; tests using a Playwright fixture get the marker) run last, and
+  only they run with ``DJANGO_ALLOW_ASYNC_UNSAFE=true``: Playwright's sync API keeps an event
+  loop running in the main thread, and Django refuses database access while a loop runs.
+  Every other test still catches async misuse.
+* Tests using the directory fixtures get the ``ldap`` marker.
+
+Fixtures for other modules: ``admin_user_credentials``, ``logged_in_page``, ``screenshot``
+(plus pytest-playwright's ``page``/``context``/``browser``, set up for Debian's Chromium) and
+``slapd``, ``ldap_directory``, ``ldap_connection``.
+"""
+
+import os
+
+import pytest
+
+from tests import harness
+
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
+POSTGRES_DESELECTED = pytest.StashKey[int]()
+LDAP_FIXTURES = frozenset({"slapd", "ldap_directory", "ldap_connection"})
+
+
+# ---------------------------------------------------------------------------
+# Markers, selection and order
+# ---------------------------------------------------------------------------
+
+
+def pytest_report_header(config):
+    vendor = harness.database_vendor() or "not configured"
+    line = f"harness: database {vendor}"
+    if vendor != "postgresql":
+        line += " (tests marked postgres are deselected)"
+    if harness.ci_enabled():
+        line += "; CI=true: a skipped test fails"
+    return line
+
+
+def pytest_itemcollected(item):
+    # Runs before -m selects, so "-m 'not e2e'" also leaves out an unmarked browser test.
+    names = set(getattr(item, "fixturenames", ()))
+    if names & harness.E2E_FIXTURES and item.get_closest_marker("e2e") is None:
+        item.add_marker(pytest.mark.e2e)
+    if names & LDAP_FIXTURES and item.get_closest_marker("ldap") is None:
+        item.add_marker(pytest.mark.ldap)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    vendor = harness.database_vendor()
+    if vendor != "postgresql":
+        deselected = [item for item in items if item.get_closest_marker("postgres")]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = [item for item in items if item.get_closest_marker("postgres") is None]
+        config.stash[POSTGRES_DESELECTED] = len(deselected)
+    # Browser tests last (stable sort): Playwright's event loop runs from the first of them
+    # until the end of the session.
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    count = config.stash.get(POSTGRES_DESELECTED, 0)
+    if count:
+        vendor = harness.database_vendor() or "not configured"
+        terminalreporter.write_line(
+            f"{count} test(s) marked postgres deselected: the database is {vendor}; {harness.POSTGRES_HINT}"
+        )
+
+
+# ---------------------------------------------------------------------------
+# CI=true: a skip is a failure
+# ---------------------------------------------------------------------------
+
+
+class SkipUnderCI:
+    """The ``longrepr`` of a skip turned failure: printed in full and in the short summary."""
+
+    def __init__(self, reason, path="", lineno=0):
+        self.message = f"skipped under CI=true: {reason}"
+        self.reprcrash = harness.CrashLine(path=path, lineno=lineno, message=self.message)
+
+    def toterminal(self, out):
+        out.line(self.message)
+
+    def __str__(self):
+        return self.message
+
+
+def fail_skip_under_ci(report):
+    path, lineno = "", 0
+    if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
+        path, lineno = report.longrepr[0], report.longrepr[1] or 0
+    report.longrepr = SkipUnderCI(harness.skip_reason(report.longrepr), path, lineno)
+    report.outcome = "failed"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    # xfail reports are "skipped" too but carry wasxfail: they stay as they are.
+    if report.skipped and not hasattr(report, "wasxfail") and harness.ci_enabled():
+        fail_skip_under_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_make_collect_report(collector):
+    report = yield
+    if report.skipped and harness.ci_enabled():
+        fail_skip_under_ci(report)
+    return report
+
+
+# ---------------------------------------------------------------------------
+# Browser: pytest-playwright's fixtures on Debian's Chromium
+# ---------------------------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    # A hook, not an autouse fixture: the session fixtures (test database, Playwright,
+    # live server) are set up inside the first browser test's setup, before any
+    # function-scoped fixture would run.
+    if item.get_closest_marker("e2e") is None:
+        return (yield)
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        return (yield)
+    finally:
+        if previous is None:
+            os.environ.pop(ASYNC_UNSAFE, None)
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
+
+
+class PlaywrightMissing:
+    """Stands in for pytest-playwright when it is not installed (or disabled): its fixtures skip."""
+
+    @pytest.fixture(scope="session")
+    def playwright(self):
+        pytest.skip(harness.PLAYWRIGHT_HINT)
+
+    @pytest.fixture(scope="session")
+    def browser(self):
+        pytest.skip(harness.PLAYWRIGHT_HINT)
+
+    @pytest.fixture
+    def context(self):
+        pytest.skip(harness.PLAYWRIGHT_HINT)
+
+    @pytest.fixture
+    def page(self):
+        pytest.skip(harness.PLAYWRIGHT_HINT)
+
+
+def pytest_configure(config):
+    if not config.pluginmanager.has_plugin("playwright"):
+        config.pluginmanager.register(PlaywrightMissing(), "otrs-harness-playwright-missing")
+
+
+@pytest.fixture(scope="session")
+def playwright(django_db_setup, playwright):
+    # Start Playwright (and its event loop) after the test database exists, so that it
+    # also stops before the test database is destroyed.
+    return playwright
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, browser_name):
+    if browser_name != "chromium" or browser_type_launch_args.get("channel"):
+        return browser_type_launch_args
+    executable = harness.chromium_executable()
+    if executable is None:
+        pytest.skip(harness.CHROMIUM_HINT)
+    return {**browser_type_launch_args, "executable_path": executable, "args": harness.CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "en-US", "viewport": {"width": 1440, "height": 900}}
+
+
+@pytest.fixture
+def admin_user_credentials(admin_user):
+    """``{"username": ..., "password": ...}`` of a superuser in the test database (pytest-django's ``admin_user``)."""
+    return {"username": admin_user.get_username(), "password": "password"}
+
+
+@pytest.fixture
+def logged_in_page(page, live_server, admin_user_credentials):
+    """A Playwright page logged into ``live_server.url + "/admin/"`` through the real login form."""
+    page.set_default_timeout(10_000)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", admin_user_credentials["username"])
+    page.fill("#id_password", admin_user_credentials["password"])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    return page
+
+
+@pytest.fixture
+def screenshot(request):
+    """``screenshot(page, name="")``: a full-page PNG in ``test-artifacts/<test>[-<name>].png``; returns the path."""
+
+    def save(page, name="", *, full_page=True):
+        path = harness.artifact_path(request.node.nodeid, name, ".png")
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return save
+
+
+# ---------------------------------------------------------------------------
+# Directory: a real slapd
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def slapd(tmp_path_factory):
+    """A running slapd (``slapdtest.SlapdObject``) serving ``tests/data/directory.ldif`` and 120 generated companies.
+
+    Shared by the whole session: search it, do not change it.
+    """
+    reason = harness.missing_ldap_part()
+    if reason:
+        pytest.skip(reason)
+    server = harness.start_slapd(
+        tmp_path_factory.mktemp("slapd"),
+        harness.LDAP_DIRECTORY_LDIF.read_text(encoding="utf-8"),
+        harness.generated_organizations_ldif(),
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ldap_directory(slapd):
+    """``harness.LdapDirectory``: URI, root bind DN and password, and the DNs of the directory's branches."""
+    return harness.LdapDirectory(uri=slapd.ldap_uri, bind_dn=slapd.root_dn, bind_password=slapd.root_pw)
+
+
+@pytest.fixture
+def ldap_connection(ldap_directory):
+    """A python-ldap connection to the test directory, bound as its root DN."""
+    import ldap
+
+    connection = ldap.initialize(ldap_directory.uri)
+    connection.set_option(ldap.OPT_REFERRALS, 0)
+    connection.set_option(ldap.OPT_NETWORK_TIMEOUT, 5)
+    connection.simple_bind_s(ldap_directory.bind_dn, ldap_directory.bind_password)
+    yield connection
+    connection.unbind_s()

@@ -1,0 +1,193 @@
+"""The test harness's plain helpers: real parts (browser, directory, database) and where to find them.
+
+The fixtures built on these live in ``tests/conftest.py``. Nothing here imports Django,
+Playwright or python-ldap at module level, so the harness loads on a machine without them
+and the tests that need them skip with a hint how to install them.
+"""
+
+import importlib.util
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(__file__).resolve().parent / "data"
+ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
+
+# ---------------------------------------------------------------------------
+# CI: a skip there is a failure
+# ---------------------------------------------------------------------------
+
+
+def ci_enabled(environ=None):
+    """True when ``CI`` says so (``true``, ``1`` or ``yes``, as CI services set it)."""
+    value = (os.environ if environ is None else environ).get("CI", "")
+    return value.strip().lower() in {"true", "1", "yes"}
+
+
+@dataclass(frozen=True)
+class CrashLine:
+    """Where and why a test failed, as pytest's short summary and junitxml read it (``reprcrash``)."""
+
+    path: str
+    lineno: int
+    message: str
+
+
+def skip_reason(longrepr):
+    """The reason of a skipped report: ``(path, lineno, "Skipped: why")`` -> ``"why"``."""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        longrepr = longrepr[2]
+    return str(longrepr).removeprefix("Skipped: ")
+
+
+# ---------------------------------------------------------------------------
+# Database
+# ---------------------------------------------------------------------------
+
+POSTGRES_HINT = "set DATABASE_URL=postgres://user:password@host:5432/name to run them"
+
+
+def database_vendor():
+    """``"postgresql"``, ``"sqlite"``, ... for the configured default database, or None without Django."""
+    try:
+        from django.conf import settings
+    except ImportError:
+        return None
+    if not settings.configured:
+        return None
+    engine = settings.DATABASES.get("default", {}).get("ENGINE", "")
+    if "postgresql" in engine or "postgis" in engine:
+        return "postgresql"
+    return engine.rsplit(".", 1)[-1] or None
+
+
+# ---------------------------------------------------------------------------
+# Browser: Playwright driving Debian's Chromium
+# ---------------------------------------------------------------------------
+
+PLAYWRIGHT_HINT = "playwright not installed: pip install -e '.[test]'"
+CHROMIUM_HINT = "chromium not found: apt-get install chromium (or run make test as root; or set CHROMIUM=/path/to/it)"
+
+# --no-sandbox: CI runs as root. The rest keep Chromium from phoning home on a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+E2E_FIXTURES = frozenset({"page", "context", "new_context", "browser", "browser_type", "playwright", "logged_in_page"})
+
+
+def chromium_executable():
+    """Debian's Chromium (``$CHROMIUM``, ``chromium`` on PATH or /usr/bin/chromium), or None."""
+    candidates = [os.environ.get("CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"]
+    for candidate in candidates:
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def artifact_path(nodeid, name="", suffix=".png"):
+    """``test-artifacts/<test>[-<name>]<suffix>`` for a pytest node id; creates the directory."""
+    test = nodeid.removeprefix("tests/").replace(".py::", "-")
+    stem = re.sub(r"[^A-Za-z0-9_.]+", "-", f"{test}-{name}" if name else test).strip("-.")
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS_DIR / f"{stem[:180]}{suffix}"
+
+
+# ---------------------------------------------------------------------------
+# Directory: a real slapd through python-ldap's slapdtest
+# ---------------------------------------------------------------------------
+
+PYTHON_LDAP_HINT = "python-ldap not installed: apt-get install libldap2-dev libsasl2-dev && pip install -e '.[ldap]'"
+SLAPD_HINT = "slapd not found: apt-get install slapd ldap-utils"
+LDAP_UTILS_HINT = "{command} not found: apt-get install ldap-utils"
+SCHEMA_HINT = "OpenLDAP schemas not found in /etc/ldap/schema: apt-get install slapd (or set SCHEMA=/path/to/schema)"
+
+LDAP_SUFFIX = "dc=example,dc=com"
+LDAP_SCHEMAS = ("core.ldif", "cosine.ldif", "inetorgperson.ldif")
+LDAP_DIRECTORY_LDIF = DATA_DIR / "directory.ldif"
+GENERATED_ORGANIZATIONS = 120
+SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+@dataclass(frozen=True)
+class LdapDirectory:
+    """Where the test directory lives and how to bind to it (see ``tests/data/directory.ldif``)."""
+
+    uri: str
+    bind_dn: str
+    bind_password: str
+    base_dn: str = LDAP_SUFFIX
+    customers_dn: str = f"ou=customers,{LDAP_SUFFIX}"
+    people_dn: str = f"ou=people,{LDAP_SUFFIX}"
+    groups_dn: str = f"ou=groups,{LDAP_SUFFIX}"
+    generated_dn: str = f"ou=generated,{LDAP_SUFFIX}"
+    generated_count: int = GENERATED_ORGANIZATIONS
+    user_password: str = "secret"
+
+
+def missing_ldap_part():
+    """Why a real directory cannot run here (a skip reason with an install hint), or None."""
+    if importlib.util.find_spec("ldap") is None or importlib.util.find_spec("slapdtest") is None:
+        return PYTHON_LDAP_HINT
+    search_path = os.pathsep.join([os.environ.get("PATH", os.defpath), *SBIN_DIRS])
+    if not (os.environ.get("SLAPD") or shutil.which("slapd", path=search_path)):
+        return SLAPD_HINT
+    for command in ("slapadd", "ldapadd", "ldapmodify", "ldapdelete", "ldapwhoami"):
+        if not shutil.which(command, path=search_path):
+            return SLAPD_HINT if command == "slapadd" else LDAP_UTILS_HINT.format(command=command)
+    schema_dir = os.environ.get("SCHEMA") or next(
+        (path for path in ("/etc/openldap/schema", "/etc/ldap/schema") if os.path.isdir(path)), None
+    )
+    if not schema_dir or not all(os.path.isfile(os.path.join(schema_dir, name)) for name in LDAP_SCHEMAS):
+        return SCHEMA_HINT
+    return None
+
+
+def generated_organizations_ldif(count=GENERATED_ORGANIZATIONS, base_dn=f"ou=generated,{LDAP_SUFFIX}"):
+    """``count`` customer companies ``o=customer-001`` ... as LDIF, for searches over many pages."""
+    records = []
+    for number in range(1, count + 1):
+        records.append(
+            f"dn: o=customer-{number:03d},{base_dn}\n"
+            "objectClass: organization\n"
+            f"o: customer-{number:03d}\n"
+            f"description: Generated Customer {number:03d} Ltd\n"
+            f"street: {number} Generated Street\n"
+            f"postalCode: {10000 + number}\n"
+            "l: Testville\n"
+        )
+    return "\n".join(records)
+
+
+def start_slapd(rundir, *ldif_texts):
+    """Start a slapd (``slapdtest.SlapdObject``) in ``rundir`` and load ``ldif_texts`` with slapadd.
+
+    The caller stops it with ``server.stop()``, which also removes its run directory.
+    """
+    import slapdtest
+
+    class CustomerDirectory(slapdtest.SlapdObject):
+        # slapdtest reads $TMP once, at import, and else uses the current directory.
+        TMPDIR = str(rundir)
+        suffix = LDAP_SUFFIX
+        openldap_schema_files = LDAP_SCHEMAS
+        slapd_loglevel = "none"
+
+    server = CustomerDirectory()
+    server.start()
+    try:
+        for ldif in ldif_texts:
+            server.slapadd(ldif)
+    except BaseException:
+        server.stop()
+        raise
+    return server
