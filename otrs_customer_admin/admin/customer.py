@@ -1,4 +1,3 @@
-from django.contrib import messages
 from django.contrib.admin.utils import quote
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -7,36 +6,10 @@ from unfold.decorators import display
 
 from ..datasources import writable_data_sources
 from ..models import CustomerUser
-from ..search import search_q_or_literal
 from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
-from .filters import DataSourceFilter, ValidityFilter
+from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
-
-SEARCH_HELP = _(
-    'OTRS syntax: * is a wildcard; AND (+, &&), OR (||), NOT (!), "quoted phrases" and parentheses; case-insensitive.'
-)
-
-
-class OtrsSearchMixin:
-    """Changelist and autocomplete search in OTRS syntax over ``search_fields``.
-
-    Pickers (autocomplete) offer valid records only, as OTRS's do.
-    """
-
-    search_help_text = SEARCH_HELP
-
-    def get_search_results(self, request, queryset, search_term):
-        condition, problem = search_q_or_literal(search_term, self.search_fields)
-        if problem:
-            messages.warning(
-                request,
-                gettext("Your search could not be read as OTRS syntax (%(problem)s); it was matched literally.")
-                % {"problem": problem},
-            )
-        if request.path.endswith("/autocomplete/"):
-            queryset = queryset.valid()
-        return queryset.filter(condition), False
 
 
 class CustomerUserInline(TabularInline):

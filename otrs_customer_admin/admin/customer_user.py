@@ -6,9 +6,8 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter
 from unfold.decorators import display
 
 from ..models import Ticket
-from .customer import OtrsSearchMixin
 from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
-from .filters import DataSourceFilter, ValidityFilter
+from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
@@ -49,7 +48,7 @@ class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, ModelAdmin):
     def name_link(self, obj):
         return card_link(obj, obj.full_name, self.admin_site.name)
 
-    @display(description=_("Customer"), ordering="customer__name")
+    @display(description=_("Customer"), ordering="customer__customer_id")
     def customer_link(self, obj):
         return card_link(obj.customer, obj.customer.customer_id, self.admin_site.name)
 

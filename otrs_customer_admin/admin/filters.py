@@ -1,11 +1,13 @@
-"""List filters shared by the package's changelists."""
+"""List filters and search shared by the package's changelists."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..datasources import data_source_choices
 from ..models import Validity
+from ..search import search_q_or_literal
 
 
 class ValidityFilter(admin.SimpleListFilter):
@@ -85,3 +87,31 @@ class ReminderDueFilter(YesNoFilter):
 
     def matching(self, queryset):
         return queryset.reminders_due(timezone.now())
+
+
+SEARCH_HELP = _(
+    'OTRS syntax: * is a wildcard; AND (+, &&), OR (||), NOT (!), "quoted phrases" and parentheses; case-insensitive.'
+)
+
+
+class OtrsSearchMixin:
+    """Changelist and autocomplete search in OTRS syntax over ``search_fields``.
+
+    Pickers (autocomplete) offer valid records only, as OTRS's do; models
+    without validity (tickets) set ``picker_valid_only = False``.
+    """
+
+    search_help_text = SEARCH_HELP
+    picker_valid_only = True
+
+    def get_search_results(self, request, queryset, search_term):
+        condition, problem = search_q_or_literal(search_term, self.search_fields)
+        if problem:
+            messages.warning(
+                request,
+                gettext("Your search could not be read as OTRS syntax (%(problem)s); it was matched literally.")
+                % {"problem": problem},
+            )
+        if self.picker_valid_only and request.path.endswith("/autocomplete/"):
+            queryset = queryset.filter(valid=Validity.VALID)
+        return queryset.filter(condition), False

@@ -45,4 +45,3 @@ class SelectDataSourceForm(forms.Form):
     def __init__(self, *args, sources, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["data_source"].choices = [(source.key, source.label) for source in sources]
-

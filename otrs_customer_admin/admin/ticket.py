@@ -8,10 +8,11 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import display
 
 from .display import VALIDITY_LABELS, card_link, validity_badge
-from .filters import EscalatedFilter, ReminderDueFilter, ValidityFilter
+from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, ValidityFilter
 
 
-class TicketAdmin(ModelAdmin):
+class TicketAdmin(OtrsSearchMixin, ModelAdmin):
+    picker_valid_only = False
     list_display = [
         "number_link",
         "title",
@@ -73,7 +74,7 @@ class TicketAdmin(ModelAdmin):
         return f"{obj.get_escalation_deadline_display()}: {when}"
 
 
-class SLAAdmin(ModelAdmin):
+class SLAAdmin(OtrsSearchMixin, ModelAdmin):
     list_display = ["name", "first_response_time", "update_time", "solution_time", "validity"]
     list_filter = [ValidityFilter]
     search_fields = ["name"]
