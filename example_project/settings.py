@@ -103,7 +103,18 @@ STATIC_ROOT = BASE_DIR / "static"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-OTRS_CUSTOMER_ADMIN = {}
+OTRS_CUSTOMER_ADMIN = {
+    # The example site's own widget, placed right after Customer Information.
+    "WIDGETS": ["example_project.demo.widgets.OpenTicketsByPriorityWidget"],
+    "CUSTOMER_WIDGETS": [
+        "customer-information",
+        "open-tickets-by-priority",
+        "escalations",
+        "reminders",
+        "open-tickets",
+        "customer-users",
+    ],
+}
 
 UNFOLD = {
     "SITE_TITLE": _("Example helpdesk"),

@@ -72,6 +72,42 @@ def check_settings(app_configs=None, **kwargs):
             )
         )
     errors += _check_data_sources(config.get("DATA_SOURCES", DEFAULTS["DATA_SOURCES"]))
+    errors += _check_widgets(config)
+    return errors
+
+
+def _check_widgets(config):
+    from .widgets.base import SCREEN_SETTINGS, Widget, registered_widgets
+
+    errors = []
+    for path in config.get("WIDGETS", []):
+        try:
+            widget = import_string(path)
+        except ImportError as exc:
+            errors.append(_error(13, f"{SETTING_NAME}['WIDGETS']: {path!r} does not import ({exc}).", "Fix the path."))
+            continue
+        if not (isinstance(widget, type) and issubclass(widget, Widget) and widget.key):
+            errors.append(
+                _error(
+                    14,
+                    f"{SETTING_NAME}['WIDGETS']: {path!r} is not a Widget subclass with a key.",
+                    "Subclass otrs_customer_admin.widgets.Widget and set key, title and template.",
+                )
+            )
+    if errors:
+        return errors
+    widgets = registered_widgets()
+    for screen, name in SCREEN_SETTINGS.items():
+        for key in config.get(name, DEFAULTS[name]):
+            widget = widgets.get(key)
+            if widget is None:
+                close = difflib.get_close_matches(str(key), widgets, n=1)
+                hint = f"Did you mean {close[0]!r}?" if close else f"Known widgets: {', '.join(sorted(widgets))}."
+                errors.append(_error(15, f"{SETTING_NAME}[{name!r}] names an unknown widget {key!r}.", hint))
+            elif screen not in widget.screens:
+                errors.append(
+                    _error(16, f"{SETTING_NAME}[{name!r}]: the widget {key!r} cannot appear on this screen.", None)
+                )
     return errors
 
 

@@ -31,6 +31,23 @@ DEFAULTS = {
     # A "pending reminder" ticket is due when its pending time has passed or falls
     # within this window from now.
     "REMINDER_WINDOW": timedelta(hours=24),
+    # The detail views' screen configuration: widget keys, in order, shown by
+    # default. Every other registered widget is available to each admin user.
+    "CUSTOMER_WIDGETS": ["customer-information", "escalations", "reminders", "open-tickets", "customer-users"],
+    "CUSTOMER_USER_WIDGETS": ["customer-user-information", "open-tickets", "ticket-list"],
+    # Dotted paths of extra Widget classes to register.
+    "WIDGETS": [],
+    # Rows a list widget shows before it links to the full, filtered list.
+    "WIDGET_ROWS": 10,
+    # Customer Information's Map link; {address} is the URL-encoded address.
+    "MAP_URL": "https://www.openstreetmap.org/search?query={address}",
+    # Customer Information's Social links: (label, URL with {name} URL-encoded).
+    "SOCIAL_LINKS": [
+        ("LinkedIn", "https://www.linkedin.com/search/results/companies/?keywords={name}"),
+        ("Wikipedia", "https://en.wikipedia.org/w/index.php?search={name}"),
+        ("Google", "https://www.google.com/search?q={name}"),
+        ("DuckDuckGo", "https://duckduckgo.com/?q={name}"),
+    ],
 }
 
 

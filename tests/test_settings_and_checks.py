@@ -8,6 +8,9 @@ from django.test import override_settings
 
 from otrs_customer_admin.conf import DEFAULTS, settings
 
+# The model checks ask the database what it supports (JSONField).
+pytestmark = pytest.mark.django_db
+
 
 def check_ids(**overrides):
     with override_settings(**overrides):
@@ -98,3 +101,25 @@ def test_missing_apps_and_wrong_order_are_reported(settings):
     reordered = [app for app in settings.INSTALLED_APPS if app != "unfold"]
     reordered.insert(reordered.index("django.contrib.admin") + 1, "unfold")
     assert "otrs_customer_admin.E002" in check_ids(INSTALLED_APPS=reordered)
+
+
+def test_unknown_widget_keys_are_reported_with_a_suggestion():
+    found = messages(OTRS_CUSTOMER_ADMIN={"CUSTOMER_WIDGETS": ["customer-information", "escalation"]})
+    assert list(found) == ["otrs_customer_admin.E015"]
+    assert found["otrs_customer_admin.E015"].hint == "Did you mean 'escalations'?"
+
+
+def test_a_widget_on_a_screen_it_does_not_fit():
+    found = messages(OTRS_CUSTOMER_ADMIN={"CUSTOMER_USER_WIDGETS": ["customer-users"]})
+    assert list(found) == ["otrs_customer_admin.E016"]
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("tests.no_such_module.Widget", "otrs_customer_admin.E013"),
+        ("tests.sources.DirectorySource", "otrs_customer_admin.E014"),
+    ],
+)
+def test_widget_paths_that_do_not_import_or_are_not_widgets(path, expected):
+    assert list(messages(OTRS_CUSTOMER_ADMIN={"WIDGETS": [path]})) == [expected]

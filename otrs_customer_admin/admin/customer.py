@@ -123,17 +123,3 @@ class CustomerAdmin(OtrsSearchMixin, RecordPagesMixin, ModelAdmin):
             url = admin_url(user_admin, "add", query=f"customer={obj.pk}")
             people.actions.append(Action(gettext("Add Customer User"), url, "person_add"))
         return [*groups, people]
-
-    def detail_summary(self, obj):
-        source = obj.source
-        return [
-            (_("CustomerID"), obj.customer_id),
-            (_("customer"), obj.name),
-            (_("validity"), obj.get_valid_display()),
-            (_("address"), obj.address_line),
-            (_("URL"), obj.url),
-            (_("comment"), obj.comment),
-            (_("data source"), source.label if source else obj.data_source),
-            (_("open tickets"), obj.open_tickets),
-            (_("closed tickets"), obj.closed_tickets),
-        ]

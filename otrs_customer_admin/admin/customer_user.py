@@ -77,19 +77,3 @@ class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, ModelAdmin):
             url = admin_url(ticket_admin, "add", query=query)
             tickets.actions.append(Action(gettext("Create Ticket"), url, "confirmation_number"))
         return [*groups, tickets]
-
-    def detail_summary(self, obj):
-        source = obj.source
-        return [
-            (_("login"), obj.login),
-            (_("name"), obj.full_name),
-            (_("email"), obj.email),
-            (_("customer"), str(obj.customer)),
-            (_("phone"), obj.phone),
-            (_("mobile"), obj.mobile),
-            (_("fax"), obj.fax),
-            (_("validity"), obj.get_valid_display()),
-            (_("data source"), source.label if source else obj.data_source),
-            (_("open tickets"), obj.open_tickets),
-            (_("closed tickets"), obj.closed_tickets),
-        ]

@@ -73,6 +73,24 @@ class YesNoFilter(admin.SimpleListFilter):
         return queryset
 
 
+class StateTypeFilter(admin.SimpleListFilter):
+    """Open (new, open, pending) or closed tickets, as OTRS counts them."""
+
+    title = _("open or closed")
+    parameter_name = "state_type"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("open")), ("closed", _("closed"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "open":
+            return queryset.open()
+        if value == "closed":
+            return queryset.closed()
+        return queryset
+
+
 class EscalatedFilter(YesNoFilter):
     title = _("escalated")
     parameter_name = "escalated"

@@ -8,7 +8,7 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import display
 
 from .display import VALIDITY_LABELS, card_link, validity_badge
-from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, ValidityFilter
+from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 
 
 class TicketAdmin(OtrsSearchMixin, ModelAdmin):
@@ -26,8 +26,10 @@ class TicketAdmin(OtrsSearchMixin, ModelAdmin):
     ]
     list_display_links = None
     list_filter = [
+        StateTypeFilter,
         ("state", ChoicesDropdownFilter),
         ("customer", AutocompleteSelectFilter),
+        ("customer_user", AutocompleteSelectFilter),
         EscalatedFilter,
         ReminderDueFilter,
         "priority",

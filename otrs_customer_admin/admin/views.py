@@ -2,7 +2,8 @@
 "Set invalid", and the "Select Data Source" step of adding a record.
 
 ``RecordPagesMixin`` adds them to a ModelAdmin; the customer and customer-user
-admins fill in what differs (``detail_actions``, ``detail_summary``).
+admins fill in what differs (``detail_title``, ``detail_actions``); the widgets
+of ``otrs_customer_admin.widgets`` fill the detail view.
 """
 
 from dataclasses import dataclass, field
@@ -10,9 +11,10 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -22,6 +24,7 @@ from unfold.decorators import display
 from ..conf import settings
 from ..datasources import writable_data_sources
 from ..models import Validity
+from ..widgets import Layout, get_widget
 from .forms import SelectDataSourceForm
 
 
@@ -72,6 +75,7 @@ class RecordPagesMixin:
             path("<path:object_id>/detail/", wrap(self.detail_view), name=self.url_name("detail")),
             path("<path:object_id>/card/", wrap(self.card_view), name=self.url_name("card")),
             path("<path:object_id>/invalidate/", wrap(self.invalidate_view), name=self.url_name("invalidate")),
+            path("widgets/", wrap(self.widgets_view), name=self.url_name("widgets")),
         ]
         return own + super().get_urls()
 
@@ -116,24 +120,65 @@ class RecordPagesMixin:
             organize.actions.append(Action(_("Set invalid"), self.admin_url("invalidate", quote(obj.pk)), "block"))
         return [organize]
 
-    def detail_summary(self, obj):
-        """``(label, value)`` pairs shown on the detail page."""
-        return []
-
     def detail_view(self, request, object_id):
         obj = self.get_viewable_object(request, object_id)
         groups = [group for group in self.detail_actions(request, obj) if group.actions]
+        layout = Layout(request.user, self.opts.model_name)
+        widgets, hidden = self.render_widgets(request, obj, layout)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "original": obj,
             "title": self.detail_title(obj),
             "action_groups": groups,
-            "summary": self.detail_summary(obj),
-            "read_only_source": obj.source if obj.is_read_only else None,
-            "card_script": True,
+            "widgets": widgets,
+            "hidden_widgets": hidden,
+            "layout": layout,
+            "widgets_url": self.admin_url("widgets"),
+            "next_url": request.get_full_path(),
         }
         return TemplateResponse(request, self.detail_template, context)
+
+    def render_widgets(self, request, obj, layout):
+        """The HTML of the user's visible widgets, and the hidden ones they may show."""
+        allowed = {}
+        for key in layout.available:
+            widget = get_widget(key)
+            if widget.has_permission(request, obj):
+                allowed[key] = widget
+        visible = [key for key in layout.visible if key in allowed]
+        rendered = []
+        for position, key in enumerate(visible):
+            controls = {
+                "url": self.admin_url("widgets"),
+                "next": request.get_full_path(),
+                "buttons": [
+                    ("up", _("Move up"), "arrow_upward", position > 0),
+                    ("down", _("Move down"), "arrow_downward", position < len(visible) - 1),
+                    ("hide", _("Hide"), "visibility_off", True),
+                ],
+            }
+            rendered.append(allowed[key].render(request, obj, {"controls": controls, "opts": self.opts}))
+        hidden = [allowed[key] for key in layout.hidden if key in allowed]
+        return rendered, hidden
+
+    def widgets_view(self, request):
+        """POST: hide, show or move a widget, or reset the screen, for the current user."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        layout = Layout(request.user, self.opts.model_name)
+        action = request.POST.get("action")
+        if action == "reset":
+            layout.reset()
+            messages.success(request, _("The screen shows the default widgets again."))
+        elif action not in Layout.ACTIONS or not layout.change(action, request.POST.get("widget", "")):
+            messages.warning(request, _("That change to the screen does not apply."))
+        next_url = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+            next_url = self.admin_url("changelist")
+        return HttpResponseRedirect(next_url)
 
     # --- business card ---------------------------------------------------------
 

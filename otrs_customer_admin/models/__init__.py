@@ -1,6 +1,7 @@
 from .base import Validity
 from .customer import Customer
 from .customer_user import CustomerUser
+from .preferences import WidgetPreference
 from .ticket import (
     CLOSED_STATES,
     OPEN_STATES,
@@ -28,4 +29,5 @@ __all__ = [
     "Ticket",
     "TicketState",
     "Validity",
+    "WidgetPreference",
 ]

@@ -1,0 +1,184 @@
+"""The widget framework of the detail views.
+
+A widget is a small panel of a customer's (or customer user's) detail view::
+
+    from otrs_customer_admin.widgets import Widget, register
+
+    @register
+    class ContractsWidget(Widget):
+        key = "contracts"
+        title = _("Contracts")
+        template = "myapp/contracts_widget.html"
+        screens = ("customer",)
+        permissions = ("myapp.view_contract",)
+
+        def get_context(self, request, obj):
+            return {"contracts": obj.contracts.all()[:10]}
+
+Widgets can also be registered by dotted path in ``OTRS_CUSTOMER_ADMIN["WIDGETS"]``.
+Which of them a screen shows, and in which order, is the screen configuration
+(``CUSTOMER_WIDGETS`` / ``CUSTOMER_USER_WIDGETS``), which each admin user can
+change for themselves (``Layout``).
+"""
+
+from functools import cache
+
+from django.core.exceptions import ImproperlyConfigured
+from django.template.loader import render_to_string
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+from ..conf import reload_hooks, settings
+
+CUSTOMER = "customer"
+CUSTOMER_USER = "customeruser"
+SCREEN_SETTINGS = {CUSTOMER: "CUSTOMER_WIDGETS", CUSTOMER_USER: "CUSTOMER_USER_WIDGETS"}
+
+
+class Widget:
+    """Base class of detail-view widgets; see the module docstring."""
+
+    key = ""
+    title = ""
+    template = ""
+    # The detail views the widget can appear on.
+    screens: tuple[str, ...] = (CUSTOMER,)
+    # Permissions (``app_label.codename``) the user needs to see the widget.
+    permissions: tuple[str, ...] = ()
+    empty_message = _("Nothing to show.")
+
+    def has_permission(self, request, obj):
+        return request.user.has_perms(self.permissions)
+
+    def get_context(self, request, obj):
+        """Extra template context; keep it to a fixed number of queries."""
+        return {}
+
+    def render(self, request, obj, extra_context=None):
+        context = {
+            "widget": self,
+            "object": obj,
+            "request": request,
+            **(extra_context or {}),
+            **self.get_context(request, obj),
+        }
+        return render_to_string(self.template, context, request=request)
+
+
+_registered = {}
+
+
+def register(widget_class):
+    """Register a ``Widget`` subclass under its key; usable as a class decorator."""
+    if not (isinstance(widget_class, type) and issubclass(widget_class, Widget)) or not widget_class.key:
+        raise ImproperlyConfigured(f"{widget_class!r} is not a Widget subclass with a key.")
+    known = _registered.get(widget_class.key)
+    if known is not None and known is not widget_class:
+        raise ImproperlyConfigured(
+            f"Two widgets use the key {widget_class.key!r}: {known.__module__}.{known.__qualname__} and "
+            f"{widget_class.__module__}.{widget_class.__qualname__}."
+        )
+    _registered[widget_class.key] = widget_class
+    return widget_class
+
+
+@cache
+def _settings_widgets():
+    """The widgets named in settings, keyed by their key (imported once per settings)."""
+    widgets = {}
+    for path in settings.WIDGETS:
+        widget_class = import_string(path)
+        widgets[widget_class.key] = register(widget_class)
+    return widgets
+
+
+reload_hooks.append(_settings_widgets.cache_clear)
+
+
+def registered_widgets():
+    """Every registered widget class, the built-in ones and those from settings."""
+    from . import builtin  # noqa: F401  (registers the built-in widgets)
+
+    _settings_widgets()
+    return dict(_registered)
+
+
+def available_widgets(screen):
+    """Keys of the widgets that can appear on ``screen``, configured ones first."""
+    widgets = registered_widgets()
+    configured = [key for key in getattr(settings, SCREEN_SETTINGS[screen]) if key in widgets]
+    others = sorted(key for key, widget in widgets.items() if screen in widget.screens and key not in configured)
+    return [key for key in configured if screen in widgets[key].screens] + others
+
+
+def get_widget(key):
+    widget_class = registered_widgets().get(key)
+    return widget_class() if widget_class else None
+
+
+def default_widgets(screen):
+    """The screen configuration: keys shown to a user who has not changed the screen."""
+    available = available_widgets(screen)
+    return [key for key in getattr(settings, SCREEN_SETTINGS[screen]) if key in available]
+
+
+class Layout:
+    """One user's widgets on one screen: the configuration, or what they made of it.
+
+    ``change()`` applies one of ``ACTIONS``; the result is kept per user (in the
+    database, so it survives logout) until ``reset()``.
+    """
+
+    ACTIONS = ("hide", "show", "up", "down")
+
+    def __init__(self, user, screen):
+        from ..models import WidgetPreference
+
+        self.user = user
+        self.screen = screen
+        self.available = available_widgets(screen)
+        self.default = default_widgets(screen)
+        self.preference = WidgetPreference.objects.filter(user=user, screen=screen).first()
+        stored = self.preference.widgets if self.preference else self.default
+        self.visible = [key for key in stored if key in self.available]
+
+    @property
+    def is_customized(self):
+        return self.preference is not None
+
+    @property
+    def hidden(self):
+        return [key for key in self.available if key not in self.visible]
+
+    def change(self, action, key):
+        """Apply ``action`` to widget ``key``; returns False when it does not apply."""
+        visible = list(self.visible)
+        if action == "show" and key in self.hidden:
+            visible.append(key)
+        elif action == "hide" and key in visible:
+            visible.remove(key)
+        elif action in ("up", "down") and key in visible:
+            position = visible.index(key)
+            target = position - 1 if action == "up" else position + 1
+            if not 0 <= target < len(visible):
+                return False
+            visible[position], visible[target] = visible[target], visible[position]
+        else:
+            return False
+        self._save(visible)
+        return True
+
+    def _save(self, visible):
+        from ..models import WidgetPreference
+
+        self.preference, _created = WidgetPreference.objects.update_or_create(
+            user=self.user, screen=self.screen, defaults={"widgets": visible}
+        )
+        self.visible = visible
+
+    def reset(self):
+        from ..models import WidgetPreference
+
+        WidgetPreference.objects.filter(user=self.user, screen=self.screen).delete()
+        self.preference = None
+        self.visible = list(self.default)
