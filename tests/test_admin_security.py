@@ -26,7 +26,7 @@ def hostile():
     )
     user = CustomerUser.objects.create(
         login="L" + PAYLOAD,
-        title=PAYLOAD,
+        title=PAYLOAD[:50],  # the field holds 50 characters
         first_name="F" + PAYLOAD,
         last_name=PAYLOAD,
         email="e@example.com",

@@ -25,7 +25,11 @@ class CustomerUser(SourcedRecord):
     last_name = models.CharField(_("last name"), max_length=100)
     email = models.EmailField(_("email"), max_length=150)
     customer = models.ForeignKey(
-        Customer, on_delete=models.PROTECT, related_name="customer_users", verbose_name=_("customer")
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="customer_users",
+        verbose_name=_("customer"),
+        db_index=False,  # the (customer, valid) index serves
     )
     phone = models.CharField(_("phone"), max_length=150, blank=True)
     fax = models.CharField(_("fax"), max_length=150, blank=True)

@@ -193,7 +193,10 @@ class TicketQuerySet(models.QuerySet):
 class Ticket(models.Model):
     number = models.CharField(_("ticket number"), max_length=50, unique=True, blank=True)
     title = models.CharField(_("title"), max_length=255)
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer"))
+    # The composite indexes below start with these columns, so the foreign keys need none of their own.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("customer"), db_index=False
+    )
     customer_user = models.ForeignKey(
         CustomerUser,
         on_delete=models.PROTECT,
@@ -201,11 +204,12 @@ class Ticket(models.Model):
         null=True,
         blank=True,
         verbose_name=_("customer user"),
+        db_index=False,
     )
     state = models.CharField(_("state"), max_length=30, choices=TicketState.choices, default=TicketState.NEW)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     sla = models.ForeignKey(
-        SLA, on_delete=models.PROTECT, related_name="tickets", null=True, blank=True, verbose_name=_("SLA")
+        SLA, on_delete=models.PROTECT, related_name="tickets", null=True, blank=True, verbose_name=_("SLA"), db_index=False
     )
     pending_until = models.DateTimeField(
         _("pending until"), null=True, blank=True, help_text=_("Required for pending states.")

@@ -1,0 +1,96 @@
+# otrs-customer-admin
+#
+#   make demo   install, migrate, load demo data, print the demo login, serve on 127.0.0.1:8000
+#   make test   install the system packages and the venv, then run the whole test suite
+#
+# Variables: VENV (default .venv), PYTEST_ARGS (passed to pytest), PYTHON (the
+# interpreter to build the venv with; default: the first Python 3.12+ that
+# scripts/find-python finds), DATABASE_URL (postgres://... to test on PostgreSQL).
+
+SHELL := bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTEST_ARGS ?=
+DEMO_ADDRESS ?= 127.0.0.1:8000
+
+PY := $(VENV)/bin/python
+MANAGE := $(PY) example_project/manage.py
+# The venv is reinstalled whenever the package metadata (setup.cfg) changes.
+SETUP_HASH := $(shell cat setup.cfg 2>/dev/null | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-16)
+STAMP := $(VENV)/.installed-$(SETUP_HASH)
+LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
+LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
+
+.PHONY: help venv install system-deps test demo lint format wheel clean distclean
+
+help: ## show this list
+	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12]"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+venv: ## create the venv (VENV, default .venv) with the test and ldap extras; reinstalls when setup.cfg changes
+	@set -e; \
+	python_ok() { "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
+	headers_present() { for h in $(LDAP_HEADERS); do [ -f "$$h" ] || return 1; done; }; \
+	if [ -f "$(STAMP)" ] && python_ok && ! { grep -qx 'ldap=no' "$(STAMP)" && headers_present; }; then exit 0; fi; \
+	if ! python_ok; then \
+		py=$$(scripts/find-python) || { echo "make: cannot create $(VENV): no Python 3.12 or newer (see above)." >&2; exit 1; }; \
+		echo "Creating $(VENV) with $$py ($$("$$py" -V 2>&1))"; \
+		rm -rf "$(VENV)"; \
+		"$$py" -m venv "$(VENV)"; \
+	fi; \
+	"$(PY)" -m pip install --quiet --upgrade pip; \
+	echo "Installing otrs-customer-admin into $(VENV) (editable, with the test and ldap extras)"; \
+	if "$(PY)" -m pip install --quiet -e ".[test,ldap]" >"$(VENV)/pip-install.log" 2>&1; then \
+		ldap=yes; \
+	else \
+		tail -n 15 "$(VENV)/pip-install.log" >&2; \
+		echo "make: installing the ldap extra failed (python-ldap builds from source and needs the" >&2; \
+		echo "      Debian packages libldap2-dev and libsasl2-dev; full log: $(VENV)/pip-install.log)." >&2; \
+		echo "      Installing without it: the LDAP tests will skip. Run scripts/install-system-deps" >&2; \
+		echo "      (or: sudo apt-get install libldap2-dev libsasl2-dev), then make again." >&2; \
+		"$(PY)" -m pip install --quiet -e ".[test]"; \
+		ldap=no; \
+	fi; \
+	rm -f "$(VENV)"/.installed-*; \
+	echo "ldap=$$ldap" >"$(STAMP)"
+
+install: venv ## same as venv
+
+system-deps: ## install the Debian packages the LDAP and browser tests need (as root; otherwise prints the command)
+	@scripts/install-system-deps
+
+test: ## system packages, venv, then the whole suite with PYTEST_ARGS; under CI=true a skip fails
+	@scripts/install-system-deps
+	@$(MAKE) --no-print-directory venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: venv ## migrate, load the demo data, print the demo login, serve the example site on 127.0.0.1:8000
+	$(MANAGE) migrate --noinput
+	$(MANAGE) load_demo_data
+	@echo
+	@$(MANAGE) demo_superuser
+	@echo
+	@echo "Example site: http://$(DEMO_ADDRESS)/admin/ (log in as printed above; Ctrl-C stops the server)"
+	@echo
+	$(MANAGE) runserver $(DEMO_ADDRESS)
+
+lint: venv ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+format: venv ## apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+
+wheel: venv ## build the wheel (and sdist) into dist/
+	rm -rf build
+	$(PY) -m build --outdir dist .
+
+clean: ## remove build output and caches (keeps the venv)
+	rm -rf build dist *.egg-info .pytest_cache .ruff_cache test-artifacts
+	find . -path './$(VENV)' -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
+
+distclean: clean ## clean, and remove the venv too
+	rm -rf "$(VENV)"
