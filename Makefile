@@ -22,7 +22,7 @@ STAMP := $(VENV)/.installed-$(SETUP_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
-.PHONY: help venv install system-deps test demo lint format wheel clean distclean
+.PHONY: help venv install system-deps test demo bench lint format wheel clean distclean
 
 help: ## show this list
 	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12]"
@@ -75,6 +75,9 @@ demo: venv ## migrate, load the demo data, print the demo login, serve the examp
 	@echo "Example site: http://$(DEMO_ADDRESS)/admin/ (log in as printed above; Ctrl-C stops the server)"
 	@echo
 	$(MANAGE) runserver $(DEMO_ADDRESS)
+
+bench: venv ## the import benchmark: this import vs a plain ModelResource vs raw bulk_create (BENCH_ROWS=100000)
+	$(PY) bench/import_bench.py --rows $(or $(BENCH_ROWS),100000)
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check $(LINT_PATHS)

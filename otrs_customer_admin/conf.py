@@ -42,6 +42,13 @@ DEFAULTS = {
     # Customer Information's Map link; {address} is the URL-encoded address.
     "MAP_URL": "https://www.openstreetmap.org/search?query={address}",
     # Customer Information's Social links: (label, URL with {name} URL-encoded).
+    # Country of imported new records whose row has none (ISO code), unless the
+    # import names one; Zammad's files have no country at all.
+    "DEFAULT_COUNTRY": "",
+    # Admin uploads: the largest file in bytes, and the most rows, taken in a browser.
+    # Bigger files go through the import_customers / import_customer_users commands.
+    "IMPORT_MAX_UPLOAD_SIZE": 20 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 50_000,
     "SOCIAL_LINKS": [
         ("LinkedIn", "https://www.linkedin.com/search/results/companies/?keywords={name}"),
         ("Wikipedia", "https://en.wikipedia.org/w/index.php?search={name}"),

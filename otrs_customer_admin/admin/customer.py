@@ -5,10 +5,12 @@ from unfold.admin import ModelAdmin, TabularInline
 from unfold.decorators import display
 
 from ..datasources import writable_data_sources
+from ..importexport.resources import CustomerResource
 from ..models import CustomerUser
 from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
 from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
+from .importexport import RecordImportExportMixin
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
 
@@ -41,7 +43,8 @@ class CustomerUserInline(TabularInline):
         return False
 
 
-class CustomerAdmin(OtrsSearchMixin, RecordPagesMixin, ModelAdmin):
+class CustomerAdmin(OtrsSearchMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin):
+    resource_classes = [CustomerResource]
     form = SourcedRecordForm
     card_template = "otrs_customer_admin/cards/customer.html"
     list_display = [

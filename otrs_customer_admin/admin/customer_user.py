@@ -5,14 +5,17 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
 from unfold.decorators import display
 
+from ..importexport.resources import CustomerUserResource
 from ..models import Ticket
 from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
 from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
+from .importexport import RecordImportExportMixin
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
 
-class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, ModelAdmin):
+class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin):
+    resource_classes = [CustomerUserResource]
     form = SourcedRecordForm
     card_template = "otrs_customer_admin/cards/customer_user.html"
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]

@@ -7,11 +7,14 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import display
 
+from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
+from .importexport import TicketExportMixin
 
 
-class TicketAdmin(OtrsSearchMixin, ModelAdmin):
+class TicketAdmin(OtrsSearchMixin, TicketExportMixin, ModelAdmin):
+    resource_classes = [TicketResource]
     picker_valid_only = False
     list_display = [
         "number_link",

@@ -209,7 +209,13 @@ class Ticket(models.Model):
     state = models.CharField(_("state"), max_length=30, choices=TicketState.choices, default=TicketState.NEW)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     sla = models.ForeignKey(
-        SLA, on_delete=models.PROTECT, related_name="tickets", null=True, blank=True, verbose_name=_("SLA"), db_index=False
+        SLA,
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        null=True,
+        blank=True,
+        verbose_name=_("SLA"),
+        db_index=False,
     )
     pending_until = models.DateTimeField(
         _("pending until"), null=True, blank=True, help_text=_("Required for pending states.")

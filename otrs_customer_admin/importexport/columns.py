@@ -1,0 +1,110 @@
+"""Which file columns mean which field: our names, the admin's labels, and the
+column names of OTRS, Znuny and Zammad exports.
+
+Headers are matched ignoring case and surrounding spaces. Columns listed in
+``IGNORED`` are known and skipped (a password is never stored); any other
+unknown column is reported as a warning and skipped.
+"""
+
+from django.utils.text import capfirst
+
+CUSTOMER_ALIASES = {
+    "customer_id": ("CustomerID", "customer id", "customer_id"),
+    "name": ("CustomerCompanyName", "customer", "name", "organization"),
+    "street": ("CustomerCompanyStreet",),
+    "zip": ("CustomerCompanyZIP", "postal code", "postcode"),
+    "city": ("CustomerCompanyCity",),
+    "country": ("CustomerCompanyCountry",),
+    "url": ("CustomerCompanyURL", "website"),
+    # Zammad's domain is the organization's email domain; it becomes its web address.
+    "domain": ("domain",),
+    "comment": ("CustomerCompanyComment", "comments", "note"),
+    "valid": ("Valid", "ValidID", "validity", "active"),
+}
+
+CUSTOMER_USER_ALIASES = {
+    "login": ("UserLogin",),
+    "title": ("UserTitle",),
+    "first_name": ("UserFirstname", "firstname", "first name"),
+    "last_name": ("UserLastname", "lastname", "last name"),
+    "email": ("UserEmail", "email"),
+    # The customer by CustomerID (OTRS) or, for Zammad, the organization's name.
+    "customer": ("UserCustomerID", "CustomerID", "customer_id", "customer"),
+    "organization": ("organization",),
+    "phone": ("UserPhone",),
+    "fax": ("UserFax",),
+    "mobile": ("UserMobile",),
+    "street": ("UserStreet",),
+    "zip": ("UserZip",),
+    "city": ("UserCity",),
+    "country": ("UserCountry",),
+    "comment": ("UserComment", "comments", "note"),
+    "valid": ("Valid", "ValidID", "validity", "active"),
+}
+
+IGNORED = frozenset(
+    name.casefold()
+    for name in (
+        "UserPassword",
+        "password",
+        "pw",
+        "UserGroups",
+        "data source",
+        "data_source",
+        "created",
+        "created_at",
+        "changed",
+        "changed_at",
+        "id",
+        "shared",
+        "domain_assignment",
+        "vip",
+        "members",
+        "open tickets",
+        "closed tickets",
+    )
+)
+
+
+def normalise(header):
+    return " ".join(str(header).split()).casefold()
+
+
+def alias_table(model, aliases):
+    """Normalised header -> field, from the field names, the admin labels and ``aliases``."""
+    table = {}
+    for field, names in aliases.items():
+        candidates = [field, *names]
+        try:
+            label = model._meta.get_field(field).verbose_name
+            candidates += [str(label), str(capfirst(label))]
+        except Exception:  # pseudo fields (domain, organization) have no model field
+            pass
+        for name in candidates:
+            table.setdefault(normalise(name), field)
+    return table
+
+
+def map_headers(headers, table):
+    """``(field_of_column, unknown_headers, duplicates)`` for the file's headers.
+
+    ``field_of_column`` maps column positions to fields; ``duplicates`` lists
+    ``(header, field)`` for a second column meaning a field already mapped.
+    """
+    field_of_column = {}
+    unknown = []
+    duplicates = []
+    seen = set()
+    for position, header in enumerate(headers):
+        key = normalise(header)
+        field = table.get(key)
+        if field is None:
+            if key not in IGNORED:
+                unknown.append(header)
+            continue
+        if field in seen:
+            duplicates.append((header, field))
+            continue
+        seen.add(field)
+        field_of_column[position] = field
+    return field_of_column, unknown, duplicates

@@ -1,0 +1,146 @@
+"""The import and export management commands, for files too big for a browser upload."""
+
+import sys
+import time
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from ..conf import settings
+from ..models import Validity
+from .fields import parse_country
+from .formats import FileProblem, format_for
+
+
+class Progress:
+    """A bar with rows per second on a terminal, a line per tenth otherwise."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.monotonic()
+        self.last_tenth = {}
+
+    def __call__(self, phase, done, total):
+        done = min(done, total)
+        rate = done / max(time.monotonic() - self.started, 1e-6)
+        label = {"check": _("checking"), "write": _("writing")}.get(phase, phase)
+        if self.tty:
+            width = 30
+            filled = int(width * done / total) if total else width
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r{label:>9} [{bar}] {done:,}/{total:,} rows, {rate:,.0f} rows/s")
+            if done >= total:
+                self.stream.write("\n")
+            self.stream.flush()
+            return
+        tenth = 10 * done // total if total else 10
+        if self.last_tenth.get(phase) != tenth:
+            self.last_tenth[phase] = tenth
+            self.stream.write(f"{label}: {done:,}/{total:,} rows, {rate:,.0f} rows/s\n")
+
+
+class ImportCommand(BaseCommand):
+    importer_class = None
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help=_("The file to import (CSV, TSV, XLSX or JSON)."))
+        parser.add_argument("--format", help=_("csv, tsv, xlsx or json; by default from the file name."))
+        parser.add_argument("--dry-run", action="store_true", help=_("Check and count, write nothing."))
+        parser.add_argument(
+            "--default-country",
+            default="",
+            help=_("Country of new records whose row has none (ISO code or English name)."),
+        )
+        parser.add_argument("--user", help=_("Record the changes in the admin history as this user."))
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
+        default_country = options["default_country"] or settings.DEFAULT_COUNTRY
+        try:
+            default_country = parse_country(default_country) if default_country else ""
+            file_format = format_for(options["format"] or path.name)
+            dataset = file_format.create_dataset(path.read_bytes())
+        except (FileProblem, ValueError) as problem:
+            raise CommandError(str(problem)) from None
+        user = self.find_user(options["user"])
+        started = time.monotonic()
+        importer = self.importer_class(default_country=default_country, user=user, progress=Progress(self.stderr))
+        report = importer.run(dataset, dry_run=options["dry_run"])
+        seconds = time.monotonic() - started
+        for warning in report.warnings:
+            self.stderr.write(warning)
+        if not report.ok:
+            for problem in report.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(
+                _("The file was rejected with %(count)d problem(s); nothing was written.")
+                % {"count": len(report.problems)}
+            )
+        summary = _(
+            "%(created)d created, %(updated)d updated, %(unchanged)d unchanged (%(rows)d rows in %(seconds).1f s)."
+        )
+        self.stdout.write(
+            summary
+            % {
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "rows": report.rows,
+                "seconds": seconds,
+            }
+        )
+        if options["dry_run"]:
+            self.stdout.write(_("Dry run: nothing was written."))
+
+    def find_user(self, username):
+        if not username:
+            return None
+        try:
+            return get_user_model()._default_manager.get_by_natural_key(username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(_("No user %(name)s.") % {"name": username}) from None
+
+
+VALIDITY_CHOICES = {
+    "valid": [Validity.VALID],
+    "invalid": [Validity.INVALID],
+    "invalid-temporarily": [Validity.INVALID_TEMPORARILY],
+    "all": list(Validity.values),
+}
+
+
+class ExportCommand(BaseCommand):
+    resource_class = None
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help=_("Where to write; '-' for standard output (CSV, TSV, JSON)."))
+        parser.add_argument("--format", help=_("csv, tsv, xlsx or json; by default from the file name."))
+        parser.add_argument("--validity", choices=sorted(VALIDITY_CHOICES), default="all")
+        parser.add_argument("--data-source", help=_("Only records of this data source (its key)."))
+
+    def handle(self, *args, **options):
+        target = options["file"]
+        try:
+            file_format = format_for(options["format"] or ("csv" if target == "-" else target))
+        except FileProblem as problem:
+            raise CommandError(str(problem)) from None
+        resource = self.resource_class()
+        queryset = resource.get_queryset().filter(valid__in=VALIDITY_CHOICES[options["validity"]])
+        if options["data_source"]:
+            queryset = queryset.filter(data_source=options["data_source"])
+        data = file_format.export_data(resource.export(queryset))
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if target == "-":
+            if not file_format.is_text():
+                raise CommandError(_("Write XLSX to a file, not to standard output."))
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+            return
+        Path(target).write_bytes(data)
+        self.stderr.write(_("%(count)d records written to %(path)s.") % {"count": queryset.count(), "path": target})

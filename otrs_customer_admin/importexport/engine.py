@@ -1,0 +1,519 @@
+"""The bulk import: all rows checked first, then everything written or nothing.
+
+Rows are matched to existing records by their key (CustomerID, login) ignoring
+case: update or create. An empty cell never wipes a value, rows that change
+nothing are counted and left alone, and any problem anywhere means nothing is
+written. Existing records are looked up in batches and the writes are bulk
+inserts and updates, so an import costs a fixed number of queries per batch of
+rows, not per row.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from ..datasources import default_data_source_key, get_data_source
+from ..models import Customer, CustomerUser, Validity
+from ..models.customer import validate_customer_id
+from . import columns
+from .fields import parse_country, parse_validity
+from .formats import LINE_COLUMN, FileProblem, restore_neutralised
+
+LOOKUP_BATCH = 500
+WRITE_BATCH = 1000
+PREVIEW_ROWS = 100
+
+
+@dataclass
+class ImportReport:
+    """What an import did, or would do on a dry run."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    problems: list[FileProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    # The first rows that change something: (line, "new" | "update", record, changed fields).
+    preview: list[tuple] = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+@dataclass
+class Row:
+    line: int
+    values: dict  # field -> parsed value, only for non-empty cells
+    existing: dict | None = None  # the record's current values, with "pk"
+    changes: dict = field(default_factory=dict)
+    failed: set = field(default_factory=set)  # fields whose cell could not be read
+
+
+def lowered_lookup(queryset, field_name, keys, fields):
+    """Rows of ``queryset`` whose ``field_name`` matches one of ``keys`` ignoring case, keyed by the lowered value."""
+    found = {}
+    keys = sorted(keys)
+    for start in range(0, len(keys), LOOKUP_BATCH):
+        batch = keys[start : start + LOOKUP_BATCH]
+        rows = queryset.annotate(lookup_key=Lower(field_name)).filter(lookup_key__in=batch).values(*fields)
+        for row in rows:
+            found[row[field_name].lower()] = row
+    return found
+
+
+class RecordImport:
+    """Shared steps; subclasses name the model, the key, the columns and the rules."""
+
+    model = None
+    key_field = ""
+    aliases = {}
+    required_for_new = ()
+    # Fields compared and written (the key included).
+    data_fields = ()
+
+    def __init__(self, *, default_country="", user=None, progress=None):
+        self.default_country = default_country
+        self.user = user
+        # Called as progress(phase, done, total) while reading and while writing.
+        self.progress = progress or (lambda phase, done, total: None)
+        self.report = ImportReport()
+        self.header_of = {}
+
+    # --- entry point -----------------------------------------------------------
+
+    def run(self, dataset, *, dry_run=False):
+        rows = self.read(dataset)
+        # Problems in single cells still let every other row be checked; a file
+        # whose columns cannot be read stops here.
+        if self.columns_ok:
+            self.match(rows)
+            self.plan(rows)
+        self.report.problems.sort(key=lambda problem: (problem.line or 0, problem.column or ""))
+        if self.report.ok and not dry_run:
+            self.write(rows)
+        return self.report
+
+    def problem(self, line, field_name, message):
+        column = self.header_of.get(field_name) or self.label(field_name)
+        self.report.problems.append(FileProblem(message, line=line, column=column))
+
+    def label(self, field_name):
+        try:
+            return str(capfirst(self.model._meta.get_field(field_name).verbose_name))
+        except Exception:
+            return field_name
+
+    # --- reading ---------------------------------------------------------------
+
+    def read(self, dataset):
+        headers = list(dataset.headers or [])
+        has_lines = bool(headers) and headers[0] == LINE_COLUMN
+        file_headers = headers[1:] if has_lines else headers
+        field_of_column, unknown, duplicates = columns.map_headers(
+            file_headers, columns.alias_table(self.model, self.aliases)
+        )
+        self.header_of = {name: file_headers[position] for position, name in field_of_column.items()}
+        for header, name in duplicates:
+            self.report.problems.append(
+                FileProblem(_("a second column for %(field)s.") % {"field": self.label(name)}, line=1, column=header)
+            )
+        if unknown:
+            self.report.warnings.append(_("Columns not imported: %(columns)s.") % {"columns": ", ".join(unknown)})
+        self.check_columns(set(field_of_column.values()))
+        self.columns_ok = self.report.ok
+        rows = []
+        offset = 1 if has_lines else 0
+        total = len(dataset)
+        for number, record in enumerate(dataset, start=2):
+            if number % WRITE_BATCH == 0:
+                self.progress("check", number - 2, total)
+            line = int(record[0]) if has_lines else number
+            row = Row(line, {})
+            for position, name in field_of_column.items():
+                cell = record[position + offset]
+                text = restore_neutralised(str(cell).strip()) if cell not in (None, "") else ""
+                if text:
+                    parsed = self.parse(line, name, text)
+                    if parsed is None:
+                        row.failed.add(name)
+                    else:
+                        row.values[name] = parsed
+            rows.append(row)
+        self.report.rows = len(rows)
+        self.progress("check", len(rows), total)
+        if not rows and self.columns_ok:
+            self.columns_ok = False
+            self.report.problems.append(FileProblem(_("The file has a header but no rows to import.")))
+        return rows
+
+    def check_columns(self, present):
+        if self.key_field not in present:
+            self.report.problems.append(
+                FileProblem(_("The column %(column)s is missing.") % {"column": self.label(self.key_field)}, line=1)
+            )
+
+    def parse(self, line, name, text):
+        """The value of one non-empty cell, or None (after recording a problem)."""
+        try:
+            if name == "country":
+                return parse_country(text)
+            if name == "valid":
+                return parse_validity(text)
+        except ValueError as error:
+            self.problem(line, name, str(error))
+            return None
+        return text
+
+    # --- matching ----------------------------------------------------------------
+
+    def key_of(self, row):
+        value = row.values.get(self.key_field)
+        return value.lower() if value else None
+
+    def match(self, rows):
+        """Find each row's record, and refuse two rows for one record."""
+        first_line = {}
+        for row in rows:
+            key = self.key_of(row)
+            if key is None:
+                continue
+            if key in first_line:
+                self.problem(
+                    row.line,
+                    self.key_field,
+                    _("%(value)s appears again (first on line %(line)s); each record may appear once.")
+                    % {"value": row.values[self.key_field], "line": first_line[key]},
+                )
+            else:
+                first_line[key] = row.line
+        existing = lowered_lookup(
+            self.model.objects,
+            self.key_field,
+            first_line,
+            ["pk", "data_source", *self.data_fields],
+        )
+        for row in rows:
+            key = self.key_of(row)
+            row.existing = existing.get(key) if key else None
+
+    # --- planning ----------------------------------------------------------------
+
+    def plan(self, rows):
+        for row in rows:
+            if row.existing is not None:
+                self.plan_update(row)
+            else:
+                self.plan_create(row)
+
+    def plan_update(self, row):
+        existing = row.existing
+        source = get_data_source(existing["data_source"])
+        changes = {
+            name: value
+            for name, value in row.values.items()
+            if name in self.data_fields and existing.get(name) != value
+        }
+        # The key matched ignoring case; the record keeps its own spelling.
+        changes.pop(self.key_field, None)
+        if not changes:
+            self.report.unchanged += 1
+            return
+        if source is not None and source.read_only:
+            self.problem(
+                row.line,
+                self.key_field,
+                _("%(value)s belongs to the read-only data source %(source)s; only its sync may change it.")
+                % {"value": existing[self.key_field], "source": source},
+            )
+            return
+        row.changes = changes
+        self.validate(row, {**existing, **changes})
+        self.report.updated += 1
+        self.add_preview(row, "update", {**existing, **changes}, changes)
+
+    def plan_create(self, row):
+        values = {"valid": Validity.VALID, **row.values}
+        missing = [name for name in self.required_for_new if not values.get(name) and name not in row.failed]
+        for name in missing:
+            self.problem(row.line, name, self.missing_message(name))
+        row.changes = {name: value for name, value in values.items() if name in self.data_fields}
+        self.validate(row, row.changes)
+        self.report.created += 1
+        self.add_preview(row, "new", row.changes, row.changes)
+
+    def missing_message(self, name):
+        return _("required for a new record.")
+
+    def add_preview(self, row, kind, values, changes):
+        if len(self.report.preview) < PREVIEW_ROWS:
+            self.report.preview.append((row.line, kind, values.get(self.key_field), sorted(changes)))
+
+    def validate(self, row, values):
+        """Field rules of the model, without a query per row."""
+        for name in row.changes:
+            model_field = self.model._meta.get_field(name)
+            value = values[name]
+            if not model_field.is_relation:
+                try:
+                    model_field.run_validators(value)
+                except ValidationError as error:
+                    self.problem(row.line, name, " ".join(error.messages))
+
+    # --- writing ---------------------------------------------------------------
+
+    def write(self, rows):
+        now = timezone.now()
+        source = default_data_source_key()
+        new = [self.build(row, source) for row in rows if row.existing is None and row.changes]
+        changed = [row for row in rows if row.existing is not None and row.changes]
+        update_fields = sorted({name for row in changed for name in row.changes} | {"changed_at"})
+        updates = []
+        for row in changed:
+            obj = self.model(pk=row.existing["pk"], data_source=row.existing["data_source"])
+            for name, value in {**row.existing, **row.changes}.items():
+                if name in self.data_fields:
+                    setattr(obj, self.attname(name), value)
+            obj.changed_at = now
+            obj.change_list = sorted(row.changes)
+            updates.append(obj)
+        total = len(new) + len(updates)
+        try:
+            with transaction.atomic():
+                for start in range(0, len(new), WRITE_BATCH):
+                    self.model.objects.bulk_create(new[start : start + WRITE_BATCH])
+                    self.progress("write", start + WRITE_BATCH, total)
+                for start in range(0, len(updates), WRITE_BATCH):
+                    self.model.objects.bulk_update(updates[start : start + WRITE_BATCH], update_fields)
+                    self.progress("write", len(new) + start + WRITE_BATCH, total)
+                if self.user is not None:
+                    self.log(new, updates)
+        except IntegrityError as error:
+            # Someone else wrote a conflicting record since the check.
+            self.report.problems.append(FileProblem(_("Nothing was imported: %(error)s") % {"error": error}))
+
+    def attname(self, name):
+        return name
+
+    def build(self, row, source):
+        obj = self.model(data_source=source)
+        for name, value in row.changes.items():
+            setattr(obj, self.attname(name), value)
+        return obj
+
+    def log(self, created, updated):
+        """Admin history entries, as the admin writes them for a form."""
+        content_type = ContentType.objects.get_for_model(self.model)
+
+        def entry(obj, flag, message):
+            return LogEntry(
+                user_id=self.user.pk,
+                content_type=content_type,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                action_flag=flag,
+                change_message=json.dumps(message),
+            )
+
+        entries = [entry(obj, ADDITION, [{"added": {}}]) for obj in created]
+        entries += [
+            entry(obj, CHANGE, [{"changed": {"fields": [self.label(name) for name in obj.change_list]}}])
+            for obj in updated
+        ]
+        LogEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
+
+
+class CustomerImport(RecordImport):
+    model = Customer
+    key_field = "customer_id"
+    aliases = columns.CUSTOMER_ALIASES
+    required_for_new = ("name", "country")
+    data_fields = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
+
+    def check_columns(self, present):
+        # Zammad's organizations have no CustomerID: it is then derived from the name.
+        if not present & {"customer_id", "name"}:
+            self.report.problems.append(
+                FileProblem(
+                    _("The file needs a CustomerID or a name column (%(columns)s).")
+                    % {"columns": "CustomerID, CustomerCompanyName, name"},
+                    line=1,
+                )
+            )
+
+    def parse(self, line, name, text):
+        if name in ("url", "domain"):
+            return web_address(text)
+        return super().parse(line, name, text)
+
+    def read(self, dataset):
+        rows = super().read(dataset)
+        for row in rows:
+            domain = row.values.pop("domain", None)
+            if domain:
+                row.values.setdefault("url", domain)
+        return rows
+
+    def match(self, rows):
+        # Rows without a CustomerID are matched by name, else given one derived from it.
+        names = {row.values["name"].lower() for row in rows if "name" in row.values}
+        by_name = lowered_lookup(Customer.objects, "name", names, ["customer_id", "name"])
+        self.names_in_use = {key: row["customer_id"].lower() for key, row in by_name.items()}
+        for row in rows:
+            if "customer_id" not in row.values and "name" in row.values:
+                known = by_name.get(row.values["name"].lower())
+                row.values["customer_id"] = known["customer_id"] if known else derived_customer_id(row.values["name"])
+        super().match(rows)
+
+    def plan_create(self, row):
+        if "country" not in row.values and self.default_country:
+            row.values["country"] = self.default_country
+        super().plan_create(row)
+
+    def missing_message(self, name):
+        if name == "country":
+            return _(
+                "a new customer needs a country: add a country column, or choose a default country "
+                "(--default-country, the import form's default country, or the DEFAULT_COUNTRY setting)."
+            )
+        return super().missing_message(name)
+
+    def plan(self, rows):
+        super().plan(rows)
+        self.check_names(rows)
+
+    def check_names(self, rows):
+        """Names stay unique ignoring case, across the file and the database."""
+        first_line = {}
+        for row in rows:
+            name = row.changes.get("name")
+            if not name:
+                continue
+            key = name.lower()
+            own_key = (row.changes.get("customer_id") or row.existing["customer_id"]).lower()
+            owner = self.names_in_use.get(key)
+            if key in first_line:
+                self.problem(
+                    row.line,
+                    "name",
+                    _("%(name)s appears again (first on line %(line)s).") % {"name": name, "line": first_line[key]},
+                )
+            elif owner is not None and owner != own_key:
+                self.problem(row.line, "name", _("another customer is already called %(name)s.") % {"name": name})
+            first_line.setdefault(key, row.line)
+
+    def validate(self, row, values):
+        super().validate(row, values)
+        if "customer_id" in row.changes:
+            try:
+                validate_customer_id(values["customer_id"])
+            except ValidationError as error:
+                self.problem(row.line, "customer_id", " ".join(error.messages))
+
+
+class CustomerUserImport(RecordImport):
+    model = CustomerUser
+    key_field = "login"
+    aliases = columns.CUSTOMER_USER_ALIASES
+    required_for_new = ("login", "first_name", "last_name", "email", "customer")
+    data_fields = (
+        "login",
+        "title",
+        "first_name",
+        "last_name",
+        "email",
+        "customer",
+        "phone",
+        "fax",
+        "mobile",
+        "street",
+        "zip",
+        "city",
+        "country",
+        "comment",
+        "valid",
+    )
+
+    def attname(self, name):
+        return "customer_id" if name == "customer" else name
+
+    def match(self, rows):
+        self.resolve_customers(rows)
+        super().match(rows)
+        emails = {row.values["email"].lower() for row in rows if "email" in row.values}
+        in_use = lowered_lookup(CustomerUser.objects.filter(valid=Validity.VALID), "email", emails, ["email", "login"])
+        self.emails_in_use = {key: row["login"].lower() for key, row in in_use.items()}
+
+    def resolve_customers(self, rows):
+        """CustomerID (or Zammad's organization name) -> the customer's primary key."""
+        for name, lookup_field in (("customer", "customer_id"), ("organization", "name")):
+            wanted = {row.values[name].lower() for row in rows if name in row.values}
+            found = lowered_lookup(Customer.objects, lookup_field, wanted, ["pk", lookup_field])
+            for row in rows:
+                text = row.values.pop(name, None)
+                if text is None:
+                    continue
+                customer = found.get(text.lower())
+                if customer is None:
+                    row.failed.add("customer")
+                    message = (
+                        _("no customer with the CustomerID %(value)s.")
+                        if name == "customer"
+                        else _("no customer called %(value)s.")
+                    )
+                    self.problem(row.line, name, message % {"value": text})
+                elif "customer" not in row.values:
+                    row.values["customer"] = customer["pk"]
+
+    def plan(self, rows):
+        super().plan(rows)
+        self.check_emails(rows)
+
+    def check_emails(self, rows):
+        """Among valid customer users an email address is used once, ignoring case."""
+        first_line = {}
+        for row in rows:
+            if not row.changes:
+                continue
+            values = {**(row.existing or {}), **row.changes}
+            if values.get("valid") != Validity.VALID or not values.get("email"):
+                continue
+            key = values["email"].lower()
+            owner = self.emails_in_use.get(key)
+            if key in first_line:
+                self.problem(
+                    row.line,
+                    "email",
+                    _("%(email)s appears again (first on line %(line)s).")
+                    % {"email": values["email"], "line": first_line[key]},
+                )
+            elif owner is not None and owner != values["login"].lower():
+                message = _("another valid customer user has the address %(email)s.")
+                self.problem(row.line, "email", message % {"email": values["email"]})
+            first_line.setdefault(key, row.line)
+
+
+def web_address(text):
+    """A URL as typed: a bare domain (Zammad's ``domain``) gets https://."""
+    return text if "://" in text or ":" in text.split("/")[0] else f"https://{text}"
+
+
+def derived_customer_id(name):
+    """A stable CustomerID for a name: its allowed characters, dashes for the rest, and a hash
+    suffix when anything was dropped (so "Acme & Co" and "Acme + Co" stay apart)."""
+    kept = re.sub(r"[^\w.@+-]+", "-", name, flags=re.UNICODE).strip("-") or "customer"
+    if kept == name and len(kept) <= 150:
+        return kept
+    digest = hashlib.sha1(name.lower().encode()).hexdigest()[:8]
+    return f"{kept[:140]}-{digest}"

@@ -1,0 +1,197 @@
+"""django-import-export resources: export columns, and imports through the bulk engine.
+
+``import_data`` keeps django-import-export's signature, so the admin's upload,
+preview and confirm steps work unchanged, but runs ``engine.CustomerImport``
+(or ``CustomerUserImport``): every row is checked before anything is written,
+and the problems come back as ``Line N, Column: message``.
+"""
+
+from import_export import fields, resources
+from import_export.results import Result, RowResult
+
+from ..models import Customer, CustomerUser, Ticket
+from .engine import CustomerImport, CustomerUserImport
+from .fields import format_validity
+from .formats import neutralise_formula
+
+
+class ImportResult(Result):
+    """django-import-export's Result, filled from an ``ImportReport``."""
+
+    def __init__(self, report):
+        super().__init__()
+        self.report = report
+        self.total_rows = report.rows
+        self.totals[RowResult.IMPORT_TYPE_NEW] = report.created
+        self.totals[RowResult.IMPORT_TYPE_UPDATE] = report.updated
+        self.totals[RowResult.IMPORT_TYPE_SKIP] = report.unchanged
+
+    def has_errors(self):
+        return not self.report.ok
+
+    def has_validation_errors(self):
+        return False
+
+
+class SafeExportMixin:
+    """Exports neutralise cells a spreadsheet would run as formulas, except in exempt columns."""
+
+    # Columns whose values are numbers or phone numbers, where a leading + or - is data.
+    formula_exempt = ()
+    # Relations the columns follow, fetched with the rows instead of one query each.
+    export_related = ()
+
+    def export(self, queryset=None, **kwargs):
+        queryset = self.get_queryset() if queryset is None else queryset
+        return super().export(queryset.select_related(*self.export_related), **kwargs)
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        if isinstance(value, str) and field.column_name not in self.formula_exempt:
+            return neutralise_formula(value)
+        return value
+
+
+class EngineImportMixin:
+    importer_class = None
+
+    def __init__(self, *, default_country="", **kwargs):
+        super().__init__(**kwargs)
+        self.default_country = default_country
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        user = kwargs.get("user")
+        importer = self.importer_class(
+            default_country=self.default_country,
+            user=user if user is not None and user.is_authenticated else None,
+        )
+        return ImportResult(importer.run(dataset, dry_run=dry_run))
+
+
+def text_field(name):
+    return fields.Field(attribute=name, column_name=name)
+
+
+class ValidityField(fields.Field):
+    def get_value(self, obj):
+        return format_validity(obj.valid)
+
+
+class CountryCodeField(fields.Field):
+    def get_value(self, obj):
+        return obj.country.code if obj.country else ""
+
+
+class CustomerResource(SafeExportMixin, EngineImportMixin, resources.ModelResource):
+    importer_class = CustomerImport
+    formula_exempt = ("zip",)
+
+    customer_id = text_field("customer_id")
+    name = text_field("name")
+    street = text_field("street")
+    zip = text_field("zip")
+    city = text_field("city")
+    country = CountryCodeField(attribute="country", column_name="country")
+    url = text_field("url")
+    comment = text_field("comment")
+    valid = ValidityField(attribute="valid", column_name="valid")
+    data_source = text_field("data_source")
+
+    class Meta:
+        model = Customer
+        fields = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid", "data_source")
+        import_id_fields = ("customer_id",)
+
+    def get_queryset(self):
+        return Customer.objects.order_by("customer_id")
+
+
+class CustomerUserResource(SafeExportMixin, EngineImportMixin, resources.ModelResource):
+    importer_class = CustomerUserImport
+    formula_exempt = ("phone", "fax", "mobile", "zip")
+    export_related = ("customer",)
+
+    login = text_field("login")
+    title = text_field("title")
+    first_name = text_field("first_name")
+    last_name = text_field("last_name")
+    email = text_field("email")
+    customer = fields.Field(attribute="customer__customer_id", column_name="customer")
+    phone = text_field("phone")
+    fax = text_field("fax")
+    mobile = text_field("mobile")
+    street = text_field("street")
+    zip = text_field("zip")
+    city = text_field("city")
+    country = CountryCodeField(attribute="country", column_name="country")
+    comment = text_field("comment")
+    valid = ValidityField(attribute="valid", column_name="valid")
+    data_source = text_field("data_source")
+
+    class Meta:
+        model = CustomerUser
+        fields = (
+            "login",
+            "title",
+            "first_name",
+            "last_name",
+            "email",
+            "customer",
+            "phone",
+            "fax",
+            "mobile",
+            "street",
+            "zip",
+            "city",
+            "country",
+            "comment",
+            "valid",
+            "data_source",
+        )
+        import_id_fields = ("login",)
+
+    def get_queryset(self):
+        return CustomerUser.objects.order_by("login")
+
+
+class TicketResource(SafeExportMixin, resources.ModelResource):
+    """Tickets are exported only."""
+
+    number = text_field("number")
+    title = text_field("title")
+    customer = fields.Field(attribute="customer__customer_id", column_name="customer")
+    customer_user = fields.Field(attribute="customer_user__login", column_name="customer_user")
+    state = text_field("state")
+    priority = fields.Field(attribute="priority", column_name="priority")
+    sla = fields.Field(attribute="sla__name", column_name="sla")
+    created_at = fields.Field(attribute="created_at", column_name="created_at")
+    pending_until = fields.Field(attribute="pending_until", column_name="pending_until")
+    escalation_at = fields.Field(attribute="escalation_at", column_name="escalation_at")
+    escalation_deadline = text_field("escalation_deadline")
+    closed_at = fields.Field(attribute="closed_at", column_name="closed_at")
+
+    formula_exempt = ("number", "priority")
+    export_related = ("customer", "customer_user", "sla")
+
+    class Meta:
+        model = Ticket
+        fields = (
+            "number",
+            "title",
+            "customer",
+            "customer_user",
+            "state",
+            "priority",
+            "sla",
+            "created_at",
+            "pending_until",
+            "escalation_at",
+            "escalation_deadline",
+            "closed_at",
+        )
+
+    def get_queryset(self):
+        return Ticket.objects.order_by("-created_at")
+
+    def import_data(self, *args, **kwargs):
+        raise NotImplementedError("Tickets are exported, not imported.")
