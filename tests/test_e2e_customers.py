@@ -105,7 +105,7 @@ def test_add_a_customer_through_the_data_source_step(logged_in_page, live_server
 def test_add_customer_user_from_the_detail_view_arrives_prefilled(logged_in_page, live_server, acme):
     page = logged_in_page
     page.goto(f"{live_server.url}{CUSTOMERS}{acme.pk}/detail/")
-    page.locator("a.otrs-action", has_text="Add Customer User").click()
+    page.locator("nav.otrs-actions a.otrs-action", has_text="Add Customer User").click()
     expect()(page.locator(".field-customer")).to_contain_text("Acme Corporation (ACME)")
     page.fill("#id_first_name", "Jane")
     page.fill("#id_last_name", "Doe")

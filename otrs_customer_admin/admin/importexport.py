@@ -2,6 +2,11 @@
 the package's formats and bulk engine, and its own permission rules."""
 
 from django import forms
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from import_export.admin import ExportMixin, ImportExportMixin
@@ -10,7 +15,10 @@ from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.widgets import UnfoldAdminSelectWidget
 
 from ..conf import settings
-from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, FileProblem
+from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
+
+#: Problems of a refused confirm listed as messages; the rest are counted.
+CONFIRM_PROBLEMS_SHOWN = 20
 
 
 class DefaultCountryMixin(forms.Form):
@@ -35,16 +43,22 @@ class CustomerImportForm(DefaultCountryMixin, ImportForm):
         if upload.size > limit:
             raise forms.ValidationError(
                 _(
-                    "The file is %(size).1f MB; uploads take at most %(limit).1f MB. "
+                    "The file is %(size)s; uploads take at most %(limit)s. "
                     "Split it, or import it with the import_customers / import_customer_users command."
                 )
-                % {"size": upload.size / 1e6, "limit": limit / 1e6}
+                # filesizeformat, as Django's own upload messages: binary units, and bytes for small limits.
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
         return upload
 
 
+def country_choices():
+    return [("", ""), *countries]
+
+
 class CustomerConfirmImportForm(ConfirmImportForm):
-    default_country = forms.CharField(widget=forms.HiddenInput(), required=False)
+    # A choice, not any text: the hidden field comes back from the browser.
+    default_country = forms.ChoiceField(widget=forms.HiddenInput(), required=False, choices=country_choices)
 
 
 def with_row_limit(format_class, max_rows):
@@ -52,10 +66,21 @@ def with_row_limit(format_class, max_rows):
 
     class Limited(format_class):
         def create_dataset(self, in_stream, **kwargs):
-            return super().create_dataset(in_stream, max_rows=max_rows, **kwargs)
+            dataset = super().create_dataset(in_stream, max_rows=max_rows, **kwargs)
+            # Said here, not as django-import-export's "No valid data to import".
+            if not dataset.height:
+                if [header for header in dataset.headers or [] if header != LINE_COLUMN]:
+                    raise FileProblem(_("The file has a header but no rows to import."))
+                raise FileProblem(_("The file is empty."))
+            return dataset
 
     Limited.__name__ = Limited.__qualname__ = format_class.__name__
     return Limited
+
+
+def import_columns(resource_class, fields):
+    importer_class = getattr(resource_class, "importer_class", None)
+    return list(importer_class.data_fields) if importer_class is not None else fields
 
 
 class PermissionsMixin:
@@ -77,6 +102,10 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
     # The engine writes the admin history itself, in bulk.
     skip_admin_log = True
 
+    def is_skip_import_confirm_enabled(self):
+        # The preview always comes first, whatever IMPORT_EXPORT_SKIP_ADMIN_CONFIRM says.
+        return False
+
     def get_import_formats(self):
         return [with_row_limit(format_class, settings.IMPORT_MAX_ROWS) for format_class in IMPORT_FORMATS]
 
@@ -89,6 +118,80 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
             form.add_error("import_file", str(error))
         else:
             super().add_data_read_fail_error_to_form(form, error)
+
+    def import_action(self, request, **kwargs):
+        response = super().import_action(request, **kwargs)
+        context = getattr(response, "context_data", None) or {}
+        if context.get("fields_list"):
+            # "This importer will import the following fields": the engine's columns, not
+            # the resource's export columns (data_source is exported, never imported).
+            resource_classes = self.get_import_resource_classes(request)
+            context["fields_list"] = [
+                (name, import_columns(resource_class, fields))
+                for (name, fields), resource_class in zip(context["fields_list"], resource_classes, strict=False)
+            ]
+        return response
+
+    def process_import(self, request, **kwargs):
+        try:
+            return super().process_import(request, **kwargs)
+        except (FileNotFoundError, FileProblem):
+            # The stored upload is gone: confirmed already (a double click, the back
+            # button) or expired from the temporary storage.
+            messages.error(
+                request,
+                gettext(
+                    "The uploaded file is no longer available: it was imported already, or the upload expired. "
+                    "Upload the file again to see its preview."
+                ),
+            )
+            return HttpResponseRedirect(self.import_url())
+
+    def process_result(self, result, request):
+        report = getattr(result, "report", None)
+        if report is None or report.ok:
+            return super().process_result(result, request)
+        # The database changed between the preview and the confirm: nothing was written.
+        messages.error(
+            request,
+            ngettext(
+                "Nothing was imported: since the preview, the data changed and the file now has %(count)d problem. "
+                "Correct the file and upload it again.",
+                "Nothing was imported: since the preview, the data changed and the file now has %(count)d problems. "
+                "Correct the file and upload it again.",
+                len(report.problems),
+            )
+            % {"count": len(report.problems)},
+        )
+        for problem in report.problems[:CONFIRM_PROBLEMS_SHOWN]:
+            messages.error(request, str(problem))
+        hidden = len(report.problems) - CONFIRM_PROBLEMS_SHOWN
+        if hidden > 0:
+            messages.error(
+                request, ngettext("… and %(count)d more.", "… and %(count)d more.", hidden) % {"count": hidden}
+            )
+        return HttpResponseRedirect(self.import_url())
+
+    def add_success_message(self, result, request):
+        report = getattr(result, "report", None)
+        if report is None:
+            return super().add_success_message(result, request)
+        messages.success(
+            request,
+            gettext(
+                "Import of %(records)s finished: %(created)d created, %(updated)d updated, %(unchanged)d unchanged."
+            )
+            % {
+                "records": self.model._meta.verbose_name_plural,
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+            },
+        )
+
+    def import_url(self):
+        app_label, model_name = self.get_model_info()
+        return reverse(f"admin:{app_label}_{model_name}_import", current_app=self.admin_site.name)
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)

@@ -1,11 +1,11 @@
 """The import and export management commands, for files too big for a browser upload."""
 
-import sys
+import codecs
 import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.utils.translation import gettext as _
 
 from ..conf import settings
@@ -31,15 +31,26 @@ class Progress:
             width = 30
             filled = int(width * done / total) if total else width
             bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r{label:>9} [{bar}] {done:,}/{total:,} rows, {rate:,.0f} rows/s")
-            if done >= total:
-                self.stream.write("\n")
+            # ending="": a command's OutputWrapper would end every write with a newline,
+            # and the bar must stay on its line; plain style, not the error colour of stderr.
+            line = f"\r{label:>9} [{bar}] {done:,}/{total:,} rows, {rate:,.0f} rows/s"
+            self.write(line + ("\n" if done >= total else ""))
             self.stream.flush()
             return
         tenth = 10 * done // total if total else 10
         if self.last_tenth.get(phase) != tenth:
             self.last_tenth[phase] = tenth
-            self.stream.write(f"{label}: {done:,}/{total:,} rows, {rate:,.0f} rows/s\n")
+            self.write(f"{label}: {done:,}/{total:,} rows, {rate:,.0f} rows/s\n")
+
+    def write(self, text):
+        if isinstance(self.stream, OutputWrapper):
+            self.stream.write(text, style_func=plain, ending="")
+        else:
+            self.stream.write(text)
+
+
+def plain(text):
+    return text
 
 
 class ImportCommand(BaseCommand):
@@ -139,8 +150,16 @@ class ExportCommand(BaseCommand):
         if target == "-":
             if not file_format.is_text():
                 raise CommandError(_("Write XLSX to a file, not to standard output."))
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
+            # No byte order mark in a pipe (files keep it, for Excel); the command's own
+            # stdout (call_command(stdout=...) included), as bytes when it has a buffer.
+            data = data.removeprefix(codecs.BOM_UTF8)
+            buffer = getattr(self.stdout, "buffer", None)
+            if buffer is not None:
+                self.stdout.flush()
+                buffer.write(data)
+                buffer.flush()
+            else:
+                self.stdout.write(data.decode("utf-8"), ending="")
             return
         Path(target).write_bytes(data)
         self.stderr.write(_("%(count)d records written to %(path)s.") % {"count": queryset.count(), "path": target})

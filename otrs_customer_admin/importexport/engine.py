@@ -16,20 +16,26 @@ from dataclasses import dataclass, field
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import IntegrityError, transaction
+from django.db.models import CharField
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from ..datasources import default_data_source_key, get_data_source
 from ..models import Customer, CustomerUser, Validity
-from ..models.customer import validate_customer_id
 from . import columns
 from .fields import parse_country, parse_validity
 from .formats import LINE_COLUMN, FileProblem, restore_neutralised
 
-LOOKUP_BATCH = 500
+LOOKUP_BATCH = 2000
+# A plain http(s) address: ASCII host name with a top-level domain, optional port and path.
+SIMPLE_WEB_ADDRESS = re.compile(
+    r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::[0-9]{1,5})?(?:[/?#][!-~]*)?\Z", re.IGNORECASE
+)
 WRITE_BATCH = 1000
 PREVIEW_ROWS = 100
 
@@ -73,6 +79,21 @@ def lowered_lookup(queryset, field_name, keys, fields):
     return found
 
 
+def web_address(text):
+    """A URL as typed: a bare domain (Zammad's ``domain``) gets https://."""
+    return text if "://" in text or ":" in text.split("/")[0] else f"https://{text}"
+
+
+def derived_customer_id(name):
+    """A stable CustomerID for a name: its allowed characters, dashes for the rest, and a hash
+    suffix when anything was dropped (so "Acme & Co" and "Acme + Co" stay apart)."""
+    kept = re.sub(r"[^\w.@+-]+", "-", name, flags=re.UNICODE).strip("-") or "customer"
+    if kept == name and len(kept) <= 150:
+        return kept
+    digest = hashlib.sha1(name.lower().encode()).hexdigest()[:8]
+    return f"{kept[:140]}-{digest}"
+
+
 class RecordImport:
     """Shared steps; subclasses name the model, the key, the columns and the rules."""
 
@@ -82,6 +103,8 @@ class RecordImport:
     required_for_new = ()
     # Fields compared and written (the key included).
     data_fields = ()
+    # Cell text -> value, for the fields that are not plain text; ValueError means a problem.
+    parsers = {"country": parse_country, "valid": parse_validity}
 
     def __init__(self, *, default_country="", user=None, progress=None):
         self.default_country = default_country
@@ -135,21 +158,27 @@ class RecordImport:
         self.columns_ok = self.report.ok
         rows = []
         offset = 1 if has_lines else 0
+        cells = [(position + offset, name, self.parsers.get(name)) for position, name in field_of_column.items()]
         total = len(dataset)
         for number, record in enumerate(dataset, start=2):
             if number % WRITE_BATCH == 0:
                 self.progress("check", number - 2, total)
-            line = int(record[0]) if has_lines else number
-            row = Row(line, {})
-            for position, name in field_of_column.items():
-                cell = record[position + offset]
-                text = restore_neutralised(str(cell).strip()) if cell not in (None, "") else ""
-                if text:
-                    parsed = self.parse(line, name, text)
-                    if parsed is None:
+            row = Row(int(record[0]) if has_lines else number, {})
+            for index, name, parser in cells:
+                cell = record[index]
+                text = cell.strip() if isinstance(cell, str) else ("" if cell is None else str(cell).strip())
+                if not text:
+                    continue
+                if text[0] == "'":
+                    text = restore_neutralised(text)
+                if parser is not None:
+                    try:
+                        text = parser(text)
+                    except ValueError as error:
+                        self.problem(row.line, name, str(error))
                         row.failed.add(name)
-                    else:
-                        row.values[name] = parsed
+                        continue
+                row.values[name] = text
             rows.append(row)
         self.report.rows = len(rows)
         self.progress("check", len(rows), total)
@@ -163,18 +192,6 @@ class RecordImport:
             self.report.problems.append(
                 FileProblem(_("The column %(column)s is missing.") % {"column": self.label(self.key_field)}, line=1)
             )
-
-    def parse(self, line, name, text):
-        """The value of one non-empty cell, or None (after recording a problem)."""
-        try:
-            if name == "country":
-                return parse_country(text)
-            if name == "valid":
-                return parse_validity(text)
-        except ValueError as error:
-            self.problem(line, name, str(error))
-            return None
-        return text
 
     # --- matching ----------------------------------------------------------------
 
@@ -261,15 +278,41 @@ class RecordImport:
             self.report.preview.append((row.line, kind, values.get(self.key_field), sorted(changes)))
 
     def validate(self, row, values):
-        """Field rules of the model, without a query per row."""
+        """The model's field rules, checked directly: lengths and the few validators that matter."""
         for name in row.changes:
-            model_field = self.model._meta.get_field(name)
             value = values[name]
-            if not model_field.is_relation:
+            limit = self.max_lengths.get(name)
+            if limit is not None and len(value) > limit:
+                message = _("Ensure this value has at most %(limit)d characters (it has %(length)d).")
+                self.problem(row.line, name, message % {"limit": limit, "length": len(value)})
+                continue
+            if name == "url" and SIMPLE_WEB_ADDRESS.match(value):
+                continue  # the common case, and one URLValidator accepts; it costs a regex, not a parse
+            validator = self.validators.get(name)
+            if validator is not None:
                 try:
-                    model_field.run_validators(value)
+                    validator(value)
                 except ValidationError as error:
                     self.problem(row.line, name, " ".join(error.messages))
+
+    @cached_property
+    def max_lengths(self):
+        return {
+            name: self.model._meta.get_field(name).max_length
+            for name in self.data_fields
+            if isinstance(self.model._meta.get_field(name), CharField)
+        }
+
+    @cached_property
+    def validators(self):
+        """The validators of the text fields beyond their length (URL, email, CustomerID)."""
+        validators = {}
+        for name in self.data_fields:
+            model_field = self.model._meta.get_field(name)
+            checks = [v for v in model_field.validators if not isinstance(v, (MaxLengthValidator, MinLengthValidator))]
+            if checks and not model_field.is_relation:
+                validators[name] = lambda value, checks=checks: [check(value) for check in checks]
+        return validators
 
     # --- writing ---------------------------------------------------------------
 
@@ -340,6 +383,7 @@ class CustomerImport(RecordImport):
     aliases = columns.CUSTOMER_ALIASES
     required_for_new = ("name", "country")
     data_fields = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
+    parsers = {**RecordImport.parsers, "url": web_address, "domain": web_address}
 
     def check_columns(self, present):
         # Zammad's organizations have no CustomerID: it is then derived from the name.
@@ -351,11 +395,6 @@ class CustomerImport(RecordImport):
                     line=1,
                 )
             )
-
-    def parse(self, line, name, text):
-        if name in ("url", "domain"):
-            return web_address(text)
-        return super().parse(line, name, text)
 
     def read(self, dataset):
         rows = super().read(dataset)
@@ -412,14 +451,6 @@ class CustomerImport(RecordImport):
             elif owner is not None and owner != own_key:
                 self.problem(row.line, "name", _("another customer is already called %(name)s.") % {"name": name})
             first_line.setdefault(key, row.line)
-
-    def validate(self, row, values):
-        super().validate(row, values)
-        if "customer_id" in row.changes:
-            try:
-                validate_customer_id(values["customer_id"])
-            except ValidationError as error:
-                self.problem(row.line, "customer_id", " ".join(error.messages))
 
 
 class CustomerUserImport(RecordImport):
@@ -502,18 +533,3 @@ class CustomerUserImport(RecordImport):
                 message = _("another valid customer user has the address %(email)s.")
                 self.problem(row.line, "email", message % {"email": values["email"]})
             first_line.setdefault(key, row.line)
-
-
-def web_address(text):
-    """A URL as typed: a bare domain (Zammad's ``domain``) gets https://."""
-    return text if "://" in text or ":" in text.split("/")[0] else f"https://{text}"
-
-
-def derived_customer_id(name):
-    """A stable CustomerID for a name: its allowed characters, dashes for the rest, and a hash
-    suffix when anything was dropped (so "Acme & Co" and "Acme + Co" stay apart)."""
-    kept = re.sub(r"[^\w.@+-]+", "-", name, flags=re.UNICODE).strip("-") or "customer"
-    if kept == name and len(kept) <= 150:
-        return kept
-    digest = hashlib.sha1(name.lower().encode()).hexdigest()[:8]
-    return f"{kept[:140]}-{digest}"

@@ -629,6 +629,9 @@ def read_json(data, max_rows=None):
                 cells.append("")
             cells[position] = _json_cell(value, line, key)
         rows.append((line, cells))
+    if not rows:
+        # "[]" has no columns to name, unlike a CSV header without rows.
+        raise _empty_file()
     return _table(_clean_keys(names, lines), rows, None)
 
 

@@ -6,6 +6,8 @@ preview and confirm steps work unchanged, but runs ``engine.CustomerImport``
 and the problems come back as ``Line N, Column: message``.
 """
 
+import re
+
 from import_export import fields, resources
 from import_export.results import Result, RowResult
 
@@ -33,8 +35,13 @@ class ImportResult(Result):
         return False
 
 
+#: What a number, postal code or phone number looks like: digits, spaces, ( ) . / - and one leading + or -.
+NUMBER_LIKE = re.compile(r"[+-]?[\d ()./-]*")
+
+
 class SafeExportMixin:
-    """Exports neutralise cells a spreadsheet would run as formulas, except in exempt columns."""
+    """Exports neutralise cells a spreadsheet would run as formulas, except numbers and phone
+    numbers in the exempt columns ("+49 30 1234" stays as it is, "=1+1" does not)."""
 
     # Columns whose values are numbers or phone numbers, where a leading + or - is data.
     formula_exempt = ()
@@ -43,13 +50,18 @@ class SafeExportMixin:
 
     def export(self, queryset=None, **kwargs):
         queryset = self.get_queryset() if queryset is None else queryset
-        return super().export(queryset.select_related(*self.export_related), **kwargs)
+        if self.export_related:
+            # Without names select_related() would follow every relation (and is deprecated).
+            queryset = queryset.select_related(*self.export_related)
+        return super().export(queryset, **kwargs)
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
-        if isinstance(value, str) and field.column_name not in self.formula_exempt:
-            return neutralise_formula(value)
-        return value
+        if not isinstance(value, str):
+            return value
+        if field.column_name in self.formula_exempt and NUMBER_LIKE.fullmatch(value):
+            return value
+        return neutralise_formula(value)
 
 
 class EngineImportMixin:

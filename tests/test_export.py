@@ -1,0 +1,387 @@
+"""Export from the admin: what the list shows (filters, search), every record, every format;
+cells a spreadsheet would run are neutralised; an export imports back with no changes."""
+
+import csv
+import io
+import json
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from otrs_customer_admin.importexport.engine import CustomerImport, CustomerUserImport
+from otrs_customer_admin.importexport.formats import format_for
+from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
+
+pytestmark = pytest.mark.django_db
+
+FORMATS = ["csv", "tsv", "xlsx", "json"]
+# The positions of the admin's export formats: the export form's "format" value.
+EXPORT_FORMAT = {"csv": "0", "tsv": "1", "xlsx": "2", "json": "3"}
+IMPORT_FORMAT = {"csv": "0", "tsv": "1", "xlsx": "2", "json": "3"}
+
+
+def url(model, name):
+    return reverse(f"admin:otrs_customer_admin_{model}_{name}")
+
+
+def export(client, model, file_format="csv", query=""):
+    """The file the admin's export form gives for the list at ``?query``."""
+    path = url(model, "export") + (f"?{query}" if query else "")
+    form = client.get(path)
+    assert form.status_code == 200
+    response = client.post(path, {"format": EXPORT_FORMAT[file_format]})
+    assert response.status_code == 200, response.content[:500]
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Disposition"].rstrip('"').endswith(f".{file_format}")
+    return response.content
+
+
+def records(data, file_format="csv"):
+    """The exported rows as dicts of the exported text (as the import reads them)."""
+    dataset = format_for(file_format).create_dataset(data)
+    headers = dataset.headers[1:]
+    return [dict(zip(headers, row[1:], strict=True)) for row in dataset]
+
+
+def column(data, name, file_format="csv"):
+    return sorted(row[name] for row in records(data, file_format))
+
+
+def customer(customer_id, name, **fields):
+    return Customer.objects.create(customer_id=customer_id, name=name, country=fields.pop("country", "DE"), **fields)
+
+
+@pytest.fixture
+def customers():
+    return [
+        customer("ACME", "Acme Corporation", city="Berlin"),
+        customer("ACME-OLD", "Acme (old)", city="Bonn", valid=Validity.INVALID),
+        customer("GLOBEX", "Globex", city="Springfield", country="US"),
+        customer("ACMEWAY", "Roadrunner", city="Acme", valid=Validity.INVALID_TEMPORARILY),
+    ]
+
+
+# ---------------------------------------------------------------------------
+# What is exported: the list as filtered, all of it
+# ---------------------------------------------------------------------------
+
+
+def test_the_export_of_the_default_list_has_the_valid_customers(admin_client, customers):
+    assert column(export(admin_client, "customer"), "customer_id") == ["ACME", "GLOBEX"]
+
+
+def test_the_export_follows_the_validity_filter_and_the_search(admin_client, customers):
+    def exported(query):
+        return column(export(admin_client, "customer", query=query), "customer_id")
+
+    assert exported("validity=all") == ["ACME", "ACME-OLD", "ACMEWAY", "GLOBEX"]
+    assert exported("validity=invalid") == ["ACME-OLD"]
+    assert exported("validity=all&q=acme") == ["ACME", "ACME-OLD", "ACMEWAY"]
+    assert exported("q=acme") == ["ACME"]
+    assert exported("validity=all&q=acme+%26%26+%21old") == ["ACME", "ACMEWAY"]  # OTRS syntax: acme && !old
+    assert exported("q=nobody") == []
+
+
+def test_the_lists_export_button_carries_its_filters(admin_client, customers):
+    page = admin_client.get(url("customer", "changelist"), {"validity": "all", "q": "acme"}).content.decode()
+    start = page.index(f'href="{url("customer", "export")}?') + len('href="')
+    link = page[start : page.index('"', start)].replace("&amp;", "&")
+    response = admin_client.post(link, {"format": EXPORT_FORMAT["csv"]})
+    assert column(response.content, "customer_id") == ["ACME", "ACME-OLD", "ACMEWAY"]
+
+
+def test_customer_users_export_follows_the_customer_and_validity_filters(admin_client, customers):
+    acme, _, globex, _ = customers
+    for login, company, valid in (
+        ("jdoe", acme, Validity.VALID),
+        ("gone", acme, Validity.INVALID),
+        ("hank", globex, Validity.VALID),
+    ):
+        CustomerUser.objects.create(
+            login=login, first_name=login, last_name="X", email=f"{login}@example.com", customer=company, valid=valid
+        )
+
+    def exported(query=""):
+        return column(export(admin_client, "customeruser", query=query), "login")
+
+    assert exported() == ["hank", "jdoe"]
+    assert exported("validity=all") == ["gone", "hank", "jdoe"]
+    assert exported(f"validity=all&customer__id__exact={acme.pk}") == ["gone", "jdoe"]
+    assert exported("q=globex") == ["hank"]
+
+
+def test_every_matching_record_is_exported(admin_client):
+    Customer.objects.bulk_create(
+        Customer(customer_id=f"C{number:04d}", name=f"Customer {number:04d}", country="DE", valid=1 + number % 2)
+        for number in range(1200)
+    )
+    assert len(records(export(admin_client, "customer", query="validity=all"))) == 1200
+    assert len(records(export(admin_client, "customer", "xlsx"), "xlsx")) == 600
+    assert len(records(export(admin_client, "customer", "json", query="validity=all&q=C1*"), "json")) == 200
+
+
+def test_the_customer_user_export_costs_the_same_queries_for_more_rows(admin_client):
+    companies = Customer.objects.bulk_create(
+        Customer(customer_id=f"C{number}", name=f"Customer {number}", country="DE") for number in range(40)
+    )
+
+    def queries(count, valid):
+        # Customer users are never deleted: each round exports its own validity.
+        CustomerUser.objects.bulk_create(
+            CustomerUser(
+                login=f"u{valid}-{number}",
+                first_name="F",
+                last_name="L",
+                email=f"u{valid}-{number}@example.com",
+                customer=companies[number % len(companies)],
+                valid=valid,
+            )
+            for number in range(count)
+        )
+        validity = {Validity.VALID: "valid", Validity.INVALID: "invalid"}[valid]
+        with CaptureQueriesContext(connection) as captured:
+            assert len(records(export(admin_client, "customeruser", query=f"validity={validity}"))) == count
+        return len(captured)
+
+    assert queries(10, Validity.VALID) == queries(400, Validity.INVALID)
+
+
+# ---------------------------------------------------------------------------
+# Formula neutralisation
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tricky():
+    """Values a spreadsheet would run, and values that only look like it in the phone and zip columns."""
+    acme = customer(
+        "ACME",
+        '=HYPERLINK("http://evil.example","Acme")',
+        street="-dash Street 1",
+        zip="-0815",
+        city="@home",
+        comment="=1+1",
+        url="https://acme.example/?a=1",
+    )
+    customer("PLUS", "+Plus GmbH", comment="\tTabbed", city="\rReturn", zip="+49")
+    customer("QUOTE", "'=Quoted", comment="'plain quote", city="Köln", valid=Validity.INVALID)
+    CustomerUser.objects.create(
+        login="jdoe",
+        first_name="=cmd|' /C calc'!A0",
+        last_name="-Doe",
+        email="jdoe@acme.example",
+        customer=acme,
+        phone="+49 30 1234",
+        fax="-",
+        mobile="=1+1",
+        zip="-0815",
+        comment="@home\nsecond line",
+    )
+    return acme
+
+
+def test_an_xlsx_export_has_no_formula_and_neutralised_values(admin_client, tricky):
+    data = export(admin_client, "customer", "xlsx", query="validity=all")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert cells and not [cell.coordinate for cell in cells if cell.data_type == "f"]
+    rows = list(sheet.iter_rows(values_only=True))
+    headers = rows[0]
+    by_id = {row[0]: dict(zip(headers, row, strict=True)) for row in rows[1:]}
+    assert by_id["ACME"]["name"] == '\'=HYPERLINK("http://evil.example","Acme")'
+    assert by_id["ACME"]["street"] == "'-dash Street 1"
+    assert by_id["ACME"]["city"] == "'@home"
+    assert by_id["ACME"]["comment"] == "'=1+1"
+    assert by_id["ACME"]["zip"] == "-0815"  # a postal code, exempt
+    assert by_id["ACME"]["url"] == "https://acme.example/?a=1"
+    assert by_id["PLUS"]["name"] == "'+Plus GmbH"
+    assert by_id["PLUS"]["comment"] == "'\tTabbed"
+    assert by_id["PLUS"]["city"] == "'_x000D_Return"  # Office's escape for a CR, which Excel shows as one
+    assert by_id["PLUS"]["zip"] == "+49"
+    # A value starting with ' before a formula character gets one more, so that it comes back unchanged.
+    assert by_id["QUOTE"]["name"] == "''=Quoted"
+    assert by_id["QUOTE"]["comment"] == "'plain quote"
+    assert by_id["QUOTE"]["valid"] == "invalid"
+
+    data = export(admin_client, "customeruser", "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert not [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    headers, row = list(sheet.iter_rows(values_only=True))
+    jdoe = dict(zip(headers, row, strict=True))
+    assert jdoe["first_name"] == "'=cmd|' /C calc'!A0"
+    assert jdoe["last_name"] == "'-Doe"
+    assert jdoe["comment"] == "'@home\nsecond line"
+    assert (jdoe["phone"], jdoe["fax"], jdoe["zip"]) == ("+49 30 1234", "-", "-0815")
+    # The phone columns keep phone numbers as they are, but not a formula.
+    assert jdoe["mobile"] == "'=1+1"
+
+
+@pytest.mark.parametrize("file_format", ["csv", "tsv", "json"])
+def test_text_exports_neutralise_the_same_cells(admin_client, tricky, file_format):
+    data = export(admin_client, "customeruser", file_format)
+    if file_format == "json":
+        (jdoe,) = json.loads(data)
+    else:
+        delimiter = "\t" if file_format == "tsv" else ","
+        (jdoe,) = csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+    assert jdoe["first_name"] == "'=cmd|' /C calc'!A0"
+    assert jdoe["last_name"] == "'-Doe"
+    assert jdoe["mobile"] == "'=1+1"
+    assert (jdoe["phone"], jdoe["fax"], jdoe["zip"]) == ("+49 30 1234", "-", "-0815")
+    for row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")) if file_format == "csv" else []:
+        for cell in row:
+            assert not cell.startswith(("=", "@", "\t", "\r")), cell
+
+
+# ---------------------------------------------------------------------------
+# Round trips: export, import the same file, nothing changes
+# ---------------------------------------------------------------------------
+
+
+def round_trip_data():
+    acme = customer(
+        "ACME",
+        "Acme Corporation",
+        street="Main Street 1",
+        zip="01067",
+        city="Dresden",
+        url="https://acme.example",
+        comment="=1+1",
+    )
+    home = customer("@home", "-dash Ltd", city="@home", zip="+49", comment="-dash", valid=Validity.INVALID_TEMPORARILY)
+    customer("PLUS+1", "+Plus GmbH", comment="\tTabbed\nand two lines", country="AT", valid=Validity.INVALID)
+    customer("QUOTE", "'=Quoted", comment="#N/A", street="TRUE", city="Zürich", country="CH")
+    globex = customer("GLOBEX", "Globex", city="Springfield", country="US")
+    CustomerUser.objects.create(
+        login="jdoe",
+        title="Dr.",
+        first_name="Jane",
+        last_name="Doe",
+        email="jane@acme.example",
+        customer=acme,
+        phone="+49 30 1234",
+        fax="-",
+        mobile="=1+1",
+        street="@home street",
+        zip="01067",
+        city="Dresden",
+        country="DE",
+        comment="-dash",
+    )
+    CustomerUser.objects.create(
+        login="@hank",
+        first_name="=Hank",
+        last_name="'-Scorpio",
+        email="hank@globex.example",
+        customer=home,
+        phone="+1 555 0100 ext. 12",
+        mobile="004930123456789012",
+        zip="1E5",
+        comment="'plain quote",
+        valid=Validity.INVALID,
+    )
+    CustomerUser.objects.create(
+        login="ggg", first_name="G", last_name="G", email="g@globex.example", customer=globex, phone="=1+1"
+    )
+
+
+def snapshot():
+    return (
+        list(Customer.objects.order_by("pk").values()),
+        list(CustomerUser.objects.order_by("pk").values()),
+    )
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_an_export_imports_back_through_the_engine_with_no_changes(admin_client, file_format):
+    round_trip_data()
+    before = snapshot()
+    for model, importer_class, expected in (("customer", CustomerImport, 5), ("customeruser", CustomerUserImport, 3)):
+        data = export(admin_client, model, file_format, query="validity=all")
+        report = importer_class().run(format_for(file_format).create_dataset(data))
+        assert [str(problem) for problem in report.problems] == []
+        assert report.warnings == []
+        assert (report.rows, report.created, report.updated, report.unchanged) == (expected, 0, 0, expected)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_an_export_uploads_back_through_the_admin_with_no_changes(admin_client, file_format):
+    round_trip_data()
+    before = snapshot()
+    for model, expected in (("customer", 5), ("customeruser", 3)):
+        data = export(admin_client, model, file_format, query="validity=all")
+        preview = admin_client.post(
+            url(model, "import"),
+            {"format": IMPORT_FORMAT[file_format], "import_file": SimpleUploadedFile(f"export.{file_format}", data)},
+        )
+        report = preview.context["result"].report
+        assert [str(problem) for problem in report.problems] == []
+        assert (report.created, report.updated, report.unchanged) == (0, 0, expected)
+    assert snapshot() == before
+
+
+def test_an_edited_export_imports_only_the_edit(admin_client):
+    round_trip_data()
+    data = export(admin_client, "customer", "xlsx", query="validity=all")
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = book.active
+    headers = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == "GLOBEX":
+            row[headers.index("city")].value = "Shelbyville"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    report = CustomerImport().run(format_for("xlsx").create_dataset(buffer.getvalue()))
+    assert (report.created, report.updated, report.unchanged) == (0, 1, 4)
+    assert Customer.objects.get(customer_id="GLOBEX").city == "Shelbyville"
+    assert Customer.objects.get(customer_id="ACME").comment == "=1+1"
+
+
+# ---------------------------------------------------------------------------
+# Tickets
+# ---------------------------------------------------------------------------
+
+
+def test_the_ticket_list_exports_with_its_filter(admin_client):
+    acme = customer("ACME", "Acme")
+    globex = customer("GLOBEX", "Globex")
+    jdoe = CustomerUser.objects.create(
+        login="jdoe", first_name="Jane", last_name="Doe", email="jane@acme.example", customer=acme
+    )
+    printer = Ticket.objects.create(title="=Printer on fire", customer=acme, customer_user=jdoe, state=TicketState.OPEN)
+    Ticket.objects.create(title="Closed one", customer=acme, state=TicketState.CLOSED_SUCCESSFUL)
+    Ticket.objects.create(title="Other customer", customer=globex, state=TicketState.NEW)
+
+    rows = records(export(admin_client, "ticket", query=f"state_type=open&customer__id__exact={acme.pk}"))
+    assert len(rows) == 1
+    (row,) = rows
+    assert list(row) == [
+        "number",
+        "title",
+        "customer",
+        "customer_user",
+        "state",
+        "priority",
+        "sla",
+        "created_at",
+        "pending_until",
+        "escalation_at",
+        "escalation_deadline",
+        "closed_at",
+    ]
+    assert row["number"] == printer.number and row["number"].isdigit()
+    assert row["title"] == "'=Printer on fire"
+    assert (row["customer"], row["customer_user"], row["state"]) == ("ACME", "jdoe", "open")
+    assert row["priority"] == str(printer.priority)
+
+    assert len(records(export(admin_client, "ticket"))) == 3
+    assert column(export(admin_client, "ticket", query="state_type=closed"), "title") == ["Closed one"]
+    assert column(export(admin_client, "ticket", "json", query="q=other"), "title", "json") == ["Other customer"]
+    data = export(admin_client, "ticket", "xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert not [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
