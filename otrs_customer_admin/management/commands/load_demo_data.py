@@ -1,0 +1,117 @@
+"""``manage.py load_demo_data``: believable demo customers, customer users, SLAs and tickets.
+
+The work is done by ``otrs_customer_admin.demo_data``; this command parses the options
+and prints the summary.
+"""
+
+import argparse
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import reset_queries
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ...demo_data import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_CUSTOMER_USERS,
+    DEFAULT_CUSTOMERS,
+    DEFAULT_SEED,
+    DEFAULT_TICKETS,
+    DemoDataError,
+    load_demo_data,
+)
+
+
+def count(value):
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(gettext("%(value)s is not a whole number of 0 or more.") % {"value": value})
+    return number
+
+
+def positive(value):
+    number = count(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(gettext("%(value)s is not a whole number of 1 or more.") % {"value": value})
+    return number
+
+
+class Command(BaseCommand):
+    @property
+    def help(self):
+        # A plain string: argparse cannot format a lazy one.
+        return gettext(
+            "Load believable demo data: customers in several countries, their customer users, SLAs and tickets "
+            "in every state. Records are keyed by index, so running it again creates only what is missing."
+        )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--customers",
+            type=count,
+            default=DEFAULT_CUSTOMERS,
+            help=_("Number of demo customers (default: %(default)s)."),
+        )
+        parser.add_argument(
+            "--customer-users",
+            type=count,
+            default=DEFAULT_CUSTOMER_USERS,
+            help=_("Number of demo customer users (default: %(default)s)."),
+        )
+        parser.add_argument(
+            "--tickets",
+            type=count,
+            default=DEFAULT_TICKETS,
+            help=_("Number of demo tickets (default: %(default)s)."),
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=_("Seed of the random values; the same seed gives the same data (default: %(default)s)."),
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=positive,
+            default=DEFAULT_BATCH_SIZE,
+            help=_("Records per bulk insert (default: %(default)s)."),
+        )
+        parser.add_argument("--quiet", action="store_true", help=_("Print nothing unless something goes wrong."))
+
+    def handle(self, *args, **options):
+        quiet = options["quiet"] or options["verbosity"] == 0
+        verbose = options["verbosity"] >= 2 and not quiet
+
+        def progress(message):
+            # With DEBUG on, Django keeps every query in a log; a bulk insert's SQL
+            # is megabytes long, so the log would grow by hundreds of them.
+            if settings.DEBUG:
+                reset_queries()
+            if verbose:
+                self.stdout.write(message)
+
+        try:
+            result = load_demo_data(
+                customers=options["customers"],
+                customer_users=options["customer_users"],
+                tickets=options["tickets"],
+                seed=options["seed"],
+                batch_size=options["batch_size"],
+                progress=progress,
+            )
+        except DemoDataError as error:
+            raise CommandError(str(error)) from error
+        if quiet:
+            return
+        for counts in result.counts:
+            self.stdout.write(
+                gettext("%(model)s: %(created)s created, %(present)s already present")
+                % {"model": counts.label, "created": f"{counts.created:,}", "present": f"{counts.present:,}"}
+            )
+        self.stdout.write(
+            self.style.SUCCESS(gettext("Demo data loaded in %(seconds).1f seconds.") % {"seconds": result.seconds})
+        )
