@@ -73,6 +73,49 @@ def check_settings(app_configs=None, **kwargs):
         )
     errors += _check_data_sources(config.get("DATA_SOURCES", DEFAULTS["DATA_SOURCES"]))
     errors += _check_widgets(config)
+    errors += _check_values(config)
+    return errors
+
+
+def _check_values(config):
+    """The plain values: numbers, URL templates, the default country."""
+    errors = []
+    for key in ("WIDGET_ROWS", "IMPORT_MAX_UPLOAD_SIZE", "IMPORT_MAX_ROWS"):
+        value = config.get(key, DEFAULTS[key])
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            errors.append(_error(17, f"{SETTING_NAME}[{key!r}] must be a whole number of at least 1.", None))
+    map_url = config.get("MAP_URL", DEFAULTS["MAP_URL"])
+    if not isinstance(map_url, str) or "{address}" not in map_url:
+        errors.append(
+            _error(18, f"{SETTING_NAME}['MAP_URL'] must be a URL containing {{address}}.", "See docs/settings.md.")
+        )
+    links = config.get("SOCIAL_LINKS", DEFAULTS["SOCIAL_LINKS"])
+    well_formed = isinstance(links, (list, tuple)) and all(
+        isinstance(link, (list, tuple)) and len(link) == 2 and "{name}" in str(link[1]) for link in links
+    )
+    if not well_formed:
+        errors.append(
+            _error(
+                19,
+                f"{SETTING_NAME}['SOCIAL_LINKS'] must be a list of (label, URL containing {{name}}) pairs.",
+                "For example [('LinkedIn', 'https://www.linkedin.com/search/results/companies/?keywords={name}')].",
+            )
+        )
+    country = config.get("DEFAULT_COUNTRY", DEFAULTS["DEFAULT_COUNTRY"])
+    if country:
+        from .importexport.fields import parse_country
+
+        try:
+            code = parse_country(country)
+        except ValueError as error:
+            errors.append(_error(20, f"{SETTING_NAME}['DEFAULT_COUNTRY']: {error}", "Use an ISO code such as 'DE'."))
+        else:
+            if code != country:
+                errors.append(
+                    _error(
+                        20, f"{SETTING_NAME}['DEFAULT_COUNTRY'] is {country!r}; write its ISO code.", f"Use {code!r}."
+                    )
+                )
     return errors
 
 
@@ -106,7 +149,11 @@ def _check_widgets(config):
                 errors.append(_error(15, f"{SETTING_NAME}[{name!r}] names an unknown widget {key!r}.", hint))
             elif screen not in widget.screens:
                 errors.append(
-                    _error(16, f"{SETTING_NAME}[{name!r}]: the widget {key!r} cannot appear on this screen.", None)
+                    _error(
+                        16,
+                        f"{SETTING_NAME}[{name!r}]: the widget {key!r} cannot appear on this screen.",
+                        f"Its screens are {', '.join(widget.screens)}; remove it from {name}.",
+                    )
                 )
     return errors
 
@@ -124,7 +171,13 @@ def _check_data_sources(sources):
                 _error(8, f"{where}: a source key is 1-50 lower-case letters, digits, '_' or '-'.", "Rename it.")
             )
         if not isinstance(options, dict) or not isinstance(options.get("BACKEND"), str):
-            errors.append(_error(9, f"{where} needs a 'BACKEND' with the dotted path of a DataSource class.", None))
+            errors.append(
+                _error(
+                    9,
+                    f"{where} needs a 'BACKEND' with the dotted path of a DataSource class.",
+                    "For example {'BACKEND': 'otrs_customer_admin.datasources.database.DatabaseSource'}.",
+                )
+            )
             continue
         try:
             backend = import_string(options["BACKEND"])

@@ -41,7 +41,6 @@ DEFAULTS = {
     "WIDGET_ROWS": 10,
     # Customer Information's Map link; {address} is the URL-encoded address.
     "MAP_URL": "https://www.openstreetmap.org/search?query={address}",
-    # Customer Information's Social links: (label, URL with {name} URL-encoded).
     # Country of imported new records whose row has none (ISO code), unless the
     # import names one; Zammad's files have no country at all.
     "DEFAULT_COUNTRY": "",
@@ -49,6 +48,7 @@ DEFAULTS = {
     # Bigger files go through the import_customers / import_customer_users commands.
     "IMPORT_MAX_UPLOAD_SIZE": 20 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 50_000,
+    # Customer Information's Social links: (label, URL with {name} URL-encoded).
     "SOCIAL_LINKS": [
         ("LinkedIn", "https://www.linkedin.com/search/results/companies/?keywords={name}"),
         ("Wikipedia", "https://en.wikipedia.org/w/index.php?search={name}"),

@@ -255,3 +255,10 @@ def test_derived_customer_ids_are_stable_and_distinct():
     assert derived_customer_id("Acme & Co") == derived_customer_id("Acme & Co")
     assert derived_customer_id("Acme & Co") != derived_customer_id("Acme + Co")
     assert len(derived_customer_id("x" * 300)) <= 150
+
+
+def test_the_default_country_may_be_a_name_and_a_wrong_one_is_a_problem():
+    assert import_customers(ZAMMAD_ORGANIZATIONS, default_country="Austria").ok
+    assert set(Customer.objects.values_list("country", flat=True)) == {"AT"}
+    report = import_customers(ZAMMAD_ORGANIZATIONS, default_country="Narnia")
+    assert problems(report)[0].startswith("Default country: Unknown country 'Narnia'")

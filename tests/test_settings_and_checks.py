@@ -123,3 +123,22 @@ def test_a_widget_on_a_screen_it_does_not_fit():
 )
 def test_widget_paths_that_do_not_import_or_are_not_widgets(path, expected):
     assert list(messages(OTRS_CUSTOMER_ADMIN={"WIDGETS": [path]})) == [expected]
+
+
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ({"WIDGET_ROWS": 0}, "otrs_customer_admin.E017"),
+        ({"IMPORT_MAX_ROWS": "many"}, "otrs_customer_admin.E017"),
+        ({"MAP_URL": "https://maps.example/"}, "otrs_customer_admin.E018"),
+        ({"SOCIAL_LINKS": [("Search", "https://search.example/")]}, "otrs_customer_admin.E019"),
+        ({"DEFAULT_COUNTRY": "Narnia"}, "otrs_customer_admin.E020"),
+        ({"DEFAULT_COUNTRY": "Germany"}, "otrs_customer_admin.E020"),
+    ],
+)
+def test_plain_values_are_checked(config, expected):
+    assert list(messages(OTRS_CUSTOMER_ADMIN=config)) == [expected]
+
+
+def test_a_valid_default_country_passes():
+    assert check_ids(OTRS_CUSTOMER_ADMIN={"DEFAULT_COUNTRY": "AT"}) == []

@@ -435,3 +435,13 @@ def test_invalid_customer_users_are_marked(admin_client, acme, jane):
     jane.save()
     page = detail(admin_client, acme).content.decode()
     assert "(invalid)" in page.split('data-widget="customer-users"')[1]
+
+
+def test_moving_skips_widgets_the_user_may_not_see(client, acme):
+    user = User.objects.create_user("agent", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=["view_customer", "view_customeruser"]))
+    client.force_login(user)
+    # On the page: customer-information, customer-users (the ticket widgets need view_ticket).
+    assert widget_order(detail(client, acme).content.decode()) == ["customer-information", "customer-users"]
+    change_screen(client, "customer", "up", "customer-users")
+    assert widget_order(detail(client, acme).content.decode()) == ["customer-users", "customer-information"]

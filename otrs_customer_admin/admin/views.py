@@ -139,13 +139,14 @@ class RecordPagesMixin:
         }
         return TemplateResponse(request, self.detail_template, context)
 
+    def permitted_widgets(self, request, layout, obj=None):
+        """The widgets of ``layout.available`` this user may see, by key."""
+        widgets = {key: get_widget(key) for key in layout.available}
+        return {key: widget for key, widget in widgets.items() if widget.has_permission(request, obj)}
+
     def render_widgets(self, request, obj, layout):
         """The HTML of the user's visible widgets, and the hidden ones they may show."""
-        allowed = {}
-        for key in layout.available:
-            widget = get_widget(key)
-            if widget.has_permission(request, obj):
-                allowed[key] = widget
+        allowed = self.permitted_widgets(request, layout, obj)
         visible = [key for key in layout.visible if key in allowed]
         rendered = []
         for position, key in enumerate(visible):
@@ -173,7 +174,9 @@ class RecordPagesMixin:
         if action == "reset":
             layout.reset()
             messages.success(request, _("The screen shows the default widgets again."))
-        elif action not in Layout.ACTIONS or not layout.change(action, request.POST.get("widget", "")):
+        elif action not in Layout.ACTIONS or not layout.change(
+            action, request.POST.get("widget", ""), shown=self.permitted_widgets(request, layout)
+        ):
             messages.warning(request, _("That change to the screen does not apply."))
         next_url = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):

@@ -131,7 +131,12 @@ class ExportCommand(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", help=_("Where to write; '-' for standard output (CSV, TSV, JSON)."))
         parser.add_argument("--format", help=_("csv, tsv, xlsx or json; by default from the file name."))
-        parser.add_argument("--validity", choices=sorted(VALIDITY_CHOICES), default="all")
+        parser.add_argument(
+            "--validity",
+            choices=sorted(VALIDITY_CHOICES),
+            default="all",
+            help=_("Which records, by validity (default: all)."),
+        )
         parser.add_argument("--data-source", help=_("Only records of this data source (its key)."))
 
     def handle(self, *args, **options):

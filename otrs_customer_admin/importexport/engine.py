@@ -117,6 +117,12 @@ class RecordImport:
     # --- entry point -----------------------------------------------------------
 
     def run(self, dataset, *, dry_run=False):
+        if self.default_country:
+            try:
+                self.default_country = parse_country(self.default_country)
+            except ValueError as error:
+                self.report.problems.append(FileProblem(_("Default country: %(error)s") % {"error": error}))
+                return self.report
         rows = self.read(dataset)
         # Problems in single cells still let every other row be checked; a file
         # whose columns cannot be read stops here.

@@ -150,19 +150,25 @@ class Layout:
     def hidden(self):
         return [key for key in self.available if key not in self.visible]
 
-    def change(self, action, key):
-        """Apply ``action`` to widget ``key``; returns False when it does not apply."""
+    def change(self, action, key, shown=None):
+        """Apply ``action`` to widget ``key``; returns False when it does not apply.
+
+        ``shown`` lists the keys the user actually sees (their permissions may
+        hide some stored ones): moving swaps with the neighbour on the page.
+        """
         visible = list(self.visible)
         if action == "show" and key in self.hidden:
             visible.append(key)
         elif action == "hide" and key in visible:
             visible.remove(key)
         elif action in ("up", "down") and key in visible:
-            position = visible.index(key)
+            on_page = [name for name in visible if shown is None or name in shown]
+            position = on_page.index(key) if key in on_page else -1
             target = position - 1 if action == "up" else position + 1
-            if not 0 <= target < len(visible):
+            if position < 0 or not 0 <= target < len(on_page):
                 return False
-            visible[position], visible[target] = visible[target], visible[position]
+            first, second = visible.index(key), visible.index(on_page[target])
+            visible[first], visible[second] = visible[second], visible[first]
         else:
             return False
         self._save(visible)
