@@ -235,7 +235,7 @@ def test_the_customer_widget_queries_use_indexes(customer, sla):
     }
     for name, queryset in queries.items():
         plan = explain(queryset)
-        assert "otrs_ticket_customer" in plan, f"{name}: {plan}"
+        assert "otrs_ticket_" in plan, f"{name}: {plan}"
         assert "Seq Scan" not in plan and "SCAN otrs_customer_admin_ticket\n" not in plan + "\n", f"{name}: {plan}"
 
 

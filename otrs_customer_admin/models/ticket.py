@@ -130,7 +130,7 @@ class SLA(ConstraintErrorsOnFields, models.Model):
         super().save(*args, **kwargs)
         self._loaded_targets = self.targets()
         if targets_changed:
-            self.tickets.all().recompute_escalations()
+            self.tickets.open().recompute_escalations()
 
 
 def ticket_count_annotations(owner_field):
@@ -163,7 +163,9 @@ class TicketQuerySet(models.QuerySet):
 
     def escalated(self, now=None):
         """Tickets past their earliest unmet SLA deadline (only open tickets have one)."""
-        return self.filter(escalation_at__lte=now or timezone.now())
+        # Only open tickets carry an escalation time; the state filter also guards
+        # against rows changed by a bare queryset update().
+        return self.open().filter(escalation_at__lte=now or timezone.now())
 
     def reminders_due(self, now=None):
         """``pending reminder`` tickets whose pending time has passed or falls within ``REMINDER_WINDOW``."""
@@ -251,6 +253,9 @@ class Ticket(models.Model):
             models.Index(fields=["customer_user", "state"], name="otrs_ticket_cuser_state"),
             models.Index(fields=["sla", "state"], name="otrs_ticket_sla_state"),
             models.Index(fields=["-created_at"], name="otrs_ticket_created"),
+            # The ticket list's site-wide "escalated" and "reminder due" filters.
+            models.Index(fields=["escalation_at"], name="otrs_ticket_escalation"),
+            models.Index(fields=["state", "pending_until"], name="otrs_ticket_state_pending"),
         ]
 
     def __str__(self):
