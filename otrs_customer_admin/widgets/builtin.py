@@ -30,6 +30,18 @@ def owned_tickets(obj):
     return Ticket.objects.filter(**owner_filter(obj)).select_related("customer_user")
 
 
+def ticket_counts(request, obj):
+    """The open and closed counts (annotated on ``obj``), each linking to those tickets."""
+    owner = owner_filter(obj)
+    return {
+        "ticket_counts": [
+            (_("open"), obj.open_tickets, admin_list_url("ticket", **owner, state_type="open")),
+            (_("closed"), obj.closed_tickets, admin_list_url("ticket", **owner, state_type="closed")),
+        ],
+        "can_see_tickets": request.user.has_perm(TICKET_PERMISSION),
+    }
+
+
 def admin_list_url(model_name, **params):
     url = reverse(f"admin:otrs_customer_admin_{model_name}_changelist")
     return f"{url}?{urlencode(params)}" if params else url
@@ -167,14 +179,8 @@ class CustomerInformationWidget(Widget):
     screens = (CUSTOMER,)
 
     def get_context(self, request, obj):
-        owner = owner_filter(obj)
-        can_see_tickets = request.user.has_perm(TICKET_PERMISSION)
         return {
-            "ticket_counts": [
-                (_("open"), obj.open_tickets, admin_list_url("ticket", **owner, state_type="open")),
-                (_("closed"), obj.closed_tickets, admin_list_url("ticket", **owner, state_type="closed")),
-            ],
-            "can_see_tickets": can_see_tickets,
+            **ticket_counts(request, obj),
             "edit_url": self._edit_url(request, obj),
             "map_url": settings.MAP_URL.format(address=url_quote(obj.address_line)) if obj.address_line else "",
             "social_links": [
@@ -196,14 +202,9 @@ class CustomerUserInformationWidget(Widget):
     screens = (CUSTOMER_USER,)
 
     def get_context(self, request, obj):
-        owner = owner_filter(obj)
         editable = not obj.is_read_only and request.user.has_perm("otrs_customer_admin.change_customeruser")
         return {
-            "ticket_counts": [
-                (_("open"), obj.open_tickets, admin_list_url("ticket", **owner, state_type="open")),
-                (_("closed"), obj.closed_tickets, admin_list_url("ticket", **owner, state_type="closed")),
-            ],
-            "can_see_tickets": request.user.has_perm(TICKET_PERMISSION),
+            **ticket_counts(request, obj),
             "edit_url": reverse("admin:otrs_customer_admin_customeruser_change", args=[obj.pk]) if editable else "",
         }
 
