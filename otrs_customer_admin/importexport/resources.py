@@ -111,7 +111,8 @@ class CustomerResource(SafeExportMixin, EngineImportMixin, resources.ModelResour
 
     class Meta:
         model = Customer
-        fields = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid", "data_source")
+        # The columns the import reads, and the record's source for information.
+        fields = (*CustomerImport.data_fields, "data_source")
         import_id_fields = ("customer_id",)
 
     def get_queryset(self):
@@ -142,24 +143,7 @@ class CustomerUserResource(SafeExportMixin, EngineImportMixin, resources.ModelRe
 
     class Meta:
         model = CustomerUser
-        fields = (
-            "login",
-            "title",
-            "first_name",
-            "last_name",
-            "email",
-            "customer",
-            "phone",
-            "fax",
-            "mobile",
-            "street",
-            "zip",
-            "city",
-            "country",
-            "comment",
-            "valid",
-            "data_source",
-        )
+        fields = (*CustomerUserImport.data_fields, "data_source")
         import_id_fields = ("login",)
 
     def get_queryset(self):
