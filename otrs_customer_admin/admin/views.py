@@ -187,7 +187,7 @@ class RecordPagesMixin:
 
     def card_view(self, request, object_id):
         obj = self.get_viewable_object(request, object_id)
-        context = {"object": obj, "opts": self.opts, "detail_url": self.admin_url("detail", quote(obj.pk))}
+        context = {"object": obj, "opts": self.opts}
         return TemplateResponse(request, self.card_template, context)
 
     # --- Set invalid -----------------------------------------------------------
