@@ -204,6 +204,8 @@ def _check_data_sources(sources):
                     backend.install_hint or f"pip install {' '.join(missing)}",
                 )
             )
+        else:
+            errors += [_error(number, msg, hint) for number, msg, hint in backend.check_options(where, options)]
         writable += not backend.read_only
     if not errors and not writable:
         errors.append(

@@ -48,6 +48,19 @@ DEFAULTS = {
     # Bigger files go through the import_customers / import_customer_users commands.
     "IMPORT_MAX_UPLOAD_SIZE": 20 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 50_000,
+    # The directory sync (manage.py sync_data_sources). It stops, changing nothing, when
+    # it would set more than PERCENT of a source's valid customers or customer users
+    # invalid and at least MINIMUM of them (--allow-mass-invalidation overrides).
+    "SYNC_MASS_INVALIDATION": {"PERCENT": 10, "MINIMUM": 50},
+    # Instead of reporting and skipping them, fail the whole sync on entries whose key
+    # or name belongs to another source's record (conflicts), or on malformed entries.
+    "SYNC_FAIL_ON_CONFLICT": False,
+    "SYNC_FAIL_ON_MALFORMED": False,
+    # The account the admin history names for syncs nobody started in the admin (cron);
+    # created inactive, without a usable password, when first needed.
+    "SYNC_USER": "otrs-customer-admin-sync",
+    # A running sync that has shown no sign of life for this long is taken as dead.
+    "SYNC_STALE_AFTER": timedelta(hours=1),
     # Customer Information's Social links: (label, URL with {name} URL-encoded).
     "SOCIAL_LINKS": [
         ("LinkedIn", "https://www.linkedin.com/search/results/companies/?keywords={name}"),

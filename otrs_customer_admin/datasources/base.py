@@ -25,26 +25,44 @@ SOURCE_KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,50}\Z")
 _writing_source = contextvars.ContextVar("otrs_customer_admin_writing_source", default=None)
 
 
-@dataclass
-class SyncResult:
-    """What a sync did, for the command's summary."""
+class SyncError(Exception):
+    """A sync that could not read everything, or was refused; it changed nothing."""
 
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    invalidated: int = 0
-    errors: list[str] = field(default_factory=list)
+
+@dataclass
+class DirectoryEntry:
+    """One entry of an external directory, mapped to our fields as text."""
+
+    dn: str
+    normalized_dn: tuple = ()
+    external_id: str = ""
+    values: dict = field(default_factory=dict)  # our field -> text
+    # Why the entry cannot be used as it is (no identity, bytes that are not text, ...).
+    problems: list = field(default_factory=list)
+    # For customer users: the normalized DNs above the entry, nearest first.
+    ancestors: list = field(default_factory=list)
+
+
+@dataclass
+class DirectoryRead:
+    """Everything one complete read of a directory returned."""
+
+    customers: list = field(default_factory=list)
+    customer_users: list = field(default_factory=list)
 
 
 class DataSource:
     """Base class for data sources.
 
     Subclasses set ``read_only`` and ``required_modules`` (import names the backend
-    needs; a system check reports missing ones with ``install_hint``) and implement
-    ``sync()`` when they mirror an external directory.
+    needs; a system check reports missing ones with ``install_hint``). A source that
+    mirrors an external directory sets ``can_sync`` and implements ``read()``, which
+    returns a complete ``DirectoryRead`` or raises ``SyncError``; ``sync()`` then
+    brings the records up to date (``datasources.sync``).
     """
 
     read_only = False
+    can_sync = False
     required_modules: tuple[str, ...] = ()
     install_hint = ""
     default_label = _("Data source")
@@ -64,9 +82,38 @@ class DataSource:
     def missing_modules(cls):
         return [name for name in cls.required_modules if importlib.util.find_spec(name) is None]
 
-    def sync(self):
-        """Bring the records of this source up to date; returns a ``SyncResult``."""
-        return SyncResult()
+    def option(self, key):
+        """One of this source's options, ``""`` when it is not set."""
+        return self.options.get(key, "")
+
+    def searched_models(self):
+        """Which of ``"customer"`` and ``"customer_user"`` this source's sync mirrors."""
+        return []
+
+    def attr_map(self, model_key):
+        """Our field -> the directory's attribute, for ``"customer"`` or ``"customer_user"``."""
+        return {}
+
+    def normalized_dn(self, dn):
+        """A directory name in a form that compares equal for the same entry."""
+        return (dn.lower(),)
+
+    @classmethod
+    def check_options(cls, where, options):
+        """Problems with this source's options, as ``(check number, message, hint)`` triples."""
+        return []
+
+    def read(self, progress=None):
+        """Every entry of the directory (a ``DirectoryRead``); only sources that ``can_sync``."""
+        raise NotImplementedError(f"{type(self).__name__} has nothing to sync")
+
+    def sync(self, *, dry_run=False, allow_mass_invalidation=False, user=None, progress=None):
+        """Bring this source's records up to date with its directory; returns a ``SyncReport``."""
+        from .sync import run_sync
+
+        return run_sync(
+            self, dry_run=dry_run, allow_mass_invalidation=allow_mass_invalidation, user=user, progress=progress
+        )
 
     @contextmanager
     def writing(self):
@@ -107,6 +154,10 @@ def default_data_source_key():
     """The key new records get when nobody chose a source: the first writable one."""
     writable = writable_data_sources()
     return writable[0].key if writable else ""
+
+
+def syncable_data_sources():
+    return [source for source in get_data_sources().values() if source.can_sync]
 
 
 def data_source_choices():

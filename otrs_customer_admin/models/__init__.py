@@ -2,6 +2,7 @@ from .base import Validity
 from .customer import Customer
 from .customer_user import CustomerUser
 from .preferences import WidgetPreference
+from .sync import SyncRun
 from .ticket import (
     CLOSED_STATES,
     OPEN_STATES,
@@ -26,6 +27,7 @@ __all__ = [
     "Deadline",
     "Priority",
     "StateType",
+    "SyncRun",
     "Ticket",
     "TicketState",
     "Validity",

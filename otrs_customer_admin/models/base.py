@@ -8,6 +8,7 @@ code all obey them.
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -128,6 +129,13 @@ class SourcedRecord(ConstraintErrorsOnFields, models.Model):
         db_index=True,
         help_text=_("Where this record lives; records of read-only sources change only through their sync."),
     )
+    # Set by a directory sync: the entry's immutable identity (entryUUID, objectGUID)
+    # and its DN, which may change when the entry is renamed or moved.
+    external_id = models.CharField(_("external ID"), max_length=255, blank=True, editable=False)
+    external_dn = models.CharField(_("directory DN"), max_length=1000, blank=True, editable=False)
+    # True when the sync set the record invalid (its entry vanished or is disabled), so
+    # that the sync may make it valid again; a record invalidated by hand stays invalid.
+    invalidated_by_sync = models.BooleanField(_("invalidated by sync"), default=False, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     changed_at = models.DateTimeField(_("changed"), auto_now=True)
 
@@ -179,6 +187,13 @@ class SourcedRecord(ConstraintErrorsOnFields, models.Model):
 
 
 DUPLICATE_CODE_PREFIX = "duplicate_"
+
+
+def unique_external_id(table):
+    """A directory entry is mirrored by at most one record of its source."""
+    return models.UniqueConstraint(
+        fields=["data_source", "external_id"], condition=~Q(external_id=""), name=f"{table}_external_id_unique"
+    )
 
 
 def unique_ignoring_case(table, field_name, message, condition=None):

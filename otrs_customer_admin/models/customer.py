@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from .base import SourcedRecord, SourcedRecordQuerySet, Validity, unique_ignoring_case
+from .base import SourcedRecord, SourcedRecordQuerySet, Validity, unique_external_id, unique_ignoring_case
 
 # Letters, digits and . _ - @ + : what OTRS's CustomerID survives everywhere
 # (brackets, for one, broke its customer ticket search).
@@ -80,6 +80,7 @@ class Customer(SourcedRecord):
             models.CheckConstraint(condition=~Q(customer_id="") & ~Q(name=""), name="otrs_customer_keys_not_empty"),
             web_url_constraint("otrs_customer"),
             validity_constraint("otrs_customer"),
+            unique_external_id("otrs_customer"),
         ]
         indexes = [models.Index(fields=["valid", "name"], name="otrs_customer_valid_name")]
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from .base import SourcedRecord, SourcedRecordQuerySet, Validity, unique_ignoring_case
+from .base import SourcedRecord, SourcedRecordQuerySet, Validity, unique_external_id, unique_ignoring_case
 from .customer import Customer, validity_constraint
 
 
@@ -59,6 +59,7 @@ class CustomerUser(SourcedRecord):
             ),
             models.CheckConstraint(condition=~Q(login=""), name="otrs_customeruser_login_not_empty"),
             validity_constraint("otrs_customeruser"),
+            unique_external_id("otrs_customeruser"),
         ]
         indexes = [models.Index(fields=["customer", "valid"], name="otrs_customeruser_customer")]
 

@@ -1,0 +1,112 @@
+"""manage.py sync_data_sources: mirror the directory sources (LDAP, Active Directory) into the database."""
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from ...datasources import SyncError, get_data_source, syncable_data_sources
+from ...datasources.sync import DETAILS_SHOWN, word_labels
+
+
+class Progress:
+    """Entries read per second: a line redrawn on a terminal, nothing otherwise (cron mails stay short)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.monotonic()
+
+    def __call__(self, phase, done, total):
+        if not self.tty:
+            return
+        rate = done / max(time.monotonic() - self.started, 1e-6)
+        label = {"customers": _("customers"), "customer users": _("customer users"), "write": _("writing")}
+        end = "\n" if total is not None and done >= total else ""
+        self.stream.write(f"\r{label.get(phase, phase):>15}: {done:,} entries, {rate:,.0f} entries/s{end}", ending="")
+        self.stream.flush()
+
+
+class Command(BaseCommand):
+    help = _(
+        "Bring the records of the directory data sources (LDAP, Active Directory) up to date. A sync that cannot "
+        "read everything changes nothing; entries that vanished make their records invalid, never deleted."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--source", help=_("Sync only the data source with this key (default: every one)."))
+        parser.add_argument("--dry-run", action="store_true", help=_("Report what the sync would do; write nothing."))
+        parser.add_argument(
+            "--allow-mass-invalidation",
+            action="store_true",
+            help=_("Go on even when the sync would set many records invalid (the directory really lost them)."),
+        )
+        parser.add_argument("--user", help=_("The username the admin history names (default: the sync's account)."))
+
+    def handle(self, *args, **options):
+        sources = self.sources(options["source"])
+        user = self.find_user(options["user"]) if options["user"] else None
+        progress = Progress(self.stdout)
+        failed = []
+        for source in sources:
+            try:
+                report = source.sync(
+                    dry_run=options["dry_run"],
+                    allow_mass_invalidation=options["allow_mass_invalidation"],
+                    user=user,
+                    progress=progress,
+                )
+            except SyncError as error:
+                self.stderr.write(str(error))
+                failed.append(source.key)
+                continue
+            self.print_report(report)
+        if failed:
+            raise CommandError(
+                _("The sync of %(sources)s failed; nothing of it was changed.") % {"sources": ", ".join(failed)}
+            )
+
+    def sources(self, key):
+        if key:
+            source = get_data_source(key)
+            if source is None or not source.can_sync:
+                known = ", ".join(source.key for source in syncable_data_sources()) or _("none")
+                raise CommandError(
+                    _("%(key)s is not a data source that syncs (those that do: %(known)s).")
+                    % {"key": key, "known": known}
+                )
+            return [source]
+        sources = syncable_data_sources()
+        if not sources:
+            self.stdout.write(_("No data source syncs: OTRS_CUSTOMER_ADMIN['DATA_SOURCES'] has no directory."))
+        return sources
+
+    def find_user(self, username):
+        model = get_user_model()
+        try:
+            return model._default_manager.get_by_natural_key(username)
+        except model.DoesNotExist:
+            raise CommandError(_("There is no user %(username)s.") % {"username": username}) from None
+
+    def print_report(self, report):
+        head = _("%(source)s (dry run, nothing written)") if report.dry_run else _("%(source)s")
+        rate = report.entries / report.seconds if report.seconds else 0
+        self.stdout.write(
+            (head % {"source": report.source.label})
+            + ": "
+            + _("%(entries)d entries in %(seconds).1f s (%(rate).0f entries/s)")
+            % {"entries": report.entries, "seconds": report.seconds, "rate": rate}
+        )
+        for line in report.summary_lines():
+            self.stdout.write(f"  {line}")
+        labels = word_labels()
+        for word in ("skipped", "conflicts", "invalidated", "reactivated"):
+            details = report.details.get(word, [])
+            if not details:
+                continue
+            self.stdout.write(f"  {labels[word]}:")
+            for _model_key, dn, why in details[:DETAILS_SHOWN]:
+                self.stdout.write(f"    {dn}: {why}")
+            if len(details) > DETAILS_SHOWN:
+                self.stdout.write("    " + _("… and %(count)d more") % {"count": len(details) - DETAILS_SHOWN})
