@@ -13,7 +13,8 @@ Rules it enforces:
 
 Fixtures for other modules: ``admin_user_credentials``, ``logged_in_page``, ``screenshot``
 (plus pytest-playwright's ``page``/``context``/``browser``, set up for Debian's Chromium) and
-``slapd``, ``ldap_directory``, ``ldap_connection``.
+``slapd``, ``ldap_directory``, ``ldap_connection``, and ``make_directory`` for a directory a
+test may change.
 """
 
 import os
@@ -24,7 +25,7 @@ from tests import harness
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 POSTGRES_DESELECTED = pytest.StashKey[int]()
-LDAP_FIXTURES = frozenset({"slapd", "ldap_directory", "ldap_connection"})
+LDAP_FIXTURES = frozenset({"slapd", "ldap_directory", "ldap_connection", "make_directory"})
 
 
 # ---------------------------------------------------------------------------
@@ -258,3 +259,86 @@ def ldap_connection(ldap_directory):
     connection.simple_bind_s(ldap_directory.bind_dn, ldap_directory.bind_password)
     yield connection
     connection.unbind_s()
+
+
+class WritableDirectory:
+    """A slapd of one test's own, which the test may change (see ``make_directory``)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.uri = server.ldap_uri
+
+    def connection(self):
+        """python-ldap, bound as the root DN (which no limit applies to)."""
+        import ldap
+
+        connection = ldap.initialize(self.uri)
+        connection.simple_bind_s(self.server.root_dn, self.server.root_pw)
+        return connection
+
+    def modify(self, dn, **attributes):
+        import ldap
+
+        connection = self.connection()
+        changes = [(ldap.MOD_REPLACE, name, [value.encode()] if value else None) for name, value in attributes.items()]
+        connection.modify_s(dn, changes)
+        connection.unbind_s()
+
+    def rename(self, dn, new_rdn, new_superior=None):
+        connection = self.connection()
+        connection.rename_s(dn, new_rdn, newsuperior=new_superior, delold=1)
+        connection.unbind_s()
+
+    def delete(self, *dns):
+        connection = self.connection()
+        for dn in dns:
+            connection.delete_s(dn)
+        connection.unbind_s()
+
+    def add(self, ldif):
+        self.server.ldapadd(ldif)
+
+    def source(self, **options):
+        """A ``DATA_SOURCES`` entry for this directory, bound as the ordinary reader."""
+        import ldap
+        from django_auth_ldap.config import LDAPSearch
+
+        base = harness.LDAP_SUFFIX
+        return {
+            "BACKEND": "otrs_customer_admin.datasources.ldap.LDAPSource",
+            "LABEL": "Company directory",
+            "SERVER_URI": self.uri,
+            "BIND_DN": harness.READER_DN,
+            "BIND_PASSWORD": harness.READER_PASSWORD,
+            "PAGE_SIZE": 50,
+            "TIMEOUT": 5,
+            "DEFAULT_COUNTRY": "DE",
+            "CUSTOMER_SEARCH": LDAPSearch(f"ou=customers,{base}", ldap.SCOPE_SUBTREE, "(objectClass=organization)"),
+            "CUSTOMER_USER_SEARCH": LDAPSearch(base, ldap.SCOPE_SUBTREE, "(objectClass=inetOrgPerson)"),
+            **options,
+        }
+
+
+@pytest.fixture
+def make_directory(tmp_path):
+    """``make_directory(ldif=..., database_config=..., schemas=...)``: a fresh slapd for this test.
+
+    Serves ``harness.sync_directory_ldif()`` unless given other LDIF; stopped after the test.
+    """
+    reason = harness.missing_ldap_part()
+    if reason:
+        pytest.skip(reason)
+    servers = []
+
+    def make(ldif=None, *, database_config="", schemas=()):
+        rundir = tmp_path / f"slapd-{len(servers)}"
+        rundir.mkdir()
+        server = harness.start_slapd(
+            rundir, ldif or harness.sync_directory_ldif(), database_config=database_config, schemas=schemas
+        )
+        servers.append(server)
+        return WritableDirectory(server)
+
+    yield make
+    for server in servers:
+        server.stop()

@@ -168,10 +168,12 @@ def generated_organizations_ldif(count=GENERATED_ORGANIZATIONS, base_dn=f"ou=gen
     return "\n".join(records)
 
 
-def start_slapd(rundir, *ldif_texts):
+def start_slapd(rundir, *ldif_texts, database_config="", schemas=()):
     """Start a slapd (``slapdtest.SlapdObject``) in ``rundir`` and load ``ldif_texts`` with slapadd.
 
-    The caller stops it with ``server.stop()``, which also removes its run directory.
+    ``database_config`` adds ``olc…`` lines to the database's configuration (limits, say);
+    ``schemas`` adds schema LDIF files. The caller stops it with ``server.stop()``, which
+    also removes its run directory.
     """
     import slapdtest
 
@@ -179,8 +181,9 @@ def start_slapd(rundir, *ldif_texts):
         # slapdtest reads $TMP once, at import, and else uses the current directory.
         TMPDIR = str(rundir)
         suffix = LDAP_SUFFIX
-        openldap_schema_files = LDAP_SCHEMAS
+        openldap_schema_files = (*LDAP_SCHEMAS, *map(str, schemas))
         slapd_loglevel = "none"
+        slapd_conf_template = slapdtest.SlapdObject.slapd_conf_template + database_config
 
     server = CustomerDirectory()
     server.start()
@@ -191,3 +194,134 @@ def start_slapd(rundir, *ldif_texts):
         server.stop()
         raise
     return server
+
+
+# ---------------------------------------------------------------------------
+# Directories for the sync: built per test, changed by the test
+# ---------------------------------------------------------------------------
+
+READER_DN = f"uid=reader,ou=system,{LDAP_SUFFIX}"
+READER_PASSWORD = "reader-secret"
+AD_SCHEMA_LDIF = DATA_DIR / "ad-attributes.ldif"
+
+
+def ldif_record(dn, object_classes, **attributes):
+    """One LDIF record; values that are not plain ASCII are base64 encoded, as LDIF wants."""
+    import base64
+
+    def line(name, value):
+        if isinstance(value, bytes) or not value.isascii() or value[:1] in (" ", ":", "<"):
+            raw = value if isinstance(value, bytes) else value.encode()
+            return f"{name}:: {base64.b64encode(raw).decode()}"
+        return f"{name}: {value}"
+
+    lines = [line("dn", dn), *(f"objectClass: {name}" for name in object_classes)]
+    for name, values in attributes.items():
+        for value in values if isinstance(values, list) else [values]:
+            lines.append(line(name, value))
+    return "\n".join(lines) + "\n"
+
+
+def organization(dn, o, description=None, **attributes):
+    extra = {"description": description} if description else {}
+    return ldif_record(dn, ["organization"], o=o, **extra, **attributes)
+
+
+def person(dn, uid, sn, mail=None, **attributes):
+    extra = {"mail": mail} if mail else {}
+    cn = " ".join(part for part in (attributes.get("givenName", ""), sn) if part)
+    return ldif_record(dn, ["inetOrgPerson"], uid=uid, cn=cn, sn=sn, **extra, **attributes)
+
+
+def unit(dn, ou):
+    return ldif_record(dn, ["organizationalUnit"], ou=ou)
+
+
+def sync_directory_ldif(generated_people=0):
+    """The directory the sync tests start from; see ``tests/test_ldap_sync.py`` for what each entry proves.
+
+    Customers sit in several OUs, one with a UTF-8 DN; people sit under ou=people (linked
+    by ``o``) or under their organization (no ``o``: found by their DN). ``generated_people``
+    adds that many more people of ACME under ``ou=many``.
+    """
+    base = LDAP_SUFFIX
+    records = [
+        ldif_record(base, ["dcObject", "organization"], dc="example", o="Example Helpdesk"),
+        unit(f"ou=system,{base}", "system"),
+        ldif_record(READER_DN, ["account", "simpleSecurityObject"], uid="reader", userPassword=READER_PASSWORD),
+        unit(f"ou=customers,{base}", "customers"),
+        unit(f"ou=europe,ou=customers,{base}", "europe"),
+        unit(f"ou=america,ou=customers,{base}", "america"),
+        organization(
+            f"o=ACME,ou=america,ou=customers,{base}",
+            "ACME",
+            "ACME Corporation",
+            street="1 Road Runner Way",
+            postalCode="85001",
+            l="Phoenix",
+        ),
+        organization(f"o=Globex,ou=america,ou=customers,{base}", "Globex", "Globex Corporation", l="Springfield"),
+        organization(
+            f"o=mueller-gmbh,ou=europe,ou=customers,{base}",
+            "mueller-gmbh",
+            "Müller & Söhne GmbH",
+            street="Hauptstraße 5",
+            postalCode="80331",
+            l="München",
+        ),
+        # A UTF-8 DN, and nothing but the mandatory attributes.
+        organization(f"o=Bäckerei-Körner,ou=europe,ou=customers,{base}", "Bäckerei-Körner", "Bäckerei Körner"),
+        unit(f"ou=people,{base}", "people"),
+        person(
+            f"uid=wcoyote,ou=people,{base}",
+            "wcoyote",
+            "Coyote",
+            "wile.coyote@acme.example",
+            givenName="Wile E.",
+            o="ACME",
+            telephoneNumber="+1 602 555 0101",
+        ),
+        person(f"uid=rrunner,ou=people,{base}", "rrunner", "Runner", "road.runner@acme.example", o="ACME"),
+        person(
+            f"uid=jmüller,ou=people,{base}",
+            "jmüller",
+            "Müller",
+            "juergen.mueller@mueller.example",
+            givenName="Jürgen",
+            o="mueller-gmbh",
+        ),
+        # Under their organization, without an o attribute.
+        person(
+            f"uid=hscorpio,o=Globex,ou=america,ou=customers,{base}",
+            "hscorpio",
+            "Scorpio",
+            "hank.scorpio@globex.example",
+            givenName="Hank",
+        ),
+        # Malformed: no email.
+        person(f"uid=nomail,ou=people,{base}", "nomail", "Nomail", o="ACME"),
+        unit(f"ou=many,{base}", "many"),
+    ]
+    for number in range(1, generated_people + 1):
+        records.append(
+            person(
+                f"uid=person{number:03d},ou=many,{base}",
+                f"person{number:03d}",
+                f"Person {number:03d}",
+                f"person{number:03d}@acme.example",
+                o="ACME",
+            )
+        )
+    return "\n".join(records)
+
+
+def reader_size_limit(size, *, paged_total="unlimited"):
+    """slapd limits for ordinary users such as the reader: ``size`` entries a search (a page), ``paged_total`` over all pages.
+
+    ``paged_total="unlimited"`` is how Active Directory behaves (MaxPageSize); without it a
+    paged search is cut at ``size`` entries in all.
+    """
+    total = f" size.prtotal={paged_total}" if paged_total else ""
+    # "users": every bound user but the root DN. (A dn.exact pattern cannot be parsed here:
+    # slapdtest loads the schemas after the database's configuration.)
+    return f"olcLimits: users size.soft={size} size.hard={size}{total}\n"

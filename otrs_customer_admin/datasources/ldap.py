@@ -351,7 +351,7 @@ class LDAPSource(DataSource):
         return report
 
     def sample(self, connection, model_key, deadline):
-        from .sync import entry_problems
+        from .sync import default_country_of, entry_problems
 
         label = _("Customers") if model_key == "customer" else _("Customer users")
         result = SearchSample(label=label)
@@ -369,7 +369,7 @@ class LDAPSource(DataSource):
                         for name, attribute in attr_map.items()
                         if attribute.lower() not in present
                     ]
-                    flags += entry.problems + entry_problems(model_key, entry.values)
+                    flags += entry.problems + entry_problems(model_key, entry.values, default_country_of(self))
                     result.entries.append((dn, entry.values, flags))
                 if time.monotonic() > deadline:
                     result.complete = False

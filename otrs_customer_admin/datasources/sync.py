@@ -155,6 +155,8 @@ def default_country_of(source):
 
 
 def field_label(model, name):
+    if model._meta.model_name == "customer" and name == "name":
+        return _("Name")  # the field's verbose name is "customer", as in OTRS's forms
     return capfirst(model._meta.get_field(name).verbose_name)
 
 
@@ -302,7 +304,8 @@ class Plan:
         self.entry_count = {key: 0 for key in MODEL_KEYS}
         # normalized DN -> Customer pk or new Customer, for people under their organization.
         self.customer_by_dn = {}
-        self.new_customers = {}  # lowered CustomerID -> new Customer
+        # lowered CustomerID after this sync -> Customer pk or new Customer.
+        self.synced_customers = {}
 
     # --- customers ---
 
@@ -317,8 +320,7 @@ class Plan:
         for entry, row, values, change in planned:
             target = change.obj if change is not None and change.obj is not None else row["pk"]
             self.customer_by_dn[entry.normalized_dn] = target
-            if change is not None and change.obj is not None:
-                self.new_customers[values["customer_id"].lower()] = change.obj
+            self.synced_customers[values["customer_id"].lower()] = target
 
     # --- customer users ---
 
@@ -342,7 +344,7 @@ class Plan:
         def resolve(entry):
             reference = entry.values.get("customer", "")
             if reference:
-                found = self.new_customers.get(reference.lower()) or known.get(reference.lower())
+                found = self.synced_customers.get(reference.lower()) or known.get(reference.lower())
                 if found:
                     return found, ""
             for ancestor in entry.ancestors:
