@@ -11,6 +11,7 @@ from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
 from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
+from .sync import DirectorySyncMixin
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
 
@@ -43,7 +44,7 @@ class CustomerUserInline(TabularInline):
         return False
 
 
-class CustomerAdmin(OtrsSearchMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin):
+class CustomerAdmin(OtrsSearchMixin, DirectorySyncMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin):
     resource_classes = [CustomerResource]
     form = SourcedRecordForm
     card_template = "otrs_customer_admin/cards/customer.html"

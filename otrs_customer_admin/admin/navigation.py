@@ -17,6 +17,7 @@ ITEMS = (
     ("customeruser", _("Customer users"), "contacts"),
     ("ticket", _("Tickets"), "confirmation_number"),
     ("sla", _("SLAs"), "timer"),
+    ("syncrun", _("Sync runs"), "sync"),
 )
 
 

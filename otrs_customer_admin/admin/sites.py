@@ -1,8 +1,9 @@
 def register(site):
     """Register the package's models and admin classes on ``site``."""
-    from ..models import SLA, Customer, CustomerUser, Ticket
+    from ..models import SLA, Customer, CustomerUser, SyncRun, Ticket
     from .customer import CustomerAdmin
     from .customer_user import CustomerUserAdmin
+    from .sync import SyncRunAdmin
     from .ticket import SLAAdmin, TicketAdmin
 
     for model, model_admin in (
@@ -10,6 +11,7 @@ def register(site):
         (CustomerUser, CustomerUserAdmin),
         (Ticket, TicketAdmin),
         (SLA, SLAAdmin),
+        (SyncRun, SyncRunAdmin),
     ):
         if not site.is_registered(model):
             site.register(model, model_admin)

@@ -1,0 +1,170 @@
+"""The directory sync in the admin: its status on the customer list, Sync now, Test connection,
+and the read-only list of sync runs."""
+
+from django.conf import settings as django_settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_POST
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from ..datasources import SyncError, get_data_source, syncable_data_sources
+from ..datasources.sync import MODEL_KEYS, WORDS, word_labels
+from ..models import SyncRun
+
+OUTCOME_LABELS = {
+    SyncRun.Outcome.RUNNING: "info",
+    SyncRun.Outcome.SUCCEEDED: "success",
+    SyncRun.Outcome.FAILED: "danger",
+    SyncRun.Outcome.STOPPED: "warning",
+    SyncRun.Outcome.ABANDONED: "warning",
+}
+
+
+def tasks_configured():
+    """True when the site runs Django's tasks framework (Django 6+) with a backend of its own."""
+    try:
+        import django.tasks  # noqa: F401
+    except ImportError:
+        return False
+    return django_settings.is_overridden("TASKS")
+
+
+def counts_text(run):
+    """``Customers: 3 created, 1 updated; Customer users: …``, leaving out the zeros."""
+    labels = word_labels()
+    names = {"customers": _("Customers"), "customer_users": _("Customer users")}
+    parts = []
+    for model_key in MODEL_KEYS:
+        counts = [f"{run.count(model_key, word)} {labels[word]}" for word in WORDS if run.count(model_key, word)]
+        if counts:
+            parts.append(f"{names[model_key]}: {', '.join(counts)}")
+    return "; ".join(parts) or _("nothing counted")
+
+
+class DirectorySyncMixin:
+    """Adds the sync of the directory sources to the customer list (status, Sync now, Test connection)."""
+
+    list_before_template = "otrs_customer_admin/sync_status.html"
+    sync_test_template = "otrs_customer_admin/sync_test.html"
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        own = [
+            path("sync/<str:source>/", wrap(self.sync_now_view), name=self.url_name("sync")),
+            path("sync/<str:source>/test/", wrap(self.sync_test_view), name=self.url_name("sync_test")),
+        ]
+        return own + super().get_urls()
+
+    def has_sync_permission(self, request):
+        # The model permission: the records of a directory themselves are never changeable.
+        return self.has_change_permission(request)
+
+    def sync_statuses(self, request):
+        """For each source that syncs: its last run and the URLs of its buttons."""
+        statuses = []
+        for source in syncable_data_sources():
+            last = SyncRun.objects.filter(source=source.key, dry_run=False).select_related("user").first()
+            statuses.append(
+                {
+                    "source": source,
+                    "last": last,
+                    "counts": counts_text(last) if last else "",
+                    "sync_url": self.admin_url("sync", source.key),
+                    "test_url": self.admin_url("sync_test", source.key),
+                }
+            )
+        return statuses
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if self.has_sync_permission(request):
+            extra_context["sync_statuses"] = self.sync_statuses(request)
+            extra_context["sync_runs_url"] = reverse(
+                f"{self.admin_site.name}:otrs_customer_admin_syncrun_changelist", current_app=self.admin_site.name
+            )
+        return super().changelist_view(request, extra_context)
+
+    def syncing_source(self, request, key):
+        if not self.has_sync_permission(request):
+            raise PermissionDenied
+        source = get_data_source(key)
+        if source is None or not source.can_sync:
+            raise Http404(_("No data source %(key)s syncs.") % {"key": key})
+        return source
+
+    def sync_now_view(self, request, source):
+        return require_POST(self._sync_now)(request, source)
+
+    def _sync_now(self, request, key):
+        source = self.syncing_source(request, key)
+        if tasks_configured():
+            from ..tasks import sync_data_source
+
+            sync_data_source.enqueue(source.key, request.user.pk)
+            messages.info(
+                request, _("The sync of %(source)s is queued; its result will show here.") % {"source": source}
+            )
+        else:
+            try:
+                report = source.sync(user=request.user)
+            except SyncError as error:
+                messages.error(request, str(error))
+            else:
+                summary = "; ".join(report.summary_lines())
+                messages.success(request, _("%(source)s synced. %(summary)s") % {"source": source, "summary": summary})
+        return HttpResponseRedirect(self.admin_url("changelist"))
+
+    def sync_test_view(self, request, source):
+        return require_POST(self._sync_test)(request, source)
+
+    def _sync_test(self, request, key):
+        source = self.syncing_source(request, key)
+        report = source.test_connection()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Test connection: %(source)s") % {"source": source},
+            "source": source,
+            "report": report,
+            "back_url": self.admin_url("changelist"),
+        }
+        return TemplateResponse(request, self.sync_test_template, context)
+
+
+class SyncRunAdmin(ModelAdmin):
+    """Every sync run, read-only: what the sync did, when, and why it failed."""
+
+    list_display = ["started_at", "source_label", "outcome_badge", "dry_run", "counts_summary", "finished_at", "user"]
+    list_filter = ["source", "outcome", "dry_run"]
+    list_select_related = ["user"]
+    fields = ["source", "dry_run", "outcome", "started_at", "finished_at", "user", "host", "pid", "counts", "message"]
+    readonly_fields = fields
+    date_hierarchy = "started_at"
+
+    @display(description=_lazy("Data source"), ordering="source")
+    def source_label(self, obj):
+        source = get_data_source(obj.source)
+        return source.label if source else obj.source
+
+    @display(description=_lazy("Outcome"), ordering="outcome", label=OUTCOME_LABELS)
+    def outcome_badge(self, obj):
+        return obj.outcome, obj.get_outcome_display()
+
+    @display(description=_lazy("Counts"))
+    def counts_summary(self, obj):
+        return counts_text(obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
