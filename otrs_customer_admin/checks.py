@@ -101,6 +101,7 @@ def _check_values(config):
                 "For example [('LinkedIn', 'https://www.linkedin.com/search/results/companies/?keywords={name}')].",
             )
         )
+    errors += _check_sync_values(config)
     country = config.get("DEFAULT_COUNTRY", DEFAULTS["DEFAULT_COUNTRY"])
     if country:
         from .importexport.fields import parse_country
@@ -116,6 +117,40 @@ def _check_values(config):
                         20, f"{SETTING_NAME}['DEFAULT_COUNTRY'] is {country!r}; write its ISO code.", f"Use {code!r}."
                     )
                 )
+    return errors
+
+
+def _check_sync_values(config):
+    errors = []
+    guard = config.get("SYNC_MASS_INVALIDATION", DEFAULTS["SYNC_MASS_INVALIDATION"])
+    if not (
+        isinstance(guard, dict)
+        and set(guard) == {"PERCENT", "MINIMUM"}
+        and all(isinstance(guard[key], (int, float)) and not isinstance(guard[key], bool) for key in guard)
+        and 0 <= guard["PERCENT"] <= 100
+        and guard["MINIMUM"] >= 0
+    ):
+        errors.append(
+            _error(
+                28,
+                f"{SETTING_NAME}['SYNC_MASS_INVALIDATION'] must be {{'PERCENT': 0-100, 'MINIMUM': a number >= 0}}.",
+                "The default is {'PERCENT': 10, 'MINIMUM': 50}.",
+            )
+        )
+    for key in ("SYNC_FAIL_ON_CONFLICT", "SYNC_FAIL_ON_MALFORMED"):
+        if not isinstance(config.get(key, False), bool):
+            errors.append(_error(28, f"{SETTING_NAME}[{key!r}] must be True or False.", "Use a bool."))
+    if not isinstance(config.get("SYNC_USER", DEFAULTS["SYNC_USER"]), str) or not config.get("SYNC_USER", "x"):
+        errors.append(_error(28, f"{SETTING_NAME}['SYNC_USER'] must be a username.", None))
+    stale = config.get("SYNC_STALE_AFTER", DEFAULTS["SYNC_STALE_AFTER"])
+    if not isinstance(stale, timedelta) or stale <= timedelta(0):
+        errors.append(
+            _error(
+                28,
+                f"{SETTING_NAME}['SYNC_STALE_AFTER'] must be a positive timedelta.",
+                "For example timedelta(hours=1).",
+            )
+        )
     return errors
 
 

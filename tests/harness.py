@@ -316,7 +316,7 @@ def sync_directory_ldif(generated_people=0):
 
 
 def reader_size_limit(size, *, paged_total="unlimited"):
-    """slapd limits for ordinary users such as the reader: ``size`` entries a search (a page), ``paged_total`` over all pages.
+    """slapd limits for ordinary users (the reader): ``size`` entries a search, ``paged_total`` in all pages.
 
     ``paged_total="unlimited"`` is how Active Directory behaves (MaxPageSize); without it a
     paged search is cut at ``size`` entries in all.

@@ -476,4 +476,3 @@ def test_the_command_refuses_a_source_that_does_not_sync(site):
     site()
     with pytest.raises(CommandError, match=r"database is not a data source that syncs .*directory"):
         call_command("sync_data_sources", "--source", "database")
-
