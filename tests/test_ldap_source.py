@@ -222,9 +222,9 @@ def test_test_connection_reports_bind_paging_counts_and_mapped_entries(make_dire
     ]
     customers, people = report.searches
     assert (customers.count, people.count) == (4, 5)
-    _dn, values, flags = next(entry for entry in people.entries if entry[0].startswith("uid=nomail"))
+    _dn, values, missing, problems = next(entry for entry in people.entries if entry[0].startswith("uid=nomail"))
     assert values["login"] == "nomail"
-    assert "email: mail missing" in flags and "Email is missing" in flags
+    assert "email: mail missing" in missing and problems == ["Email is missing"]
 
 
 def test_test_connection_reports_a_wrong_password(make_directory):

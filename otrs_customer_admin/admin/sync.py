@@ -14,7 +14,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from ..datasources import SyncError, get_data_source, syncable_data_sources
-from ..datasources.sync import MODEL_KEYS, WORDS, word_labels
+from ..datasources.sync import counts_text
 from ..models import SyncRun
 
 OUTCOME_LABELS = {
@@ -33,18 +33,6 @@ def tasks_configured():
     except ImportError:
         return False
     return django_settings.is_overridden("TASKS")
-
-
-def counts_text(run):
-    """``Customers: 3 created, 1 updated; Customer users: …``, leaving out the zeros."""
-    labels = word_labels()
-    names = {"customers": _("Customers"), "customer_users": _("Customer users")}
-    parts = []
-    for model_key in MODEL_KEYS:
-        counts = [f"{run.count(model_key, word)} {labels[word]}" for word in WORDS if run.count(model_key, word)]
-        if counts:
-            parts.append(f"{names[model_key]}: {', '.join(counts)}")
-    return "; ".join(parts) or _("nothing counted")
 
 
 class DirectorySyncMixin:
@@ -74,7 +62,7 @@ class DirectorySyncMixin:
                 {
                     "source": source,
                     "last": last,
-                    "counts": counts_text(last) if last else "",
+                    "counts": counts_text(last.counts) if last else "",
                     "sync_url": self.admin_url("sync", source.key),
                     "test_url": self.admin_url("sync_test", source.key),
                 }
@@ -116,7 +104,7 @@ class DirectorySyncMixin:
             except SyncError as error:
                 messages.error(request, str(error))
             else:
-                summary = "; ".join(report.summary_lines())
+                summary = report.short_summary()
                 messages.success(request, _("%(source)s synced. %(summary)s") % {"source": source, "summary": summary})
         return HttpResponseRedirect(self.admin_url("changelist"))
 
@@ -158,7 +146,7 @@ class SyncRunAdmin(ModelAdmin):
 
     @display(description=_lazy("Counts"))
     def counts_summary(self, obj):
-        return counts_text(obj)
+        return counts_text(obj.counts)
 
     def has_add_permission(self, request):
         return False

@@ -115,7 +115,7 @@ class SearchSample:
     count: int = 0
     complete: bool = True
     error: str = ""
-    # (DN, {field: value}, [flags]) for the first entries.
+    # (DN, {field: value}, [attributes missing], [problems that make the sync skip it]) for the first entries.
     entries: list = field(default_factory=list)
 
 
@@ -364,13 +364,13 @@ class LDAPSource(DataSource):
                 if len(result.entries) < TEST_SAMPLE:
                     entry = self.entry(model_key, dn, attributes)
                     present = {name.lower() for name in attributes}
-                    flags = [
+                    missing = [
                         _("%(field)s: %(attribute)s missing") % {"field": name, "attribute": attribute}
                         for name, attribute in attr_map.items()
                         if attribute.lower() not in present
                     ]
-                    flags += entry.problems + entry_problems(model_key, entry.values, default_country_of(self))
-                    result.entries.append((dn, entry.values, flags))
+                    problems = entry.problems + entry_problems(model_key, entry.values, default_country_of(self))
+                    result.entries.append((dn, entry.values, missing, problems))
                 if time.monotonic() > deadline:
                     result.complete = False
                     break

@@ -80,6 +80,10 @@ class SyncReport:
     def total(self, word):
         return sum(counts[word] for counts in self.counts.values())
 
+    def short_summary(self):
+        """``Customers: 3 created, 1 updated; Customer users: …``, leaving out the zeros."""
+        return counts_text(self.counts)
+
     def summary_lines(self):
         """One line per model: ``Customers: 3 created, 1 updated, …``."""
         labels = word_labels()
@@ -88,6 +92,18 @@ class SyncReport:
             f"{names[key]}: " + ", ".join(f"{self.counts[key][word]} {labels[word]}" for word in WORDS)
             for key in MODEL_KEYS
         ]
+
+
+def counts_text(counts):
+    labels = word_labels()
+    names = {"customers": _("Customers"), "customer_users": _("Customer users")}
+    parts = []
+    for model_key in MODEL_KEYS:
+        model_counts = counts.get(model_key, {})
+        found = [f"{model_counts[word]} {labels[word]}" for word in WORDS if model_counts.get(word)]
+        if found:
+            parts.append(f"{names[model_key]}: {', '.join(found)}")
+    return "; ".join(parts) or _("nothing counted")
 
 
 # --- values ----------------------------------------------------------------------------

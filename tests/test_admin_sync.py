@@ -1,0 +1,155 @@
+"""The directory sync in the admin: status and buttons on the customer list, Sync now, Test connection,
+read-only synced records and the list of sync runs."""
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test.utils import override_settings
+from django.urls import reverse
+
+from otrs_customer_admin.datasources import get_data_source
+from otrs_customer_admin.models import Customer, CustomerUser, SyncRun
+
+pytestmark = [pytest.mark.django_db, pytest.mark.ldap]
+
+CHANGELIST = reverse("admin:otrs_customer_admin_customer_changelist")
+SYNC = reverse("admin:otrs_customer_admin_customer_sync", args=["directory"])
+TEST = reverse("admin:otrs_customer_admin_customer_sync_test", args=["directory"])
+RUNS = reverse("admin:otrs_customer_admin_syncrun_changelist")
+DATABASE = {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"}
+
+
+@pytest.fixture
+def directory(make_directory):
+    directory = make_directory()
+    with override_settings(
+        OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": DATABASE, "directory": directory.source()}}
+    ):
+        yield directory
+
+
+def staff(client, *codenames):
+    user = User.objects.create_user("agent", password="pw", is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return user
+
+
+def test_the_customer_list_shows_the_last_sync_and_its_buttons(admin_client, directory):
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "Company directory" in page and "Never synced." in page
+    assert f'action="{SYNC}"' in page and f'action="{TEST}"' in page
+    assert "csrfmiddlewaretoken" in page
+
+    get_data_source("directory").sync()
+    page = admin_client.get(CHANGELIST).content.decode()
+    assert "succeeded" in page
+    assert "Customers: 4 created; Customer users: 4 created, 1 skipped" in page
+
+
+def test_sync_now_runs_the_sync_and_reports_its_counts(admin_client, admin_user, directory):
+    response = admin_client.post(SYNC, follow=True)
+
+    assert response.redirect_chain[-1][0] == CHANGELIST
+    page = response.content.decode()
+    assert "Company directory synced. Customers: 4 created" in page
+    assert Customer.objects.filter(data_source="directory").count() == 4
+    assert SyncRun.objects.get().user == admin_user
+
+
+def test_sync_now_reports_a_failed_read(admin_client, directory):
+    directory.server.stop()
+    page = admin_client.post(SYNC, follow=True).content.decode()
+    assert "Company directory: bind failed" in page
+    assert SyncRun.objects.get().outcome == SyncRun.Outcome.FAILED
+
+
+def test_sync_now_and_test_connection_take_a_post_only(admin_client, directory):
+    assert admin_client.get(SYNC).status_code == 405
+    assert admin_client.get(TEST).status_code == 405
+    assert not SyncRun.objects.exists()
+
+
+def test_the_buttons_need_a_csrf_token(admin_user, directory):
+    from django.test import Client
+
+    checking = Client(enforce_csrf_checks=True)
+    checking.force_login(admin_user)
+    assert checking.post(SYNC).status_code == 403
+    assert not SyncRun.objects.exists()
+
+
+def test_users_without_change_permission_see_no_buttons_and_may_not_sync(client, directory):
+    staff(client, "view_customer")
+    page = client.get(CHANGELIST).content.decode()
+    assert "Sync now" not in page and "Test connection" not in page
+    assert client.post(SYNC).status_code == 403
+    assert client.post(TEST).status_code == 403
+    assert not SyncRun.objects.exists()
+
+
+def test_a_source_that_does_not_sync_has_no_sync_url(admin_client, directory):
+    url = reverse("admin:otrs_customer_admin_customer_sync", args=["database"])
+    assert admin_client.post(url).status_code == 404
+
+
+def test_test_connection_shows_the_checks_counts_and_first_entries(admin_client, directory):
+    page = admin_client.post(TEST).content.decode()
+    assert "Test connection: Company directory" in page
+    assert "Paged results supported" in page
+    assert "Customers:\n" in page or "Customers:" in page
+    assert "4 entries" in page and "5 entries" in page
+    assert "uid=nomail,ou=people,dc=example,dc=com" in page
+    assert "email: mail missing" in page
+    assert not Customer.objects.exists()  # it only looks
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}})
+def test_with_a_task_backend_sync_now_enqueues_the_sync(admin_client, admin_user, directory):
+    pytest.importorskip("django.tasks", reason="Django 6's tasks framework")
+    from django.tasks import default_task_backend
+
+    page = admin_client.post(SYNC, follow=True).content.decode()
+
+    assert "The sync of Company directory is queued" in page
+    assert not SyncRun.objects.exists()
+    [result] = default_task_backend.results
+    assert result.args == ["directory", admin_user.pk]
+    default_task_backend.clear()
+
+
+def test_synced_records_show_their_source_and_open_read_only(admin_client, directory):
+    get_data_source("directory").sync()
+    acme = Customer.objects.get(customer_id="ACME")
+    wile = CustomerUser.objects.get(login="wcoyote")
+
+    assert "Company directory" in admin_client.get(CHANGELIST).content.decode()
+    users = admin_client.get(reverse("admin:otrs_customer_admin_customeruser_changelist")).content.decode()
+    assert "Company directory" in users
+    for name, obj in (("customer", acme), ("customeruser", wile)):
+        change = admin_client.get(reverse(f"admin:otrs_customer_admin_{name}_change", args=[obj.pk])).content.decode()
+        assert "read-only data source Company directory" in change
+        assert 'name="_save"' not in change
+        detail = admin_client.get(reverse(f"admin:otrs_customer_admin_{name}_detail", args=[obj.pk])).content.decode()
+        assert "read-only data source Company directory" in detail
+        assert "Set invalid" not in detail
+    posted = admin_client.post(reverse("admin:otrs_customer_admin_customer_change", args=[acme.pk]), {"name": "x"})
+    assert posted.status_code == 403
+
+
+def test_the_sync_runs_are_listed_read_only(admin_client, directory):
+    get_data_source("directory").sync()
+    run = SyncRun.objects.get()
+
+    page = admin_client.get(RUNS).content.decode()
+    assert "Company directory" in page and "succeeded" in page
+    assert "Customers: 4 created" in page
+    change = admin_client.get(reverse("admin:otrs_customer_admin_syncrun_change", args=[run.pk]))
+    assert change.status_code == 200 and 'name="_save"' not in change.content.decode()
+    assert admin_client.get(reverse("admin:otrs_customer_admin_syncrun_add")).status_code == 403
+    assert (
+        admin_client.post(
+            reverse("admin:otrs_customer_admin_syncrun_delete", args=[run.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert SyncRun.objects.count() == 1
