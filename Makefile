@@ -22,7 +22,7 @@ STAMP := $(VENV)/.installed-$(SETUP_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
-.PHONY: help venv install system-deps test demo bench lint format wheel clean distclean
+.PHONY: help venv install system-deps test demo bench bench-ldap lint format wheel clean distclean
 
 help: ## show this list
 	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12]"
@@ -78,6 +78,10 @@ demo: venv ## migrate, load the demo data, print the demo login, serve the examp
 
 bench: venv ## the import benchmark: this import vs a plain ModelResource vs raw bulk_create (BENCH_ROWS=100000)
 	$(PY) bench/import_bench.py --rows $(or $(BENCH_ROWS),100000)
+
+bench-ldap: venv ## the LDAP sync vs ldapsearch paging, from a real slapd (10,000 customers, 50,000 customer users)
+	@scripts/install-system-deps
+	$(PY) bench/ldap_bench.py --customers $(or $(BENCH_CUSTOMERS),10000) --customer-users $(or $(BENCH_CUSTOMER_USERS),50000)
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check $(LINT_PATHS)

@@ -271,8 +271,13 @@ class LDAPSource(DataSource):
                 attrlist = self.attribute_list(model_key)
                 entries = read.customers if model_key == "customer" else read.customer_users
                 phase = "customers" if model_key == "customer" else "customer users"
+                seen = set()  # an LDAPSearchUnion may find an entry twice
                 for dn, attributes in self.paged_search(connection, search, attrlist):
-                    entries.append(self.entry(model_key, dn, attributes))
+                    entry = self.entry(model_key, dn, attributes)
+                    if entry.normalized_dn in seen:
+                        continue
+                    seen.add(entry.normalized_dn)
+                    entries.append(entry)
                     if len(entries) % 500 == 0:
                         progress(phase, len(entries), None)
                 progress(phase, len(entries), len(entries))

@@ -587,7 +587,6 @@ class Plan:
         now = timezone.now()
         total = sum(len(changes) for changes in self.changes.values())
         done = 0
-        entries = []
         try:
             with transaction.atomic(), self.source.writing():
                 for model_key in MODEL_KEYS:
@@ -600,8 +599,7 @@ class Plan:
                     self.bulk_update(model, updates, now)
                     done += len(changes)
                     progress("write", done, total)
-                    entries += self.history(model, changes, user)
-                LogEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
+                    LogEntry.objects.bulk_create(self.history(model, changes, user), batch_size=WRITE_BATCH)
         except IntegrityError as error:
             raise SyncError(
                 _("%(source)s: nothing was written, the database refused a change: %(error)s")
