@@ -1,6 +1,9 @@
 """The LDAP data source: its settings and system checks, Active Directory entries, TLS, Test connection."""
 
+import os
+import signal
 import threading
+import time
 import uuid
 
 import pytest
@@ -225,6 +228,20 @@ def test_test_connection_reports_bind_paging_counts_and_mapped_entries(make_dire
     _dn, values, missing, problems = next(entry for entry in people.entries if entry[0].startswith("uid=nomail"))
     assert values["login"] == "nomail"
     assert "email: mail missing" in missing and problems == ["Email is missing"]
+
+
+def test_test_connection_answers_within_ten_seconds_when_the_server_hangs(make_directory):
+    directory = make_directory()
+    os.kill(directory.server._proc.pid, signal.SIGSTOP)
+    try:
+        with configured(directory, TIMEOUT=30):
+            started = time.monotonic()
+            report = get_data_source("directory").test_connection()
+            elapsed = time.monotonic() - started
+    finally:
+        os.kill(directory.server._proc.pid, signal.SIGCONT)
+    assert elapsed < 10
+    assert report.ok is False and "timed out" in report.checks[0].detail
 
 
 def test_test_connection_reports_a_wrong_password(make_directory):

@@ -73,7 +73,8 @@ PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
 # Active Directory's userAccountControl: bit 2 is ACCOUNTDISABLE.
 AD_ACCOUNT_DISABLED = 0x2
 # Test connection answers within this many seconds, whatever TIMEOUT says.
-TEST_BUDGET = 10
+TEST_BUDGET = 9
+TEST_STEP = 2
 TEST_SAMPLE = 5
 
 
@@ -332,7 +333,8 @@ class LDAPSource(DataSource):
         uri = self.option("SERVER_URI")
         tls = uri.lower().startswith("ldaps://") or self.option("START_TLS")
         try:
-            connection = self.connect(timeout=min(self.timeout, TEST_BUDGET / 2))
+            # Connect, StartTLS and bind: each step at most TEST_STEP seconds.
+            connection = self.connect(timeout=min(self.timeout, TEST_STEP))
         except SyncError as error:
             report.checks.append(Check(_("Connect and bind"), False, str(error)))
             return report
@@ -342,7 +344,10 @@ class LDAPSource(DataSource):
         report.checks.append(Check(_("Bind"), True, self.option("BIND_DN") or _("anonymous")))
         try:
             try:
-                root = connection.search_ext_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["supportedControl"])
+                remaining = max(0.1, deadline - time.monotonic())
+                root = connection.search_ext_s(
+                    "", ldap.SCOPE_BASE, "(objectClass=*)", ["supportedControl"], timeout=remaining
+                )
                 controls = {value.decode() for _dn, attrs in root for value in attrs.get("supportedControl", [])}
                 paged = PAGED_RESULTS_OID in controls
                 detail = "" if paged else _("the server does not announce paged results (RFC 2696)")
@@ -380,8 +385,9 @@ class LDAPSource(DataSource):
                     result.complete = False
                     break
         except SyncError as error:
-            result.error = str(error)
             result.complete = False
+            if time.monotonic() < deadline:
+                result.error = str(error)
         return result
 
 
