@@ -87,6 +87,20 @@ def test_users_without_change_permission_see_no_buttons_and_may_not_sync(client,
     assert not SyncRun.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("codenames", "allowed"),
+    [
+        (["view_customer", "change_customer"], False),  # a sync writes customer users too
+        (["view_customer", "change_customer", "change_customeruser"], True),
+    ],
+)
+def test_syncing_needs_change_permission_on_customers_and_customer_users(client, directory, codenames, allowed):
+    staff(client, *codenames)
+    assert ("Sync now" in client.get(CHANGELIST).content.decode()) is allowed
+    assert client.post(SYNC).status_code == (302 if allowed else 403)
+    assert SyncRun.objects.exists() is allowed
+
+
 def test_a_source_that_does_not_sync_has_no_sync_url(admin_client, directory):
     url = reverse("admin:otrs_customer_admin_customer_sync", args=["database"])
     assert admin_client.post(url).status_code == 404

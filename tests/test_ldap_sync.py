@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import time
+from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -12,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
 
 from otrs_customer_admin.datasources import SyncError, get_data_source
 from otrs_customer_admin.datasources.sync import MassInvalidation, SyncAlreadyRunning
@@ -164,7 +166,7 @@ def test_a_changed_attribute_updates_the_record_with_a_history_entry(site):
     assert report.counts["customers"]["updated"] == 1
     acme = Customer.objects.get(customer_id="ACME")
     assert (acme.city, acme.street) == ("Tucson", "")
-    entry = LogEntry.objects.filter(object_id=str(acme.pk)).latest("pk")
+    entry = LogEntry.objects.filter(object_id=str(acme.pk), content_type__model="customer").latest("pk")
     assert entry.get_change_message() == "Changed by sync of Company directory: Street, City."
 
 
@@ -201,7 +203,7 @@ def test_a_deleted_entry_is_set_invalid_never_deleted_and_keeps_its_tickets(site
     wile.refresh_from_db()
     assert (wile.valid, wile.invalidated_by_sync) == (Validity.INVALID, True)
     assert Ticket.objects.get(pk=ticket.pk).customer_user_id == wile.pk
-    entry = LogEntry.objects.filter(object_id=str(wile.pk)).latest("pk")
+    entry = LogEntry.objects.filter(object_id=str(wile.pk), content_type__model="customeruser").latest("pk")
     assert entry.get_change_message() == "Set invalid by sync of Company directory: no longer in the directory."
 
 
@@ -247,6 +249,125 @@ def test_records_of_a_search_the_source_does_not_configure_are_left_alone(site):
 
     assert report.counts["customer_users"] == dict.fromkeys(report.counts["customer_users"], 0)
     assert CustomerUser.objects.valid().count() == 4
+
+
+def test_two_customers_may_swap_their_names_in_one_sync(site):
+    directory = site()
+    sync()
+    directory.modify(f"o=ACME,{AMERICA}", description="Globex Corporation")
+    directory.modify(f"o=Globex,{AMERICA}", description="ACME Corporation")
+
+    report = sync()
+
+    assert report.counts["customers"]["updated"] == 2
+    assert Customer.objects.get(customer_id="ACME").name == "Globex Corporation"
+    assert Customer.objects.get(customer_id="Globex").name == "ACME Corporation"
+
+
+def test_a_new_person_may_take_the_email_of_one_who_left(site):
+    directory = site()
+    sync()
+    directory.delete(f"uid=rrunner,{PEOPLE}")
+    directory.add(harness.person(f"uid=roadie,{PEOPLE}", "roadie", "Runner", "road.runner@acme.example", o="ACME"))
+
+    report = sync()
+
+    assert (report.counts["customer_users"]["created"], report.counts["customer_users"]["invalidated"]) == (1, 1)
+    assert CustomerUser.objects.valid().get(email="road.runner@acme.example").login == "roadie"
+
+
+def test_the_email_of_a_record_invalidated_by_hand_is_free(site):
+    directory = site()
+    sync()
+    with get_data_source("directory").writing():
+        CustomerUser.objects.filter(login="rrunner").update(valid=Validity.INVALID)
+    directory.add(harness.person(f"uid=roadie,{PEOPLE}", "roadie", "Runner", "road.runner@acme.example", o="ACME"))
+
+    report = sync()
+
+    assert report.counts["customer_users"]["created"] == 1 and report.counts["customer_users"]["conflicts"] == 0
+
+
+def test_a_conflicting_entrys_record_keeps_its_values_for_itself(site):
+    directory = site()
+    sync()
+    Customer.objects.create(customer_id="INITECH", name="Initech", country="US")
+    directory.modify(f"o=ACME,{AMERICA}", description="Initech")  # taken: ACME's record stays "ACME Corporation"
+    directory.modify(f"o=Globex,{AMERICA}", description="ACME Corporation")  # so this one must wait
+
+    report = sync()
+
+    assert report.counts["customers"]["conflicts"] == 2
+    why = dict((dn, why) for _key, dn, why in report.details["conflicts"])
+    assert "belongs to a record of another data source" in why[f"o=ACME,{AMERICA}"]
+    assert "which this sync leaves alone" in why[f"o=Globex,{AMERICA}"]
+    assert Customer.objects.get(customer_id="ACME").name == "ACME Corporation"
+    assert Customer.objects.get(customer_id="Globex").name == "Globex Corporation"
+
+
+def test_a_name_of_this_sources_vanished_record_is_named_as_such(site):
+    directory = site()
+    sync()
+    directory.delete(f"o=Bäckerei-Körner,ou=europe,ou=customers,{BASE}")
+    directory.add(harness.organization(f"o=koerner,ou=europe,ou=customers,{BASE}", "koerner", "Bäckerei Körner"))
+
+    report = sync()
+
+    [(_key, _dn, why)] = report.details["conflicts"]
+    assert why == (
+        "Name Bäckerei Körner belongs to this source's record of "
+        f"o=Bäckerei-Körner,ou=europe,ou=customers,{BASE}, whose entry vanished"
+    )
+
+
+def test_a_url_that_is_not_http_is_a_malformed_entry(site):
+    directory = site(CUSTOMER_ATTR_MAP={"url": "businessCategory"})  # organization has no labeledURI
+    directory.modify(f"o=ACME,{AMERICA}", businessCategory="javascript:alert(1)")
+    directory.modify(f"o=Globex,{AMERICA}", businessCategory="https://globex.example")
+
+    report = sync()
+
+    assert Customer.objects.get(customer_id="Globex").url == "https://globex.example"
+    assert not Customer.objects.filter(customer_id="ACME").exists()
+    assert any("URL: Enter a valid URL." in why for _key, _dn, why in report.details["skipped"])
+
+
+def test_a_customer_attribute_naming_no_known_customer_is_reported(site):
+    directory = site()
+    directory.modify(f"uid=rrunner,{PEOPLE}", o="Acme Inc.")
+
+    report = sync()
+
+    assert ("customer_users", f"uid=rrunner,{PEOPLE}", "its customer Acme Inc. is not a known CustomerID") in (
+        report.details["skipped"]
+    )
+
+
+def test_the_default_customer_may_come_from_the_same_sync(site):
+    directory = site(DEFAULT_CUSTOMER="Globex")
+    directory.add(harness.person(f"uid=lone,{PEOPLE}", "lone", "Wolf", "lone@example.com"))
+
+    sync()
+
+    assert CustomerUser.objects.get(login="lone").customer.customer_id == "Globex"
+
+
+def test_a_record_of_the_source_from_before_its_uuid_was_stored_is_adopted(site):
+    site()
+    with get_data_source("directory").writing():
+        acme = Customer.objects.create(
+            customer_id="acme", name="ACME Corporation", country="DE", data_source="directory"
+        )
+
+    report = sync()
+
+    assert report.counts["customers"]["updated"] == 1 and report.counts["customers"]["created"] == 3
+    acme.refresh_from_db()
+    assert acme.customer_id == "ACME" and len(acme.external_id) == 36
+    entry = LogEntry.objects.filter(object_id=str(acme.pk), content_type__model="customer").latest("pk")
+    assert entry.get_change_message() == (
+        "Changed by sync of Company directory: CustomerID, Street, Zip, City, directory DN, external ID."
+    )
 
 
 # --- the mass-invalidation guard ------------------------------------------------------
@@ -443,6 +564,8 @@ def test_a_run_whose_process_died_does_not_block_the_next(site):
     process = subprocess.Popen(["true"])
     process.wait()
     dead = SyncRun.objects.create(source="directory", host=socket.gethostname(), pid=process.pid)
+    # Silent for longer than a live run's heartbeat: a process of this name elsewhere would beat.
+    SyncRun.objects.filter(pk=dead.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=2))
 
     sync()
 
@@ -451,6 +574,26 @@ def test_a_run_whose_process_died_does_not_block_the_next(site):
 
 
 # --- the command -----------------------------------------------------------------------------
+
+
+def test_a_run_of_this_host_name_that_still_beats_is_not_taken_for_dead(site):
+    site()
+    # Its process is not here, but it beat just now: a container that shares the host name.
+    SyncRun.objects.create(source="directory", host=socket.gethostname(), pid=2**22 - 1)
+
+    with pytest.raises(SyncAlreadyRunning):
+        sync()
+
+
+def test_a_run_silent_for_longer_than_the_stale_setting_is_abandoned(site):
+    site()
+    stale = SyncRun.objects.create(source="directory", host="other-host", pid=1)
+    SyncRun.objects.filter(pk=stale.pk).update(heartbeat_at=timezone.now() - timedelta(hours=2))
+
+    sync()
+
+    stale.refresh_from_db()
+    assert stale.outcome == SyncRun.Outcome.ABANDONED
 
 
 def test_the_command_prints_the_counts_per_model(site, capsys):

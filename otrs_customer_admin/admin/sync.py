@@ -15,7 +15,7 @@ from unfold.decorators import display
 
 from ..datasources import SyncError, get_data_source, syncable_data_sources
 from ..datasources.sync import counts_text
-from ..models import SyncRun
+from ..models import CustomerUser, SyncRun
 
 OUTCOME_LABELS = {
     SyncRun.Outcome.RUNNING: "info",
@@ -50,8 +50,11 @@ class DirectorySyncMixin:
         return own + super().get_urls()
 
     def has_sync_permission(self, request):
-        # The model permission: the records of a directory themselves are never changeable.
-        return self.has_change_permission(request)
+        # Model permissions, not per record: a directory's records themselves are never changeable.
+        # A sync writes customers and customer users alike.
+        user_opts = CustomerUser._meta
+        may_change_users = request.user.has_perm(f"{user_opts.app_label}.change_{user_opts.model_name}")
+        return self.has_change_permission(request) and may_change_users
 
     def sync_statuses(self, request):
         """For each source that syncs: its last run and the URLs of its buttons."""
@@ -62,7 +65,8 @@ class DirectorySyncMixin:
                 {
                     "source": source,
                     "last": last,
-                    "counts": counts_text(last.counts) if last else "",
+                    # Counts of a run that did not succeed are not what the records are.
+                    "counts": counts_text(last.counts) if last and last.outcome == SyncRun.Outcome.SUCCEEDED else "",
                     "sync_url": self.admin_url("sync", source.key),
                     "test_url": self.admin_url("sync_test", source.key),
                 }

@@ -70,6 +70,8 @@ OPTION_DEFAULTS = {
     "CUSTOMER_USER_ATTR_MAP": {},
 }
 PAGED_RESULTS_OID = "1.2.840.113556.1.4.319"
+MAX_DN_LENGTH = 1000  # the lengths of the records' external_dn and external_id
+MAX_ID_LENGTH = 255
 # Active Directory's userAccountControl: bit 2 is ACCOUNTDISABLE.
 AD_ACCOUNT_DISABLED = 0x2
 # Test connection answers within this many seconds, whatever TIMEOUT says.
@@ -85,7 +87,7 @@ def normalized_dn(dn):
     try:
         parsed = ldap.dn.str2dn(dn)
     except ldap.DECODING_ERROR:
-        return (dn.lower(),)
+        return ((("", dn.casefold()),),)
     return tuple(tuple(sorted((name.lower(), value.lower()) for name, value, _flags in rdn)) for rdn in parsed)
 
 
@@ -195,10 +197,13 @@ class LDAPSource(DataSource):
         connection.set_option(ldap.OPT_TIMEOUT, timeout)
         connection.timeout = timeout
         options = dict(self.option("CONNECTION_OPTIONS") or {})
-        for name, value in options.items():
-            connection.set_option(name, value)
-        if set(options) & tls_option_numbers() and ldap.OPT_X_TLS_NEWCTX not in options:
-            connection.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # TLS options take effect in a new context
+        try:
+            for name, value in options.items():
+                connection.set_option(name, value)
+            if set(options) & tls_option_numbers() and ldap.OPT_X_TLS_NEWCTX not in options:
+                connection.set_option(ldap.OPT_X_TLS_NEWCTX, 0)  # TLS options take effect in a new context
+        except (ldap.LDAPError, ValueError, TypeError) as error:
+            raise SyncError(self.failure(_("CONNECTION_OPTIONS"), uri, error)) from error
         if self.option("START_TLS"):
             try:
                 connection.start_tls_s()
@@ -274,22 +279,22 @@ class LDAPSource(DataSource):
                 phase = "customers" if model_key == "customer" else "customer users"
                 seen = set()  # an LDAPSearchUnion may find an entry twice
                 for dn, attributes in self.paged_search(connection, search, attrlist):
-                    entry = self.entry(model_key, dn, attributes)
-                    if entry.normalized_dn in seen:
-                        continue
-                    seen.add(entry.normalized_dn)
-                    entries.append(entry)
+                    if (normalized := normalized_dn(dn)) not in seen:
+                        seen.add(normalized)
+                        entries.append(self.entry(model_key, dn, attributes, normalized))
                     if len(entries) % 500 == 0:
                         progress(phase, len(entries), None)
                 progress(phase, len(entries), len(entries))
         finally:
-            connection.unbind_s()
+            close(connection)
         return read
 
-    def entry(self, model_key, dn, attributes):
+    def entry(self, model_key, dn, attributes, normalized=None):
         """One directory entry as a ``DirectoryEntry``: our fields as text, its identity and problems."""
         values_of = {name.lower(): values for name, values in attributes.items()}
-        entry = DirectoryEntry(dn=dn, normalized_dn=normalized_dn(dn))
+        entry = DirectoryEntry(dn=dn, normalized_dn=normalized or normalized_dn(dn))
+        if len(dn) > MAX_DN_LENGTH:
+            entry.problems.append(_("its DN is longer than %(limit)d characters") % {"limit": MAX_DN_LENGTH})
         uuid_attribute = self.option("UUID_ATTRIBUTE")
         raw_ids = values_of.get(uuid_attribute.lower())
         if not raw_ids:
@@ -299,6 +304,8 @@ class LDAPSource(DataSource):
             entry.external_id = guid_text(raw) if len(raw) == 16 and uuid_attribute.lower() == "objectguid" else ""
             if not entry.external_id:
                 entry.external_id = raw.decode("utf-8", "replace").strip().lower()
+            if len(entry.external_id) > MAX_ID_LENGTH:
+                entry.problems.append(_("its %(attribute)s is too long to be an ID") % {"attribute": uuid_attribute})
         for name, attribute in self.attr_map(model_key).items():
             values = values_of.get(attribute.lower())
             if not values:
@@ -309,7 +316,10 @@ class LDAPSource(DataSource):
                 entry.problems.append(_("its %(attribute)s is not UTF-8 text") % {"attribute": attribute})
                 continue
             if name == "valid" and attribute.lower() == "useraccountcontrol":
-                entry.values[name] = "2" if int(texts[0] or 0) & AD_ACCOUNT_DISABLED else "1"
+                if not texts[0].strip().lstrip("-").isdigit():
+                    entry.problems.append(_("its userAccountControl is not a number"))
+                    continue
+                entry.values[name] = "2" if int(texts[0]) & AD_ACCOUNT_DISABLED else "1"
             elif name == "url":
                 # labeledURI is "URL label"; the URL comes first.
                 entry.values[name] = texts[0].strip().split(" ")[0]
@@ -357,11 +367,11 @@ class LDAPSource(DataSource):
             for model_key in self.searched_models():
                 report.searches.append(self.sample(connection, model_key, deadline))
         finally:
-            connection.unbind_s()
+            close(connection)
         return report
 
     def sample(self, connection, model_key, deadline):
-        from .sync import default_country_of, entry_problems
+        from .plan import default_country_of, entry_problems
 
         label = _("Customers") if model_key == "customer" else _("Customer users")
         result = SearchSample(label=label)
@@ -389,6 +399,16 @@ class LDAPSource(DataSource):
             if time.monotonic() < deadline:
                 result.error = str(error)
         return result
+
+
+def close(connection):
+    """Unbind, without letting a failing unbind hide what went wrong before it."""
+    import ldap
+
+    try:
+        connection.unbind_s()
+    except ldap.LDAPError:
+        pass
 
 
 def tls_option_numbers():

@@ -1,0 +1,505 @@
+"""What one sync changes, worked out before anything is written, and then written.
+
+``Plan`` matches a complete read of a directory to the source's records: by the entry's
+UUID first, then by its key (CustomerID, login) for records whose entry came back with a
+new UUID. It checks every entry's values as the model would, keeps the unique values
+(keys, customer names, valid users' emails) free of clashes with other records, and
+lists the changes. ``Plan.write`` applies them in one transaction, in an order the
+database's unique constraints accept.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+from ..conf import settings
+from .base import SyncError
+
+MODEL_KEYS = ("customers", "customer_users")
+WRITE_BATCH = 1000
+VALID, INVALID = 1, 2
+# A CustomerID or name a record gives up in this sync is parked on this placeholder
+# (with its pk) first, so that another record may take it in the same transaction.
+PARKED = "~sync-{pk}"
+
+
+def fold(text):
+    """Case folding for the unique values: at least as strict as any database's ``LOWER()``."""
+    return str(text).casefold()
+
+
+def model_of(model_key):
+    from ..models import Customer, CustomerUser
+
+    return Customer if model_key in ("customer", "customers") else CustomerUser
+
+
+def field_label(model, name):
+    if model._meta.model_name == "customer" and name == "name":
+        return _("Name")  # the field's verbose name is "customer", as in OTRS's forms
+    if name == "external_dn":
+        return _("directory DN")
+    if name == "external_id":
+        return _("external ID")
+    if name == "customer_id" and model._meta.model_name == "customeruser":
+        name = "customer"
+    return capfirst(model._meta.get_field(name).verbose_name)
+
+
+def default_country_of(source):
+    """The source's DEFAULT_COUNTRY, else the package's, as an ISO code."""
+    from ..importexport.fields import parse_country
+
+    return parse_country(source.option("DEFAULT_COUNTRY") or settings.DEFAULT_COUNTRY)
+
+
+def clean_values(model_key, values, default_country=""):
+    """``values`` (field -> text) checked and parsed as the model would: ``(cleaned, problems)``."""
+    from ..importexport.fields import parse_country, parse_validity
+
+    model = model_of(model_key)
+    is_customer = model_key in ("customer", "customers")
+    required = ("customer_id", "name") if is_customer else ("login", "email")
+    cleaned, problems = {}, []
+    for name in required:
+        if not values.get(name):
+            problems.append(_("%(field)s is missing") % {"field": field_label(model, name)})
+    for name, text in values.items():
+        if name == "customer":
+            continue  # a reference, resolved by the plan
+        label = field_label(model, name)
+        try:
+            if "\x00" in text:
+                raise ValidationError(_("Null characters are not allowed."))
+            if name == "country":
+                cleaned[name] = parse_country(text)
+            elif name == "valid":
+                cleaned[name] = parse_validity(text)
+            else:
+                model._meta.get_field(name).run_validators(text)
+                cleaned[name] = text
+        except ValidationError as error:
+            problems.append(f"{label}: {' '.join(error.messages)} ({text!r})")
+        except ValueError as error:
+            problems.append(f"{label}: {error}")
+    if not values.get("country"):
+        cleaned["country"] = default_country
+        if is_customer and not default_country:
+            problems.append(_("it has no country, and the source has no DEFAULT_COUNTRY"))
+    return cleaned, problems
+
+
+def entry_problems(model_key, values, default_country=""):
+    return clean_values(model_key, values, default_country)[1]
+
+
+def resulting_validity(row, wanted):
+    """The validity a record ends with: what the directory says, unless it was invalidated by hand."""
+    if row is not None and row["valid"] != VALID and not row["invalidated_by_sync"]:
+        return row["valid"]
+    return wanted
+
+
+@dataclass
+class Change:
+    """One record the sync writes."""
+
+    model_key: str
+    word: str  # created, updated, invalidated or reactivated
+    dn: str
+    values: dict  # the new value of every changed field
+    pk: object = None
+    changed: list = field(default_factory=list)  # field names, for the history
+    why: str = ""
+    obj: object = None  # the new instance, for created records
+
+
+@dataclass
+class Candidate:
+    """A clean entry, matched to its record (``row``) or new."""
+
+    entry: object
+    row: dict | None
+    values: dict
+    valid: int  # the validity the record ends with
+
+
+class Plan:
+    """Every change one sync makes."""
+
+    def __init__(self, source, report):
+        self.source = source
+        self.report = report
+        self.default_country = default_country_of(source)
+        self.changes = {key: [] for key in MODEL_KEYS}
+        self.valid_before = dict.fromkeys(MODEL_KEYS, 0)
+        self.searched = dict.fromkeys(MODEL_KEYS, False)
+        self.entry_count = dict.fromkeys(MODEL_KEYS, 0)
+        # normalized DN -> Customer pk or new Customer, for people under their organization.
+        self.customer_by_dn = {}
+        # folded CustomerID after this sync -> Customer pk or new Customer.
+        self.synced_customers = {}
+
+    # --- the two models ---
+
+    def customers(self, entries):
+        from ..models import Customer
+
+        self.searched["customers"] = "customer" in self.source.searched_models()
+        if not self.searched["customers"]:
+            return
+        fields = self.mapped_fields("customer", ("customer_id", "name", "street", "zip", "city", "url", "comment"))
+        planned = self.plan_model("customers", Customer, "customer_id", fields, entries, unique=("name",))
+        for candidate, change in planned:
+            target = change.obj if change is not None and change.obj is not None else candidate.row["pk"]
+            self.customer_by_dn[candidate.entry.normalized_dn] = target
+            self.synced_customers[fold(candidate.values["customer_id"])] = target
+
+    def customer_users(self, entries):
+        from ..models import Customer, CustomerUser
+
+        self.searched["customer_users"] = "customer_user" in self.source.searched_models()
+        if not self.searched["customer_users"]:
+            return
+        fields = self.mapped_fields(
+            "customer_user",
+            ("login", "title", "first_name", "last_name", "email", "phone", "fax", "mobile", "street", "zip"),
+            ("city", "comment"),
+        )
+        known = {fold(cid): pk for pk, cid in Customer.objects.values_list("pk", "customer_id").iterator()}
+        mirrored = Customer.objects.filter(data_source=self.source.key).exclude(external_dn="")
+        for pk, dn in mirrored.values_list("pk", "external_dn").iterator():
+            self.customer_by_dn.setdefault(self.source.normalized_dn(dn), pk)
+        default = self.source.option("DEFAULT_CUSTOMER")
+
+        def customer_of(customer_id):
+            return self.synced_customers.get(fold(customer_id)) or known.get(fold(customer_id))
+
+        def resolve(entry):
+            reference = entry.values.get("customer", "")
+            if reference:
+                found = customer_of(reference)
+                if found:
+                    return found, ""
+                return None, _("its customer %(customer)s is not a known CustomerID") % {"customer": reference}
+            for ancestor in entry.ancestors:
+                if ancestor in self.customer_by_dn:
+                    return self.customer_by_dn[ancestor], ""
+            if default and customer_of(default):
+                return customer_of(default), ""
+            return None, _("it names no customer and is not under a customer entry")
+
+        fields.append("customer_id")
+        self.plan_model("customer_users", CustomerUser, "login", fields, entries, unique=("email",), resolve=resolve)
+
+    def mapped_fields(self, model_key, *groups):
+        mapped = set(self.source.attr_map(model_key))
+        return [*(name for group in groups for name in group if name in mapped), "country"]
+
+    # --- matching, checking, planning ---
+
+    def plan_model(self, model_key, model, key_field, fields, entries, *, unique, resolve=None):
+        """Match ``entries`` to this source's records and plan their changes; returns what was planned."""
+        rows = list(
+            model.objects.filter(data_source=self.source.key).values(
+                "pk", "external_id", "external_dn", "valid", "invalidated_by_sync", *fields
+            )
+        )
+        self.valid_before[model_key] = sum(row["valid"] == VALID for row in rows)
+        self.entry_count[model_key] = len(entries)
+        entries = sorted(entries, key=lambda entry: entry.normalized_dn[::-1])
+        matched = self.match(entries, rows, key_field)
+        claimed = {row["pk"] for row in matched.values()}
+        names = (key_field, *unique)
+
+        # Values no entry may take: other sources' records, this source's vanished records
+        # (they keep their key and name; their email stops counting once invalid), and the
+        # records of skipped and conflicting entries, which stay as they are.
+        occupied = self.occupied_elsewhere(model, names)
+        for row in rows:
+            if row["pk"] not in claimed:
+                reason = _("belongs to this source's record of %(dn)s, whose entry vanished") % {
+                    "dn": row["external_dn"] or row[key_field]
+                }
+                self.reserve(occupied, row, names, reason, keeps_email=False)
+
+        candidates = []
+        for index, entry in enumerate(entries):
+            row = matched.get(index)
+            values, problems = clean_values(model_key, entry.values, self.default_country)
+            problems = entry.problems + problems
+            if not problems and resolve is not None:
+                values["customer"], problem = resolve(entry)
+                if problem:
+                    problems.append(problem)
+            if not problems:
+                candidates.append(Candidate(entry, row, values, resulting_validity(row, values.pop("valid", VALID))))
+                continue
+            why = "; ".join(problems)
+            if settings.SYNC_FAIL_ON_MALFORMED:
+                raise SyncError(f"{self.source.label}: {entry.dn}: {why}")
+            self.report.add(model_key, "skipped", entry.dn, why)
+            if row is not None:
+                reason = _("belongs to the record of %(dn)s, which this sync skips") % {"dn": entry.dn}
+                self.reserve(occupied, row, names, reason, keeps_email=row["valid"] == VALID)
+
+        conflicts = self.find_conflicts(model, names, candidates, occupied)
+        planned = []
+        for index, candidate in enumerate(candidates):
+            if index in conflicts:
+                if settings.SYNC_FAIL_ON_CONFLICT:
+                    raise SyncError(f"{self.source.label}: {candidate.entry.dn}: {conflicts[index]}")
+                self.report.add(model_key, "conflicts", candidate.entry.dn, conflicts[index])
+                continue
+            planned.append((candidate, self.plan_entry(model_key, model, fields, candidate)))
+
+        for row in rows:
+            if row["pk"] not in claimed and row["valid"] == VALID:
+                why = _("no longer in the directory")
+                values = {"valid": INVALID, "invalidated_by_sync": True}
+                change = Change(model_key, "invalidated", row["external_dn"], values, row["pk"], ["valid"], why)
+                self.changes[model_key].append(change)
+                self.report.add(model_key, "invalidated", row["external_dn"] or row[key_field], why)
+        return planned
+
+    @staticmethod
+    def match(entries, rows, key_field):
+        """Entry index -> record row: by identity, then by key for records whose UUID is gone."""
+        by_id = {row["external_id"]: row for row in rows if row["external_id"]}
+        by_key = {fold(row[key_field]): row for row in rows}
+        directory_ids = {entry.external_id for entry in entries if entry.external_id}
+        matched, claimed = {}, set()
+        for index, entry in enumerate(entries):
+            row = by_id.get(entry.external_id) if entry.external_id else None
+            if row is not None and row["pk"] not in claimed:
+                matched[index] = row
+                claimed.add(row["pk"])
+        for index, entry in enumerate(entries):
+            if index in matched:
+                continue
+            row = by_key.get(fold(entry.values.get(key_field, "")))
+            if row is not None and row["pk"] not in claimed and row["external_id"] not in directory_ids:
+                matched[index] = row
+                claimed.add(row["pk"])
+        return matched
+
+    @staticmethod
+    def reserve(occupied, row, names, reason, *, keeps_email):
+        for name in names:
+            if name != "email" or keeps_email:
+                occupied[name].setdefault(fold(row[name]), reason)
+
+    def occupied_elsewhere(self, model, names):
+        """Folded value -> why it is taken, for the unique values of every other source's records."""
+        reason = _("belongs to a record of another data source")
+        others = model.objects.exclude(data_source=self.source.key)
+        occupied = {}
+        for name in names:
+            queryset = others.filter(valid=VALID) if name == "email" else others
+            occupied[name] = {fold(value): reason for value in queryset.values_list(name, flat=True).iterator()}
+        return occupied
+
+    def find_conflicts(self, model, names, candidates, occupied):
+        """Candidate index -> why it conflicts. A conflicting entry's record keeps its values, which
+        may in turn be what another entry wanted: repeated until nothing more conflicts."""
+        conflicts = {}
+        while True:
+            found, taken = {}, {name: {} for name in names}  # folded value -> DN of the entry taking it
+            for index, candidate in enumerate(candidates):
+                problem = self.conflict(model, names, candidate, occupied, taken)
+                if problem:
+                    found[index] = problem
+                    continue
+                for name in names:
+                    if name != "email" or candidate.valid == VALID:
+                        taken[name][fold(candidate.values[name])] = candidate.entry.dn
+            new = set(found) - set(conflicts)
+            conflicts = found
+            if not new:
+                return conflicts
+            for index in new:
+                row = candidates[index].row
+                if row is not None:
+                    reason = _("belongs to the record of %(dn)s, which this sync leaves alone") % {
+                        "dn": candidates[index].entry.dn
+                    }
+                    self.reserve(occupied, row, names, reason, keeps_email=row["valid"] == VALID)
+
+    @staticmethod
+    def conflict(model, names, candidate, occupied, taken):
+        for name in names:
+            if name == "email" and candidate.valid != VALID:
+                continue
+            value = candidate.values[name]
+            folded = fold(value)
+            label = {"field": field_label(model, name), "value": value}
+            if folded in occupied[name] and not (candidate.row and fold(candidate.row[name]) == folded):
+                return _("%(field)s %(value)s %(reason)s") % {**label, "reason": occupied[name][folded]}
+            if folded in taken[name]:
+                return _("%(field)s %(value)s is used by the entry %(dn)s too") % {**label, "dn": taken[name][folded]}
+        return ""
+
+    def plan_entry(self, model_key, model, fields, candidate):
+        """The change for one entry that syncs (``None`` when its record is unchanged)."""
+        entry, row, values = candidate.entry, candidate.row, candidate.values
+        written = {}
+        for name in fields:
+            if name == "customer_id" and model_key == "customer_users":
+                # An existing customer's pk, or the Customer this sync creates.
+                customer = values["customer"]
+                written["customer_id" if isinstance(customer, int) else "customer"] = customer
+            else:
+                written[name] = values.get(name, "")
+        if row is None:
+            obj = model(
+                data_source=self.source.key,
+                external_id=entry.external_id,
+                external_dn=entry.dn,
+                valid=candidate.valid,
+                invalidated_by_sync=candidate.valid != VALID,
+                **written,
+            )
+            change = Change(model_key, "created", entry.dn, {}, obj=obj)
+            self.changes[model_key].append(change)
+            self.report.add(model_key, "created", entry.dn)
+            return change
+        changed = [name for name, value in written.items() if name == "customer" or row.get(name) != value]
+        update = {name: written[name] for name in changed}
+        for name, value in (("external_dn", entry.dn), ("external_id", entry.external_id)):
+            if row[name] != value:
+                update[name] = value
+                changed.append(name)
+        word, why = "updated", ""
+        if row["valid"] == VALID and candidate.valid != VALID:
+            word, why = "invalidated", _("disabled in the directory")
+            update.update(valid=candidate.valid, invalidated_by_sync=True)
+        elif row["valid"] != VALID and candidate.valid == VALID:
+            word, why = "reactivated", _("back in the directory")
+            update.update(valid=VALID, invalidated_by_sync=False)
+        if not update:
+            self.report.add(model_key, "unchanged")
+            return None
+        change = Change(model_key, word, entry.dn, update, row["pk"], changed, why)
+        self.changes[model_key].append(change)
+        self.report.add(model_key, word, entry.dn, why)
+        return change
+
+    # --- the guard ---
+
+    def check(self, allow_mass_invalidation):
+        """Raise ``MassInvalidation`` when the plan would invalidate more than the guard allows."""
+        from .sync import MassInvalidation
+
+        if allow_mass_invalidation:
+            return
+        percent = settings.SYNC_MASS_INVALIDATION["PERCENT"]
+        minimum = settings.SYNC_MASS_INVALIDATION["MINIMUM"]
+        names = {"customers": _("customers"), "customer_users": _("customer users")}
+        for model_key in MODEL_KEYS:
+            valid = self.valid_before[model_key]
+            going = self.report.counts[model_key]["invalidated"]
+            emptied = self.searched[model_key] and self.entry_count[model_key] == 0 and going > 0
+            if emptied or (going > valid * percent / 100 and going >= minimum):
+                raise MassInvalidation(
+                    _(
+                        "%(source)s: stopped, nothing was changed: the sync would set %(going)d of %(valid)d valid "
+                        "%(records)s invalid (the limit is %(percent)s%% when at least %(minimum)d). If the directory "
+                        "really lost them, run the sync again with --allow-mass-invalidation."
+                    )
+                    % {
+                        "source": self.source.label,
+                        "going": going,
+                        "valid": valid,
+                        "records": names[model_key],
+                        "percent": percent,
+                        "minimum": minimum,
+                    }
+                )
+
+    # --- writing ---
+
+    def write(self, user, progress):
+        """Everything in one transaction: first what frees unique values (records set invalid,
+        values given up), then the updates, then the new records."""
+        now = timezone.now()
+        total = sum(len(changes) for changes in self.changes.values())
+        done = 0
+        try:
+            with transaction.atomic(), self.source.writing():
+                for model_key in MODEL_KEYS:
+                    model = model_of(model_key)
+                    changes = self.changes[model_key]
+                    updates = [change for change in changes if change.obj is None]
+                    updates.sort(key=lambda change: change.word != "invalidated")
+                    self.park_given_up_values(model, updates)
+                    self.bulk_update(model, updates, now)
+                    new = [change.obj for change in changes if change.obj is not None]
+                    for start in range(0, len(new), WRITE_BATCH):
+                        model.objects.bulk_create(new[start : start + WRITE_BATCH])
+                    done += len(changes)
+                    progress("write", done, total)
+                    LogEntry.objects.bulk_create(self.history(model, changes, user), batch_size=WRITE_BATCH)
+        except DatabaseError as error:
+            raise SyncError(
+                _("%(source)s: nothing was written, the database refused a change: %(error)s")
+                % {"source": self.source.label, "error": error}
+            ) from error
+
+    def park_given_up_values(self, model, updates):
+        """Move the unique values that records give up onto placeholders, so that records may swap them."""
+        unique = ("customer_id", "name") if model._meta.model_name == "customer" else ("login", "email")
+        parked = {}
+        for change in updates:
+            for name in unique:
+                if name in change.values:
+                    parked.setdefault(name, []).append(change.pk)
+        for name, pks in parked.items():
+            objs = [model(pk=pk, data_source=self.source.key, **{name: PARKED.format(pk=pk)}) for pk in pks]
+            model.objects.bulk_update(objs, [name], batch_size=WRITE_BATCH)
+
+    def bulk_update(self, model, changes, now):
+        """Group the updates by the fields they change, so that each statement writes only those."""
+        groups = {}
+        for change in changes:
+            values = dict(change.values)
+            if "customer" in values:
+                values["customer_id"] = values.pop("customer").pk
+            groups.setdefault(tuple(sorted(values)), []).append((change.pk, values))
+        for names, items in groups.items():
+            objs = [model(pk=pk, data_source=self.source.key, changed_at=now, **values) for pk, values in items]
+            model.objects.bulk_update(objs, [*names, "changed_at"], batch_size=WRITE_BATCH)
+
+    def history(self, model, changes, user):
+        content_type = ContentType.objects.get_for_model(model)
+        label = self.source.label
+        entries = []
+        for change in changes:
+            if change.obj is not None:
+                flag, object_id, text = ADDITION, change.obj.pk, str(change.obj)
+                message = _("Added by sync of %(source)s.") % {"source": label}
+            else:
+                flag, object_id, text = CHANGE, change.pk, change.dn
+                if change.word == "invalidated":
+                    message = _("Set invalid by sync of %(source)s: %(why)s.") % {"source": label, "why": change.why}
+                elif change.word == "reactivated":
+                    message = _("Valid again by sync of %(source)s: %(why)s.") % {"source": label, "why": change.why}
+                else:
+                    fields = ", ".join(str(field_label(model, name)) for name in dict.fromkeys(change.changed))
+                    message = _("Changed by sync of %(source)s: %(fields)s.") % {"source": label, "fields": fields}
+            entries.append(
+                LogEntry(
+                    user_id=user.pk,
+                    content_type=content_type,
+                    object_id=str(object_id),
+                    object_repr=str(text)[:200],
+                    action_flag=flag,
+                    change_message=message,
+                )
+            )
+        return entries
