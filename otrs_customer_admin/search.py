@@ -24,6 +24,8 @@ from typing import NoReturn
 from django.db.models import Q
 from django.utils.translation import gettext
 
+from .folding import fold
+
 MAX_LENGTH = 500
 MAX_TERMS = 50
 MAX_DEPTH = 10
@@ -312,24 +314,50 @@ def fail_unbalanced(position: int) -> NoReturn:
 def term_q(parts: Sequence[str], fields: Sequence[str]) -> Q:
     """Match the literal ``parts`` (in order, anything between them) as a substring of any field.
 
-    One part without wildcards uses ``__icontains``. Several parts, and non-ASCII text, use
-    ``__iregex``: SQLite's LIKE folds the case of ASCII letters only, so ``müller`` would miss
-    ``Müller`` there; its REGEXP (Python's ``re``) and PostgreSQL's ``~*`` fold all letters.
+    Folded twins (``name_key``, see ``folded_search_fields``) are compared with the folded
+    term, ``__contains`` or ``__regex``. Elsewhere one part without wildcards uses ``__icontains``;
+    several parts, and non-ASCII text, use ``__iregex``: SQLite's LIKE folds the case of ASCII
+    letters only, so ``müller`` would miss ``Müller`` there; its REGEXP (Python's ``re``) and
+    PostgreSQL's ``~*`` fold all letters.
     """
     pieces = [part for part in parts if part]
     if not fields:
         return match_none()
     if not pieces:
         return match_all()
-    if len(pieces) == 1 and pieces[0].isascii():
-        lookup, value = "icontains", pieces[0]
-    else:
-        # (?s): "." also matches a line break, as PostgreSQL does by default and Python does not.
-        lookup, value = "iregex", "(?s)" + ".*".join(re.escape(piece) for piece in pieces)
     q = Q()
     for field in fields:
+        if field.endswith(FOLDED_SUFFIX):
+            # A folded twin: fold the term the same way and compare exactly, on every database.
+            folded = [fold(piece) for piece in pieces]
+            if len(folded) == 1:
+                lookup, value = "contains", folded[0]
+            else:
+                lookup, value = "regex", "(?s)" + ".*".join(re.escape(piece) for piece in folded)
+        elif len(pieces) == 1 and pieces[0].isascii():
+            lookup, value = "icontains", pieces[0]
+        else:
+            # (?s): "." also matches a line break, as PostgreSQL does by default and Python does not.
+            lookup, value = "iregex", "(?s)" + ".*".join(re.escape(piece) for piece in pieces)
         q |= Q(**{f"{field}__{lookup}": value})
     return q
+
+
+FOLDED_SUFFIX = "_key"
+
+
+def folded_search_fields(model, fields):
+    """``fields`` with each field that has a folded twin (``name`` -> ``name_key``) replaced by it,
+    so that searching it follows the same Unicode folding as its uniqueness."""
+    result = []
+    for path in fields:
+        target, *relations = model, *path.split("__")[:-1]
+        for name in relations:
+            target = target._meta.get_field(name).related_model
+        last = path.rsplit("__", 1)[-1]
+        twinned = last in getattr(target, "FOLDED_FIELDS", ())
+        result.append(path + FOLDED_SUFFIX if twinned else path)
+    return result
 
 
 # --- Public API ----------------------------------------------------------------------------------

@@ -58,3 +58,20 @@ def test_migrations_apply_from_zero_and_unapply_again(migrated):
 
     call_command("migrate", verbosity=0)
     assert tables <= database_tables()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_folded_keys_migration_fills_the_keys_of_existing_records(migrated):
+    executor = MigrationExecutor(connection)
+    executor.migrate([(APP, "0002_directory_sync")])
+    old_apps = executor.loader.project_state([(APP, "0002_directory_sync")]).apps
+    old_customer = old_apps.get_model(APP, "Customer")
+    old_customer.objects.create(customer_id="ÄRZTE-1", name="Hauptstraße", country="DE", data_source="database")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    from otrs_customer_admin.models import Customer
+
+    assert Customer.objects.values_list("customer_id_key", "name_key").get() == ("ärzte-1", "hauptstrasse")
+    Customer.objects.all()._raw_delete(Customer.objects.db)

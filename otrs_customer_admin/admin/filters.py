@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..datasources import data_source_choices
 from ..models import Validity
-from ..search import search_q_or_literal
+from ..search import folded_search_fields, search_q_or_literal
 
 
 class ValidityFilter(admin.SimpleListFilter):
@@ -123,7 +123,7 @@ class OtrsSearchMixin:
     picker_valid_only = True
 
     def get_search_results(self, request, queryset, search_term):
-        condition, problem = search_q_or_literal(search_term, self.search_fields)
+        condition, problem = search_q_or_literal(search_term, folded_search_fields(self.model, self.search_fields))
         if problem:
             messages.warning(
                 request,

@@ -19,6 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from ..conf import settings
+from ..folding import fold
 from .base import SyncError
 
 MODEL_KEYS = ("customers", "customer_users")
@@ -27,11 +28,6 @@ VALID, INVALID = 1, 2
 # A CustomerID or name a record gives up in this sync is parked on this placeholder
 # (with its pk) first, so that another record may take it in the same transaction.
 PARKED = "~sync-{pk}"
-
-
-def fold(text):
-    """Case folding for the unique values: at least as strict as any database's ``LOWER()``."""
-    return str(text).casefold()
 
 
 def model_of(model_key):

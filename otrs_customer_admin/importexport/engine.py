@@ -19,14 +19,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import IntegrityError, transaction
 from django.db.models import CharField
-from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from ..datasources import default_data_source_key, get_data_source
+from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
+from ..models.base import folded_twin
 from . import columns
 from .fields import parse_country, parse_validity
 from .formats import LINE_COLUMN, FileProblem, restore_neutralised
@@ -67,15 +68,16 @@ class Row:
     failed: set = field(default_factory=set)  # fields whose cell could not be read
 
 
-def lowered_lookup(queryset, field_name, keys, fields):
-    """Rows of ``queryset`` whose ``field_name`` matches one of ``keys`` ignoring case, keyed by the lowered value."""
+def folded_lookup(queryset, field_name, keys, fields):
+    """Rows of ``queryset`` whose ``field_name`` matches one of the folded ``keys`` ignoring case,
+    keyed by the folded value (through the field's folded twin, so one index lookup a batch)."""
     found = {}
     keys = sorted(keys)
+    twin = folded_twin(field_name)
     for start in range(0, len(keys), LOOKUP_BATCH):
         batch = keys[start : start + LOOKUP_BATCH]
-        rows = queryset.annotate(lookup_key=Lower(field_name)).filter(lookup_key__in=batch).values(*fields)
-        for row in rows:
-            found[row[field_name].lower()] = row
+        for row in queryset.filter(**{f"{twin}__in": batch}).values(twin, *fields):
+            found[row.pop(twin)] = row
     return found
 
 
@@ -90,7 +92,7 @@ def derived_customer_id(name):
     kept = re.sub(r"[^\w.@+-]+", "-", name, flags=re.UNICODE).strip("-") or "customer"
     if kept == name and len(kept) <= 150:
         return kept
-    digest = hashlib.sha1(name.lower().encode()).hexdigest()[:8]
+    digest = hashlib.sha1(fold(name).encode()).hexdigest()[:8]
     return f"{kept[:140]}-{digest}"
 
 
@@ -203,7 +205,7 @@ class RecordImport:
 
     def key_of(self, row):
         value = row.values.get(self.key_field)
-        return value.lower() if value else None
+        return fold(value) if value else None
 
     def match(self, rows):
         """Find each row's record, and refuse two rows for one record."""
@@ -221,7 +223,7 @@ class RecordImport:
                 )
             else:
                 first_line[key] = row.line
-        existing = lowered_lookup(
+        existing = folded_lookup(
             self.model.objects,
             self.key_field,
             first_line,
@@ -349,8 +351,26 @@ class RecordImport:
                 if self.user is not None:
                     self.log(new, updates)
         except IntegrityError as error:
-            # Someone else wrote a conflicting record since the check.
-            self.report.problems.append(FileProblem(_("Nothing was imported: %(error)s") % {"error": error}))
+            # Someone else (another import, an admin) wrote a clashing record since the check.
+            self.report.problems.append(FileProblem(self.collision_message(error)))
+
+    def collision_message(self, error):
+        """What a unique constraint the database enforced means, in words, without its name."""
+        text = str(error)
+        clashing = next(
+            (name for name in self.model.FOLDED_FIELDS if folded_twin(name) in text or f"_{name}_unique" in text),
+            None,
+        )
+        if clashing is None:
+            return _(
+                "Nothing was imported: the database refused the changes, because another import or user changed "
+                "the same records at the same time. Import the file again."
+            )
+        return _(
+            "Nothing was imported: while this file was being imported, another import or user saved a "
+            "%(model)s with the same %(field)s as one of its rows. Import the file again: the rows concerned "
+            "will then be listed."
+        ) % {"model": self.model._meta.verbose_name, "field": self.label(clashing)}
 
     def attname(self, name):
         return name
@@ -412,12 +432,12 @@ class CustomerImport(RecordImport):
 
     def match(self, rows):
         # Rows without a CustomerID are matched by name, else given one derived from it.
-        names = {row.values["name"].lower() for row in rows if "name" in row.values}
-        by_name = lowered_lookup(Customer.objects, "name", names, ["customer_id", "name"])
-        self.names_in_use = {key: row["customer_id"].lower() for key, row in by_name.items()}
+        names = {fold(row.values["name"]) for row in rows if "name" in row.values}
+        by_name = folded_lookup(Customer.objects, "name", names, ["customer_id", "name"])
+        self.names_in_use = {key: fold(row["customer_id"]) for key, row in by_name.items()}
         for row in rows:
             if "customer_id" not in row.values and "name" in row.values:
-                known = by_name.get(row.values["name"].lower())
+                known = by_name.get(fold(row.values["name"]))
                 row.values["customer_id"] = known["customer_id"] if known else derived_customer_id(row.values["name"])
         super().match(rows)
 
@@ -445,8 +465,8 @@ class CustomerImport(RecordImport):
             name = row.changes.get("name")
             if not name:
                 continue
-            key = name.lower()
-            own_key = (row.changes.get("customer_id") or row.existing["customer_id"]).lower()
+            key = fold(name)
+            own_key = fold(row.changes.get("customer_id") or row.existing["customer_id"])
             owner = self.names_in_use.get(key)
             if key in first_line:
                 self.problem(
@@ -488,20 +508,20 @@ class CustomerUserImport(RecordImport):
     def match(self, rows):
         self.resolve_customers(rows)
         super().match(rows)
-        emails = {row.values["email"].lower() for row in rows if "email" in row.values}
-        in_use = lowered_lookup(CustomerUser.objects.filter(valid=Validity.VALID), "email", emails, ["email", "login"])
-        self.emails_in_use = {key: row["login"].lower() for key, row in in_use.items()}
+        emails = {fold(row.values["email"]) for row in rows if "email" in row.values}
+        in_use = folded_lookup(CustomerUser.objects.filter(valid=Validity.VALID), "email", emails, ["email", "login"])
+        self.emails_in_use = {key: fold(row["login"]) for key, row in in_use.items()}
 
     def resolve_customers(self, rows):
         """CustomerID (or Zammad's organization name) -> the customer's primary key."""
         for name, lookup_field in (("customer", "customer_id"), ("organization", "name")):
-            wanted = {row.values[name].lower() for row in rows if name in row.values}
-            found = lowered_lookup(Customer.objects, lookup_field, wanted, ["pk", lookup_field])
+            wanted = {fold(row.values[name]) for row in rows if name in row.values}
+            found = folded_lookup(Customer.objects, lookup_field, wanted, ["pk", lookup_field])
             for row in rows:
                 text = row.values.pop(name, None)
                 if text is None:
                     continue
-                customer = found.get(text.lower())
+                customer = found.get(fold(text))
                 if customer is None:
                     row.failed.add("customer")
                     message = (
@@ -526,7 +546,7 @@ class CustomerUserImport(RecordImport):
             values = {**(row.existing or {}), **row.changes}
             if values.get("valid") != Validity.VALID or not values.get("email"):
                 continue
-            key = values["email"].lower()
+            key = fold(values["email"])
             owner = self.emails_in_use.get(key)
             if key in first_line:
                 self.problem(
@@ -535,7 +555,7 @@ class CustomerUserImport(RecordImport):
                     _("%(email)s appears again (first on line %(line)s).")
                     % {"email": values["email"], "line": first_line[key]},
                 )
-            elif owner is not None and owner != values["login"].lower():
+            elif owner is not None and owner != fold(values["login"]):
                 message = _("another valid customer user has the address %(email)s.")
                 self.problem(row.line, "email", message % {"email": values["email"]})
             first_line.setdefault(key, row.line)

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['valid', 'name'], name='otrs_customer_valid_name')],
                 'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('customer_id'), name='otrs_customer_customer_id_unique_ci', violation_error_code='duplicate_customer_id', violation_error_message='A customer with this CustomerID already exists (ignoring case).'), models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='otrs_customer_name_unique_ci', violation_error_code='duplicate_name', violation_error_message='A customer with this name already exists (ignoring case).'), models.CheckConstraint(condition=models.Q(models.Q(('customer_id', ''), _negated=True), models.Q(('name', ''), _negated=True)), name='otrs_customer_keys_not_empty'), models.CheckConstraint(condition=models.Q(('url', ''), ('url__istartswith', 'http://'), ('url__istartswith', 'https://'), _connector='OR'), name='otrs_customer_url_http_or_https', violation_error_message='Only http and https URLs are allowed.'), models.CheckConstraint(condition=models.Q(('valid__in', [1, 2, 3])), name='otrs_customer_valid_known')],
             },
-            bases=(otrs_customer_admin.models.base.ConstraintErrorsOnFields, models.Model),
+            bases=(otrs_customer_admin.models.base.FoldedUniqueFields, models.Model),
         ),
         migrations.CreateModel(
             name='CustomerUser',
@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'customer users',
                 'ordering': ['last_name', 'first_name', 'login'],
             },
-            bases=(otrs_customer_admin.models.base.ConstraintErrorsOnFields, models.Model),
+            bases=(otrs_customer_admin.models.base.FoldedUniqueFields, models.Model),
         ),
         migrations.CreateModel(
             name='SLA',
@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
                 'ordering': ['name'],
                 'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='otrs_sla_name_unique_ci', violation_error_code='duplicate_name', violation_error_message='An SLA with this name already exists (ignoring case).'), models.CheckConstraint(condition=models.Q(('valid__in', [1, 2, 3])), name='otrs_sla_valid_known')],
             },
-            bases=(otrs_customer_admin.models.base.ConstraintErrorsOnFields, models.Model),
+            bases=(otrs_customer_admin.models.base.FoldedUniqueFields, models.Model),
         ),
         migrations.CreateModel(
             name='Ticket',

@@ -1,21 +1,26 @@
-"""What customers and customer users share: validity, data source, timestamps.
+"""What customers and customer users share: validity, data source, timestamps, folded keys.
 
 The read-only and no-delete rules live here, in ``save()``/``delete()`` and in the
 queryset's bulk methods, so that the admin, the import, the sync and plain model
 code all obey them.
+
+"Unique ignoring case" means: unique after Unicode case folding (``fold()``), on every
+database. SQLite's ``LOWER()`` folds ASCII only, so each such field has a twin holding its
+folded text (``customer_id_key`` for ``customer_id``…) with a plain unique constraint; every
+write path here keeps the twins up to date, and searches and imports compare them.
 """
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
 from ..datasources import default_data_source_key, get_data_source, get_data_sources
 from ..exceptions import DeletionNotAllowed, ReadOnlySourceError
+from ..folding import fold
 
 
 class Validity(models.IntegerChoices):
@@ -56,14 +61,36 @@ def refuse_delete_unless_allowed(model):
         )
 
 
-class ConstraintErrorsOnFields:
-    """Model mixin: report the case-insensitive unique constraints next to their field.
+def folded_twin(field_name):
+    return f"{field_name}_key"
 
-    Django reports constraints over expressions (``Lower("name")``) as non-field
-    errors; forms and imports want them on the field they are about.
+
+class FoldedUniqueFields:
+    """Model mixin for fields that are unique ignoring case (``FOLDED_FIELDS``).
+
+    Each has a folded twin (``name_key``) with the unique constraint, which forms never
+    show: it is refreshed whenever the record is saved or validated, checked whenever its
+    field is, and its errors are reported on that field.
     """
 
+    FOLDED_FIELDS = ()
+
+    def refresh_folded_keys(self, names=None):
+        for name in self.FOLDED_FIELDS if names is None else names:
+            setattr(self, folded_twin(name), fold(getattr(self, name) or ""))
+
+    def save(self, *args, **kwargs):
+        self.refresh_folded_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            twins = [folded_twin(name) for name in self.FOLDED_FIELDS if name in update_fields]
+            kwargs["update_fields"] = [*update_fields, *twins]
+        super().save(*args, **kwargs)
+
     def validate_constraints(self, exclude=None):
+        self.refresh_folded_keys()
+        if exclude:
+            exclude = set(exclude) - {folded_twin(name) for name in self.FOLDED_FIELDS if name not in exclude}
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as error:
@@ -71,16 +98,44 @@ class ConstraintErrorsOnFields:
 
     def _errors_by_field(self, error_dict):
         moved = {}
+        twins = {folded_twin(name): name for name in self.FOLDED_FIELDS}
         for key, errors in error_dict.items():
             for error in errors:
-                target = key
-                if key == NON_FIELD_ERRORS and (error.code or "").startswith(DUPLICATE_CODE_PREFIX):
+                target = twins.get(key, key)
+                if key in (NON_FIELD_ERRORS, *twins) and (error.code or "").startswith(DUPLICATE_CODE_PREFIX):
                     target = error.code.removeprefix(DUPLICATE_CODE_PREFIX)
                 moved.setdefault(target, []).append(error)
         return moved
 
 
-class SourcedRecordQuerySet(models.QuerySet):
+class FoldedUniqueFieldsQuerySet(models.QuerySet):
+    """Keeps the folded twins up to date in the queryset's writes too."""
+
+    def update(self, **kwargs):
+        for name in self.model.FOLDED_FIELDS:
+            if name in kwargs and folded_twin(name) not in kwargs:  # bulk_update() passes both
+                if not isinstance(kwargs[name], str):
+                    raise ValueError(f"update() sets {name} only to text, so that {folded_twin(name)} follows it.")
+                kwargs[folded_twin(name)] = fold(kwargs[name])
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.refresh_folded_keys()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs, fields = list(objs), list(fields)
+        folded = [name for name in self.model.FOLDED_FIELDS if name in fields]
+        if folded:
+            for obj in objs:
+                obj.refresh_folded_keys(folded)
+            fields += [folded_twin(name) for name in folded if folded_twin(name) not in fields]
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+class SourcedRecordQuerySet(FoldedUniqueFieldsQuerySet):
     def valid(self):
         return self.filter(valid=Validity.VALID)
 
@@ -117,7 +172,7 @@ class SourcedRecordQuerySet(models.QuerySet):
         return super().bulk_update(objs, fields, *args, **kwargs)
 
 
-class SourcedRecord(ConstraintErrorsOnFields, models.Model):
+class SourcedRecord(FoldedUniqueFields, models.Model):
     """Abstract base of customers and customer users."""
 
     valid = models.PositiveSmallIntegerField(_("valid"), choices=Validity.choices, default=Validity.VALID)
@@ -196,12 +251,17 @@ def unique_external_id(table):
     )
 
 
+def folded_key_field(field_name, max_length):
+    """The folded twin of a field: case folding may triple a text's length (``ﬃ`` -> ``ffi``)."""
+    return models.CharField(f"{field_name} (folded)", max_length=3 * max_length, editable=False, default="")
+
+
 def unique_ignoring_case(table, field_name, message, condition=None):
-    """A database constraint: ``field_name`` is unique ignoring case (within ``condition``)."""
+    """A database constraint: ``field_name`` is unique after case folding (within ``condition``)."""
     return models.UniqueConstraint(
-        Lower(field_name),
+        fields=[folded_twin(field_name)],
         condition=condition,
-        name=f"{table}_{field_name}_unique_ci",
+        name=f"{table}_{field_name}_unique_folded",
         violation_error_code=DUPLICATE_CODE_PREFIX + field_name,
         violation_error_message=message,
     )

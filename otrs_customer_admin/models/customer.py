@@ -5,7 +5,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from .base import SourcedRecord, SourcedRecordQuerySet, Validity, unique_external_id, unique_ignoring_case
+from .base import (
+    SourcedRecord,
+    SourcedRecordQuerySet,
+    Validity,
+    folded_key_field,
+    unique_external_id,
+    unique_ignoring_case,
+)
 
 # Letters, digits and . _ - @ + : what OTRS's CustomerID survives everywhere
 # (brackets, for one, broke its customer ticket search).
@@ -63,6 +70,12 @@ class Customer(SourcedRecord):
     country = CountryField(_("country"))
     url = WebURLField(_("URL"), max_length=200, blank=True)
     comment = models.CharField(_("comment"), max_length=250, blank=True)
+
+    # The folded twins of the fields that are unique ignoring case (see models.base).
+    customer_id_key = folded_key_field("customer_id", 150)
+    name_key = folded_key_field("name", 200)
+
+    FOLDED_FIELDS = ("customer_id", "name")
 
     objects = CustomerQuerySet.as_manager()
 

@@ -4,7 +4,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from .base import SourcedRecord, SourcedRecordQuerySet, Validity, unique_external_id, unique_ignoring_case
+from .base import (
+    SourcedRecord,
+    SourcedRecordQuerySet,
+    Validity,
+    folded_key_field,
+    unique_external_id,
+    unique_ignoring_case,
+)
 from .customer import Customer, validity_constraint
 
 
@@ -39,6 +46,12 @@ class CustomerUser(SourcedRecord):
     city = models.CharField(_("city"), max_length=200, blank=True)
     country = CountryField(_("country"), blank=True)
     comment = models.CharField(_("comment"), max_length=250, blank=True)
+
+    # The folded twins of the fields that are unique ignoring case (see models.base).
+    login_key = folded_key_field("login", 200)
+    email_key = folded_key_field("email", 150)
+
+    FOLDED_FIELDS = ("login", "email")
 
     objects = CustomerUserQuerySet.as_manager()
 

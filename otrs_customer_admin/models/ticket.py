@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
-from .base import ConstraintErrorsOnFields, Validity, unique_ignoring_case
+from .base import FoldedUniqueFields, FoldedUniqueFieldsQuerySet, Validity, folded_key_field, unique_ignoring_case
 from .customer import Customer, validity_constraint
 from .customer_user import CustomerUser
 
@@ -83,7 +83,7 @@ def minutes_field(verbose_name, help_text):
     return models.PositiveIntegerField(verbose_name, null=True, blank=True, help_text=help_text)
 
 
-class SLA(ConstraintErrorsOnFields, models.Model):
+class SLA(FoldedUniqueFields, models.Model):
     """Service level agreement: the time targets, in minutes, that tickets escalate by."""
 
     name = models.CharField(_("name"), max_length=200)
@@ -102,7 +102,12 @@ class SLA(ConstraintErrorsOnFields, models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     changed_at = models.DateTimeField(_("changed"), auto_now=True)
 
+    name_key = folded_key_field("name", 200)
+
+    objects = FoldedUniqueFieldsQuerySet.as_manager()
+
     TARGET_FIELDS = ("first_response_time", "update_time", "solution_time")
+    FOLDED_FIELDS = ("name",)
 
     class Meta:
         verbose_name = _("SLA")
