@@ -62,6 +62,11 @@ DAY = 24 * HOUR
 _KIND_CUSTOMER, _KIND_CUSTOMER_USER, _KIND_TICKET = 1, 2, 3
 
 
+# The first customers are key accounts: together they send this share of all tickets.
+KEY_ACCOUNTS = 4
+KEY_ACCOUNT_SHARE = 0.05
+
+
 class DemoDataError(Exception):
     """The demo data cannot be loaded (no writable data source, impossible counts)."""
 
@@ -758,6 +763,7 @@ class _CustomerInfo:
     country: str
     domain: str
     sla: object
+    key_account: bool = False
 
 
 @contextmanager
@@ -1035,6 +1041,7 @@ class DemoDataGenerator:
             country=country,
             domain=domain_for(name, german=country in GERMAN_SPEAKING),
             sla=self.sla_for_customer(index, slas),
+            key_account=index < KEY_ACCOUNTS,
         )
 
     def _create_customers(self, batch, infos, slas, counts):
@@ -1227,12 +1234,13 @@ class DemoDataGenerator:
         # when there are none.
         senders = [(pk, by_pk.get(customer_pk)) for pk, customer_pk in zip(user_pks, user_customers, strict=True)]
         senders = [(pk, info) for pk, info in senders if info is not None] or [(None, info) for info in customers]
+        key_senders = [(pk, info) for pk, info in senders if info.key_account]
 
         batch = []
         for index in range(total):
             if present[index]:
                 continue
-            batch.append(self.make_ticket(index, senders))
+            batch.append(self.make_ticket(index, senders, key_senders))
             if len(batch) >= self.batch_size:
                 self._create_tickets(batch, counts)
                 batch = []
@@ -1257,7 +1265,7 @@ class DemoDataGenerator:
         counts.created += len(batch)
         self._report(counts, counts.created + counts.present, self.ticket_count)
 
-    def make_ticket(self, index, senders):
+    def make_ticket(self, index, senders, key_senders=()):
         rng = self._rng(_KIND_TICKET, index)
         now = self.now
         state = _pick_state(rng)
@@ -1300,7 +1308,12 @@ class DemoDataGenerator:
             pending_until = max(now + timedelta(seconds=pending_offset), set_pending_at + timedelta(hours=1))
             pending_since = set_pending_at
 
-        user_pk, customer = senders[int(len(senders) * rng.random() ** 1.3)]
+        # A few key accounts send a share of all tickets (10,000 and more each at a million
+        # tickets); the rest is spread thinly, earlier customer users sending more.
+        if key_senders and rng.random() < KEY_ACCOUNT_SHARE:
+            user_pk, customer = key_senders[int(len(key_senders) * rng.random())]
+        else:
+            user_pk, customer = senders[int(len(senders) * rng.random() ** 1.3)]
         english, german = TICKET_TITLES[title_index]
         ticket = self.new_ticket(
             number=demo_ticket_number(index),

@@ -292,3 +292,13 @@ def test_demo_superuser_takes_another_name_and_password(client):
     call_command("demo_superuser", "--username", "demo", "--password", "s3cret", stdout=out)
     assert "Demo login: demo / s3cret at http://127.0.0.1:8000/admin/" in out.getvalue()
     assert client.login(username="demo", password="s3cret")
+
+
+@pytest.mark.django_db
+def test_a_few_key_accounts_hold_many_tickets_most_customers_a_handful():
+    load(customers=200, customer_users=600, tickets=8000)
+
+    per_customer = sorted(Customer.objects.annotate(n=Count("tickets")).values_list("n", flat=True), reverse=True)
+    median = per_customer[len(per_customer) // 2]
+    assert all(count > 4 * median for count in per_customer[:4]), (median, per_customer[:8])
+    assert sum(per_customer[:4]) > 0.04 * 8000
