@@ -22,7 +22,7 @@ STAMP := $(VENV)/.installed-$(SETUP_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
-.PHONY: help venv install system-deps test demo bench bench-ldap lint format wheel clean distclean
+.PHONY: help venv install system-deps test demo bench bench-ldap bench-pages lint format wheel clean distclean
 
 help: ## show this list
 	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12]"
@@ -82,6 +82,10 @@ bench: venv ## the import benchmark: this import vs a plain ModelResource vs raw
 bench-ldap: venv ## the LDAP sync vs ldapsearch paging, from a real slapd (10,000 customers, 50,000 customer users)
 	@scripts/install-system-deps
 	$(PY) bench/ldap_bench.py --customers $(or $(BENCH_CUSTOMERS),10000) --customer-users $(or $(BENCH_CUSTOMER_USERS),50000)
+
+bench-pages: venv ## admin pages at 100,000 customers / 1,000,000 tickets vs a plain ModelAdmin (DATABASE_URL for PostgreSQL)
+	$(PY) bench/pages_bench.py --customers $(or $(BENCH_CUSTOMERS),100000) \
+		--customer-users $(or $(BENCH_CUSTOMER_USERS),500000) --tickets $(or $(BENCH_TICKETS),1000000)
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check $(LINT_PATHS)

@@ -364,3 +364,23 @@ def test_fuzz_only_search_syntax_errors_escape_and_every_q_runs(customers):
 
 def batches(items, size):
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_on_postgresql_a_wildcard_search_uses_a_trigram_index():
+    from django.db import connection
+
+    from otrs_customer_admin.search import folded_search_fields
+
+    Customer.objects.bulk_create(
+        [Customer(customer_id=f"C{number}", name=f"Customer {number} Berlin", country="DE") for number in range(300)]
+    )
+    fields = folded_search_fields(Customer, ["customer_id", "name", "city"])
+    queryset = Customer.objects.filter(search_q("*erli*", fields))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE otrs_customer_admin_customer")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # so few rows would be read from the table
+        plan = queryset.explain()
+    assert "otrs_customer_name_key_trgm" in plan
+    assert "otrs_customer_city_trgm" in plan
