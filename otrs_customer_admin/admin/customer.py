@@ -22,7 +22,7 @@ class CustomerUserInline(TabularInline):
     readonly_fields = ["person"]
     extra = 0
     per_page = 10
-    ordering = ["last_name", "first_name", "login"]
+    ordering = ["last_name", "first_name", "login_key"]
     show_change_link = True
     tab = False
     verbose_name_plural = _("customer users")
@@ -62,7 +62,9 @@ class CustomerAdmin(OtrsSearchMixin, DirectorySyncMixin, RecordPagesMixin, Recor
     list_display_links = None
     list_filter = [ValidityFilter, DataSourceFilter]
     search_fields = ["customer_id", "name", "city"]
-    ordering = ["name"]
+    ordering = ["name_key"]
+    # Django would count the whole table once more for "N total" beside a filtered count.
+    show_full_result_count = False
     actions = None
     inlines = [CustomerUserInline]
     fieldsets = [
@@ -81,11 +83,11 @@ class CustomerAdmin(OtrsSearchMixin, DirectorySyncMixin, RecordPagesMixin, Recor
 
     # --- list columns ---
 
-    @display(description=_("CustomerID"), ordering="customer_id")
+    @display(description=_("CustomerID"), ordering="customer_id_key")
     def customer_id_link(self, obj):
         return card_link(obj, obj.customer_id, self.admin_site.name)
 
-    @display(description=_("Customer"), ordering="name")
+    @display(description=_("Customer"), ordering="name_key")
     def name_link(self, obj):
         return card_link(obj, obj.name, self.admin_site.name)
 

@@ -24,7 +24,9 @@ class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, RecordImportExportMix
     list_filter_submit = True
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
-    ordering = ["last_name", "first_name", "login"]
+    ordering = ["last_name", "first_name", "login_key"]
+    # Django would count the whole table once more for "N total" beside a filtered count.
+    show_full_result_count = False
     actions = None
     autocomplete_fields = ["customer"]
     fieldsets = [
@@ -43,7 +45,7 @@ class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, RecordImportExportMix
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer").with_ticket_counts()
 
-    @display(description=_("Login"), ordering="login")
+    @display(description=_("Login"), ordering="login_key")
     def login_link(self, obj):
         return card_link(obj, obj.login, self.admin_site.name)
 

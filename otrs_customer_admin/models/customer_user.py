@@ -58,7 +58,8 @@ class CustomerUser(SourcedRecord):
     class Meta:
         verbose_name = _("customer user")
         verbose_name_plural = _("customer users")
-        ordering = ["last_name", "first_name", "login"]
+        # Ends with the unique folded login, so the order is total and the index below serves it.
+        ordering = ["last_name", "first_name", "login_key"]
         constraints = [
             unique_ignoring_case(
                 "otrs_customeruser", "login", _("A customer user with this login already exists (ignoring case).")
@@ -74,7 +75,10 @@ class CustomerUser(SourcedRecord):
             validity_constraint("otrs_customeruser"),
             unique_external_id("otrs_customeruser"),
         ]
-        indexes = [models.Index(fields=["customer", "valid"], name="otrs_customeruser_customer")]
+        indexes = [
+            models.Index(fields=["customer", "valid"], name="otrs_customeruser_customer"),
+            models.Index(fields=["last_name", "first_name", "login_key"], name="otrs_customeruser_name_order"),
+        ]
 
     def __str__(self):
         return f"{self.full_name} ({self.login})"

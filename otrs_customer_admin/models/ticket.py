@@ -252,7 +252,11 @@ class Ticket(models.Model):
         verbose_name_plural = _("tickets")
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["customer", "state"], name="otrs_ticket_customer_state"),
+            # Covers the open/closed counts and counts by priority, without reading the tickets.
+            models.Index(fields=["customer", "state", "priority"], name="otrs_ticket_customer_state"),
+            # Newest first for one customer (read backwards, also newest id first among equal times).
+            models.Index(fields=["customer", "created_at"], name="otrs_ticket_customer_created"),
+            models.Index(fields=["customer_user", "created_at"], name="otrs_ticket_cuser_created"),
             models.Index(fields=["customer", "escalation_at"], name="otrs_ticket_customer_escal"),
             models.Index(fields=["customer", "state", "pending_until"], name="otrs_ticket_customer_pending"),
             models.Index(fields=["customer_user", "state"], name="otrs_ticket_cuser_state"),
