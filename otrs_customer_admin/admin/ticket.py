@@ -1,5 +1,3 @@
-from django.contrib.admin.utils import quote
-from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +6,7 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import display
 
 from ..importexport.resources import TicketResource
-from .display import VALIDITY_LABELS, card_link, validity_badge
+from .display import VALIDITY_LABELS, card_link, object_url, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
 
@@ -56,7 +54,7 @@ class TicketAdmin(OtrsSearchMixin, TicketExportMixin, ModelAdmin):
 
     @display(description=_("Ticket number"), ordering="number")
     def number_link(self, obj):
-        url = reverse(f"{self.admin_site.name}:otrs_customer_admin_ticket_change", args=[quote(obj.pk)])
+        url = object_url(f"{self.admin_site.name}:otrs_customer_admin_ticket_change", obj.pk, self.admin_site.name)
         return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, obj.number)
 
     @display(description=_("Customer"), ordering="customer__name")

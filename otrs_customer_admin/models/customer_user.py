@@ -77,7 +77,7 @@ class CustomerUser(SourcedRecord):
         ]
         indexes = [
             models.Index(fields=["customer", "valid"], name="otrs_customeruser_customer"),
-            models.Index(fields=["last_name", "first_name", "login_key"], name="otrs_customeruser_name_order"),
+            models.Index(fields=["last_name", "first_name", "login_key", "valid"], name="otrs_customeruser_name_order"),
         ]
 
     def __str__(self):

@@ -257,7 +257,8 @@ class Ticket(models.Model):
             # Newest first for one customer (read backwards, also newest id first among equal times).
             models.Index(fields=["customer", "created_at"], name="otrs_ticket_customer_created"),
             models.Index(fields=["customer_user", "created_at"], name="otrs_ticket_cuser_created"),
-            models.Index(fields=["customer", "escalation_at"], name="otrs_ticket_customer_escal"),
+            # With the state, the escalation counts of a customer read the index alone.
+            models.Index(fields=["customer", "escalation_at", "state"], name="otrs_ticket_customer_escal"),
             models.Index(fields=["customer", "state", "pending_until"], name="otrs_ticket_customer_pending"),
             models.Index(fields=["customer_user", "state"], name="otrs_ticket_cuser_state"),
             models.Index(fields=["sla", "state"], name="otrs_ticket_sla_state"),

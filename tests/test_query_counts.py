@@ -1,0 +1,57 @@
+"""Every page costs the same number of queries on a small and a big data set (the times are bench/'s)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from otrs_customer_admin.demo_data import load_demo_data
+from otrs_customer_admin.models import Customer, CustomerUser
+
+pytestmark = pytest.mark.django_db
+
+SMALL = {"customers": 3, "customer_users": 4, "tickets": 8}
+BIG = {"customers": 150, "customer_users": 400, "tickets": 3000}
+
+
+def pages():
+    """The pages of the page benchmark, for the data that is loaded now."""
+    biggest = Customer.objects.order_by("pk").first()  # a key account: the first customers are
+    user = CustomerUser.objects.filter(customer=biggest).order_by("pk").first()
+    customers = reverse("admin:otrs_customer_admin_customer_changelist")
+    users = reverse("admin:otrs_customer_admin_customeruser_changelist")
+    tickets = reverse("admin:otrs_customer_admin_ticket_changelist")
+    return {
+        "customer list": customers,
+        "customer list, page 2": f"{customers}?p=2" if Customer.objects.valid().count() > 100 else customers,
+        "customer search": f"{customers}?q=a*+AND+NOT+zz",
+        "customer list, validity all, by open tickets": f"{customers}?validity=all&o=-7",
+        "customer detail": reverse("admin:otrs_customer_admin_customer_detail", args=[biggest.pk]),
+        "customer card": reverse("admin:otrs_customer_admin_customer_card", args=[biggest.pk]),
+        "customer-user list": users,
+        "customer-user search": f"{users}?q=a*",
+        "customer-user detail": reverse("admin:otrs_customer_admin_customeruser_detail", args=[user.pk]),
+        "customer-user card": reverse("admin:otrs_customer_admin_customeruser_card", args=[user.pk]),
+        "ticket list, one customer": f"{tickets}?customer__id__exact={biggest.pk}",
+        "ticket list, escalated": f"{tickets}?escalated=yes",
+    }
+
+
+def query_counts(client):
+    counts = {}
+    for name, url in pages().items():
+        client.get(url)  # caches warm (content types, sessions)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, (name, url)
+        counts[name] = len(queries)
+    return counts
+
+
+def test_no_page_costs_more_queries_with_more_rows_or_tickets(admin_client):
+    load_demo_data(**SMALL)
+    small = query_counts(admin_client)
+    load_demo_data(**BIG)  # adds what is missing: more customers, users, and tickets per customer
+    assert Customer.objects.order_by("pk").first().tickets.count() > 100
+
+    assert query_counts(admin_client) == small
