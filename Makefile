@@ -22,7 +22,7 @@ STAMP := $(VENV)/.installed-$(SETUP_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
-.PHONY: help venv install system-deps test demo bench bench-ldap bench-pages lint format wheel clean distclean
+.PHONY: help venv install system-deps test demo bench bench-ldap bench-pages bench-load lint format wheel clean distclean
 
 help: ## show this list
 	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12]"
@@ -86,6 +86,10 @@ bench-ldap: venv ## the LDAP sync vs ldapsearch paging, from a real slapd (10,00
 bench-pages: venv ## admin pages at 100,000 customers / 1,000,000 tickets vs a plain ModelAdmin (DATABASE_URL for PostgreSQL)
 	$(PY) bench/pages_bench.py --customers $(or $(BENCH_CUSTOMERS),100000) \
 		--customer-users $(or $(BENCH_CUSTOMER_USERS),500000) --tickets $(or $(BENCH_TICKETS),1000000)
+
+bench-load: venv ## the example site under gunicorn, 20 clients for 60 s (DATABASE_URL=postgres://..., after bench-pages)
+	$(PY) -m pip install --quiet "gunicorn>=22"
+	$(PY) bench/load_bench.py --clients 20 --seconds 60
 
 lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check $(LINT_PATHS)

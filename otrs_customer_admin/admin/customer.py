@@ -10,6 +10,7 @@ from .display import VALIDITY_LABELS, card_link, edit_link, object_url, validity
 from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
+from .pagination import EstimatedCountPaginator
 from .sync import DirectorySyncMixin
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
@@ -64,6 +65,7 @@ class CustomerAdmin(OtrsSearchMixin, DirectorySyncMixin, RecordPagesMixin, Recor
     ordering = ["name_key"]
     # Django would count the whole table once more for "N total" beside a filtered count.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = None
     inlines = [CustomerUserInline]
     fieldsets = [

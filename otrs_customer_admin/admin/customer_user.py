@@ -10,6 +10,7 @@ from .display import VALIDITY_LABELS, card_link, edit_link, object_url, validity
 from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
+from .pagination import EstimatedCountPaginator
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
 
@@ -26,6 +27,7 @@ class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, RecordImportExportMix
     ordering = ["last_name", "first_name", "login_key"]
     # Django would count the whole table once more for "N total" beside a filtered count.
     show_full_result_count = False
+    paginator = EstimatedCountPaginator
     actions = None
     autocomplete_fields = ["customer"]
     fieldsets = [

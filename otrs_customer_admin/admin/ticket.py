@@ -9,6 +9,7 @@ from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, object_url, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
+from .pagination import EstimatedCountPaginator
 
 
 class TicketAdmin(OtrsSearchMixin, TicketExportMixin, ModelAdmin):
@@ -36,6 +37,8 @@ class TicketAdmin(OtrsSearchMixin, TicketExportMixin, ModelAdmin):
         "priority",
     ]
     list_filter_submit = True
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
     list_select_related = ["customer", "customer_user"]
     search_fields = ["number", "title", "customer__customer_id", "customer__name"]
     autocomplete_fields = ["customer", "customer_user", "sla"]

@@ -1,0 +1,48 @@
+"""Counting rows for the lists: exactly, unless that means reading a great many of them.
+
+Django's changelist counts every matching row to number its pages. On PostgreSQL a count
+reads every row (its MVCC rules out an index-only shortcut on a busy table), so for very
+long lists the paginator takes the planner's estimate instead, as large Django sites do,
+and the page says "about … (estimated)". SQLite has no estimate to offer; its counts are
+exact.
+"""
+
+import json
+
+from django.core.paginator import EmptyPage, Paginator
+from django.db import connections
+from django.utils.functional import cached_property
+
+# Above this many rows (the planner's guess) the count is the estimate.
+ESTIMATE_ABOVE = 200_000
+
+
+def planner_estimate(queryset):
+    """The planner's estimate of the number of rows of ``queryset``, or None where there is none."""
+    if connections[queryset.db].vendor != "postgresql":
+        return None
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class EstimatedCountPaginator(Paginator):
+    template_name = "otrs_customer_admin/pagination.html"
+    estimate_above = ESTIMATE_ABOVE
+    estimated = False
+
+    @cached_property
+    def count(self):
+        estimate = planner_estimate(self.object_list) if hasattr(self.object_list, "explain") else None
+        if estimate is not None and estimate > self.estimate_above:
+            self.estimated = True
+            return estimate
+        return super().count
+
+    def validate_number(self, number):
+        try:
+            return super().validate_number(number)
+        except EmptyPage:
+            # With an estimate the last pages may be empty: show them empty rather than refuse them.
+            if self.estimated and int(number) >= 1:
+                return int(number)
+            raise
