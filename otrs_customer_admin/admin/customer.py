@@ -10,7 +10,7 @@ from .display import VALIDITY_LABELS, card_link, edit_link, object_url, validity
 from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
-from .pagination import EstimatedCountPaginator
+from .pagination import KeyedPagesMixin
 from .sync import DirectorySyncMixin
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
@@ -44,7 +44,9 @@ class CustomerUserInline(TabularInline):
         return False
 
 
-class CustomerAdmin(OtrsSearchMixin, DirectorySyncMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin):
+class CustomerAdmin(
+    KeyedPagesMixin, OtrsSearchMixin, DirectorySyncMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin
+):
     resource_classes = [CustomerResource]
     form = SourcedRecordForm
     card_template = "otrs_customer_admin/cards/customer.html"
@@ -63,9 +65,6 @@ class CustomerAdmin(OtrsSearchMixin, DirectorySyncMixin, RecordPagesMixin, Recor
     list_filter = [ValidityFilter, DataSourceFilter]
     search_fields = ["customer_id", "name", "city"]
     ordering = ["name_key"]
-    # Django would count the whole table once more for "N total" beside a filtered count.
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     actions = None
     inlines = [CustomerUserInline]
     fieldsets = [

@@ -10,11 +10,11 @@ from .display import VALIDITY_LABELS, card_link, edit_link, object_url, validity
 from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
-from .pagination import EstimatedCountPaginator
+from .pagination import KeyedPagesMixin
 from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
 
-class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin):
+class CustomerUserAdmin(KeyedPagesMixin, OtrsSearchMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin):
     resource_classes = [CustomerUserResource]
     form = SourcedRecordForm
     card_template = "otrs_customer_admin/cards/customer_user.html"
@@ -25,9 +25,6 @@ class CustomerUserAdmin(OtrsSearchMixin, RecordPagesMixin, RecordImportExportMix
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
     ordering = ["last_name", "first_name", "login_key"]
-    # Django would count the whole table once more for "N total" beside a filtered count.
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     actions = None
     autocomplete_fields = ["customer"]
     fieldsets = [

@@ -9,10 +9,10 @@ from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, object_url, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
-from .pagination import EstimatedCountPaginator
+from .pagination import KeyedPagesMixin
 
 
-class TicketAdmin(OtrsSearchMixin, TicketExportMixin, ModelAdmin):
+class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketExportMixin, ModelAdmin):
     resource_classes = [TicketResource]
     picker_valid_only = False
     list_display = [
@@ -37,8 +37,6 @@ class TicketAdmin(OtrsSearchMixin, TicketExportMixin, ModelAdmin):
         "priority",
     ]
     list_filter_submit = True
-    show_full_result_count = False
-    paginator = EstimatedCountPaginator
     list_select_related = ["customer", "customer_user"]
     search_fields = ["number", "title", "customer__customer_id", "customer__name"]
     autocomplete_fields = ["customer", "customer_user", "sla"]
