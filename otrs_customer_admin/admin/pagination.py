@@ -14,7 +14,6 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
-from unfold.views import ChangeList
 
 # Above this many rows (the planner's guess) the count is the estimate.
 ESTIMATE_ABOVE = 200_000
@@ -42,16 +41,15 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
     def page(self, number):
-        """The page's rows in two steps: their keys first, then the rows with their annotations.
-
-        PostgreSQL computes the selected columns (the ticket-count subqueries) of every row
-        an OFFSET skips; fetched by key, the annotations cost the page's rows only.
+        """Beyond the first page, the rows in two steps: their keys first, then the rows with their
+        annotations. PostgreSQL computes the selected columns (the ticket-count subqueries) of
+        every row an OFFSET skips; fetched by key, the annotations cost the page's rows only.
         """
         queryset = self.object_list
-        if not isinstance(queryset, QuerySet) or not queryset.query.annotations:
-            return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
+        if not bottom or not isinstance(queryset, QuerySet) or not queryset.query.annotations:
+            return super().page(number)  # nothing skipped, nothing to save
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
@@ -69,22 +67,9 @@ class EstimatedCountPaginator(Paginator):
             raise
 
 
-class KeyedPageChangeList(ChangeList):
-    """unfold's changelist whose result list always comes from ``EstimatedCountPaginator.page()``,
-    so that a list on one page costs the same queries as one on many."""
-
-    def get_results(self, request):
-        super().get_results(request)
-        if not self.multi_page and isinstance(self.paginator, EstimatedCountPaginator) and not self.show_all:
-            self.result_list = self.paginator.page(1).object_list
-
-
 class KeyedPagesMixin:
-    """ModelAdmin mixin: the estimating paginator and the changelist that pages by key."""
+    """ModelAdmin mixin: the paginator that estimates very long lists and pages by key."""
 
     paginator = EstimatedCountPaginator
     # Django would count the whole table once more for "N total" beside a filtered count.
     show_full_result_count = False
-
-    def get_changelist(self, request, **kwargs):
-        return KeyedPageChangeList
