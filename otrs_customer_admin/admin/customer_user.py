@@ -41,7 +41,12 @@ class CustomerUserAdmin(KeyedPagesMixin, OtrsSearchMixin, RecordPagesMixin, Reco
         js = ["otrs_customer_admin/cards.js"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("customer").with_ticket_counts()
+        queryset = super().get_queryset(request).select_related("customer")
+        # The list shows no ticket counts; the card, detail view and widgets do.
+        match = request.resolver_match
+        if match is not None and match.url_name == self.url_name("changelist"):
+            return queryset
+        return queryset.with_ticket_counts()
 
     @display(description=_("Login"), ordering="login_key")
     def login_link(self, obj):
