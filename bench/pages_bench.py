@@ -142,7 +142,7 @@ def pages():
             f"{plain}/customer/?q={city[:4]}",
         ),
         ("customer list, validity all", f"{ours}/customer/?validity=all", f"{plain}/customer/"),
-        ("customer list, by open tickets", f"{ours}/customer/?o=-7", f"{plain}/customer/?o=-2"),
+        ("customer list, by open tickets", f"{ours}/customer/?o=-6", f"{plain}/customer/?o=-1"),
         ("customer detail, ~10 tickets", f"{ours}/customer/{small[0]}/detail/", None),
         ("customer detail, biggest account", f"{ours}/customer/{biggest[0]}/detail/", "customer detail, ~10 tickets"),
         ("business card", f"{ours}/customer/{biggest[0]}/card/", "customer detail, biggest account"),

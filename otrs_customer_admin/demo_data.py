@@ -40,7 +40,7 @@ from django.utils.translation import gettext
 
 from .datasources import default_data_source_key
 from .models import SLA, Customer, CustomerUser, Priority, Ticket, TicketState, Validity
-from .models.ticket import CLOSED_STATES, PENDING_STATES
+from .models.ticket import CLOSED_STATES, PENDING_STATES, recount_tickets
 
 DEFAULT_CUSTOMERS = 50
 DEFAULT_CUSTOMER_USERS = 300
@@ -1245,6 +1245,9 @@ class DemoDataGenerator:
                 self._create_tickets(batch, counts)
                 batch = []
         self._create_tickets(batch, counts)
+        if counts.created:
+            # The rows went in without the queryset (see _RowWriter): store the counts now.
+            recount_tickets([info.pk for info in customers], user_pks)
         return counts
 
     def _create_tickets(self, batch, counts):

@@ -24,7 +24,7 @@ def pages():
     return {
         "customer list": customers,
         "customer search": f"{customers}?q=a*+AND+NOT+zz",
-        "customer list, validity all, by open tickets": f"{customers}?validity=all&o=-7",
+        "customer list, validity all, by open tickets": f"{customers}?validity=all&o=-6",
         "customer detail": reverse("admin:otrs_customer_admin_customer_detail", args=[biggest.pk]),
         "customer card": reverse("admin:otrs_customer_admin_customer_card", args=[biggest.pk]),
         "customer-user list": users,

@@ -13,7 +13,7 @@ write path here keeps the twins up to date, and searches and imports compare the
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -136,6 +136,10 @@ class FoldedUniqueFieldsQuerySet(models.QuerySet):
 
 
 class SourcedRecordQuerySet(FoldedUniqueFieldsQuerySet):
+    def with_ticket_counts(self):
+        """Annotate ``open_tickets`` and ``closed_tickets``: the counts the ticket writes keep on the row."""
+        return self.annotate(open_tickets=F("open_ticket_count"), closed_tickets=F("closed_ticket_count"))
+
     def valid(self):
         return self.filter(valid=Validity.VALID)
 

@@ -47,11 +47,7 @@ def validity_constraint(table):
 
 
 class CustomerQuerySet(SourcedRecordQuerySet):
-    def with_ticket_counts(self):
-        """Annotate ``open_tickets`` and ``closed_tickets`` (one correlated subquery each, no GROUP BY)."""
-        from .ticket import ticket_count_annotations
-
-        return self.annotate(**ticket_count_annotations("customer"))
+    pass
 
 
 class Customer(SourcedRecord):
@@ -70,6 +66,10 @@ class Customer(SourcedRecord):
     country = CountryField(_("country"))
     url = WebURLField(_("URL"), max_length=200, blank=True)
     comment = models.CharField(_("comment"), max_length=250, blank=True)
+
+    # Kept by every ticket write (models.ticket.recount_tickets), so lists sort by them.
+    open_ticket_count = models.PositiveIntegerField(_("open tickets"), default=0, editable=False)
+    closed_ticket_count = models.PositiveIntegerField(_("closed tickets"), default=0, editable=False)
 
     # The folded twins of the fields that are unique ignoring case (see models.base).
     customer_id_key = folded_key_field("customer_id", 150)

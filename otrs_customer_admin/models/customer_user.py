@@ -16,11 +16,7 @@ from .customer import Customer, validity_constraint
 
 
 class CustomerUserQuerySet(SourcedRecordQuerySet):
-    def with_ticket_counts(self):
-        """Annotate ``open_tickets`` and ``closed_tickets`` (one correlated subquery each, no GROUP BY)."""
-        from .ticket import ticket_count_annotations
-
-        return self.annotate(**ticket_count_annotations("customer_user"))
+    pass
 
 
 class CustomerUser(SourcedRecord):
@@ -46,6 +42,10 @@ class CustomerUser(SourcedRecord):
     city = models.CharField(_("city"), max_length=200, blank=True)
     country = CountryField(_("country"), blank=True)
     comment = models.CharField(_("comment"), max_length=250, blank=True)
+
+    # Kept by every ticket write (models.ticket.recount_tickets), so lists sort by them.
+    open_ticket_count = models.PositiveIntegerField(_("open tickets"), default=0, editable=False)
+    closed_ticket_count = models.PositiveIntegerField(_("closed tickets"), default=0, editable=False)
 
     # The folded twins of the fields that are unique ignoring case (see models.base).
     login_key = folded_key_field("login", 200)

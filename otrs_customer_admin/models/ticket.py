@@ -159,7 +159,78 @@ def ticket_count_annotations(owner_field):
     return {"open_tickets": count(OPEN_STATES), "closed_tickets": count(CLOSED_STATES)}
 
 
+def recount_tickets(customer_ids=None, customer_user_ids=None):
+    """Store the open and closed ticket counts of these customers and customer users (every one with None).
+
+    The counts live on the rows, so that lists sort by them and cards and widgets read them
+    without counting thousands of tickets; every ticket write path calls this for the owners
+    it touched. It writes the counters only: a record of a read-only source gets its counts too.
+    """
+    for model, owner_field, ids in (
+        (Customer, "customer", customer_ids),
+        (CustomerUser, "customer_user", customer_user_ids),
+    ):
+        counts = ticket_count_annotations(owner_field)
+        fields = {"open_ticket_count": counts["open_tickets"], "closed_ticket_count": counts["closed_tickets"]}
+        if ids is None:
+            model._base_manager.update(**fields)
+            continue
+        ids = sorted({pk for pk in ids if pk is not None})
+        for start in range(0, len(ids), 500):
+            model._base_manager.filter(pk__in=ids[start : start + 500]).update(**fields)
+
+
+def owners_of(tickets):
+    """The (customer ids, customer-user ids) of ``tickets``, a queryset or a list of tickets."""
+    if isinstance(tickets, models.QuerySet):
+        pairs = tickets.order_by().values_list("customer_id", "customer_user_id").distinct()
+    else:
+        pairs = [(ticket.customer_id, ticket.customer_user_id) for ticket in tickets]
+    pairs = list(pairs)
+    return {customer for customer, _user in pairs}, {user for _customer, user in pairs}
+
+
+COUNTED_FIELDS = {"state", "customer", "customer_id", "customer_user", "customer_user_id"}
+
+
 class TicketQuerySet(models.QuerySet):
+    # The writes keep the customers' and customer users' ticket counts (recount_tickets).
+
+    def update(self, **kwargs):
+        if not COUNTED_FIELDS & set(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic():
+            before = owners_of(self)
+            pks = list(self.values_list("pk", flat=True))
+            updated = super().update(**kwargs)
+            after = owners_of(self.model._base_manager.filter(pk__in=pks))
+            recount_tickets(before[0] | after[0], before[1] | after[1])
+        return updated
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            recount_tickets(*owners_of(created))
+        return created
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if not COUNTED_FIELDS & set(fields):
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        with transaction.atomic():
+            before = owners_of(self.model._base_manager.filter(pk__in=[obj.pk for obj in objs]))
+            updated = super().bulk_update(objs, fields, *args, **kwargs)
+            after = owners_of(objs)
+            recount_tickets(before[0] | after[0], before[1] | after[1])
+        return updated
+
+    def delete(self):
+        with transaction.atomic():
+            owners = owners_of(self)
+            deleted = super().delete()
+            recount_tickets(*owners)
+        return deleted
+
     def open(self):
         return self.filter(state__in=OPEN_STATES)
 
@@ -278,7 +349,20 @@ class Ticket(models.Model):
     def from_db(cls, *args, **kwargs):
         instance = super().from_db(*args, **kwargs)
         instance._loaded_state = instance.__dict__.get("state")
+        instance._loaded_owners = (instance.__dict__.get("customer_id"), instance.__dict__.get("customer_user_id"))
         return instance
+
+    def recount_owners(self):
+        """Store the ticket counts of this ticket's customer and customer user, and of its previous ones."""
+        old_customer, old_user = getattr(self, "_loaded_owners", (None, None))
+        recount_tickets({old_customer, self.customer_id}, {old_user, self.customer_user_id})
+        self._loaded_owners = (self.customer_id, self.customer_user_id)
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            recount_tickets(*owners_of([self]))
+        return result
 
     @property
     def state_type(self):
@@ -351,10 +435,12 @@ class Ticket(models.Model):
 
     def save(self, *args, **kwargs):
         self.prepare_for_save()
-        if self.number:
-            super().save(*args, **kwargs)
-        else:
-            self._save_with_new_number(*args, **kwargs)
+        with transaction.atomic():
+            if self.number:
+                super().save(*args, **kwargs)
+            else:
+                self._save_with_new_number(*args, **kwargs)
+            self.recount_owners()
         self._loaded_state = self.state
 
     def _save_with_new_number(self, *args, **kwargs):

@@ -1,0 +1,124 @@
+"""The open and closed ticket counts kept on customers and customer users, through every ticket write."""
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from otrs_customer_admin.datasources import get_data_source
+from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState
+from otrs_customer_admin.models.ticket import recount_tickets, ticket_count_annotations
+
+pytestmark = pytest.mark.django_db
+
+OPEN, CLOSED = TicketState.OPEN, TicketState.CLOSED_SUCCESSFUL
+
+
+@pytest.fixture
+def acme():
+    return Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
+
+
+@pytest.fixture
+def globex():
+    return Customer.objects.create(customer_id="GLOBEX", name="Globex", country="DE")
+
+
+def person(customer, login):
+    return CustomerUser.objects.create(
+        login=login, first_name="A", last_name="B", email=f"{login}@x.de", customer=customer
+    )
+
+
+def stored(obj):
+    obj.refresh_from_db()
+    return obj.open_ticket_count, obj.closed_ticket_count
+
+
+def counted(obj):
+    """What counting the tickets says, for comparison with what is stored."""
+    owner = "customer" if isinstance(obj, Customer) else "customer_user"
+    row = type(obj).objects.filter(pk=obj.pk).annotate(**ticket_count_annotations(owner)).get()
+    return row.open_tickets, row.closed_tickets
+
+
+def test_saving_and_deleting_tickets_keep_the_counts(acme, globex):
+    wile = person(acme, "wile")
+    ticket = Ticket.objects.create(title="t", customer=acme, customer_user=wile, state=OPEN)
+    Ticket.objects.create(title="t", customer=acme, state=CLOSED)
+    assert (stored(acme), stored(wile)) == ((1, 1), (1, 0))
+
+    ticket.state = CLOSED
+    ticket.save()
+    assert (stored(acme), stored(wile)) == ((0, 2), (0, 1))
+
+    ticket.customer, ticket.customer_user = globex, None
+    ticket.save()
+    assert (stored(acme), stored(globex), stored(wile)) == ((0, 1), (0, 1), (0, 0))
+
+    ticket.delete()
+    assert stored(globex) == (0, 0)
+
+
+def test_merged_and_removed_tickets_count_as_neither(acme):
+    Ticket.objects.create(title="t", customer=acme, state=TicketState.MERGED)
+    Ticket.objects.create(title="t", customer=acme, state=TicketState.REMOVED)
+    assert stored(acme) == (0, 0)
+
+
+def test_queryset_writes_keep_the_counts(acme, globex):
+    tickets = Ticket.objects.bulk_create(
+        [Ticket(title=f"t{n}", number=f"N{n}", customer=acme, state=OPEN) for n in range(4)]
+    )
+    assert stored(acme) == (4, 0)
+
+    Ticket.objects.filter(pk__in=[tickets[0].pk, tickets[1].pk]).update(state=CLOSED)
+    assert stored(acme) == (2, 2)
+
+    Ticket.objects.filter(pk=tickets[2].pk).update(customer=globex)
+    assert (stored(acme), stored(globex)) == ((1, 2), (1, 0))
+
+    tickets[3].customer = globex
+    Ticket.objects.bulk_update([tickets[3]], ["customer"])
+    assert (stored(acme), stored(globex)) == ((0, 2), (2, 0))
+
+    Ticket.objects.filter(customer=globex).delete()
+    assert stored(globex) == (0, 0)
+    assert stored(acme) == counted(acme)
+
+
+def test_writes_that_touch_no_counted_field_cost_no_recount(acme, django_assert_num_queries):
+    Ticket.objects.create(title="t", customer=acme, state=OPEN)
+    with django_assert_num_queries(1):
+        Ticket.objects.filter(customer=acme).update(title="renamed")
+
+
+def test_a_read_only_sources_records_get_their_counts_too(acme):
+    sources = {
+        "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+        "directory": {"BACKEND": "tests.sources.DirectorySource"},
+    }
+    with override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": sources}):
+        with get_data_source("directory").writing():
+            directory = Customer.objects.create(customer_id="DIR", name="Dir", country="DE", data_source="directory")
+        Ticket.objects.create(title="t", customer=directory, state=OPEN)
+        assert stored(directory) == (1, 0)
+
+
+def test_the_demo_data_and_a_full_recount_agree():
+    call_command("load_demo_data", customers=8, customer_users=20, tickets=300, verbosity=0)
+    stored_counts = {c.pk: (c.open_ticket_count, c.closed_ticket_count) for c in Customer.objects.all()}
+    assert all(stored_counts[c.pk] == counted(c) for c in Customer.objects.all())
+    assert sum(opened + closed for opened, closed in stored_counts.values()) > 0
+
+    Customer.objects.filter(pk=min(stored_counts)).update(name="Renamed")  # no counter is touched
+    Customer._base_manager.update(open_ticket_count=0, closed_ticket_count=0)
+    recount_tickets()
+    assert {c.pk: (c.open_ticket_count, c.closed_ticket_count) for c in Customer.objects.all()} == stored_counts
+
+
+def test_the_customer_list_sorts_by_the_stored_counts(admin_client, acme, globex):
+    for _ in range(3):
+        Ticket.objects.create(title="t", customer=globex, state=OPEN)
+    page = admin_client.get("/admin/otrs_customer_admin/customer/?o=-6").content.decode()
+    rows = page[page.index('id="result_list"') :]
+    assert rows.index(">GLOBEX<") < rows.index(">ACME<")
