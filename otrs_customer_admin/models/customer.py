@@ -7,7 +7,6 @@ from django_countries.fields import CountryField
 
 from .base import (
     SourcedRecord,
-    SourcedRecordQuerySet,
     Validity,
     folded_key_field,
     unique_external_id,
@@ -46,10 +45,6 @@ def validity_constraint(table):
     return models.CheckConstraint(condition=Q(valid__in=Validity.values), name=f"{table}_valid_known")
 
 
-class CustomerQuerySet(SourcedRecordQuerySet):
-    pass
-
-
 class Customer(SourcedRecord):
     """A company, organisation or authority: OTRS's customer company."""
 
@@ -76,8 +71,6 @@ class Customer(SourcedRecord):
     name_key = folded_key_field("name", 200)
 
     FOLDED_FIELDS = ("customer_id", "name")
-
-    objects = CustomerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer")

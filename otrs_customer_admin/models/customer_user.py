@@ -6,17 +6,12 @@ from django_countries.fields import CountryField
 
 from .base import (
     SourcedRecord,
-    SourcedRecordQuerySet,
     Validity,
     folded_key_field,
     unique_external_id,
     unique_ignoring_case,
 )
 from .customer import Customer, validity_constraint
-
-
-class CustomerUserQuerySet(SourcedRecordQuerySet):
-    pass
 
 
 class CustomerUser(SourcedRecord):
@@ -52,8 +47,6 @@ class CustomerUser(SourcedRecord):
     email_key = folded_key_field("email", 150)
 
     FOLDED_FIELDS = ("login", "email")
-
-    objects = CustomerUserQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer user")
