@@ -43,13 +43,6 @@ DEFAULT_CUSTOMER_USER_ATTR_MAP = {
     # person sits under.
     "customer": "o",
 }
-CUSTOMER_FIELDS = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
-CUSTOMER_USER_FIELDS = (
-    *("login", "title", "first_name", "last_name", "email", "customer", "phone", "fax", "mobile"),
-    *("street", "zip", "city", "country", "comment", "valid"),
-)
-REQUIRED_CUSTOMER_FIELDS = ("customer_id", "name")
-REQUIRED_CUSTOMER_USER_FIELDS = ("login", "email")
 # Keys a site may leave out: they come from its django-auth-ldap settings (AUTH_LDAP_*).
 CONNECTION_KEYS = ("SERVER_URI", "BIND_DN", "BIND_PASSWORD", "START_TLS", "CONNECTION_OPTIONS")
 OPTION_DEFAULTS = {
@@ -436,6 +429,8 @@ def check_options(where, options):
     """The system-check problems of one LDAP source's options, as ``(number, message, hint)``."""
     from django_auth_ldap.config import LDAPSearch, LDAPSearchUnion
 
+    from ..models import Customer, CustomerUser
+
     problems = []
     for key in options:
         if key not in OPTION_DEFAULTS and key != "BACKEND":
@@ -476,10 +471,9 @@ def check_options(where, options):
                 "Use ldap:// with START_TLS, or ldaps:// without it.",
             )
         )
-    for key, fields, required in (
-        ("CUSTOMER_ATTR_MAP", CUSTOMER_FIELDS, REQUIRED_CUSTOMER_FIELDS),
-        ("CUSTOMER_USER_ATTR_MAP", CUSTOMER_USER_FIELDS, REQUIRED_CUSTOMER_USER_FIELDS),
-    ):
+    # Every record needs the fields that identify it: its unique ones (see plan.clean_values).
+    for key, model in (("CUSTOMER_ATTR_MAP", Customer), ("CUSTOMER_USER_ATTR_MAP", CustomerUser)):
+        fields, required = model.RECORD_FIELDS, model.FOLDED_FIELDS
         given = options.get(key) or {}
         if not isinstance(given, dict):
             problems.append((23, f"{where}[{key!r}] must be a dict of field -> LDAP attribute.", None))

@@ -61,9 +61,8 @@ def clean_values(model_key, values, default_country=""):
 
     model = model_of(model_key)
     is_customer = model_key in ("customer", "customers")
-    required = ("customer_id", "name") if is_customer else ("login", "email")
     cleaned, problems = {}, []
-    for name in required:
+    for name in model.FOLDED_FIELDS:  # what identifies a record: its unique fields
         if not values.get(name):
             problems.append(_("%(field)s is missing") % {"field": field_label(model, name)})
     for name, text in values.items():
@@ -150,7 +149,7 @@ class Plan:
         self.searched["customers"] = "customer" in self.source.searched_models()
         if not self.searched["customers"]:
             return
-        fields = self.mapped_fields("customer", ("customer_id", "name", "street", "zip", "city", "url", "comment"))
+        fields = self.mapped_fields("customer", Customer)
         planned = self.plan_model("customers", Customer, "customer_id", fields, entries, unique=("name",))
         for candidate, change in planned:
             target = change.obj if change is not None and change.obj is not None else candidate.row["pk"]
@@ -163,11 +162,7 @@ class Plan:
         self.searched["customer_users"] = "customer_user" in self.source.searched_models()
         if not self.searched["customer_users"]:
             return
-        fields = self.mapped_fields(
-            "customer_user",
-            ("login", "title", "first_name", "last_name", "email", "phone", "fax", "mobile", "street", "zip"),
-            ("city", "comment"),
-        )
+        fields = self.mapped_fields("customer_user", CustomerUser)
         known = {fold(cid): pk for pk, cid in Customer.objects.values_list("pk", "customer_id").iterator()}
         mirrored = Customer.objects.filter(data_source=self.source.key).exclude(external_dn="")
         for pk, dn in mirrored.values_list("pk", "external_dn").iterator():
@@ -194,9 +189,12 @@ class Plan:
         fields.append("customer_id")
         self.plan_model("customer_users", CustomerUser, "login", fields, entries, unique=("email",), resolve=resolve)
 
-    def mapped_fields(self, model_key, *groups):
+    def mapped_fields(self, model_key, model):
+        """The model's text fields the source maps, and the country (which has a default);
+        validity and the customer reference are planned apart."""
         mapped = set(self.source.attr_map(model_key))
-        return [*(name for group in groups for name in group if name in mapped), "country"]
+        text = [name for name in model.RECORD_FIELDS if name in mapped and name not in ("country", "valid", "customer")]
+        return [*text, "country"]
 
     # --- matching, checking, planning ---
 

@@ -408,7 +408,7 @@ class CustomerImport(RecordImport):
     key_field = "customer_id"
     aliases = columns.CUSTOMER_ALIASES
     required_for_new = ("name", "country")
-    data_fields = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
+    data_fields = Customer.RECORD_FIELDS
     parsers = {**RecordImport.parsers, "url": web_address, "domain": web_address}
 
     def check_columns(self, present):
@@ -484,23 +484,7 @@ class CustomerUserImport(RecordImport):
     key_field = "login"
     aliases = columns.CUSTOMER_USER_ALIASES
     required_for_new = ("login", "first_name", "last_name", "email", "customer")
-    data_fields = (
-        "login",
-        "title",
-        "first_name",
-        "last_name",
-        "email",
-        "customer",
-        "phone",
-        "fax",
-        "mobile",
-        "street",
-        "zip",
-        "city",
-        "country",
-        "comment",
-        "valid",
-    )
+    data_fields = CustomerUser.RECORD_FIELDS
 
     def attname(self, name):
         return "customer_id" if name == "customer" else name

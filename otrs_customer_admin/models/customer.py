@@ -71,6 +71,8 @@ class Customer(SourcedRecord):
     name_key = folded_key_field("name", 200)
 
     FOLDED_FIELDS = ("customer_id", "name")
+    # A customer's own data, in the order imports, exports and directory syncs use it.
+    RECORD_FIELDS = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
 
     class Meta:
         verbose_name = _("customer")

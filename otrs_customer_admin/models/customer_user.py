@@ -47,6 +47,11 @@ class CustomerUser(SourcedRecord):
     email_key = folded_key_field("email", 150)
 
     FOLDED_FIELDS = ("login", "email")
+    # A customer user's own data, in the order imports, exports and directory syncs use it.
+    RECORD_FIELDS = (
+        *("login", "title", "first_name", "last_name", "email", "customer", "phone", "fax", "mobile"),
+        *("street", "zip", "city", "country", "comment", "valid"),
+    )
 
     class Meta:
         verbose_name = _("customer user")
