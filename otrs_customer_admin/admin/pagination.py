@@ -34,7 +34,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        estimate = planner_estimate(self.object_list) if hasattr(self.object_list, "explain") else None
+        estimate = planner_estimate(self.object_list) if isinstance(self.object_list, QuerySet) else None
         if estimate is not None and estimate > self.estimate_above:
             self.estimated = True
             return estimate

@@ -200,10 +200,10 @@ class TicketQuerySet(models.QuerySet):
         if not COUNTED_FIELDS & set(kwargs):
             return super().update(**kwargs)
         with transaction.atomic():
-            before = owners_of(self)
-            pks = list(self.values_list("pk", flat=True))
+            rows = list(self.order_by().values_list("pk", "customer_id", "customer_user_id"))
             updated = super().update(**kwargs)
-            after = owners_of(self.model._base_manager.filter(pk__in=pks))
+            after = owners_of(self.model._base_manager.filter(pk__in=[pk for pk, _customer, _user in rows]))
+            before = {customer for _pk, customer, _user in rows}, {user for _pk, _customer, user in rows}
             recount_tickets(before[0] | after[0], before[1] | after[1])
         return updated
 
