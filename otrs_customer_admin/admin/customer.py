@@ -1,3 +1,4 @@
+from django.contrib.admin.utils import quote
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
@@ -6,7 +7,7 @@ from unfold.decorators import display
 from ..datasources import writable_data_sources
 from ..importexport.resources import CustomerResource
 from ..models import CustomerUser
-from .display import VALIDITY_LABELS, card_link, edit_link, object_url, validity_badge
+from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
 from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
@@ -107,8 +108,7 @@ class CustomerAdmin(
     def edit(self, obj):
         if obj.is_read_only:
             return ""
-        change_url = object_url(f"{self.admin_site.name}:{self.url_name('change')}", obj.pk, self.admin_site.name)
-        return edit_link(change_url, gettext("Edit %(name)s") % {"name": obj.name})
+        return edit_link(self.admin_url("change", quote(obj.pk)), gettext("Edit %(name)s") % {"name": obj.name})
 
     def get_list_display(self, request):
         # The pencil column is there only for users who may change customers.

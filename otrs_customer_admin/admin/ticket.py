@@ -1,3 +1,4 @@
+from django.contrib.admin.utils import quote
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -6,10 +7,11 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import display
 
 from ..importexport.resources import TicketResource
-from .display import VALIDITY_LABELS, card_link, object_url, validity_badge
+from .display import VALIDITY_LABELS, card_link, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
 from .pagination import KeyedPagesMixin
+from .views import admin_url
 
 
 class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketExportMixin, ModelAdmin):
@@ -55,7 +57,7 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketExportMixin, ModelAdmi
 
     @display(description=_("Ticket number"), ordering="number")
     def number_link(self, obj):
-        url = object_url(f"{self.admin_site.name}:otrs_customer_admin_ticket_change", obj.pk, self.admin_site.name)
+        url = admin_url(self, "change", quote(obj.pk))
         return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, obj.number)
 
     @display(description=_("Customer"), ordering="customer__name")

@@ -25,6 +25,7 @@ from ..conf import settings
 from ..datasources import writable_data_sources
 from ..models import Validity
 from ..widgets import Layout, get_widget
+from .display import reverse_one
 from .forms import SelectDataSourceForm
 
 
@@ -32,7 +33,10 @@ def admin_url(model_admin, view, *args, query=""):
     """The URL of one of ``model_admin``'s views (``"add"``, ``"change"``, ``"detail"``…)."""
     opts = model_admin.opts
     name = f"{model_admin.admin_site.name}:{opts.app_label}_{opts.model_name}_{view}"
-    url = reverse(name, args=args, current_app=model_admin.admin_site.name)
+    if len(args) == 1:
+        url = reverse_one(name, args[0], model_admin.admin_site.name)
+    else:
+        url = reverse(name, args=args, current_app=model_admin.admin_site.name)
     return f"{url}?{query}" if query else url
 
 
