@@ -29,8 +29,8 @@ from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
 from ..models.base import folded_twin
 from . import columns
-from .fields import parse_country, parse_validity
 from .formats import LINE_COLUMN, FileProblem, restore_neutralised
+from .values import parse_country, parse_validity
 
 LOOKUP_BATCH = 2000
 # A plain http(s) address: ASCII host name with a top-level domain, optional port and path.
