@@ -84,7 +84,7 @@ demo: venv ## migrate, load the demo data, print the demo login, serve the examp
 	@echo
 	$(MANAGE) runserver $(DEMO_ADDRESS)
 
-bench: venv ## the import benchmark: this import vs a plain ModelResource vs raw bulk_create (BENCH_ROWS=100000)
+bench: venv ## the import benchmark: this import vs a plain ModelResource, with and without use_bulk, vs raw bulk_create (BENCH_ROWS=100000)
 	$(PY) bench/import_bench.py --rows $(or $(BENCH_ROWS),100000)
 
 bench-ldap: venv ## the LDAP sync vs ldapsearch paging, from a real slapd (10,000 customers, 50,000 customer users)

@@ -49,14 +49,14 @@ def field_label(model, name):
 
 def default_country_of(source):
     """The source's DEFAULT_COUNTRY, else the package's, as an ISO code."""
-    from ..importexport.fields import parse_country
+    from ..importexport.values import parse_country
 
     return parse_country(source.option("DEFAULT_COUNTRY") or settings.DEFAULT_COUNTRY)
 
 
 def clean_values(model_key, values, default_country=""):
     """``values`` (field -> text) checked and parsed as the model would: ``(cleaned, problems)``."""
-    from ..importexport.fields import parse_country, parse_validity
+    from ..importexport.values import parse_country, parse_validity
 
     model = model_of(model_key)
     is_customer = model_key in ("customer", "customers")

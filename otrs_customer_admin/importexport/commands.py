@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from ..conf import settings
 from ..models import Validity
-from .fields import parse_country
 from .formats import FileProblem, format_for
+from .values import parse_country
 
 
 class Progress:
