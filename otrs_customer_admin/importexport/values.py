@@ -32,6 +32,8 @@ from django.core.signals import setting_changed
 from django.utils.translation import gettext, override
 from django_countries import countries
 
+from ..models import Validity
+
 __all__ = ["format_validity", "parse_bool", "parse_country", "parse_validity"]
 
 # English names django-countries does not know, by code. Names that only differ
@@ -226,8 +228,6 @@ def parse_bool(value):
     )
 
 
-VALIDITY_NAMES = {"valid": 1, "invalid": 2, "invalid-temporarily": 3}
-VALIDITY_BY_ID = {number: name for name, number in VALIDITY_NAMES.items()}
 
 
 def parse_validity(value):
@@ -243,10 +243,11 @@ def parse_validity(value):
     if not text:
         return None
     name = re.sub(r"[\s_-]+", "-", text.casefold())
-    if name in VALIDITY_NAMES:
-        return VALIDITY_NAMES[name]
+    member = Validity.from_machine_name(name)
+    if member is not None:
+        return int(member)
     number = _integral(text)
-    if number in VALIDITY_BY_ID:
+    if number in Validity.values:
         return number
     try:
         flag = parse_bool(text)
@@ -268,6 +269,6 @@ def format_validity(value):
     if value is None or value == "":
         return ""
     try:
-        return VALIDITY_BY_ID[int(value)]
-    except (KeyError, TypeError, ValueError):
+        return Validity(int(value)).machine_name
+    except (TypeError, ValueError):
         raise ValueError(gettext("%(value)r is not a validity id (1, 2 or 3).") % {"value": value}) from None
