@@ -5,27 +5,31 @@
 #
 # Variables: VENV (default .venv), PYTEST_ARGS (passed to pytest), PYTHON (the
 # interpreter to build the venv with; default: the first Python 3.12+ that
-# scripts/find-python finds), DATABASE_URL (postgres://... to test on PostgreSQL).
+# scripts/find-python finds), DATABASE_URL (postgres://... to test on PostgreSQL),
+# DJANGO (a pip requirement that pins Django in the venv, e.g. DJANGO='Django>=5.2,<5.3';
+# use it with a VENV of its own).
 
 SHELL := bash
 .DEFAULT_GOAL := help
 
 VENV ?= .venv
 PYTEST_ARGS ?=
+DJANGO ?=
 DEMO_ADDRESS ?= 127.0.0.1:8000
 
 PY := $(VENV)/bin/python
 MANAGE := $(PY) example_project/manage.py
 # The venv is reinstalled whenever the package metadata (setup.cfg) changes.
 SETUP_HASH := $(shell cat setup.cfg 2>/dev/null | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-16)
-STAMP := $(VENV)/.installed-$(SETUP_HASH)
+DJANGO_HASH := $(if $(DJANGO),-$(shell printf '%s' '$(DJANGO)' | { sha256sum 2>/dev/null || shasum -a 256; } | cut -c1-8))
+STAMP := $(VENV)/.installed-$(SETUP_HASH)$(DJANGO_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
 .PHONY: help venv install system-deps test demo bench bench-ldap bench-pages bench-load lint format wheel clean distclean
 
 help: ## show this list
-	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12]"
+	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12] [DJANGO='Django>=5.2,<5.3']"
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
@@ -53,6 +57,10 @@ venv: ## create the venv (VENV, default .venv) with the test and ldap extras; re
 		"$(PY)" -m pip install --quiet -e ".[test]"; \
 		ldap=no; \
 	fi; \
+	if [ -n '$(DJANGO)' ]; then \
+		echo "Installing $(DJANGO) into $(VENV)"; \
+		"$(PY)" -m pip install --quiet '$(DJANGO)'; \
+	fi; \
 	rm -f "$(VENV)"/.installed-*; \
 	echo "ldap=$$ldap" >"$(STAMP)"
 
@@ -76,7 +84,7 @@ demo: venv ## migrate, load the demo data, print the demo login, serve the examp
 	@echo
 	$(MANAGE) runserver $(DEMO_ADDRESS)
 
-bench: venv ## the import benchmark: this import vs a plain ModelResource vs raw bulk_create (BENCH_ROWS=100000)
+bench: venv ## the import benchmark: this import vs a plain ModelResource, with and without use_bulk, vs raw bulk_create (BENCH_ROWS=100000)
 	$(PY) bench/import_bench.py --rows $(or $(BENCH_ROWS),100000)
 
 bench-ldap: venv ## the LDAP sync vs ldapsearch paging, from a real slapd (10,000 customers, 50,000 customer users)

@@ -12,5 +12,6 @@ class OtrsCustomerAdminConfig(AppConfig):
 
         from . import checks  # noqa: F401  (registers the system checks)
         from .admin.sites import register
+        from .widgets import builtin  # noqa: F401  (registers the built-in widgets)
 
         register(admin.site)

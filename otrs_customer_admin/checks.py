@@ -104,7 +104,7 @@ def _check_values(config):
     errors += _check_sync_values(config)
     country = config.get("DEFAULT_COUNTRY", DEFAULTS["DEFAULT_COUNTRY"])
     if country:
-        from .importexport.fields import parse_country
+        from .importexport.values import parse_country
 
         try:
             code = parse_country(country)

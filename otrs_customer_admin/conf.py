@@ -96,14 +96,9 @@ class Settings:
 
 settings = Settings(DEFAULTS)
 
-# Other modules keep caches derived from the settings (the data-source registry);
-# they register a callable here to be told when the settings change.
-reload_hooks = []
-
 
 @receiver(setting_changed)
 def _reload_settings(*, setting, **kwargs):
+    # Modules with caches derived from these settings connect to the signal themselves.
     if setting == SETTING_NAME:
         settings.reload()
-        for hook in reload_hooks:
-            hook()

@@ -149,3 +149,42 @@ def test_zammad_users_link_by_organization_name():
 def test_duplicate_logins_in_the_file():
     report = import_customer_users(otrs_file(user_row("jdoe", "a@acme.example"), user_row("JDOE", "b@acme.example")))
     assert problems(report) == ["Line 3, UserLogin: JDOE appears again (first on line 2); each record may appear once."]
+
+
+def existing_user(login, email, valid=Validity.VALID):
+    acme = Customer.objects.get(customer_id="ACME")
+    return CustomerUser.objects.create(
+        login=login, first_name="F", last_name="L", email=email, customer=acme, valid=valid
+    )
+
+
+def test_making_a_user_valid_checks_its_address_even_without_an_email_column():
+    existing_user("inuse", "jane@acme.example")
+    existing_user("archived", "JANE@acme.example", valid=Validity.INVALID)
+    report = import_customer_users(plain_csv([["login", "valid"], ["archived", "valid"]]))
+    assert problems(report) == ["Line 2, Email: another valid customer user has the address JANE@acme.example."]
+    assert CustomerUser.objects.get(login="archived").valid == Validity.INVALID
+
+
+def test_a_row_without_login_and_with_a_taken_address_reports_both():
+    existing_user("inuse", "jane@acme.example")
+    row = user_row("", "jane@acme.example")
+    row[OTRS_HEADER.index("UserLastname")] = "Doe"
+    assert problems(import_customer_users(otrs_file(row))) == [
+        "Line 2, UserEmail: another valid customer user has the address jane@acme.example.",
+        "Line 2, UserLogin: required for a new record.",
+    ]
+
+
+def test_a_row_that_keeps_its_address_is_not_blamed_for_another_row_taking_it():
+    existing_user("inuse", "jane@acme.example")
+    report = import_customer_users(
+        plain_csv(
+            [
+                ["login", "first_name", "last_name", "email", "customer", "phone"],
+                ["new", "New", "User", "jane@acme.example", "ACME", ""],
+                ["inuse", "", "", "jane@acme.example", "", "123"],
+            ]
+        )
+    )
+    assert problems(report) == ["Line 2, email: another valid customer user has the address jane@acme.example."]

@@ -359,7 +359,7 @@ def test_xlsx_whose_dimension_claims_a_million_rows(tmp_path):
 
 
 def test_xlsx_stops_after_a_long_run_of_empty_rows(tmp_path, monkeypatch):
-    monkeypatch.setattr(formats, "EMPTY_ROWS_BEFORE_END", 5)
+    monkeypatch.setattr(formats.xlsx, "EMPTY_ROWS_BEFORE_END", 5)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append(["CustomerID"])

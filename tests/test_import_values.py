@@ -5,8 +5,8 @@ from django.utils.translation import override
 from django_countries import countries
 from django_countries.data import ALT_CODES
 
-from otrs_customer_admin.importexport import fields
-from otrs_customer_admin.importexport.fields import format_validity, parse_bool, parse_country, parse_validity
+from otrs_customer_admin.importexport import values
+from otrs_customer_admin.importexport.values import format_validity, parse_bool, parse_country, parse_validity
 from otrs_customer_admin.models import Validity
 
 # What OTRS/Znuny store (Perl Locale::Country English names) and what people type.
@@ -153,7 +153,7 @@ def test_every_country_by_code_alpha3_numeric_and_english_name():
 
 
 def test_only_the_intended_names_are_ambiguous():
-    _, _, ambiguous = fields._country_table()
+    _, _, ambiguous = values._country_table()
     assert ambiguous == {"korea": ["KP", "KR"], "islands virgin": ["VG", "VI"]}
 
 
@@ -198,12 +198,12 @@ def test_countries_outside_countries_only_are_still_parsed(settings):
 
 
 def test_country_lookup_is_built_once():
-    fields._country_table.cache_clear()
+    values._country_table.cache_clear()
     parse_country("Germany")
     parse_country("FR")
     with pytest.raises(ValueError):
         parse_country("Narnia")
-    assert fields._country_table.cache_info().misses == 1
+    assert values._country_table.cache_info().misses == 1
 
 
 # --- validity and yes/no -----------------------------------------------------------------------

@@ -1,19 +1,17 @@
-from django.contrib.admin.utils import quote
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import TabularInline
 from unfold.decorators import display
 
-from ..datasources import writable_data_sources
+from ..admin_urls import admin_url, site_admin
 from ..importexport.resources import CustomerResource
-from ..models import CustomerUser
-from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
-from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
+from ..models import Customer, CustomerUser
+from .base import SourcedRecordAdmin
+from .display import card_link
+from .filters import DataSourceFilter, ValidityFilter
 from .forms import SourcedRecordForm
-from .importexport import RecordImportExportMixin
-from .pagination import KeyedPagesMixin
+from .mixins import Action, ActionGroup
 from .sync import DirectorySyncMixin
-from .views import Action, ActionGroup, RecordPagesMixin, admin_url
 
 
 class CustomerUserInline(TabularInline):
@@ -30,26 +28,29 @@ class CustomerUserInline(TabularInline):
 
     @display(description=_("Customer user"))
     def person(self, obj):
-        return card_link(obj, obj.full_name) if obj.pk else "-"
+        return card_link(self.admin_site, obj, obj.full_name) if obj.pk else "-"
 
-    def _parent_writable(self, obj):
-        return obj is None or not obj.is_read_only
+    # Adding or changing a customer's people here changes the customer: both admins must allow it.
+    def _may_change_customer(self, request, customer):
+        if customer is None:
+            return True
+        customer_admin = site_admin(self.admin_site, Customer)
+        return customer_admin is not None and customer_admin.has_change_permission(request, customer)
 
     def has_add_permission(self, request, obj=None):
-        return self._parent_writable(obj) and bool(writable_data_sources()) and super().has_add_permission(request, obj)
+        user_admin = site_admin(self.admin_site, CustomerUser)
+        may_add = user_admin.has_add_permission(request) if user_admin else super().has_add_permission(request, obj)
+        return may_add and self._may_change_customer(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return self._parent_writable(obj) and super().has_change_permission(request, obj)
+        return self._may_change_customer(request, obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
 
 
-class CustomerAdmin(
-    KeyedPagesMixin, OtrsSearchMixin, DirectorySyncMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin
-):
+class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
     resource_classes = [CustomerResource]
-    form = SourcedRecordForm
     card_template = "otrs_customer_admin/cards/customer.html"
     list_display = [
         "customer_id_link",
@@ -62,11 +63,9 @@ class CustomerAdmin(
         "closed_tickets",
         "edit",
     ]
-    list_display_links = None
     list_filter = [ValidityFilter, DataSourceFilter]
     search_fields = ["customer_id", "name", "city"]
     ordering = ["name_key"]
-    actions = None
     inlines = [CustomerUserInline]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),
@@ -75,10 +74,6 @@ class CustomerAdmin(
         (_("Miscellaneous"), {"fields": ["url", "comment"]}),
     ]
 
-    class Media:
-        css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
-        js = ["otrs_customer_admin/cards.js"]
-
     def get_queryset(self, request):
         return super().get_queryset(request).with_ticket_counts()
 
@@ -86,15 +81,11 @@ class CustomerAdmin(
 
     @display(description=_("CustomerID"), ordering="customer_id_key")
     def customer_id_link(self, obj):
-        return card_link(obj, obj.customer_id, self.admin_site.name)
+        return card_link(self.admin_site, obj, obj.customer_id)
 
     @display(description=_("Customer"), ordering="name_key")
     def name_link(self, obj):
-        return card_link(obj, obj.name, self.admin_site.name)
-
-    @display(description=_("Validity"), ordering="valid", label=VALIDITY_LABELS)
-    def validity(self, obj):
-        return validity_badge(obj)
+        return card_link(self.admin_site, obj, obj.name)
 
     @display(description=_("Open tickets"), ordering="open_tickets")
     def open_tickets(self, obj):
@@ -104,18 +95,8 @@ class CustomerAdmin(
     def closed_tickets(self, obj):
         return obj.closed_tickets
 
-    @display(description=_("Edit"))
-    def edit(self, obj):
-        if obj.is_read_only:
-            return ""
-        return edit_link(self.admin_url("change", quote(obj.pk)), gettext("Edit %(name)s") % {"name": obj.name})
-
-    def get_list_display(self, request):
-        # The pencil column is there only for users who may change customers.
-        columns = list(super().get_list_display(request))
-        if not super().has_change_permission(request):
-            columns.remove("edit")
-        return columns
+    def edit_label(self, obj):
+        return obj.name
 
     # --- detail view ---
 
@@ -125,8 +106,8 @@ class CustomerAdmin(
     def detail_actions(self, request, obj):
         groups = super().detail_actions(request, obj)
         people = ActionGroup(gettext("People"))
-        user_admin = self.admin_site._registry.get(CustomerUser)
+        user_admin = site_admin(self.admin_site, CustomerUser)
         if user_admin is not None and user_admin.has_add_permission(request):
-            url = admin_url(user_admin, "add", query=f"customer={obj.pk}")
+            url = admin_url(self.admin_site, CustomerUser, "add", query={"customer": obj.pk})
             people.actions.append(Action(gettext("Add Customer User"), url, "person_add"))
         return [*groups, people]

@@ -1,32 +1,26 @@
-from django.contrib.admin.utils import quote
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
 from unfold.decorators import display
 
+from ..admin_urls import admin_url, site_admin
 from ..importexport.resources import CustomerUserResource
 from ..models import Ticket
-from .display import VALIDITY_LABELS, card_link, edit_link, validity_badge
-from .filters import DataSourceFilter, OtrsSearchMixin, ValidityFilter
-from .forms import SourcedRecordForm
-from .importexport import RecordImportExportMixin
-from .pagination import KeyedPagesMixin
-from .views import Action, ActionGroup, RecordPagesMixin, admin_url
+from .base import SourcedRecordAdmin
+from .display import card_link
+from .filters import DataSourceFilter, ValidityFilter
+from .mixins import Action, ActionGroup
 
 
-class CustomerUserAdmin(KeyedPagesMixin, OtrsSearchMixin, RecordPagesMixin, RecordImportExportMixin, ModelAdmin):
+class CustomerUserAdmin(SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
-    form = SourcedRecordForm
     card_template = "otrs_customer_admin/cards/customer_user.html"
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
-    list_display_links = None
     list_filter = [ValidityFilter, ("customer", AutocompleteSelectFilter), DataSourceFilter]
     list_filter_submit = True
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
     ordering = ["last_name", "first_name", "login_key"]
-    actions = None
     autocomplete_fields = ["customer"]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),
@@ -36,10 +30,6 @@ class CustomerUserAdmin(KeyedPagesMixin, OtrsSearchMixin, RecordPagesMixin, Reco
         (_("Address"), {"fields": ["street", "zip", "city", "country"]}),
         (_("Miscellaneous"), {"fields": ["comment"]}),
     ]
-
-    class Media:
-        css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
-        js = ["otrs_customer_admin/cards.js"]
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("customer")
@@ -51,38 +41,25 @@ class CustomerUserAdmin(KeyedPagesMixin, OtrsSearchMixin, RecordPagesMixin, Reco
 
     @display(description=_("Login"), ordering="login_key")
     def login_link(self, obj):
-        return card_link(obj, obj.login, self.admin_site.name)
+        return card_link(self.admin_site, obj, obj.login)
 
     @display(description=_("Name"), ordering="last_name")
     def name_link(self, obj):
-        return card_link(obj, obj.full_name, self.admin_site.name)
+        return card_link(self.admin_site, obj, obj.full_name)
 
     @display(description=_("Customer"), ordering="customer__customer_id")
     def customer_link(self, obj):
-        return card_link(obj.customer, obj.customer.customer_id, self.admin_site.name)
+        return card_link(self.admin_site, obj.customer, obj.customer.customer_id)
 
-    @display(description=_("Validity"), ordering="valid", label=VALIDITY_LABELS)
-    def validity(self, obj):
-        return validity_badge(obj)
-
-    @display(description=_("Edit"))
-    def edit(self, obj):
-        if obj.is_read_only:
-            return ""
-        return edit_link(self.admin_url("change", quote(obj.pk)), gettext("Edit %(name)s") % {"name": obj.full_name})
-
-    def get_list_display(self, request):
-        columns = list(super().get_list_display(request))
-        if not super().has_change_permission(request):
-            columns.remove("edit")
-        return columns
+    def edit_label(self, obj):
+        return obj.full_name
 
     def detail_actions(self, request, obj):
         groups = super().detail_actions(request, obj)
         tickets = ActionGroup(gettext("Tickets"))
-        ticket_admin = self.admin_site._registry.get(Ticket)
+        ticket_admin = site_admin(self.admin_site, Ticket)
         if ticket_admin is not None and ticket_admin.has_add_permission(request):
-            query = f"customer={obj.customer_id}&customer_user={obj.pk}"
-            url = admin_url(ticket_admin, "add", query=query)
+            query = {"customer": obj.customer_id, "customer_user": obj.pk}
+            url = admin_url(self.admin_site, Ticket, "add", query=query)
             tickets.actions.append(Action(gettext("Create Ticket"), url, "confirmation_number"))
         return [*groups, tickets]

@@ -15,23 +15,18 @@ class ValidityFilter(admin.SimpleListFilter):
 
     title = _("validity")
     parameter_name = "validity"
-    default = "valid"
-    values = {
-        "valid": Validity.VALID,
-        "invalid": Validity.INVALID,
-        "invalid-temporarily": Validity.INVALID_TEMPORARILY,
-    }
+    default = Validity.VALID.machine_name
 
     def lookups(self, request, model_admin):
-        return [(key, Validity(value).label) for key, value in self.values.items()] + [("all", _("all"))]
+        return [(member.machine_name, member.label) for member in Validity] + [("all", _("all"))]
 
     def value(self):
         value = super().value()
-        return value if value in self.values or value == "all" else self.default
+        return value if value == "all" or Validity.from_machine_name(value) else self.default
 
     def queryset(self, request, queryset):
         value = self.value()
-        return queryset if value == "all" else queryset.filter(valid=self.values[value])
+        return queryset if value == "all" else queryset.filter(valid=Validity.from_machine_name(value))
 
     def choices(self, changelist):
         # No separate "All" entry: "all" is one of the lookups and "valid" the default.

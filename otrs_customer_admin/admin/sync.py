@@ -5,17 +5,18 @@ from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
+from ..admin_urls import admin_url, site_admin
 from ..datasources import SyncError, get_data_source, syncable_data_sources
 from ..datasources.sync import counts_text
 from ..models import CustomerUser, SyncRun
+from .mixins import RecordPageMixin
 
 OUTCOME_LABELS = {
     SyncRun.Outcome.RUNNING: "info",
@@ -35,7 +36,7 @@ def tasks_configured():
     return django_settings.is_overridden("TASKS")
 
 
-class DirectorySyncMixin:
+class DirectorySyncMixin(RecordPageMixin):
     """Adds the sync of the directory sources to the customer list (status, Sync now, Test connection)."""
 
     list_before_template = "otrs_customer_admin/sync_status.html"
@@ -52,9 +53,10 @@ class DirectorySyncMixin:
     def has_sync_permission(self, request):
         # Model permissions, not per record: a directory's records themselves are never changeable.
         # A sync writes customers and customer users alike.
-        user_opts = CustomerUser._meta
-        may_change_users = request.user.has_perm(f"{user_opts.app_label}.change_{user_opts.model_name}")
-        return self.has_change_permission(request) and may_change_users
+        user_admin = site_admin(self.admin_site, CustomerUser)
+        return (
+            self.has_change_permission(request) and user_admin is not None and user_admin.has_change_permission(request)
+        )
 
     def sync_statuses(self, request):
         """For each source that syncs: its last run and the URLs of its buttons."""
@@ -77,9 +79,7 @@ class DirectorySyncMixin:
         extra_context = dict(extra_context or {})
         if self.has_sync_permission(request):
             extra_context["sync_statuses"] = self.sync_statuses(request)
-            extra_context["sync_runs_url"] = reverse(
-                f"{self.admin_site.name}:otrs_customer_admin_syncrun_changelist", current_app=self.admin_site.name
-            )
+            extra_context["sync_runs_url"] = admin_url(self.admin_site, SyncRun, "changelist")
         return super().changelist_view(request, extra_context)
 
     def syncing_source(self, request, key):
@@ -119,14 +119,12 @@ class DirectorySyncMixin:
         source = self.syncing_source(request, key)
         report = source.test_connection()
         context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
             "title": _("Test connection: %(source)s") % {"source": source},
             "source": source,
             "report": report,
             "back_url": self.admin_url("changelist"),
         }
-        return TemplateResponse(request, self.sync_test_template, context)
+        return self.render_page(request, self.sync_test_template, context)
 
 
 class SyncRunAdmin(ModelAdmin):

@@ -6,12 +6,12 @@ from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import display
 
+from ..admin_urls import admin_url
 from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
 from .pagination import KeyedPagesMixin
-from .views import admin_url
 
 
 class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketExportMixin, ModelAdmin):
@@ -57,20 +57,16 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketExportMixin, ModelAdmi
 
     @display(description=_("Ticket number"), ordering="number")
     def number_link(self, obj):
-        url = admin_url(self, "change", quote(obj.pk))
+        url = admin_url(self.admin_site, obj, "change", quote(obj.pk))
         return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, obj.number)
 
     @display(description=_("Customer"), ordering="customer__name")
     def customer_link(self, obj):
-        return card_link(obj.customer, obj.customer.name, self.admin_site.name)
+        return card_link(self.admin_site, obj.customer, obj.customer.name)
 
     @display(description=_("Customer user"), ordering="customer_user__last_name")
     def customer_user_link(self, obj):
-        return (
-            card_link(obj.customer_user, obj.customer_user.full_name, self.admin_site.name)
-            if obj.customer_user
-            else "-"
-        )
+        return card_link(self.admin_site, obj.customer_user, obj.customer_user.full_name) if obj.customer_user else "-"
 
     @display(description=_("Escalation"), ordering="escalation_at")
     def escalation(self, obj):

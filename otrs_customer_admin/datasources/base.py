@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import reload_hooks, settings
+from ..conf import SETTING_NAME, settings
 
 SOURCE_KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,50}\Z")
 
@@ -138,7 +139,12 @@ def get_data_sources():
     return sources
 
 
-reload_hooks.append(get_data_sources.cache_clear)
+def _forget_data_sources(*, setting, **kwargs):
+    if setting == SETTING_NAME:
+        get_data_sources.cache_clear()
+
+
+setting_changed.connect(_forget_data_sources, dispatch_uid="otrs_customer_admin.datasources.registry")
 
 
 def get_data_source(key):

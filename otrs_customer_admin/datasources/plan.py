@@ -20,19 +20,18 @@ from django.utils.translation import gettext as _
 
 from ..conf import settings
 from ..folding import fold
+from ..models import Customer, CustomerUser, Validity
 from .base import SyncError
 
 MODEL_KEYS = ("customers", "customer_users")
 WRITE_BATCH = 1000
-VALID, INVALID = 1, 2
+VALID = Validity.VALID
 # A CustomerID or name a record gives up in this sync is parked on this placeholder
 # (with its pk) first, so that another record may take it in the same transaction.
 PARKED = "~sync-{pk}"
 
 
 def model_of(model_key):
-    from ..models import Customer, CustomerUser
-
     return Customer if model_key in ("customer", "customers") else CustomerUser
 
 
@@ -50,14 +49,14 @@ def field_label(model, name):
 
 def default_country_of(source):
     """The source's DEFAULT_COUNTRY, else the package's, as an ISO code."""
-    from ..importexport.fields import parse_country
+    from ..importexport.values import parse_country
 
     return parse_country(source.option("DEFAULT_COUNTRY") or settings.DEFAULT_COUNTRY)
 
 
 def clean_values(model_key, values, default_country=""):
     """``values`` (field -> text) checked and parsed as the model would: ``(cleaned, problems)``."""
-    from ..importexport.fields import parse_country, parse_validity
+    from ..importexport.values import parse_country, parse_validity
 
     model = model_of(model_key)
     is_customer = model_key in ("customer", "customers")
@@ -144,8 +143,6 @@ class Plan:
     # --- the two models ---
 
     def customers(self, entries):
-        from ..models import Customer
-
         self.searched["customers"] = "customer" in self.source.searched_models()
         if not self.searched["customers"]:
             return
@@ -157,8 +154,6 @@ class Plan:
             self.synced_customers[fold(candidate.values["customer_id"])] = target
 
     def customer_users(self, entries):
-        from ..models import Customer, CustomerUser
-
         self.searched["customer_users"] = "customer_user" in self.source.searched_models()
         if not self.searched["customer_users"]:
             return
@@ -256,7 +251,7 @@ class Plan:
         for row in rows:
             if row["pk"] not in claimed and row["valid"] == VALID:
                 why = _("no longer in the directory")
-                values = {"valid": INVALID, "invalidated_by_sync": True}
+                values = model.invalidation(by_sync=True)
                 change = Change(model_key, "invalidated", row["external_dn"], values, row["pk"], ["valid"], why)
                 self.changes[model_key].append(change)
                 self.report.add(model_key, "invalidated", row["external_dn"] or row[key_field], why)

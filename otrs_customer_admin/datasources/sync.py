@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import settings
+from ..models import SyncRun
 from .base import SyncError
 from .plan import MODEL_KEYS, Plan
 
@@ -109,8 +110,6 @@ def counts_text(counts):
 
 def start_run(source, *, dry_run, user):
     """A new ``SyncRun``; for a real run it is the source's lock (``SyncAlreadyRunning`` if taken)."""
-    from ..models import SyncRun
-
     if not dry_run:
         release_abandoned_runs(source)
     try:
@@ -135,8 +134,6 @@ def start_run(source, *, dry_run, user):
 def release_abandoned_runs(source):
     """Mark runs that are gone as abandoned, freeing the lock: silent for ``SYNC_STALE_AFTER``, or
     started by a process of this host that has ended and silent for longer than its heartbeat."""
-    from ..models import SyncRun
-
     host = socket.gethostname()[:255]
     now = timezone.now()
     silent = now - timedelta(seconds=3 * HEARTBEAT_EVERY)
@@ -161,8 +158,6 @@ def process_alive(pid):
 
 def finish_run(run, report, outcome, message):
     """Record how the run ended; a failed run wrote nothing, so it keeps no counts."""
-    from ..models import SyncRun
-
     run.outcome = outcome
     run.finished_at = timezone.now()
     run.counts = report.counts if outcome != SyncRun.Outcome.FAILED else {}
@@ -188,8 +183,6 @@ class Heartbeat:
         self.thread.join()
 
     def beat(self):
-        from ..models import SyncRun
-
         try:
             while not self.stopped.wait(HEARTBEAT_EVERY):
                 try:
@@ -219,8 +212,6 @@ def history_user(user):
 
 def run_sync(source, *, dry_run=False, allow_mass_invalidation=False, user=None, progress=None):
     """Sync ``source``; returns a ``SyncReport``, raises ``SyncError`` (changing nothing) when it cannot."""
-    from ..models import SyncRun
-
     started = time.monotonic()
     report = SyncReport(source=source, dry_run=dry_run)
     run = start_run(source, dry_run=dry_run, user=user)

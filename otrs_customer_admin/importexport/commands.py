@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 
 from ..conf import settings
 from ..models import Validity
-from .fields import parse_country
 from .formats import FileProblem, format_for
+from .values import parse_country
 
 
 class Progress:
@@ -117,14 +117,6 @@ class ImportCommand(BaseCommand):
             raise CommandError(_("No user %(name)s.") % {"name": username}) from None
 
 
-VALIDITY_CHOICES = {
-    "valid": [Validity.VALID],
-    "invalid": [Validity.INVALID],
-    "invalid-temporarily": [Validity.INVALID_TEMPORARILY],
-    "all": list(Validity.values),
-}
-
-
 class ExportCommand(BaseCommand):
     resource_class = None
 
@@ -133,7 +125,7 @@ class ExportCommand(BaseCommand):
         parser.add_argument("--format", help=_("csv, tsv, xlsx or json; by default from the file name."))
         parser.add_argument(
             "--validity",
-            choices=sorted(VALIDITY_CHOICES),
+            choices=[*Validity.machine_names(), "all"],
             default="all",
             help=_("Which records, by validity (default: all)."),
         )
@@ -146,7 +138,9 @@ class ExportCommand(BaseCommand):
         except FileProblem as problem:
             raise CommandError(str(problem)) from None
         resource = self.resource_class()
-        queryset = resource.get_queryset().filter(valid__in=VALIDITY_CHOICES[options["validity"]])
+        queryset = resource.get_queryset()
+        if options["validity"] != "all":
+            queryset = queryset.filter(valid=Validity.from_machine_name(options["validity"]))
         if options["data_source"]:
             queryset = queryset.filter(data_source=options["data_source"])
         data = file_format.export_data(resource.export(queryset))

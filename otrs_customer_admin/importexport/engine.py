@@ -18,19 +18,20 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import IntegrityError, transaction
-from django.db.models import CharField
+from django.db.models import CharField, Q, UniqueConstraint
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
 from ..models.base import folded_twin
 from . import columns
-from .fields import parse_country, parse_validity
 from .formats import LINE_COLUMN, FileProblem, restore_neutralised
+from .values import parse_country, parse_validity
 
 LOOKUP_BATCH = 2000
 # A plain http(s) address: ASCII host name with a top-level domain, optional port and path.
@@ -81,6 +82,44 @@ def folded_lookup(queryset, field_name, keys, fields):
     return found
 
 
+@dataclass(frozen=True)
+class UniqueRule:
+    """A field unique ignoring case within ``condition`` (``None``: among all records)."""
+
+    field: str
+    condition: Q | None
+    reads: frozenset  # the fields the condition reads
+    message: str  # for a value that another record already has, with %(value)s
+
+
+def condition_fields(condition):
+    """The fields a constraint's condition reads; it may only use exact lookups, as ``Q(valid=1)``."""
+    if condition is None:
+        return frozenset()
+    names = set()
+    for child in condition.children:
+        if isinstance(child, Q):
+            names |= condition_fields(child)
+            continue
+        name, _separator, lookup = child[0].partition("__")
+        if lookup not in ("", "exact"):
+            raise ValueError(f"The import checks only exact lookups in constraint conditions, not {child[0]!r}.")
+        names.add(name)
+    return frozenset(names)
+
+
+def meets(condition, values):
+    """Whether ``values`` (field -> value) meet ``condition``, in Python: one query per row would be too slow."""
+    if condition is None:
+        return True
+    results = (
+        meets(child, values) if isinstance(child, Q) else values.get(child[0].partition("__")[0]) == child[1]
+        for child in condition.children
+    )
+    met = all(results) if condition.connector == Q.AND else any(results)
+    return met != condition.negated
+
+
 def web_address(text):
     """A URL as typed: a bare domain (Zammad's ``domain``) gets https://."""
     return text if "://" in text or ":" in text.split("/")[0] else f"https://{text}"
@@ -107,6 +146,9 @@ class RecordImport:
     data_fields = ()
     # Cell text -> value, for the fields that are not plain text; ValueError means a problem.
     parsers = {"country": parse_country, "valid": parse_validity}
+    # Field -> what to say when a row's value of a unique field belongs to another record
+    # (with %(value)s); a field without one gets its constraint's violation message.
+    taken_messages = {}
 
     def __init__(self, *, default_country="", user=None, progress=None):
         self.default_country = default_country
@@ -241,6 +283,7 @@ class RecordImport:
                 self.plan_update(row)
             else:
                 self.plan_create(row)
+        self.check_unique(rows)
 
     def plan_update(self, row):
         existing = row.existing
@@ -284,6 +327,54 @@ class RecordImport:
     def add_preview(self, row, kind, values, changes):
         if len(self.report.preview) < PREVIEW_ROWS:
             self.report.preview.append((row.line, kind, values.get(self.key_field), sorted(changes)))
+
+    @cached_property
+    def unique_rules(self):
+        """The model's "unique ignoring case" constraints (on the folded twins) of the fields besides
+        the key: rows with one key are one record, which ``match`` already refuses."""
+        field_of_twin = {folded_twin(name): name for name in self.model.FOLDED_FIELDS if name != self.key_field}
+        rules = []
+        for constraint in self.model._meta.constraints:
+            if not isinstance(constraint, UniqueConstraint) or len(constraint.fields) != 1:
+                continue
+            name = field_of_twin.get(constraint.fields[0])
+            if name is not None:
+                message = self.taken_messages.get(name, constraint.violation_error_message)
+                rules.append(UniqueRule(name, constraint.condition, condition_fields(constraint.condition), message))
+        return rules
+
+    def check_unique(self, rows):
+        """The values of each unique field stay unique ignoring case, across the file and the database.
+
+        A row is checked when it writes the field or a field the constraint's condition reads (only
+        then can it newly clash), and its values after the import meet the condition.
+        """
+        for rule in self.unique_rules:
+            checked = []
+            for row in rows:
+                if rule.field not in row.changes and not rule.reads & row.changes.keys():
+                    continue
+                values = {**(row.existing or {}), **row.changes}
+                if values.get(rule.field) and meets(rule.condition, values):
+                    checked.append((row, values))
+            records = self.model.objects if rule.condition is None else self.model.objects.filter(rule.condition)
+            keys = {fold(values[rule.field]) for _row, values in checked}
+            holders = folded_lookup(records, rule.field, keys, [self.key_field])
+            first_line = {}
+            for row, values in checked:
+                value = values[rule.field]
+                key = fold(value)
+                holder = holders.get(key)
+                if key in first_line:
+                    self.problem(
+                        row.line,
+                        rule.field,
+                        _("%(value)s appears again (first on line %(line)s).")
+                        % {"value": value, "line": first_line[key]},
+                    )
+                elif holder is not None and fold(holder[self.key_field]) != fold(values.get(self.key_field) or ""):
+                    self.problem(row.line, rule.field, rule.message % {"value": value})
+                first_line.setdefault(key, row.line)
 
     def validate(self, row, values):
         """The model's field rules, checked directly: lengths and the few validators that matter."""
@@ -410,6 +501,7 @@ class CustomerImport(RecordImport):
     required_for_new = ("name", "country")
     data_fields = Customer.RECORD_FIELDS
     parsers = {**RecordImport.parsers, "url": web_address, "domain": web_address}
+    taken_messages = {"name": gettext_lazy("another customer is already called %(value)s.")}
 
     def check_columns(self, present):
         # Zammad's organizations have no CustomerID: it is then derived from the name.
@@ -432,13 +524,12 @@ class CustomerImport(RecordImport):
 
     def match(self, rows):
         # Rows without a CustomerID are matched by name, else given one derived from it.
-        names = {fold(row.values["name"]) for row in rows if "name" in row.values}
-        by_name = folded_lookup(Customer.objects, "name", names, ["customer_id", "name"])
-        self.names_in_use = {key: fold(row["customer_id"]) for key, row in by_name.items()}
-        for row in rows:
-            if "customer_id" not in row.values and "name" in row.values:
-                known = by_name.get(fold(row.values["name"]))
-                row.values["customer_id"] = known["customer_id"] if known else derived_customer_id(row.values["name"])
+        unkeyed = [row for row in rows if "customer_id" not in row.values and "name" in row.values]
+        names = {fold(row.values["name"]) for row in unkeyed}
+        by_name = folded_lookup(Customer.objects, "name", names, ["customer_id"])
+        for row in unkeyed:
+            known = by_name.get(fold(row.values["name"]))
+            row.values["customer_id"] = known["customer_id"] if known else derived_customer_id(row.values["name"])
         super().match(rows)
 
     def plan_create(self, row):
@@ -454,30 +545,6 @@ class CustomerImport(RecordImport):
             )
         return super().missing_message(name)
 
-    def plan(self, rows):
-        super().plan(rows)
-        self.check_names(rows)
-
-    def check_names(self, rows):
-        """Names stay unique ignoring case, across the file and the database."""
-        first_line = {}
-        for row in rows:
-            name = row.changes.get("name")
-            if not name:
-                continue
-            key = fold(name)
-            own_key = fold(row.changes.get("customer_id") or row.existing["customer_id"])
-            owner = self.names_in_use.get(key)
-            if key in first_line:
-                self.problem(
-                    row.line,
-                    "name",
-                    _("%(name)s appears again (first on line %(line)s).") % {"name": name, "line": first_line[key]},
-                )
-            elif owner is not None and owner != own_key:
-                self.problem(row.line, "name", _("another customer is already called %(name)s.") % {"name": name})
-            first_line.setdefault(key, row.line)
-
 
 class CustomerUserImport(RecordImport):
     model = CustomerUser
@@ -485,6 +552,7 @@ class CustomerUserImport(RecordImport):
     aliases = columns.CUSTOMER_USER_ALIASES
     required_for_new = ("login", "first_name", "last_name", "email", "customer")
     data_fields = CustomerUser.RECORD_FIELDS
+    taken_messages = {"email": gettext_lazy("another valid customer user has the address %(value)s.")}
 
     def attname(self, name):
         return "customer_id" if name == "customer" else name
@@ -492,9 +560,6 @@ class CustomerUserImport(RecordImport):
     def match(self, rows):
         self.resolve_customers(rows)
         super().match(rows)
-        emails = {fold(row.values["email"]) for row in rows if "email" in row.values}
-        in_use = folded_lookup(CustomerUser.objects.filter(valid=Validity.VALID), "email", emails, ["email", "login"])
-        self.emails_in_use = {key: fold(row["login"]) for key, row in in_use.items()}
 
     def resolve_customers(self, rows):
         """CustomerID (or Zammad's organization name) -> the customer's primary key."""
@@ -516,30 +581,3 @@ class CustomerUserImport(RecordImport):
                     self.problem(row.line, name, message % {"value": text})
                 elif "customer" not in row.values:
                     row.values["customer"] = customer["pk"]
-
-    def plan(self, rows):
-        super().plan(rows)
-        self.check_emails(rows)
-
-    def check_emails(self, rows):
-        """Among valid customer users an email address is used once, ignoring case."""
-        first_line = {}
-        for row in rows:
-            if not row.changes:
-                continue
-            values = {**(row.existing or {}), **row.changes}
-            if values.get("valid") != Validity.VALID or not values.get("email"):
-                continue
-            key = fold(values["email"])
-            owner = self.emails_in_use.get(key)
-            if key in first_line:
-                self.problem(
-                    row.line,
-                    "email",
-                    _("%(email)s appears again (first on line %(line)s).")
-                    % {"email": values["email"], "line": first_line[key]},
-                )
-            elif owner is not None and owner != fold(values["login"]):
-                message = _("another valid customer user has the address %(email)s.")
-                self.problem(row.line, "email", message % {"email": values["email"]})
-            first_line.setdefault(key, row.line)

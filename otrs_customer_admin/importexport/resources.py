@@ -13,8 +13,8 @@ from import_export.results import Result, RowResult
 
 from ..models import Customer, CustomerUser, Ticket
 from .engine import CustomerImport, CustomerUserImport
-from .fields import format_validity
 from .formats import neutralise_formula
+from .values import format_validity
 
 
 class ImportResult(Result):

@@ -24,11 +24,32 @@ from ..folding import fold
 
 
 class Validity(models.IntegerChoices):
-    """OTRS's validity: only ``VALID`` records are in everyday use."""
+    """OTRS's validity: only ``VALID`` records are in everyday use.
+
+    ``machine_name`` is OTRS's untranslated name ("invalid-temporarily"), which files,
+    URLs and command options use; ``from_machine_name()`` reads it back.
+    """
 
     VALID = 1, _("valid")
     INVALID = 2, _("invalid")
     INVALID_TEMPORARILY = 3, _("invalid-temporarily")
+
+    @property
+    def machine_name(self):
+        return self.name.lower().replace("_", "-")
+
+    @classmethod
+    def from_machine_name(cls, name):
+        """The member named ``name`` ("valid", "invalid", "invalid-temporarily"); ``None`` if none is."""
+        return next((member for member in cls if member.machine_name == name), None)
+
+    @classmethod
+    def machine_names(cls):
+        return [member.machine_name for member in cls]
+
+
+def validity_constraint(table):
+    return models.CheckConstraint(condition=Q(valid__in=Validity.values), name=f"{table}_valid_known")
 
 
 def validate_data_source_key(key):
@@ -214,6 +235,19 @@ class SourcedRecord(FoldedUniqueFields, models.Model):
     @property
     def is_valid(self):
         return self.valid == Validity.VALID
+
+    @staticmethod
+    def invalidation(*, by_sync=False):
+        """The values that set a record invalid. Only a record the sync set invalid
+        (``by_sync``) becomes valid again when its directory entry returns."""
+        return {"valid": Validity.INVALID, "invalidated_by_sync": by_sync}
+
+    def invalidate(self, *, by_sync=False):
+        """Set this record invalid and save it: OTRS retires records this way and never deletes them."""
+        values = self.invalidation(by_sync=by_sync)
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.save(update_fields=[*values, "changed_at"])
 
     @property
     def source(self):

@@ -7,10 +7,10 @@ from django_countries.fields import CountryField
 
 from .base import (
     SourcedRecord,
-    Validity,
     folded_key_field,
     unique_external_id,
     unique_ignoring_case,
+    validity_constraint,
 )
 
 # Letters, digits and . _ - @ + : what OTRS's CustomerID survives everywhere
@@ -39,10 +39,6 @@ def web_url_constraint(table):
         name=f"{table}_url_http_or_https",
         violation_error_message=_("Only http and https URLs are allowed."),
     )
-
-
-def validity_constraint(table):
-    return models.CheckConstraint(condition=Q(valid__in=Validity.values), name=f"{table}_valid_known")
 
 
 class Customer(SourcedRecord):

@@ -10,8 +10,9 @@ from .base import (
     folded_key_field,
     unique_external_id,
     unique_ignoring_case,
+    validity_constraint,
 )
-from .customer import Customer, validity_constraint
+from .customer import Customer
 
 
 class CustomerUser(SourcedRecord):

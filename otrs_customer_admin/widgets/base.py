@@ -23,12 +23,15 @@ change for themselves (``Layout``).
 
 from functools import cache
 
+from django.contrib.admin.utils import quote
 from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from ..conf import reload_hooks, settings
+from ..admin_urls import admin_url, site_admin
+from ..conf import SETTING_NAME, settings
 
 CUSTOMER = "customer"
 CUSTOMER_USER = "customeruser"
@@ -47,8 +50,28 @@ class Widget:
     permissions: tuple[str, ...] = ()
     empty_message = _("Nothing to show.")
 
+    def __init__(self, model_admin=None):
+        # The admin of the detail view the widget is on: its site, and the permissions
+        # of its model's admin and of the others on that site.
+        self.model_admin = model_admin
+
     def has_permission(self, request, obj):
         return request.user.has_perms(self.permissions)
+
+    def admin_for(self, model):
+        """The ``ModelAdmin`` of ``model`` on this widget's admin site, or ``None``."""
+        return site_admin(self.model_admin.admin_site, model)
+
+    def url(self, model, view, *args, query=None):
+        """The URL of ``model``'s admin ``view`` on this widget's site; ``""`` when the site has none."""
+        if self.admin_for(model) is None:
+            return ""
+        return admin_url(self.model_admin.admin_site, model, view, *args, query=query)
+
+    def record_links(self, obj):
+        """``obj``'s detail and card URLs, for a row that shows its business card on hover."""
+        model = type(obj)
+        return {"detail": self.url(model, "detail", quote(obj.pk)), "card": self.url(model, "card", quote(obj.pk))}
 
     def get_context(self, request, obj):
         """Extra template context; keep it to a fixed number of queries."""
@@ -92,13 +115,16 @@ def _settings_widgets():
     return widgets
 
 
-reload_hooks.append(_settings_widgets.cache_clear)
+def _forget_settings_widgets(*, setting, **kwargs):
+    if setting == SETTING_NAME:
+        _settings_widgets.cache_clear()
+
+
+setting_changed.connect(_forget_settings_widgets, dispatch_uid="otrs_customer_admin.widgets.settings_widgets")
 
 
 def registered_widgets():
     """Every registered widget class, the built-in ones and those from settings."""
-    from . import builtin  # noqa: F401  (registers the built-in widgets)
-
     _settings_widgets()
     return dict(_registered)
 
@@ -111,9 +137,10 @@ def available_widgets(screen):
     return [key for key in configured if screen in widgets[key].screens] + others
 
 
-def get_widget(key):
+def get_widget(key, model_admin=None):
+    """An instance of the widget registered under ``key`` for ``model_admin``'s detail view."""
     widget_class = registered_widgets().get(key)
-    return widget_class() if widget_class else None
+    return widget_class(model_admin) if widget_class else None
 
 
 def default_widgets(screen):

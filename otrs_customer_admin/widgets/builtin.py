@@ -7,17 +7,28 @@ lists are cut at ``WIDGET_ROWS`` and link to the full, filtered ticket list.
 from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
 
+from django.contrib.admin.utils import quote
 from django.core.paginator import Paginator
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
-from ..datasources import writable_data_sources
 from ..models import CLOSED_STATES, OPEN_STATES, Customer, CustomerUser, Ticket, TicketState
 from .base import CUSTOMER, CUSTOMER_USER, Widget, register
 
-TICKET_PERMISSION = "otrs_customer_admin.view_ticket"
+
+class ModelListWidget(Widget):
+    """A widget listing records of ``model``: shown to those whose admin of it lets them view it."""
+
+    model = None
+
+    def has_permission(self, request, obj):
+        model_admin = self.admin_for(self.model)
+        return (
+            model_admin is not None
+            and model_admin.has_view_permission(request)
+            and super().has_permission(request, obj)
+        )
 
 
 def owner_filter(obj):
@@ -30,29 +41,38 @@ def owned_tickets(obj):
     return Ticket.objects.filter(**owner_filter(obj)).select_related("customer_user")
 
 
-def ticket_counts(request, obj):
-    """The open and closed counts (annotated on ``obj``), each linking to those tickets."""
-    owner = owner_filter(obj)
+def ticket_counts(widget, request, obj):
+    """The open and closed counts (stored on ``obj``), each linking to those tickets."""
+    ticket_admin = widget.admin_for(Ticket)
+
+    def tickets_url(state_type):
+        return widget.url(Ticket, "changelist", query={**owner_filter(obj), "state_type": state_type})
+
     return {
         "ticket_counts": [
-            (_("open"), obj.open_tickets, admin_list_url("ticket", **owner, state_type="open")),
-            (_("closed"), obj.closed_tickets, admin_list_url("ticket", **owner, state_type="closed")),
+            (_("open"), obj.open_tickets, tickets_url("open")),
+            (_("closed"), obj.closed_tickets, tickets_url("closed")),
         ],
-        "can_see_tickets": request.user.has_perm(TICKET_PERMISSION),
+        "can_see_tickets": ticket_admin is not None and ticket_admin.has_view_permission(request),
     }
 
 
-def admin_list_url(model_name, **params):
-    url = reverse(f"admin:otrs_customer_admin_{model_name}_changelist")
-    return f"{url}?{urlencode(params)}" if params else url
+def link_ticket_rows(widget, tickets):
+    """Give each ticket its link, and its customer user's detail and card links."""
+    tickets = list(tickets)
+    for ticket in tickets:
+        ticket.link = widget.url(Ticket, "change", quote(ticket.pk))
+        if ticket.customer_user is not None:
+            ticket.customer_user.links = widget.record_links(ticket.customer_user)
+    return tickets
 
 
-class TicketsWidget(Widget):
+class TicketsWidget(ModelListWidget):
     """A list of the object's tickets, cut at ``WIDGET_ROWS``, with a link to all of them."""
 
     template = "otrs_customer_admin/widgets/tickets.html"
     screens = (CUSTOMER, CUSTOMER_USER)
-    permissions = (TICKET_PERMISSION,)
+    model = Ticket
     # Ticket-list filter parameters that select the same tickets in the admin list.
     list_filter = {}
     # Extra columns of the rows: "overdue", "pending".
@@ -64,7 +84,7 @@ class TicketsWidget(Widget):
     def get_context(self, request, obj):
         now = timezone.now()
         tickets = self.select(owned_tickets(obj), now)
-        rows = list(tickets[: settings.WIDGET_ROWS])
+        rows = link_ticket_rows(self, list(tickets[: settings.WIDGET_ROWS]))
         total = tickets.count()
         return {
             "tickets": rows,
@@ -73,7 +93,7 @@ class TicketsWidget(Widget):
             "now": now,
             "show": self.show,
             "show_customer_user": isinstance(obj, Customer),
-            "full_list_url": admin_list_url("ticket", **owner_filter(obj), **self.list_filter),
+            "full_list_url": self.url(Ticket, "changelist", query={**owner_filter(obj), **self.list_filter}),
         }
 
 
@@ -114,14 +134,14 @@ class OpenTicketsWidget(TicketsWidget):
 
 
 @register
-class TicketListWidget(Widget):
+class TicketListWidget(ModelListWidget):
     """All tickets, a page at a time, filterable by state."""
 
     key = "ticket-list"
     title = _("Ticket List")
     template = "otrs_customer_admin/widgets/ticket_list.html"
     screens = (CUSTOMER, CUSTOMER_USER)
-    permissions = (TICKET_PERMISSION,)
+    model = Ticket
     empty_message = _("No tickets.")
 
     def state_choices(self):
@@ -156,7 +176,7 @@ class TicketListWidget(Widget):
         ]
         return {
             "page": page,
-            "tickets": page.object_list,
+            "tickets": link_ticket_rows(self, page.object_list),
             "total": page.paginator.count,
             "state": state,
             "state_choices": self.state_choices(),
@@ -180,18 +200,18 @@ class CustomerInformationWidget(Widget):
 
     def get_context(self, request, obj):
         return {
-            **ticket_counts(request, obj),
-            "edit_url": self._edit_url(request, obj),
+            **ticket_counts(self, request, obj),
+            "edit_url": self.edit_url(request, obj),
             "map_url": settings.MAP_URL.format(address=url_quote(obj.address_line)) if obj.address_line else "",
             "social_links": [
                 (label, template.format(name=url_quote(obj.name))) for label, template in settings.SOCIAL_LINKS
             ],
         }
 
-    def _edit_url(self, request, obj):
-        if obj.is_read_only or not request.user.has_perm("otrs_customer_admin.change_customer"):
+    def edit_url(self, request, obj):
+        if not self.model_admin.has_change_permission(request, obj):
             return ""
-        return reverse("admin:otrs_customer_admin_customer_change", args=[obj.pk])
+        return self.url(type(obj), "change", quote(obj.pk))
 
 
 @register
@@ -202,42 +222,58 @@ class CustomerUserInformationWidget(Widget):
     screens = (CUSTOMER_USER,)
 
     def get_context(self, request, obj):
-        editable = not obj.is_read_only and request.user.has_perm("otrs_customer_admin.change_customeruser")
+        editable = self.model_admin.has_change_permission(request, obj)
         return {
-            **ticket_counts(request, obj),
-            "edit_url": reverse("admin:otrs_customer_admin_customeruser_change", args=[obj.pk]) if editable else "",
+            **ticket_counts(self, request, obj),
+            "customer_links": self.record_links(obj.customer),
+            "edit_url": self.url(CustomerUser, "change", quote(obj.pk)) if editable else "",
         }
 
 
 @register
-class CustomerUsersWidget(Widget):
+class CustomerUsersWidget(ModelListWidget):
     """The customer's people, with their ticket counts and what one does with them."""
 
     key = "customer-users"
     title = _("Customer Users")
     template = "otrs_customer_admin/widgets/customer_users.html"
     screens = (CUSTOMER,)
-    permissions = ("otrs_customer_admin.view_customeruser",)
+    model = CustomerUser
     empty_message = _("No customer users.")
 
     def get_context(self, request, obj):
         users = CustomerUser.objects.filter(customer=obj).with_ticket_counts().order_by("valid", "last_name", "pk")
         rows = list(users[: settings.WIDGET_ROWS])
         total = users.count()
-        perms = request.user
-        can_add_user = bool(writable_data_sources()) and perms.has_perm("otrs_customer_admin.add_customeruser")
+        user_admin, ticket_admin = self.admin_for(CustomerUser), self.admin_for(Ticket)
+        can_edit = user_admin is not None and user_admin.has_change_permission(request)
+        can_create_ticket = ticket_admin is not None and ticket_admin.has_add_permission(request)
+        for user in rows:
+            user.links = self.user_links(request, user, user_admin, can_edit, can_create_ticket)
+        can_add_user = user_admin is not None and user_admin.has_add_permission(request)
         return {
             "users": rows,
             "total": total,
             "more": total - len(rows),
-            "can_edit": perms.has_perm("otrs_customer_admin.change_customeruser"),
-            "can_create_ticket": perms.has_perm("otrs_customer_admin.add_ticket"),
-            "can_see_tickets": perms.has_perm(TICKET_PERMISSION),
-            "add_user_url": admin_add_url("customeruser", customer=obj.pk) if can_add_user else "",
-            "full_list_url": admin_list_url("customeruser", customer__id__exact=obj.pk, validity="all"),
+            "can_edit": can_edit,
+            "can_create_ticket": can_create_ticket,
+            "can_see_tickets": ticket_admin is not None and ticket_admin.has_view_permission(request),
+            "add_user_url": self.url(CustomerUser, "add", query={"customer": obj.pk}) if can_add_user else "",
+            "full_list_url": self.url(
+                CustomerUser, "changelist", query={"customer__id__exact": obj.pk, "validity": "all"}
+            ),
         }
 
-
-def admin_add_url(model_name, **params):
-    url = reverse(f"admin:otrs_customer_admin_{model_name}_add")
-    return f"{url}?{urlencode(params)}"
+    def user_links(self, request, user, user_admin, can_edit, can_create_ticket):
+        owner = {"customer_user__id__exact": user.pk}
+        return {
+            **self.record_links(user),
+            "open_tickets": self.url(Ticket, "changelist", query={**owner, "state_type": "open"}),
+            "closed_tickets": self.url(Ticket, "changelist", query={**owner, "state_type": "closed"}),
+            "create_ticket": self.url(Ticket, "add", query={"customer": user.customer_id, "customer_user": user.pk})
+            if can_create_ticket
+            else "",
+            "edit": self.url(CustomerUser, "change", quote(user.pk))
+            if can_edit and user_admin.has_change_permission(request, user)
+            else "",
+        }

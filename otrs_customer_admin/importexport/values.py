@@ -156,7 +156,7 @@ def _reset_country_table(*, setting, **kwargs):
         _country_table.cache_clear()
 
 
-setting_changed.connect(_reset_country_table, dispatch_uid="otrs_customer_admin.importexport.fields.countries")
+setting_changed.connect(_reset_country_table, dispatch_uid="otrs_customer_admin.importexport.values.countries")
 
 
 def parse_country(value):

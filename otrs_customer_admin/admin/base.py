@@ -1,0 +1,88 @@
+"""``SourcedRecordAdmin``: what the customer and customer-user admins share.
+
+It is the one home of "who may do what to this record": the model permissions, and the
+rules of the record's data source (read-only directories, no deletion unless allowed).
+Widgets, inlines and list columns ask its ``has_*_permission`` methods.
+"""
+
+from django.contrib.admin.utils import quote
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+
+from ..conf import settings
+from ..datasources import writable_data_sources
+from .display import VALIDITY_LABELS, edit_link, validity_badge
+from .filters import OtrsSearchMixin
+from .forms import SourcedRecordForm
+from .importexport import RecordImportExportMixin
+from .mixins import Action, BusinessCardMixin, DataSourceStepMixin, DetailViewMixin, SetInvalidMixin
+from .pagination import KeyedPagesMixin
+
+
+class SourcedRecordAdmin(
+    KeyedPagesMixin,
+    OtrsSearchMixin,
+    DetailViewMixin,
+    BusinessCardMixin,
+    SetInvalidMixin,
+    DataSourceStepMixin,
+    RecordImportExportMixin,
+    ModelAdmin,
+):
+    form = SourcedRecordForm
+    view_on_site = False
+    change_form_outer_before_template = "otrs_customer_admin/change_form_header.html"
+    list_display_links = None
+    actions = None
+
+    class Media:
+        css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
+        js = ["otrs_customer_admin/cards.js"]
+
+    # --- who may do what -------------------------------------------------------
+
+    def has_add_permission(self, request):
+        return bool(writable_data_sources()) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and obj.is_read_only) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if not settings.ALLOW_DELETE or (obj is not None and obj.is_read_only):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    # --- list columns ------------------------------------------------------------
+
+    def edit_label(self, obj):
+        return str(obj)
+
+    @display(description=_("Edit"))
+    def edit(self, obj):
+        # The column is there only for users who may change records (get_list_display);
+        # per row, the record's own rule.
+        if obj.is_read_only:
+            return ""
+        label = gettext("Edit %(name)s") % {"name": self.edit_label(obj)}
+        return edit_link(self.admin_url("change", quote(obj.pk)), label)
+
+    @display(description=_("Validity"), ordering="valid", label=VALIDITY_LABELS)
+    def validity(self, obj):
+        return validity_badge(obj)
+
+    def get_list_display(self, request):
+        columns = list(super().get_list_display(request))
+        if "edit" in columns and not self.has_change_permission(request):
+            columns.remove("edit")
+        return columns
+
+    # --- detail view -------------------------------------------------------------
+
+    def detail_actions(self, request, obj):
+        groups = super().detail_actions(request, obj)
+        if self.has_invalidate_permission(request, obj):
+            url = self.admin_url("invalidate", quote(obj.pk))
+            groups[0].actions.append(Action(gettext("Set invalid"), url, "block"))
+        return groups

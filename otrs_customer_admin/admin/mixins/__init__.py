@@ -1,0 +1,21 @@
+"""One mixin per page OTRS has beyond Django's list and form, as unfold composes its admin.
+
+``SourcedRecordAdmin`` (``otrs_customer_admin.admin.base``) combines them for customers and
+customer users; a site's own admin may take any of them on its own.
+"""
+
+from .card import BusinessCardMixin
+from .data_source import DataSourceStepMixin
+from .detail import Action, ActionGroup, DetailViewMixin
+from .invalidate import SetInvalidMixin
+from .pages import RecordPageMixin
+
+__all__ = [
+    "Action",
+    "ActionGroup",
+    "BusinessCardMixin",
+    "DataSourceStepMixin",
+    "DetailViewMixin",
+    "RecordPageMixin",
+    "SetInvalidMixin",
+]

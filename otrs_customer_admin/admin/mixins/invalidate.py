@@ -1,0 +1,48 @@
+"""OTRS's "Set invalid": records are retired, never deleted.
+
+It is one of unfold's ``actions_detail``: a button on the change form, and an action
+on the detail view; both open a confirmation page, and only its POST changes the record.
+"""
+
+from django.contrib import messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from unfold.decorators import action
+
+from .pages import RecordPageMixin
+
+
+class SetInvalidMixin(RecordPageMixin):
+    invalidate_template = "otrs_customer_admin/confirm_invalidate.html"
+    actions_detail = ["invalidate"]
+
+    def has_invalidate_permission(self, request, obj=None):
+        # unfold asks with the object id from the URL; the detail view with the object.
+        if obj is not None and not isinstance(obj, self.model):
+            obj = self.get_object(request, unquote(str(obj)))
+        return obj is not None and obj.is_valid and self.has_change_permission(request, obj)
+
+    @action(description=_lazy("Set invalid"), url_path="invalidate", permissions=["invalidate"], icon="block")
+    def invalidate(self, request, object_id):
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        obj = self.get_viewable_object(request, object_id)
+        if not self.has_invalidate_permission(request, obj):
+            raise PermissionDenied
+        detail_url = self.admin_url("detail", quote(obj.pk))
+        if request.method == "POST":
+            obj.invalidate()
+            changed = str(capfirst(self.opts.get_field("valid").verbose_name))
+            self.log_change(request, obj, [{"changed": {"fields": [changed]}}])
+            messages.success(request, _("%(object)s is now invalid.") % {"object": obj})
+            return HttpResponseRedirect(detail_url)
+        context = {
+            "original": obj,
+            "title": _("Set %(object)s invalid?") % {"object": obj},
+            "cancel_url": detail_url,
+        }
+        return self.render_page(request, self.invalidate_template, context)

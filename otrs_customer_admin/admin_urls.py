@@ -1,0 +1,58 @@
+"""The URLs of the admin's pages for a model, on a given admin site, and the site's admins.
+
+One helper for the admin classes, the widgets and the list columns::
+
+    admin_url(site, Customer, "detail", quote(customer.pk))
+    admin_url(site, Ticket, "changelist", query={"customer__id__exact": 7})
+
+``site`` is an ``AdminSite`` or its name, so a site registered under another name than
+``admin`` gets its own links. Per-object URLs are resolved once per name and site: a
+list of 100 rows with two card links each would otherwise resolve 400 URLs.
+"""
+
+from functools import lru_cache
+from urllib.parse import urlencode
+
+from django.core.signals import setting_changed
+from django.urls import get_script_prefix, get_urlconf, reverse
+
+PK_PLACEHOLDER = "~pk~"
+
+
+def url_name(model, view):
+    """The admin URL name of ``view`` for ``model``, without namespace: ``otrs_customer_admin_customer_detail``."""
+    return f"{model._meta.app_label}_{model._meta.model_name}_{view}"
+
+
+def admin_url(site, model, view, *args, query=None):
+    """The URL of ``view`` ("changelist", "add", "change", "detail", "card"…) of ``model`` on ``site``.
+
+    ``args`` are the URL's arguments, already quoted (``django.contrib.admin.utils.quote``);
+    ``query`` a mapping or a list of pairs for the query string.
+    """
+    site_name = getattr(site, "name", site)
+    name = f"{site_name}:{url_name(model, view)}"
+    if len(args) == 1:
+        pattern = _url_pattern(name, site_name, get_script_prefix(), get_urlconf())
+        url = pattern.replace(PK_PLACEHOLDER, str(args[0]))
+    else:
+        url = reverse(name, args=args, current_app=site_name)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def site_admin(site, model):
+    """The ``ModelAdmin`` of ``model`` on ``site``, or ``None`` when the site has none."""
+    return site.get_model_admin(model) if site.is_registered(model) else None
+
+
+@lru_cache(maxsize=256)
+def _url_pattern(name, current_app, script_prefix, urlconf):
+    return reverse(name, args=[PK_PLACEHOLDER], current_app=current_app, urlconf=urlconf)
+
+
+def _forget_url_patterns(*, setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _url_pattern.cache_clear()
+
+
+setting_changed.connect(_forget_url_patterns, dispatch_uid="otrs_customer_admin.admin_urls.patterns")

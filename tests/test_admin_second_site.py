@@ -1,0 +1,120 @@
+"""``register(site)`` on a second admin site with another name: every page of the package
+works there, and every link it shows stays on that site."""
+
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.admin.utils import quote
+from django.utils import timezone
+
+from otrs_customer_admin.models import SLA, Customer, CustomerUser, Ticket, TicketState
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.second_site_urls")]
+
+SITE = "/helpdesk/otrs_customer_admin"
+
+
+class LinkParser(HTMLParser):
+    """Every href, form action and business-card URL of a page, outside unfold's sidebar
+    (its navigation is the site's settings, shared by all its admin sites)."""
+
+    SIDEBAR_ID = "nav-sidebar-inner"
+
+    def __init__(self):
+        super().__init__()
+        self.links = []
+        self.sidebar_depth = 0  # open <nav> elements from the sidebar's own on
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "nav" and (self.sidebar_depth or attrs.get("id") == self.SIDEBAR_ID):
+            self.sidebar_depth += 1
+        if self.sidebar_depth:
+            return
+        for name in ("href", "action", "data-otrs-card"):
+            value = attrs.get(name)
+            if value and not value.startswith("/static/"):
+                self.links.append(value)
+
+    def handle_endtag(self, tag):
+        if tag == "nav" and self.sidebar_depth:
+            self.sidebar_depth -= 1
+
+
+def links_of(response):
+    assert response.status_code == 200, response.status_code
+    parser = LinkParser()
+    parser.feed(response.content.decode())
+    return parser.links
+
+
+def package_links(links):
+    return [link for link in links if "/otrs_customer_admin/" in link]
+
+
+@pytest.fixture
+def acme():
+    customer = Customer.objects.create(customer_id="ACME", name="Acme GmbH", country="DE", url="https://acme.example")
+    person = CustomerUser.objects.create(
+        login="jdoe", first_name="Jane", last_name="Doe", email="jdoe@acme.example", customer=customer
+    )
+    sla = SLA.objects.create(name="Hour", first_response_time=60)
+    Ticket.objects.create(
+        title="Printer on fire",
+        customer=customer,
+        customer_user=person,
+        sla=sla,
+        state=TicketState.OPEN,
+        created_at=timezone.now() - timezone.timedelta(hours=3),
+    )
+    return customer, person
+
+
+def test_the_customer_detail_view_and_its_widgets_link_to_the_same_site(admin_client, acme):
+    customer, person = acme
+    links = package_links(links_of(admin_client.get(f"{SITE}/customer/{quote(customer.pk)}/detail/")))
+    assert links, "the detail view shows no links of the package"
+    assert all(link.startswith(SITE) for link in links), [link for link in links if not link.startswith(SITE)]
+    # Customer Information (edit), the escalated ticket, the person and their card, Add Customer User.
+    assert f"{SITE}/customer/{customer.pk}/change/" in links
+    assert f"{SITE}/customeruser/{person.pk}/detail/" in links
+    assert f"{SITE}/customeruser/{person.pk}/card/" in links
+    assert f"{SITE}/customeruser/add/?customer={customer.pk}" in links
+    assert f"{SITE}/customer/{customer.pk}/invalidate/" in links
+    assert any(link.startswith(f"{SITE}/ticket/") for link in links)
+
+
+def test_the_customer_user_detail_view_links_to_the_same_site(admin_client, acme):
+    customer, person = acme
+    links = package_links(links_of(admin_client.get(f"{SITE}/customeruser/{person.pk}/detail/")))
+    assert all(link.startswith(SITE) for link in links), [link for link in links if not link.startswith(SITE)]
+    assert f"{SITE}/customer/{customer.pk}/detail/" in links
+    assert f"{SITE}/customer/{customer.pk}/card/" in links
+
+
+def test_lists_and_cards_link_to_the_same_site(admin_client, acme):
+    customer, person = acme
+    for page in ("customer/", "customeruser/", "ticket/"):
+        links = package_links(links_of(admin_client.get(f"{SITE}/{page}")))
+        assert links, page
+        assert all(link.startswith(SITE) for link in links), (
+            page,
+            [link for link in links if not link.startswith(SITE)],
+        )
+    assert f"{SITE}/customer/{customer.pk}/card/" in package_links(links_of(admin_client.get(f"{SITE}/customer/")))
+    for model, obj in (("customer", customer), ("customeruser", person)):
+        card = admin_client.get(f"{SITE}/{model}/{obj.pk}/card/")
+        assert card.status_code == 200
+        assert str(obj.customer_id if model == "customer" else obj.login) in card.content.decode()
+
+
+def test_set_invalid_works_on_the_second_site(admin_client, acme):
+    customer, _person = acme
+    url = f"{SITE}/customer/{customer.pk}/invalidate/"
+    change_form_links = package_links(links_of(admin_client.get(f"{SITE}/customer/{customer.pk}/change/")))
+    assert url in change_form_links
+    response = admin_client.post(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{SITE}/customer/{customer.pk}/detail/"
+    customer.refresh_from_db()
+    assert not customer.is_valid
