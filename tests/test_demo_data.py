@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from otrs_customer_admin.datasources import default_data_source_key
-from otrs_customer_admin.demo_data import DemoDataGenerator, _CustomerInfo
+from otrs_customer_admin.demo import DemoDataGenerator
+from otrs_customer_admin.demo.generator import _CustomerInfo
 from otrs_customer_admin.models import (
     CLOSED_STATES,
     PENDING_STATES,

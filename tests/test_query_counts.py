@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from otrs_customer_admin.demo_data import load_demo_data
+from otrs_customer_admin.demo import load_demo_data
 from otrs_customer_admin.models import Customer, CustomerUser
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """``manage.py load_demo_data``: believable demo customers, customer users, SLAs and tickets.
 
-The work is done by ``otrs_customer_admin.demo_data``; this command parses the options
+The work is done by ``otrs_customer_admin.demo``; this command parses the options
 and prints the summary.
 """
 
@@ -12,7 +12,7 @@ from django.db import reset_queries
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ...demo_data import (
+from ...demo import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_CUSTOMER_USERS,
     DEFAULT_CUSTOMERS,
