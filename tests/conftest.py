@@ -11,7 +11,8 @@ Rules it enforces:
   Every other test still catches async misuse.
 * Tests using the directory fixtures get the ``ldap`` marker.
 
-Fixtures for other modules: ``admin_user_credentials``, ``logged_in_page``, ``screenshot``
+Fixtures for other modules: ``acme`` (``tests.factories.make_customer()``; the factories make
+every other record), ``admin_user_credentials``, ``logged_in_page``, ``screenshot``
 (plus pytest-playwright's ``page``/``context``/``browser``, set up for Debian's Chromium) and
 ``slapd``, ``ldap_directory``, ``ldap_connection``, and ``make_directory`` for a directory a
 test may change.
@@ -21,7 +22,7 @@ import os
 
 import pytest
 
-from tests import harness
+from tests import factories, harness
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 POSTGRES_DESELECTED = pytest.StashKey[int]()
@@ -117,6 +118,17 @@ def pytest_make_collect_report(collector):
     if report.skipped and harness.ci_enabled():
         fail_skip_under_ci(report)
     return report
+
+
+# ---------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def acme(db):
+    """The customer most tests need: ``factories.make_customer()`` (ACME, Acme Corporation, Germany)."""
+    return factories.make_customer()
 
 
 # ---------------------------------------------------------------------------

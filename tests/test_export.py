@@ -15,6 +15,7 @@ from django.urls import reverse
 from otrs_customer_admin.importexport.engine import CustomerImport, CustomerUserImport
 from otrs_customer_admin.importexport.formats import format_for
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
+from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -51,17 +52,13 @@ def column(data, name, file_format="csv"):
     return sorted(row[name] for row in records(data, file_format))
 
 
-def customer(customer_id, name, **fields):
-    return Customer.objects.create(customer_id=customer_id, name=name, country=fields.pop("country", "DE"), **fields)
-
-
 @pytest.fixture
 def customers():
     return [
-        customer("ACME", "Acme Corporation", city="Berlin"),
-        customer("ACME-OLD", "Acme (old)", city="Bonn", valid=Validity.INVALID),
-        customer("GLOBEX", "Globex", city="Springfield", country="US"),
-        customer("ACMEWAY", "Roadrunner", city="Acme", valid=Validity.INVALID_TEMPORARILY),
+        make_customer("ACME", "Acme Corporation", city="Berlin"),
+        make_customer("ACME-OLD", "Acme (old)", city="Bonn", valid=Validity.INVALID),
+        make_customer("GLOBEX", "Globex", city="Springfield", country="US"),
+        make_customer("ACMEWAY", "Roadrunner", city="Acme", valid=Validity.INVALID_TEMPORARILY),
     ]
 
 
@@ -158,7 +155,7 @@ def test_the_customer_user_export_costs_the_same_queries_for_more_rows(admin_cli
 @pytest.fixture
 def tricky():
     """Values a spreadsheet would run, and values that only look like it in the phone and zip columns."""
-    acme = customer(
+    acme = make_customer(
         "ACME",
         '=HYPERLINK("http://evil.example","Acme")',
         street="-dash Street 1",
@@ -167,8 +164,8 @@ def tricky():
         comment="=1+1",
         url="https://acme.example/?a=1",
     )
-    customer("PLUS", "+Plus GmbH", comment="\tTabbed", city="\rReturn", zip="+49")
-    customer("QUOTE", "'=Quoted", comment="'plain quote", city="Köln", valid=Validity.INVALID)
+    make_customer("PLUS", "+Plus GmbH", comment="\tTabbed", city="\rReturn", zip="+49")
+    make_customer("QUOTE", "'=Quoted", comment="'plain quote", city="Köln", valid=Validity.INVALID)
     CustomerUser.objects.create(
         login="jdoe",
         first_name="=cmd|' /C calc'!A0",
@@ -243,7 +240,7 @@ def test_text_exports_neutralise_the_same_cells(admin_client, tricky, file_forma
 
 
 def round_trip_data():
-    acme = customer(
+    acme = make_customer(
         "ACME",
         "Acme Corporation",
         street="Main Street 1",
@@ -252,10 +249,12 @@ def round_trip_data():
         url="https://acme.example",
         comment="=1+1",
     )
-    home = customer("@home", "-dash Ltd", city="@home", zip="+49", comment="-dash", valid=Validity.INVALID_TEMPORARILY)
-    customer("PLUS+1", "+Plus GmbH", comment="\tTabbed\nand two lines", country="AT", valid=Validity.INVALID)
-    customer("QUOTE", "'=Quoted", comment="#N/A", street="TRUE", city="Zürich", country="CH")
-    globex = customer("GLOBEX", "Globex", city="Springfield", country="US")
+    home = make_customer(
+        "@home", "-dash Ltd", city="@home", zip="+49", comment="-dash", valid=Validity.INVALID_TEMPORARILY
+    )
+    make_customer("PLUS+1", "+Plus GmbH", comment="\tTabbed\nand two lines", country="AT", valid=Validity.INVALID)
+    make_customer("QUOTE", "'=Quoted", comment="#N/A", street="TRUE", city="Zürich", country="CH")
+    globex = make_customer("GLOBEX", "Globex", city="Springfield", country="US")
     CustomerUser.objects.create(
         login="jdoe",
         title="Dr.",
@@ -348,8 +347,8 @@ def test_an_edited_export_imports_only_the_edit(admin_client):
 
 
 def test_the_ticket_list_exports_with_its_filter(admin_client):
-    acme = customer("ACME", "Acme")
-    globex = customer("GLOBEX", "Globex")
+    acme = make_customer("ACME", "Acme")
+    globex = make_customer("GLOBEX", "Globex")
     jdoe = CustomerUser.objects.create(
         login="jdoe", first_name="Jane", last_name="Doe", email="jane@acme.example", customer=acme
     )
