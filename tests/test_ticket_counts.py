@@ -8,6 +8,7 @@ from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, Ticket, TicketState
 from otrs_customer_admin.models.ticket import recount_tickets, ticket_count_annotations
 from tests.factories import make_customer, make_customer_user, make_ticket
+from tests.markup import document, element, elements, text
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +110,7 @@ def test_the_demo_data_and_a_full_recount_agree():
 def test_the_customer_list_sorts_by_the_stored_counts(admin_client, acme, globex):
     for _ in range(3):
         make_ticket(globex, title="t", state=OPEN)
-    page = admin_client.get("/admin/otrs_customer_admin/customer/?o=-6").content.decode()
-    rows = page[page.index('id="result_list"') :]
-    assert rows.index(">GLOBEX<") < rows.index(">ACME<")
+    page = document(admin_client.get("/admin/otrs_customer_admin/customer/?o=-6"))
+    rows = elements(element(page, "table", id="result_list"), "tr", class_="data-row")  # unfold: a tbody per row
+    shown = [next(text(cell) for cell in elements(row) if text(cell) in ("ACME", "GLOBEX")) for row in rows]
+    assert shown == ["GLOBEX", "ACME"]
