@@ -15,15 +15,14 @@ from otrs_customer_admin.models import SLA, CustomerUser, Ticket, TicketState, V
 from otrs_customer_admin.widgets import CUSTOMER, CUSTOMER_USER, Layout, Widget, available_widgets, get_widget, register
 from otrs_customer_admin.widgets.base import _registered
 from tests.factories import ACME_ADDRESS, build_customer_user, make_customer, make_customer_user, make_sla, make_ticket
-from tests.markup import document, element, elements, text
+from tests.markup import attribute, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
 
 HOUR = timedelta(hours=1)
 MINUTE = timedelta(minutes=1)
-DEFAULT_CUSTOMER_SCREEN = [
+DEFAULT_CUSTOMER_SCREEN = [  # the package's default (tests/settings.py has no OTRS_CUSTOMER_ADMIN)
     "customer-information",
-    "open-tickets-by-priority",  # the example site's own widget, placed by its settings
     "escalations",
     "reminders",
     "open-tickets",
@@ -67,6 +66,22 @@ def test_the_default_screens(admin_client, acme, jane):
         "open-tickets",
         "ticket-list",
     ]
+
+
+def test_the_example_sites_own_widget_is_registered_and_placed_by_its_settings(admin_client, acme, example_site):
+    make_ticket(acme, state=TicketState.OPEN, priority=5)
+    make_ticket(acme, state=TicketState.NEW, priority=5)
+    make_ticket(acme, state=TicketState.CLOSED_SUCCESSFUL, priority=5)
+    page = document(detail(admin_client, acme))
+    assert [attribute(section, "data-widget") for section in elements(page, "section", class_="otrs-widget")] == [
+        "customer-information",
+        "open-tickets-by-priority",
+        *DEFAULT_CUSTOMER_SCREEN[1:],
+    ]
+    widget = element(page, "section", data_widget="open-tickets-by-priority")
+    assert "Open tickets by priority" in text(widget)
+    rows = [(text(element(row, "th")), text(element(row, "td"))) for row in elements(widget, "tr")]
+    assert rows == [("5 very high", "2"), ("4 high", "0"), ("3 normal", "0"), ("2 low", "0"), ("1 very low", "0")]
 
 
 def test_ticket_list_is_available_but_has_to_be_added(admin_client, acme):
@@ -117,7 +132,6 @@ def test_hide_show_and_move_are_kept_per_user_until_reset(admin_client, admin_us
     change_screen(admin_client, "customer", "show", "ticket-list")
     expected = [
         "customer-information",
-        "open-tickets-by-priority",
         "reminders",
         "customer-users",
         "open-tickets",
