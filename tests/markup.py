@@ -15,7 +15,7 @@ text is collapsed, as ``django.test.html`` does.
 from django.test import SimpleTestCase
 from django.test.html import Element, parse_html
 
-__all__ = ["assert_in_html", "attribute", "document", "element", "elements", "text"]
+__all__ = ["action_groups", "assert_in_html", "attribute", "document", "element", "elements", "text"]
 
 
 def document(content):
@@ -101,3 +101,22 @@ def assert_in_html(needle, haystack, count=None):
             assert real == count, f"{needle!r} found {real} times, not {count}, in {haystack}"
         return
     SimpleTestCase().assertInHTML(needle, haystack, count=count)
+
+
+def action_groups(page):
+    """A detail page's action columns: ``{"Organize": [("Edit", href), ...], ...}``, icons left out."""
+    groups = {}
+    for group in elements(page, "div", class_="otrs-action-group"):
+        title = text(element(group, "div", class_="otrs-action-group-title"))
+        groups[title] = [
+            (
+                " ".join(
+                    text(child)
+                    for child in link.children
+                    if isinstance(child, str) or "material-symbols-outlined" not in (attribute(child, "class") or "")
+                ),
+                attribute(link, "href"),
+            )
+            for link in elements(group, "a", class_="otrs-action")
+        ]
+    return groups

@@ -10,6 +10,7 @@ from otrs_customer_admin.admin.customer_user import CustomerUserAdmin
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
 from tests.factories import make_customer, make_customer_user
+from tests.markup import action_groups, document
 
 pytestmark = pytest.mark.django_db
 
@@ -204,7 +205,10 @@ def test_the_detail_view_has_the_title_summary_and_actions(admin_client, acme):
     Ticket.objects.create(title="Printer", customer=acme, customer_user=jane)
     page = admin_client.get(url("detail", jane)).content.decode()
     assert "Dr. Jane Doe (jdoe)</h2>" in page
-    assert "Organize" in page and "Tickets" in page
+    assert action_groups(document(page)) == {
+        "Organize": [("Edit", url("change", jane)), ("Set invalid", url("invalidate", jane))],
+        "Tickets": [("Create Ticket", f"{TICKET_ADD}?customer={acme.pk}&customer_user={jane.pk}")],
+    }
     assert f'href="{url("change", jane)}"' in page
     assert f'href="{url("invalidate", jane)}"' in page
     create_ticket = f"{TICKET_ADD}?customer={acme.pk}&amp;customer_user={jane.pk}"
