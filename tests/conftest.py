@@ -25,7 +25,7 @@ import os
 
 import pytest
 
-from tests import factories, harness
+from tests import harness
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 POSTGRES_DESELECTED = pytest.StashKey[int]()
@@ -153,7 +153,9 @@ def example_site():
 @pytest.fixture
 def acme(db):
     """The customer most tests need: ``factories.make_customer()`` (ACME, Acme Corporation, Germany)."""
-    return factories.make_customer()
+    from tests.factories import make_customer  # models: not before Django is set up
+
+    return make_customer()
 
 
 # ---------------------------------------------------------------------------
