@@ -11,7 +11,11 @@ Rules it enforces:
   Every other test still catches async misuse.
 * Tests using the directory fixtures get the ``ldap`` marker.
 
-Fixtures for other modules: ``admin_user_credentials``, ``logged_in_page``, ``screenshot``
+The package tests run with ``tests/settings.py`` (the package's defaults); ``example_site`` adds
+the example site's extras for a test that needs them.
+
+Fixtures for other modules: ``acme`` (``tests.factories.make_customer()``; the factories make
+every other record), ``admin_user_credentials``, ``logged_in_page``, ``screenshot``
 (plus pytest-playwright's ``page``/``context``/``browser``, set up for Debian's Chromium) and
 ``slapd``, ``ldap_directory``, ``ldap_connection``, and ``make_directory`` for a directory a
 test may change.
@@ -117,6 +121,41 @@ def pytest_make_collect_report(collector):
     if report.skipped and harness.ci_enabled():
         fail_skip_under_ci(report)
     return report
+
+
+# ---------------------------------------------------------------------------
+# Settings: the example site's extras, on request
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def example_site():
+    """The example site's extras on the package's test settings: its ``example_project.demo`` app
+    (the open-tickets-by-priority widget, ``demo_superuser``) and its ``OTRS_CUSTOMER_ADMIN``."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    from otrs_customer_admin.widgets.base import _registered, registered_widgets
+
+    # A widget named in settings stays registered when the setting goes; forget it again.
+    before = registered_widgets()
+    with override_settings(**settings.EXAMPLE_SITE):
+        yield
+    _registered.clear()
+    _registered.update(before)
+
+
+# ---------------------------------------------------------------------------
+# Records
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def acme(db):
+    """The customer most tests need: ``factories.make_customer()`` (ACME, Acme Corporation, Germany)."""
+    from tests.factories import make_customer  # models: not before Django is set up
+
+    return make_customer()
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import override_settings
 
-from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState
+from otrs_customer_admin.models import Customer, CustomerUser, TicketState
+from tests.factories import make_customer, make_customer_user, make_ticket
 
 pytestmark = pytest.mark.e2e
 
@@ -14,11 +15,10 @@ PAYLOAD = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 @pytest.fixture
 def acme():
-    acme = Customer.objects.create(
-        customer_id="ACME", name="Acme Corporation", street="Main Street 1", zip="10115", city="Berlin", country="DE"
-    )
+    """This module's ACME: an address, two open tickets and a closed one."""
+    acme = make_customer(street="Main Street 1", zip="10115", city="Berlin")
     for state in (TicketState.OPEN, TicketState.NEW, TicketState.CLOSED_SUCCESSFUL):
-        Ticket.objects.create(title="t", customer=acme, state=state)
+        make_ticket(acme, title="t", state=state)
     return acme
 
 
@@ -132,10 +132,8 @@ def test_a_view_only_user_sees_no_edit_controls(page, live_server, acme):
 
 
 def test_script_payloads_open_no_dialog_anywhere(logged_in_page, live_server):
-    hostile = Customer.objects.create(customer_id="X" + PAYLOAD, name="N" + PAYLOAD, city=PAYLOAD, country="DE")
-    CustomerUser.objects.create(
-        login="L" + PAYLOAD, first_name=PAYLOAD, last_name=PAYLOAD, email="x@example.com", customer=hostile
-    )
+    hostile = make_customer("X" + PAYLOAD, "N" + PAYLOAD, city=PAYLOAD)
+    make_customer_user(hostile, "L" + PAYLOAD, PAYLOAD, PAYLOAD, email="x@example.com")
     page = logged_in_page
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

@@ -5,9 +5,10 @@ from urllib.parse import quote
 
 import pytest
 
-from otrs_customer_admin.models import Customer, CustomerUser
+from tests.factories import make_customer, make_customer_user
 
-pytestmark = pytest.mark.e2e
+# The example site's screen, with its own widget second.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("example_site")]
 
 DEFAULT_ORDER = [
     "customer-information",
@@ -21,10 +22,9 @@ DEFAULT_ORDER = [
 
 @pytest.fixture
 def acme():
-    acme = Customer.objects.create(
-        customer_id="ACME", name="Acme & Söhne", street="Hauptstraße 1", zip="10115", city="Berlin", country="DE"
-    )
-    CustomerUser.objects.create(login="jdoe", first_name="Jane", last_name="Doe", email="j@acme.example", customer=acme)
+    """This module's ACME: a name and street that need escaping and URL-encoding, and Jane Doe."""
+    acme = make_customer(name="Acme & Söhne", street="Hauptstraße 1", zip="10115", city="Berlin")
+    make_customer_user(acme, email="j@acme.example")
     return acme
 
 

@@ -13,6 +13,7 @@ from otrs_customer_admin.folding import fold
 from otrs_customer_admin.importexport.engine import CustomerImport
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Validity
 from otrs_customer_admin.search import folded_search_fields, search_q
+from tests.factories import make_customer
 from tests.importing import dataset, import_customers, plain_csv, problems
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +35,6 @@ DIFFERENT = [
 ]
 
 
-def customer(customer_id, name, **fields):
-    return Customer.objects.create(customer_id=customer_id, name=name, country=fields.pop("country", "DE"), **fields)
-
-
 @pytest.mark.parametrize(("first", "second"), SAME)
 def test_folding_makes_these_the_same(first, second):
     assert fold(first) == fold(second)
@@ -49,7 +46,7 @@ def test_folding_keeps_these_apart(first, second):
 
 
 def test_the_issues_example_is_refused_on_every_database():
-    customer("ÄRZTE-1", "Ärztekammer Süd")
+    make_customer("ÄRZTE-1", "Ärztekammer Süd")
     duplicate = Customer(customer_id="ärzte-1", name="ärztekammer süd", country="DE")
 
     with pytest.raises(ValidationError) as error:
@@ -64,9 +61,9 @@ def test_the_issues_example_is_refused_on_every_database():
 
 @pytest.mark.parametrize(("first", "second"), SAME)
 def test_names_logins_and_emails_that_fold_alike_are_refused(first, second):
-    acme = customer("ACME", first)
+    acme = make_customer("ACME", first)
     with pytest.raises(IntegrityError), transaction.atomic():
-        customer("OTHER", second)
+        make_customer("OTHER", second)
     CustomerUser.objects.create(login=first, first_name="A", last_name="B", email=f"{first}@example.com", customer=acme)
     for login, email in ((second, "other@example.com"), ("other", f"{second}@example.com")):
         with pytest.raises(IntegrityError), transaction.atomic():
@@ -75,13 +72,13 @@ def test_names_logins_and_emails_that_fold_alike_are_refused(first, second):
 
 @pytest.mark.parametrize(("first", "second"), DIFFERENT)
 def test_names_that_do_not_fold_alike_may_both_exist(first, second):
-    customer("A", first)
-    customer("B", second)
+    make_customer("A", first)
+    make_customer("B", second)
     assert Customer.objects.count() == 2
 
 
 def test_an_email_may_repeat_among_invalid_customer_users():
-    acme = customer("ACME", "Acme")
+    acme = make_customer("ACME", "Acme")
     fields = {"first_name": "A", "last_name": "B", "customer": acme}
     CustomerUser.objects.create(login="a", email="ÄRZTIN@example.com", valid=Validity.INVALID, **fields)
     CustomerUser.objects.create(login="b", email="ärztin@example.com", **fields)
@@ -120,7 +117,7 @@ def test_slas_fold_their_names_too():
 
 
 def test_a_form_reports_the_clash_on_its_field():
-    customer("ÄRZTE-1", "Ärztekammer Süd")
+    make_customer("ÄRZTE-1", "Ärztekammer Süd")
     form_class = modelform_factory(Customer, fields=["customer_id", "name", "country"])
 
     form = form_class(data={"customer_id": "ärzte-1", "name": "Other", "country": "DE"})
@@ -130,7 +127,7 @@ def test_a_form_reports_the_clash_on_its_field():
 
 
 def test_an_import_matches_records_by_their_folded_key():
-    existing = customer("ÄRZTE-1", "Ärztekammer Süd", city="Ulm")
+    existing = make_customer("ÄRZTE-1", "Ärztekammer Süd", city="Ulm")
 
     report = import_customers(plain_csv([["CustomerID", "name", "city"], ["ärzte-1", "ÄRZTEKAMMER SÜD", "München"]]))
 
@@ -140,7 +137,7 @@ def test_an_import_matches_records_by_their_folded_key():
 
 
 def test_an_import_refuses_a_name_that_folds_like_another_customers():
-    customer("ACME", "Hauptstraße Werke")
+    make_customer("ACME", "Hauptstraße Werke")
 
     report = import_customers(plain_csv([["CustomerID", "name", "country"], ["NEW", "HAUPTSTRASSE WERKE", "DE"]]))
 
@@ -152,7 +149,7 @@ def test_an_import_refuses_a_name_that_folds_like_another_customers():
     [("ärzte*", True), ("ÄRZTE-1", True), ("*STRASSE*", True), ("strasse", True), ("muller", False)],
 )
 def test_searches_fold_as_the_uniqueness_does(query, found):
-    customer("ÄRZTE-1", "Hauptstraße Müller")
+    make_customer("ÄRZTE-1", "Hauptstraße Müller")
     fields = folded_search_fields(Customer, ["customer_id", "name", "city"])
     assert fields == ["customer_id_key", "name_key", "city"]
     assert Customer.objects.filter(search_q(query, fields)).exists() is found
@@ -170,7 +167,7 @@ def test_an_import_that_collides_with_another_writer_says_what_happened():
     class RacedImport(CustomerImport):
         def write(self, rows):
             # What a second import of the same file committed between our check and our write.
-            customer("race-1", "Somebody else")
+            make_customer("race-1", "Somebody else")
             super().write(rows)
 
     data = plain_csv([["CustomerID", "name", "country"], ["RACE-1", "Racing", "DE"], ["CALM-1", "Calm", "DE"]])

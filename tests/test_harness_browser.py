@@ -7,6 +7,8 @@ import pytest
 
 from otrs_customer_admin.models import Customer
 
+pytestmark = pytest.mark.harness
+
 CHANGELIST = "/admin/otrs_customer_admin/customer/"
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-pytestmark = pytest.mark.ldap
+pytestmark = [pytest.mark.harness, pytest.mark.ldap]
 
 
 def search(connection, base, filterstr="(objectClass=*)", attrlist=None):

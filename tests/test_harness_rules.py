@@ -12,6 +12,8 @@ import pytest
 
 from tests.harness import REPO_ROOT
 
+pytestmark = pytest.mark.harness
+
 INNER_INI = """\
 [pytest]
 markers =

@@ -5,8 +5,10 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from otrs_customer_admin.datasources import get_data_source
-from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState
+from otrs_customer_admin.models import Customer, Ticket, TicketState
 from otrs_customer_admin.models.ticket import recount_tickets, ticket_count_annotations
+from tests.factories import make_customer, make_customer_user, make_ticket
+from tests.markup import document, element, elements, text
 
 pytestmark = pytest.mark.django_db
 
@@ -14,19 +16,8 @@ OPEN, CLOSED = TicketState.OPEN, TicketState.CLOSED_SUCCESSFUL
 
 
 @pytest.fixture
-def acme():
-    return Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
-
-
-@pytest.fixture
 def globex():
-    return Customer.objects.create(customer_id="GLOBEX", name="Globex", country="DE")
-
-
-def person(customer, login):
-    return CustomerUser.objects.create(
-        login=login, first_name="A", last_name="B", email=f"{login}@x.de", customer=customer
-    )
+    return make_customer("GLOBEX", "Globex")
 
 
 def stored(obj):
@@ -42,9 +33,9 @@ def counted(obj):
 
 
 def test_saving_and_deleting_tickets_keep_the_counts(acme, globex):
-    wile = person(acme, "wile")
-    ticket = Ticket.objects.create(title="t", customer=acme, customer_user=wile, state=OPEN)
-    Ticket.objects.create(title="t", customer=acme, state=CLOSED)
+    wile = make_customer_user(acme, "wile")
+    ticket = make_ticket(acme, title="t", customer_user=wile, state=OPEN)
+    make_ticket(acme, title="t", state=CLOSED)
     assert (stored(acme), stored(wile)) == ((1, 1), (1, 0))
 
     ticket.state = CLOSED
@@ -60,8 +51,8 @@ def test_saving_and_deleting_tickets_keep_the_counts(acme, globex):
 
 
 def test_merged_and_removed_tickets_count_as_neither(acme):
-    Ticket.objects.create(title="t", customer=acme, state=TicketState.MERGED)
-    Ticket.objects.create(title="t", customer=acme, state=TicketState.REMOVED)
+    make_ticket(acme, title="t", state=TicketState.MERGED)
+    make_ticket(acme, title="t", state=TicketState.REMOVED)
     assert stored(acme) == (0, 0)
 
 
@@ -87,7 +78,7 @@ def test_queryset_writes_keep_the_counts(acme, globex):
 
 
 def test_writes_that_touch_no_counted_field_cost_no_recount(acme, django_assert_num_queries):
-    Ticket.objects.create(title="t", customer=acme, state=OPEN)
+    make_ticket(acme, title="t", state=OPEN)
     with django_assert_num_queries(1):
         Ticket.objects.filter(customer=acme).update(title="renamed")
 
@@ -99,8 +90,8 @@ def test_a_read_only_sources_records_get_their_counts_too(acme):
     }
     with override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": sources}):
         with get_data_source("directory").writing():
-            directory = Customer.objects.create(customer_id="DIR", name="Dir", country="DE", data_source="directory")
-        Ticket.objects.create(title="t", customer=directory, state=OPEN)
+            directory = make_customer("DIR", "Dir", data_source="directory")
+        make_ticket(directory, title="t", state=OPEN)
         assert stored(directory) == (1, 0)
 
 
@@ -118,7 +109,8 @@ def test_the_demo_data_and_a_full_recount_agree():
 
 def test_the_customer_list_sorts_by_the_stored_counts(admin_client, acme, globex):
     for _ in range(3):
-        Ticket.objects.create(title="t", customer=globex, state=OPEN)
-    page = admin_client.get("/admin/otrs_customer_admin/customer/?o=-6").content.decode()
-    rows = page[page.index('id="result_list"') :]
-    assert rows.index(">GLOBEX<") < rows.index(">ACME<")
+        make_ticket(globex, title="t", state=OPEN)
+    page = document(admin_client.get("/admin/otrs_customer_admin/customer/?o=-6"))
+    rows = elements(element(page, "table", id="result_list"), "tr", class_="data-row")  # unfold: a tbody per row
+    shown = [next(text(cell) for cell in elements(row) if text(cell) in ("ACME", "GLOBEX")) for row in rows]
+    assert shown == ["GLOBEX", "ACME"]

@@ -12,13 +12,12 @@ from otrs_customer_admin.models import (
     CLOSED_STATES,
     OPEN_STATES,
     SLA,
-    Customer,
-    CustomerUser,
     Deadline,
     StateType,
     Ticket,
     TicketState,
 )
+from tests.factories import make_customer, make_customer_user, make_sla, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -26,17 +25,8 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def customer():
-    return Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
-
-
-@pytest.fixture
 def sla():
-    return SLA.objects.create(name="Gold", first_response_time=60, update_time=120, solution_time=480)
-
-
-def ticket(customer, sla=None, **fields):
-    return Ticket.objects.create(**{"title": "Printer on fire", "customer": customer, "sla": sla, **fields})
+    return make_sla()
 
 
 def test_states_and_state_types_are_otrs_s():
@@ -55,9 +45,9 @@ def test_states_and_state_types_are_otrs_s():
     assert CLOSED_STATES == ["closed successful", "closed unsuccessful"]
 
 
-def test_merged_and_removed_are_neither_open_nor_closed(customer):
+def test_merged_and_removed_are_neither_open_nor_closed(acme):
     for state in TicketState:
-        ticket(customer, state=state, pending_until=timezone.now())
+        make_ticket(acme, state=state, pending_until=timezone.now())
     assert Ticket.objects.open().count() == 5
     assert Ticket.objects.closed().count() == 2
     merged = Ticket.objects.get(state=TicketState.MERGED)
@@ -65,29 +55,29 @@ def test_merged_and_removed_are_neither_open_nor_closed(customer):
     assert not merged.is_open
 
 
-def test_numbers_are_date_based_and_count_up(customer):
-    first, second = ticket(customer), ticket(customer)
+def test_numbers_are_date_based_and_count_up(acme):
+    first, second = make_ticket(acme), make_ticket(acme)
     today = timezone.localtime().strftime("%Y%m%d")
     assert first.number == f"{today}00000001"
     assert second.number == f"{today}00000002"
 
 
-def test_without_sla_nothing_escalates(customer):
-    assert ticket(customer, created_at=timezone.now() - 100 * HOUR).escalation_at is None
+def test_without_sla_nothing_escalates(acme):
+    assert make_ticket(acme, created_at=timezone.now() - 100 * HOUR).escalation_at is None
 
 
-def test_earliest_unmet_deadline_is_the_first_response(customer, sla):
+def test_earliest_unmet_deadline_is_the_first_response(acme, sla):
     created = timezone.now() - 2 * HOUR
-    t = ticket(customer, sla, created_at=created)
+    t = make_ticket(acme, sla=sla, created_at=created)
     assert t.escalation_at == created + timedelta(minutes=60)
     assert t.escalation_deadline == Deadline.FIRST_RESPONSE
     assert t.is_escalated()
     assert list(Ticket.objects.escalated()) == [t]
 
 
-def test_a_first_response_moves_escalation_to_the_update_deadline(customer, sla):
+def test_a_first_response_moves_escalation_to_the_update_deadline(acme, sla):
     created = timezone.now() - 2 * HOUR
-    t = ticket(customer, sla, created_at=created)
+    t = make_ticket(acme, sla=sla, created_at=created)
     t.first_response_at = created + timedelta(minutes=30)
     t.last_update_at = created + timedelta(minutes=30)
     t.save()
@@ -96,26 +86,26 @@ def test_a_first_response_moves_escalation_to_the_update_deadline(customer, sla)
     assert not t.is_escalated()
 
 
-def test_solution_deadline_when_it_is_the_earliest(customer):
+def test_solution_deadline_when_it_is_the_earliest(acme):
     sla = SLA.objects.create(name="Solve fast", first_response_time=600, solution_time=30)
     created = timezone.now()
-    t = ticket(customer, sla, created_at=created)
+    t = make_ticket(acme, sla=sla, created_at=created)
     assert (t.escalation_deadline, t.escalation_at) == (Deadline.SOLUTION, created + timedelta(minutes=30))
 
 
-def test_a_pending_ticket_s_update_clock_does_not_run(customer):
+def test_a_pending_ticket_s_update_clock_does_not_run(acme):
     sla = SLA.objects.create(name="Updates only", update_time=60)
     created = timezone.now() - 3 * HOUR
-    t = ticket(customer, sla, created_at=created, state=TicketState.PENDING_REMINDER, pending_until=timezone.now())
+    t = make_ticket(acme, sla=sla, created_at=created, state=TicketState.PENDING_REMINDER, pending_until=timezone.now())
     # Pending: the update deadline (created + 1h) has passed, yet nothing escalates.
     assert t.escalation_at is None
     assert not Ticket.objects.escalated().exists()
 
 
-def test_time_spent_pending_does_not_count_against_the_update_deadline(customer):
+def test_time_spent_pending_does_not_count_against_the_update_deadline(acme):
     sla = SLA.objects.create(name="Updates only", update_time=60)
     created = timezone.now() - 3 * HOUR
-    t = ticket(customer, sla, created_at=created, state=TicketState.OPEN)
+    t = make_ticket(acme, sla=sla, created_at=created, state=TicketState.OPEN)
     assert t.escalation_at == created + HOUR
     t.state = TicketState.PENDING_AUTO_CLOSE_PLUS
     t.pending_until = timezone.now() + HOUR
@@ -133,8 +123,8 @@ def test_time_spent_pending_does_not_count_against_the_update_deadline(customer)
     assert t.pending_until is None
 
 
-def test_a_ticket_closed_after_its_deadline_no_longer_escalates(customer, sla):
-    t = ticket(customer, sla, created_at=timezone.now() - 10 * HOUR)
+def test_a_ticket_closed_after_its_deadline_no_longer_escalates(acme, sla):
+    t = make_ticket(acme, sla=sla, created_at=timezone.now() - 10 * HOUR)
     assert t.is_escalated()
     t.state = TicketState.CLOSED_UNSUCCESSFUL
     t.save()
@@ -144,22 +134,22 @@ def test_a_ticket_closed_after_its_deadline_no_longer_escalates(customer, sla):
 
 
 @pytest.mark.parametrize("state", [TicketState.MERGED, TicketState.REMOVED, TicketState.CLOSED_SUCCESSFUL])
-def test_closed_merged_and_removed_tickets_never_escalate(customer, sla, state):
-    assert ticket(customer, sla, created_at=timezone.now() - 10 * HOUR, state=state).escalation_at is None
+def test_closed_merged_and_removed_tickets_never_escalate(acme, sla, state):
+    assert make_ticket(acme, sla=sla, created_at=timezone.now() - 10 * HOUR, state=state).escalation_at is None
 
 
-def test_a_reopened_ticket_has_met_its_solution_target(customer):
+def test_a_reopened_ticket_has_met_its_solution_target(acme):
     sla = SLA.objects.create(name="Solution only", solution_time=60)
-    t = ticket(customer, sla, created_at=timezone.now() - 10 * HOUR, state=TicketState.CLOSED_SUCCESSFUL)
+    t = make_ticket(acme, sla=sla, created_at=timezone.now() - 10 * HOUR, state=TicketState.CLOSED_SUCCESSFUL)
     t.state = TicketState.OPEN
     t.save()
     assert t.escalation_at is None
 
 
-def test_changing_the_sla_recomputes_its_tickets(customer, sla):
+def test_changing_the_sla_recomputes_its_tickets(acme, sla):
     created = timezone.now() - 2 * HOUR
-    t = ticket(customer, sla, created_at=created)
-    closed = ticket(customer, sla, created_at=created, state=TicketState.CLOSED_SUCCESSFUL)
+    t = make_ticket(acme, sla=sla, created_at=created)
+    closed = make_ticket(acme, sla=sla, created_at=created, state=TicketState.CLOSED_SUCCESSFUL)
     assert t.escalation_at == created + timedelta(minutes=60)
     sla.first_response_time = 30
     sla.save()
@@ -169,36 +159,33 @@ def test_changing_the_sla_recomputes_its_tickets(customer, sla):
     assert closed.escalation_at is None
 
 
-def test_recompute_escalations_batches_updates(customer, sla, django_assert_max_num_queries):
+def test_recompute_escalations_batches_updates(acme, sla, django_assert_max_num_queries):
     created = timezone.now() - 2 * HOUR
     for _ in range(30):
-        ticket(customer, sla, created_at=created)
+        make_ticket(acme, sla=sla, created_at=created)
     Ticket.objects.update(escalation_at=None, escalation_deadline="")
     with django_assert_max_num_queries(6):
         assert Ticket.objects.recompute_escalations(batch_size=1000) == 30
     assert Ticket.objects.escalated().count() == 30
 
 
-def test_pending_states_need_a_pending_time(customer):
-    t = Ticket(title="x", customer=customer, state=TicketState.PENDING_REMINDER)
+def test_pending_states_need_a_pending_time(acme):
+    t = Ticket(title="x", customer=acme, state=TicketState.PENDING_REMINDER)
     with pytest.raises(ValidationError) as caught:
         t.full_clean()
     assert "pending_until" in caught.value.message_dict
 
 
-def test_customer_user_must_belong_to_the_ticket_s_customer(customer):
-    other = Customer.objects.create(customer_id="OTHER", name="Other", country="FR")
-    stranger = CustomerUser.objects.create(
-        login="s", first_name="S", last_name="T", email="s@other.example", customer=other
-    )
-    t = Ticket(title="x", customer=customer, customer_user=stranger)
+def test_customer_user_must_belong_to_the_ticket_s_customer(acme):
+    stranger = make_customer_user(make_customer("OTHER", "Other", country="FR"), "s", "S", "T")
+    t = Ticket(title="x", customer=acme, customer_user=stranger)
     with pytest.raises(ValidationError) as caught:
         t.full_clean()
     assert "customer_user" in caught.value.message_dict
 
 
 @override_settings(OTRS_CUSTOMER_ADMIN={"REMINDER_WINDOW": timedelta(hours=2)})
-def test_reminders_are_due_when_passed_or_within_the_window_at_its_edges(customer):
+def test_reminders_are_due_when_passed_or_within_the_window_at_its_edges(acme):
     now = timezone.now()
     minute = timedelta(minutes=1)
     window = timedelta(hours=2)
@@ -210,28 +197,28 @@ def test_reminders_are_due_when_passed_or_within_the_window_at_its_edges(custome
     }
     not_due = {"a minute after the window": now + window + minute}
     for title, until in {**due, **not_due}.items():
-        ticket(customer, title=title, state=TicketState.PENDING_REMINDER, pending_until=until)
-    ticket(customer, title="auto close, passed", state=TicketState.PENDING_AUTO_CLOSE_MINUS, pending_until=now - HOUR)
+        make_ticket(acme, title=title, state=TicketState.PENDING_REMINDER, pending_until=until)
+    make_ticket(acme, title="auto close, passed", state=TicketState.PENDING_AUTO_CLOSE_MINUS, pending_until=now - HOUR)
     assert set(Ticket.objects.reminders_due(now=now).values_list("title", flat=True)) == set(due)
 
 
-def test_escalated_at_its_edges(customer):
+def test_escalated_at_its_edges(acme):
     sla = SLA.objects.create(name="One hour", first_response_time=60)
     now = timezone.now()
     minute = timedelta(minutes=1)
     for title, created in {"due now": now - HOUR, "overdue a minute": now - HOUR - minute}.items():
-        ticket(customer, sla, title=title, created_at=created)
-    ticket(customer, sla, title="due in a minute", created_at=now - HOUR + minute)
+        make_ticket(acme, sla=sla, title=title, created_at=created)
+    make_ticket(acme, sla=sla, title="due in a minute", created_at=now - HOUR + minute)
     assert set(Ticket.objects.escalated(now=now).values_list("title", flat=True)) == {"due now", "overdue a minute"}
 
 
-def test_the_customer_widget_queries_use_indexes(customer, sla):
+def test_the_customer_widget_queries_use_indexes(acme, sla):
     """Open, escalated and pending lookups of one customer are index scans, not table scans."""
-    ticket(customer, sla)
+    make_ticket(acme, sla=sla)
     queries = {
-        "open": Ticket.objects.filter(customer=customer).open(),
-        "escalated": Ticket.objects.filter(customer=customer).escalated(),
-        "reminders": Ticket.objects.filter(customer=customer).reminders_due(),
+        "open": Ticket.objects.filter(customer=acme).open(),
+        "escalated": Ticket.objects.filter(customer=acme).escalated(),
+        "reminders": Ticket.objects.filter(customer=acme).reminders_due(),
     }
     for name, queryset in queries.items():
         plan = explain(queryset)
