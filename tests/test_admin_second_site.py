@@ -7,7 +7,8 @@ import pytest
 from django.contrib.admin.utils import quote
 from django.utils import timezone
 
-from otrs_customer_admin.models import SLA, Customer, CustomerUser, Ticket, TicketState
+from otrs_customer_admin.models import TicketState
+from tests.factories import make_customer, make_customer_user, make_sla, make_ticket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.second_site_urls")]
 
@@ -53,15 +54,13 @@ def package_links(links):
 
 
 @pytest.fixture
-def acme():
-    customer = Customer.objects.create(customer_id="ACME", name="Acme GmbH", country="DE", url="https://acme.example")
-    person = CustomerUser.objects.create(
-        login="jdoe", first_name="Jane", last_name="Doe", email="jdoe@acme.example", customer=customer
-    )
-    sla = SLA.objects.create(name="Hour", first_response_time=60)
-    Ticket.objects.create(
-        title="Printer on fire",
-        customer=customer,
+def records():
+    """Acme, Jane Doe of Acme, and her escalated ticket."""
+    customer = make_customer(url="https://records.example")
+    person = make_customer_user(customer)
+    sla = make_sla(first_response_time=60)
+    make_ticket(
+        customer,
         customer_user=person,
         sla=sla,
         state=TicketState.OPEN,
@@ -70,8 +69,8 @@ def acme():
     return customer, person
 
 
-def test_the_customer_detail_view_and_its_widgets_link_to_the_same_site(admin_client, acme):
-    customer, person = acme
+def test_the_customer_detail_view_and_its_widgets_link_to_the_same_site(admin_client, records):
+    customer, person = records
     links = package_links(links_of(admin_client.get(f"{SITE}/customer/{quote(customer.pk)}/detail/")))
     assert links, "the detail view shows no links of the package"
     assert all(link.startswith(SITE) for link in links), [link for link in links if not link.startswith(SITE)]
@@ -84,16 +83,16 @@ def test_the_customer_detail_view_and_its_widgets_link_to_the_same_site(admin_cl
     assert any(link.startswith(f"{SITE}/ticket/") for link in links)
 
 
-def test_the_customer_user_detail_view_links_to_the_same_site(admin_client, acme):
-    customer, person = acme
+def test_the_customer_user_detail_view_links_to_the_same_site(admin_client, records):
+    customer, person = records
     links = package_links(links_of(admin_client.get(f"{SITE}/customeruser/{person.pk}/detail/")))
     assert all(link.startswith(SITE) for link in links), [link for link in links if not link.startswith(SITE)]
     assert f"{SITE}/customer/{customer.pk}/detail/" in links
     assert f"{SITE}/customer/{customer.pk}/card/" in links
 
 
-def test_lists_and_cards_link_to_the_same_site(admin_client, acme):
-    customer, person = acme
+def test_lists_and_cards_link_to_the_same_site(admin_client, records):
+    customer, person = records
     for page in ("customer/", "customeruser/", "ticket/"):
         links = package_links(links_of(admin_client.get(f"{SITE}/{page}")))
         assert links, page
@@ -108,8 +107,8 @@ def test_lists_and_cards_link_to_the_same_site(admin_client, acme):
         assert str(obj.customer_id if model == "customer" else obj.login) in card.content.decode()
 
 
-def test_set_invalid_works_on_the_second_site(admin_client, acme):
-    customer, _person = acme
+def test_set_invalid_works_on_the_second_site(admin_client, records):
+    customer, _person = records
     url = f"{SITE}/customer/{customer.pk}/invalidate/"
     change_form_links = package_links(links_of(admin_client.get(f"{SITE}/customer/{customer.pk}/change/")))
     assert url in change_form_links
