@@ -4,7 +4,8 @@ Rules it enforces:
 
 * Real parts only: the database, a slapd started here, Debian's Chromium. A test whose part is
   missing skips with a hint how to install it, and with ``CI=true`` every skip is a failure.
-* Tests marked ``postgres`` are deselected (not skipped) unless the database is PostgreSQL.
+* Tests marked ``postgres`` are deselected (not skipped) unless the database is PostgreSQL, and
+  tests marked ``django_tasks`` unless Django has its tasks framework (Django 6 and newer).
 * Browser tests (marked ``e2e``; tests using a Playwright fixture get the marker) run last, and
   only they run with ``DJANGO_ALLOW_ASYNC_UNSAFE=true``: Playwright's sync API keeps an event
   loop running in the main thread, and Django refuses database access while a loop runs.
@@ -21,14 +22,16 @@ every other record), ``admin_user_credentials``, ``logged_in_page``, ``screensho
 test may change.
 """
 
+import importlib.util
 import os
 
+import django
 import pytest
 
 from tests import harness
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
-POSTGRES_DESELECTED = pytest.StashKey[int]()
+DESELECTED = pytest.StashKey[dict]()
 LDAP_FIXTURES = frozenset({"slapd", "ldap_directory", "ldap_connection", "make_directory"})
 
 
@@ -56,27 +59,36 @@ def pytest_itemcollected(item):
         item.add_marker(pytest.mark.ldap)
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(session, config, items):
+def deselecting_markers():
+    """Marker -> why its tests cannot run here: they are deselected (not skipped, so that
+    ``CI=true`` passes on SQLite and on Django 5.2) and counted in the summary."""
+    reasons = {}
     vendor = harness.database_vendor()
     if vendor != "postgresql":
-        deselected = [item for item in items if item.get_closest_marker("postgres")]
+        reasons["postgres"] = f"the database is {vendor or 'not configured'}; {harness.POSTGRES_HINT}"
+    if importlib.util.find_spec("django.tasks") is None:
+        reasons["django_tasks"] = f"Django {django.get_version()} has no tasks framework (Django 6 and newer)"
+    return reasons
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    deselected_by = {}
+    for marker, reason in deselecting_markers().items():
+        deselected = [item for item in items if item.get_closest_marker(marker)]
         if deselected:
             config.hook.pytest_deselected(items=deselected)
-            items[:] = [item for item in items if item.get_closest_marker("postgres") is None]
-        config.stash[POSTGRES_DESELECTED] = len(deselected)
+            items[:] = [item for item in items if item.get_closest_marker(marker) is None]
+            deselected_by[marker] = (len(deselected), reason)
+    config.stash[DESELECTED] = deselected_by
     # Browser tests last (stable sort): Playwright's event loop runs from the first of them
     # until the end of the session.
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    count = config.stash.get(POSTGRES_DESELECTED, 0)
-    if count:
-        vendor = harness.database_vendor() or "not configured"
-        terminalreporter.write_line(
-            f"{count} test(s) marked postgres deselected: the database is {vendor}; {harness.POSTGRES_HINT}"
-        )
+    for marker, (count, reason) in config.stash.get(DESELECTED, {}).items():
+        terminalreporter.write_line(f"{count} test(s) marked {marker} deselected: {reason}")
 
 
 # ---------------------------------------------------------------------------

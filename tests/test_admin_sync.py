@@ -117,9 +117,9 @@ def test_test_connection_shows_the_checks_counts_and_first_entries(admin_client,
     assert not Customer.objects.exists()  # it only looks
 
 
+@pytest.mark.django_tasks
 @override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}})
 def test_with_a_task_backend_sync_now_enqueues_the_sync(admin_client, admin_user, directory):
-    pytest.importorskip("django.tasks", reason="Django 6's tasks framework")
     from django.tasks import default_task_backend
 
     page = admin_client.post(SYNC, follow=True).content.decode()
