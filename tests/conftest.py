@@ -147,14 +147,8 @@ def example_site():
     from django.conf import settings
     from django.test import override_settings
 
-    from otrs_customer_admin.widgets.base import _registered, registered_widgets
-
-    # A widget named in settings stays registered when the setting goes; forget it again.
-    before = registered_widgets()
     with override_settings(**settings.EXAMPLE_SITE):
         yield
-    _registered.clear()
-    _registered.update(before)
 
 
 # ---------------------------------------------------------------------------

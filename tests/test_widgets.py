@@ -114,6 +114,27 @@ def test_a_widget_registered_by_decorator_is_available_and_configurable(admin_cl
         _registered.pop("test-notes")
 
 
+def test_a_widget_named_in_settings_leaves_with_its_setting():
+    example = "example_project.demo.widgets.OpenTicketsByPriorityWidget"
+    with override_settings(OTRS_CUSTOMER_ADMIN={"WIDGETS": [example]}):
+        assert "open-tickets-by-priority" in available_widgets(CUSTOMER)
+    assert "open-tickets-by-priority" not in available_widgets(CUSTOMER)
+
+
+def test_a_widget_named_in_settings_may_not_take_a_registered_key():
+    class Impostor(Widget):
+        key = "escalations"
+        template = "otrs_customer_admin/widgets/frame.html"
+
+    with override_settings(OTRS_CUSTOMER_ADMIN={"WIDGETS": [f"{__name__}.IMPOSTOR"]}):
+        globals()["IMPOSTOR"] = Impostor
+        try:
+            with pytest.raises(ImproperlyConfigured, match="Two widgets use the key 'escalations'"):
+                available_widgets(CUSTOMER)
+        finally:
+            del globals()["IMPOSTOR"]
+
+
 def test_widgets_need_their_permissions(client, acme):
     user = User.objects.create_user("agent", password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename="view_customer"))

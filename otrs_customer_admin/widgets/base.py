@@ -91,27 +91,33 @@ class Widget:
 _registered = {}
 
 
-def register(widget_class):
-    """Register a ``Widget`` subclass under its key; usable as a class decorator."""
+def _check_widget(widget_class, known):
     if not (isinstance(widget_class, type) and issubclass(widget_class, Widget)) or not widget_class.key:
         raise ImproperlyConfigured(f"{widget_class!r} is not a Widget subclass with a key.")
-    known = _registered.get(widget_class.key)
-    if known is not None and known is not widget_class:
+    other = known.get(widget_class.key)
+    if other is not None and other is not widget_class:
         raise ImproperlyConfigured(
-            f"Two widgets use the key {widget_class.key!r}: {known.__module__}.{known.__qualname__} and "
+            f"Two widgets use the key {widget_class.key!r}: {other.__module__}.{other.__qualname__} and "
             f"{widget_class.__module__}.{widget_class.__qualname__}."
         )
+
+
+def register(widget_class):
+    """Register a ``Widget`` subclass under its key; usable as a class decorator."""
+    _check_widget(widget_class, _registered)
     _registered[widget_class.key] = widget_class
     return widget_class
 
 
 @cache
 def _settings_widgets():
-    """The widgets named in settings, keyed by their key (imported once per settings)."""
+    """The widgets named in settings, keyed by their key (imported once per settings). They are
+    kept apart from the registered ones, so that a widget leaves with its setting."""
     widgets = {}
     for path in settings.WIDGETS:
         widget_class = import_string(path)
-        widgets[widget_class.key] = register(widget_class)
+        _check_widget(widget_class, {**_registered, **widgets})
+        widgets[widget_class.key] = widget_class
     return widgets
 
 
@@ -124,9 +130,8 @@ setting_changed.connect(_forget_settings_widgets, dispatch_uid="otrs_customer_ad
 
 
 def registered_widgets():
-    """Every registered widget class, the built-in ones and those from settings."""
-    _settings_widgets()
-    return dict(_registered)
+    """Every widget class: the registered ones (the built-in ones too) and those named in settings."""
+    return {**_registered, **_settings_widgets()}
 
 
 def available_widgets(screen):
