@@ -228,8 +228,6 @@ def parse_bool(value):
     )
 
 
-
-
 def parse_validity(value):
     """The validity id (1 valid, 2 invalid, 3 invalid-temporarily) of a cell; ``None`` when empty.
 
