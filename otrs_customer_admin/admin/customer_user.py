@@ -9,6 +9,7 @@ from ..models import Ticket
 from .base import SourcedRecordAdmin
 from .display import card_link
 from .filters import DataSourceFilter, ValidityFilter
+from .forms import CustomerUserForm
 from .mixins import Action, ActionGroup
 
 
@@ -21,11 +22,12 @@ class CustomerUserAdmin(SourcedRecordAdmin):
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
     ordering = ["last_name", "first_name", "login_key"]
-    autocomplete_fields = ["customer"]
+    form = CustomerUserForm
+    autocomplete_fields = ["customer", "additional_customers"]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),
         (_("Customer user information"), {"fields": ["title", "first_name", "last_name", "login", "email", "valid"]}),
-        (_("Customer"), {"fields": ["customer"]}),
+        (_("Customer"), {"fields": ["customer", "additional_customers"]}),
         (_("Contact"), {"fields": ["phone", "fax", "mobile"]}),
         (_("Address"), {"fields": ["street", "zip", "city", "country"]}),
         (_("Miscellaneous"), {"fields": ["comment"]}),
