@@ -11,10 +11,11 @@ from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
+from .mixins import TicketDetailMixin
 from .pagination import KeyedPagesMixin
 
 
-class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketExportMixin, ModelAdmin):
+class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExportMixin, ModelAdmin):
     resource_classes = [TicketResource]
     picker_valid_only = False
     list_display = [
