@@ -1,5 +1,5 @@
 """The ticket detail view: what it shows, the SLA's deadlines, permissions, escaping, its query
-count.
+count, and the ticket links of the widgets and the ticket list that open it.
 
 The page measures "due in" and "overdue by" from one instant, ``timezone.now()`` in its
 module; the tests fix that instant (``page_clock``) and give every ticket times around it.
@@ -386,7 +386,37 @@ def test_a_view_only_users_page_has_a_fixed_query_count(client, escalated, acme,
         show(client, bare)
 
 
-# --- on a second site ---------------------------------------------------------------------------------
+# --- every ticket link opens it ------------------------------------------------------------------------
+
+
+def test_the_ticket_lists_number_opens_the_detail_view(admin_client, escalated):
+    listing = document(admin_client.get(reverse("admin:otrs_customer_admin_ticket_changelist")))
+    link = element(listing, "a", href=detail_url(escalated))
+    assert text(link) == escalated.number
+
+
+@pytest.mark.parametrize(
+    "screen, widget",
+    [
+        ("customer", "escalations"),
+        ("customer", "open-tickets"),
+        ("customeruser", "open-tickets"),
+        ("customeruser", "ticket-list"),
+    ],
+)
+def test_the_widgets_ticket_rows_open_the_detail_view(admin_client, escalated, acme, jane, screen, widget):
+    owner = acme if screen == "customer" else jane
+    page = document(admin_client.get(reverse(f"admin:otrs_customer_admin_{screen}_detail", args=[owner.pk])))
+    row = element(element(page, "section", data_widget=widget), "tr", data_ticket=escalated.number)
+    links = [attribute(link, "href") for link in elements(row, "a") if "data-otrs-card" not in dict(link.attributes)]
+    assert links == [detail_url(escalated), detail_url(escalated)]  # the number and the title
+
+
+def test_the_reminders_widget_opens_the_detail_view(admin_client, acme):
+    ticket = make_ticket(acme, state=TicketState.PENDING_REMINDER, pending_until=timezone.now() + HOUR)
+    page = document(admin_client.get(reverse("admin:otrs_customer_admin_customer_detail", args=[acme.pk])))
+    row = element(element(page, "section", data_widget="reminders"), "tr", data_ticket=ticket.number)
+    assert elements(row, "a", href=detail_url(ticket))
 
 
 @pytest.mark.urls("tests.second_site_urls")
@@ -398,6 +428,8 @@ def test_on_a_second_site_the_page_and_its_links_stay_on_that_site(admin_client,
     assert f"{site}/customer/{acme.pk}/detail/" in hrefs
     assert f"{site}/customeruser/{jane.pk}/detail/" in hrefs
     assert all(href.startswith((site, "mailto:")) for href in hrefs), hrefs
+    listing = show_at(admin_client, f"{site}/ticket/")
+    assert elements(listing, "a", href=f"{site}/ticket/{escalated.pk}/detail/")
 
 
 def show_at(client, url):

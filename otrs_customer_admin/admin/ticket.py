@@ -58,7 +58,7 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExp
 
     @display(description=_("Ticket number"), ordering="number")
     def number_link(self, obj):
-        url = admin_url(self.admin_site, obj, "change", quote(obj.pk))
+        url = admin_url(self.admin_site, obj, "detail", quote(obj.pk))
         return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, obj.number)
 
     @display(description=_("Customer"), ordering="customer__name")
