@@ -9,11 +9,15 @@ from ..models import Ticket
 from .base import SourcedRecordAdmin
 from .display import card_link
 from .filters import DataSourceFilter, ValidityFilter
+from .forms import CustomerUserForm
+from .importexport import CustomerUserConfirmImportForm, CustomerUserImportForm
 from .mixins import Action, ActionGroup
 
 
 class CustomerUserAdmin(SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
+    import_form_class = CustomerUserImportForm
+    confirm_form_class = CustomerUserConfirmImportForm
     card_template = "otrs_customer_admin/cards/customer_user.html"
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
     list_filter = [ValidityFilter, ("customer", AutocompleteSelectFilter), DataSourceFilter]
@@ -21,11 +25,12 @@ class CustomerUserAdmin(SourcedRecordAdmin):
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
     ordering = ["last_name", "first_name", "login_key"]
-    autocomplete_fields = ["customer"]
+    form = CustomerUserForm
+    autocomplete_fields = ["customer", "additional_customers"]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),
         (_("Customer user information"), {"fields": ["title", "first_name", "last_name", "login", "email", "valid"]}),
-        (_("Customer"), {"fields": ["customer"]}),
+        (_("Customer"), {"fields": ["customer", "additional_customers"]}),
         (_("Contact"), {"fields": ["phone", "fax", "mobile"]}),
         (_("Address"), {"fields": ["street", "zip", "city", "country"]}),
         (_("Miscellaneous"), {"fields": ["comment"]}),

@@ -18,8 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
-from .base import FoldedUniqueFields, FoldedUniqueFieldsQuerySet, Validity, folded_key_field, unique_ignoring_case
-from .customer import Customer, validity_constraint
+from .base import (
+    FoldedUniqueFields,
+    FoldedUniqueFieldsQuerySet,
+    Validity,
+    folded_key_field,
+    unique_ignoring_case,
+    validity_constraint,
+)
+from .customer import Customer
 from .customer_user import CustomerUser
 
 
@@ -225,6 +232,27 @@ def owners_of(tickets):
 
 
 COUNTED_FIELDS = {"state", "customer", "customer_id", "customer_user", "customer_user_id"}
+OWNER_FIELDS = {"customer", "customer_id", "customer_user", "customer_user_id"}
+
+
+def stranger_message():
+    return _("This customer user belongs to another customer and does not also work for this one.")
+
+
+def refuse_strangers(pairs):
+    """Raise ``ValidationError`` unless each ticket's customer user works for its customer.
+
+    ``pairs`` are (customer id, customer-user id); two queries, whatever their number.
+    """
+    pairs = {(customer, user) for customer, user in pairs if user is not None}
+    if not pairs:
+        return
+    users = {user for _customer, user in pairs}
+    allowed = set(CustomerUser.objects.filter(pk__in=users).values_list("customer_id", "pk"))
+    links = CustomerUser.additional_customers.through.objects.filter(customeruser_id__in=users)
+    allowed |= set(links.values_list("customer_id", "customeruser_id"))
+    if pairs - allowed:
+        raise ValidationError({"customer_user": stranger_message()})
 
 
 class TicketQuerySet(models.QuerySet):
@@ -236,12 +264,17 @@ class TicketQuerySet(models.QuerySet):
         with transaction.atomic():
             rows = list(self.order_by().values_list("pk", "customer_id", "customer_user_id"))
             updated = super().update(**kwargs)
-            after = owners_of(self.model._base_manager.filter(pk__in=[pk for pk, _customer, _user in rows]))
+            written = self.model._base_manager.filter(pk__in=[pk for pk, _customer, _user in rows])
+            if OWNER_FIELDS & set(kwargs):
+                refuse_strangers(written.values_list("customer_id", "customer_user_id").distinct())
+            after = owners_of(written)
             before = {customer for _pk, customer, _user in rows}, {user for _pk, _customer, user in rows}
             recount_tickets(before[0] | after[0], before[1] | after[1])
         return updated
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        refuse_strangers((obj.customer_id, obj.customer_user_id) for obj in objs)
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
             recount_tickets(*owners_of(created))
@@ -251,6 +284,8 @@ class TicketQuerySet(models.QuerySet):
         objs = list(objs)
         if not COUNTED_FIELDS & set(fields):
             return super().bulk_update(objs, fields, *args, **kwargs)
+        if OWNER_FIELDS & set(fields):
+            refuse_strangers((obj.customer_id, obj.customer_user_id) for obj in objs)
         with transaction.atomic():
             before = owners_of(self.model._base_manager.filter(pk__in=[obj.pk for obj in objs]))
             updated = super().bulk_update(objs, fields, *args, **kwargs)
@@ -417,8 +452,8 @@ class Ticket(models.Model):
         errors = {}
         if self.is_pending and self.pending_until is None:
             errors["pending_until"] = _("A pending ticket needs a pending time.")
-        if self.customer_user_id and self.customer_id and self.customer_user.customer_id != self.customer_id:
-            errors["customer_user"] = _("This customer user belongs to another customer.")
+        if self.customer_user_id and self.customer_id and not self.customer_user.works_for(self.customer_id):
+            errors["customer_user"] = stranger_message()
         if errors:
             raise ValidationError(errors)
 
@@ -502,6 +537,8 @@ class Ticket(models.Model):
         self.compute_escalation()
 
     def save(self, *args, **kwargs):
+        if self.customer_user_id and not self.customer_user.works_for(self.customer_id):
+            raise ValidationError({"customer_user": stranger_message()})
         self.prepare_for_save()
         with transaction.atomic():
             if self.number:
