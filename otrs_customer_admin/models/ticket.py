@@ -7,7 +7,8 @@ ticket was first closed). Closed, merged and removed tickets never escalate.
 The result is stored in ``escalation_at`` so that "escalated" is an index scan.
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -84,6 +85,39 @@ class Deadline(models.TextChoices):
     FIRST_RESPONSE = "response", _("first response")
     UPDATE = "update", _("update")
     SOLUTION = "solution", _("solution")
+
+
+@dataclass(frozen=True)
+class SLADeadline:
+    """One target of a ticket's SLA: when it falls due, and whether and when the ticket met it.
+
+    ``status`` is ``RUNNING`` (the clock runs: one of ``unmet_deadlines()``), ``MET`` (first
+    response given, ticket closed), ``PAUSED`` (the update clock of a pending ticket) or
+    ``STOPPED`` (unmet, and the ticket is no longer open).
+    """
+
+    RUNNING = "running"
+    MET = "met"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+    deadline: Deadline
+    minutes: int
+    status: str
+    # When the target falls (or fell) due; None while the update clock is paused or stopped.
+    due_at: datetime | None = None
+    met_at: datetime | None = None
+
+    @property
+    def label(self):
+        return Deadline(self.deadline).label
+
+    def is_overdue(self, now):
+        return self.status == self.RUNNING and self.due_at <= now
+
+    @property
+    def met_late(self):
+        return self.status == self.MET and self.due_at is not None and self.met_at > self.due_at
 
 
 def minutes_field(verbose_name, help_text):
@@ -455,6 +489,40 @@ class Ticket(models.Model):
         if sla.solution_time and self.closed_at is None:
             deadlines.append((Deadline.SOLUTION, self.created_at + timedelta(minutes=sla.solution_time)))
         return deadlines
+
+    def sla_deadlines(self):
+        """An ``SLADeadline`` for each target of the ticket's SLA, in the order first response,
+        update, solution; the running ones are those of ``unmet_deadlines()``."""
+        sla = self.sla
+        if sla is None:
+            return []
+        running = dict(self.unmet_deadlines())
+        targets = (
+            (Deadline.FIRST_RESPONSE, sla.first_response_time, self.first_response_at),
+            (Deadline.UPDATE, sla.update_time, None),
+            (Deadline.SOLUTION, sla.solution_time, self.closed_at),
+        )
+        deadlines = []
+        for deadline, minutes, met_at in targets:
+            if not minutes:
+                continue
+            # First response and solution count from creation; the update clock has no fixed target.
+            target = None if deadline == Deadline.UPDATE else self.created_at + timedelta(minutes=minutes)
+            if deadline in running:
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.RUNNING, running[deadline]))
+            elif met_at is not None:
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.MET, target, met_at))
+            elif self.is_open:  # only the update clock of a pending ticket is unmet and not running
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.PAUSED))
+            else:
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.STOPPED, target))
+        return deadlines
+
+    def is_reminder_due(self, now=None):
+        """One ticket's answer to ``Ticket.objects.reminders_due()``."""
+        if self.state != TicketState.PENDING_REMINDER or self.pending_until is None:
+            return False
+        return self.pending_until <= (now or timezone.now()) + settings.REMINDER_WINDOW
 
     def compute_escalation(self):
         deadlines = self.unmet_deadlines()

@@ -59,10 +59,10 @@ def ticket_counts(widget, request, obj):
 
 
 def link_ticket_rows(widget, tickets):
-    """Give each ticket its link, and its customer user's detail and card links."""
+    """Give each ticket its link (to its detail view), and its customer user's detail and card links."""
     tickets = list(tickets)
     for ticket in tickets:
-        ticket.link = widget.url(Ticket, "change", quote(ticket.pk))
+        ticket.link = widget.url(Ticket, "detail", quote(ticket.pk))
         if ticket.customer_user is not None:
             ticket.customer_user.links = widget.record_links(ticket.customer_user)
     return tickets
