@@ -16,6 +16,7 @@ from .pagination import KeyedPagesMixin
 
 
 class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExportMixin, ModelAdmin):
+    view_on_site = False  # its absolute URL is this form; the detail view is the page to open
     resource_classes = [TicketResource]
     picker_valid_only = False
     list_display = [
