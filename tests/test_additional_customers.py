@@ -382,3 +382,25 @@ def test_a_multi_valued_customer_attribute_gives_own_and_additional_customers(ma
         assert skipped.counts["customer_users"]["skipped"] == skipped_before + 1
         assert "its additional customer Nowhere is not a known CustomerID" in str(skipped.details)
         assert set(wile.additional_customers.values_list("customer_id", flat=True)) == {"Globex"}
+
+
+@pytest.mark.ldap
+def test_a_person_without_customer_is_skipped_naming_default_customer_then_taken_with_it(make_directory):
+    directory = make_directory()
+    directory.add(harness.person(f"uid=loner,ou=people,{harness.LDAP_SUFFIX}", "loner", "Loner", "loner@example.com"))
+    database = {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"}
+    with override_settings(
+        OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": database, "directory": directory.source()}}
+    ):
+        report = get_data_source("directory").sync()
+    reasons = [why for _model, dn, why in report.details["skipped"] if dn.startswith("uid=loner,")]
+    assert reasons == [
+        "it names no customer and is not under a customer entry; the source's DEFAULT_CUSTOMER option would give it one"
+    ]
+    with override_settings(
+        OTRS_CUSTOMER_ADMIN={
+            "DATA_SOURCES": {"database": database, "directory": directory.source(DEFAULT_CUSTOMER="Globex")}
+        }
+    ):
+        get_data_source("directory").sync()
+    assert CustomerUser.objects.get(login="loner").customer.customer_id == "Globex"

@@ -191,7 +191,10 @@ class Plan:
             if customer is None and default and customer_of(default):
                 customer = customer_of(default)
             if customer is None:
-                return {}, _("it names no customer and is not under a customer entry")
+                return {}, _(
+                    "it names no customer and is not under a customer entry; the source's DEFAULT_CUSTOMER "
+                    "option would give it one"
+                )
             # Keyed by pk, or by identity for the Customers this sync creates (not hashable yet).
             additional = {}
             for reference in entry.additional_customers:
