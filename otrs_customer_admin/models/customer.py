@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from .. import folding
 from .base import (
     SourcedRecord,
     folded_key_field,
@@ -66,7 +67,14 @@ class Customer(SourcedRecord):
     customer_id_key = folded_key_field("customer_id", 150)
     name_key = folded_key_field("name", 200)
 
+    # The name without case, accents, punctuation and legal forms: customers sharing it may be
+    # one company twice ("ACME GmbH", "Acme G.m.b.H."); the customer list's duplicates filter.
+    name_match_key = models.CharField(
+        _("name match key"), max_length=folding.NAME_MATCH_KEY_LENGTH, editable=False, default=""
+    )
+
     FOLDED_FIELDS = ("customer_id", "name")
+    DERIVED_KEYS = {"name_match_key": ("name", folding.name_match_key)}
     # A customer's own data, in the order imports, exports and directory syncs use it.
     RECORD_FIELDS = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
 
@@ -90,7 +98,11 @@ class Customer(SourcedRecord):
         # No index leads with "valid": nine of ten records are valid, and SQLite would read a
         # search's rows through such an index, one lookup each, instead of scanning the table.
         # This one gives the list's pages in order, the validity read from the index.
-        indexes = [models.Index(fields=["name_key", "valid"], name="otrs_customer_name_valid")]
+        indexes = [
+            models.Index(fields=["name_key", "valid"], name="otrs_customer_name_valid"),
+            # Groups the valid customers by match key from the index alone, and lists each group in order.
+            models.Index(fields=["name_match_key", "name_key", "valid"], name="otrs_customer_name_match"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.customer_id})"
