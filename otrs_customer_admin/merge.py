@@ -194,14 +194,7 @@ def plan_merge(source, target):
     if source.pk == target.pk:
         plan.refusals.append(_("A customer cannot be merged into itself."))
         return plan
-    if source.is_read_only:
-        plan.refusals.append(
-            _(
-                "%(customer)s belongs to the read-only data source %(source)s: only its sync changes it, "
-                "so it cannot be merged away."
-            )
-            % {"customer": source, "source": source.source}
-        )
+    plan.refusals += source_refusals(source)
     if not target.is_valid:
         plan.refusals.append(
             _("%(customer)s is not valid; make it valid before merging into it.") % {"customer": target}
@@ -227,6 +220,19 @@ def plan_merge(source, target):
     plan.filled = fields_to_fill(plan)
     plan.source_comment = merged_comment(source.comment, target)
     return plan
+
+
+def source_refusals(source):
+    """Why ``source`` cannot be merged into any customer, whatever its customer users: a list of sentences."""
+    if not source.is_read_only:
+        return []
+    return [
+        _(
+            "%(customer)s belongs to the read-only data source %(source)s: only its sync changes it, "
+            "so it cannot be merged away."
+        )
+        % {"customer": source, "source": source.source}
+    ]
 
 
 def refuse_read_only_users(plan, users, sentence):

@@ -1,3 +1,4 @@
+from django.contrib.admin.utils import quote
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
@@ -8,9 +9,9 @@ from ..importexport.resources import CustomerResource
 from ..models import Customer, CustomerUser
 from .base import SourcedRecordAdmin
 from .display import card_link
-from .filters import DataSourceFilter, ValidityFilter
+from .filters import DataSourceFilter, PossibleDuplicatesFilter, ValidityFilter
 from .forms import SourcedRecordForm
-from .mixins import Action, ActionGroup
+from .mixins import Action, ActionGroup, MergeCustomersMixin
 from .sync import DirectorySyncMixin
 
 
@@ -49,7 +50,7 @@ class CustomerUserInline(TabularInline):
         return False
 
 
-class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
+class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin):
     resource_classes = [CustomerResource]
     card_template = "otrs_customer_admin/cards/customer.html"
     list_display = [
@@ -63,7 +64,7 @@ class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
         "closed_tickets",
         "edit",
     ]
-    list_filter = [ValidityFilter, DataSourceFilter]
+    list_filter = [ValidityFilter, DataSourceFilter, PossibleDuplicatesFilter]
     search_fields = ["customer_id", "name", "city"]
     ordering = ["name_key"]
     inlines = [CustomerUserInline]
@@ -76,6 +77,12 @@ class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_ticket_counts()
+
+    def get_ordering(self, request):
+        # Possible duplicates sit together: by match key, then by name (the match-key index's order).
+        if request.GET.get(PossibleDuplicatesFilter.parameter_name) == "yes":
+            return ["name_match_key", "name_key"]
+        return super().get_ordering(request)
 
     # --- list columns ---
 
@@ -105,6 +112,8 @@ class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
 
     def detail_actions(self, request, obj):
         groups = super().detail_actions(request, obj)
+        if self.has_merge_permission(request, obj):
+            groups[0].actions.append(Action(gettext("Merge into…"), self.admin_url("merge", quote(obj.pk)), "merge"))
         people = ActionGroup(gettext("People"))
         user_admin = site_admin(self.admin_site, CustomerUser)
         if user_admin is not None and user_admin.has_add_permission(request):

@@ -1,6 +1,6 @@
 from django.core.validators import MinLengthValidator, RegexValidator, URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -8,6 +8,8 @@ from django_countries.fields import CountryField
 from .. import folding
 from .base import (
     SourcedRecord,
+    SourcedRecordQuerySet,
+    Validity,
     folded_key_field,
     unique_external_id,
     unique_ignoring_case,
@@ -40,6 +42,24 @@ def web_url_constraint(table):
         name=f"{table}_url_http_or_https",
         violation_error_message=_("Only http and https URLs are allowed."),
     )
+
+
+class CustomerQuerySet(SourcedRecordQuerySet):
+    def possible_duplicates(self):
+        """The customers whose name match key at least two valid customers share ("ACME GmbH", "Acme G.m.b.H.").
+
+        One pass over the match-key index groups the valid customers; no pair of customers is
+        compared. A customer merged away is invalid, so it no longer makes the one it went into a duplicate.
+        """
+        shared = (
+            Customer._base_manager.filter(valid=Validity.VALID)
+            .order_by()
+            .values("name_match_key")
+            .annotate(customers=Count("*"))
+            .filter(customers__gt=1)
+            .values("name_match_key")
+        )
+        return self.filter(name_match_key__in=shared)
 
 
 class Customer(SourcedRecord):
@@ -75,6 +95,8 @@ class Customer(SourcedRecord):
 
     FOLDED_FIELDS = ("customer_id", "name")
     DERIVED_KEYS = {"name_match_key": ("name", folding.name_match_key)}
+
+    objects = CustomerQuerySet.as_manager()
     # A customer's own data, in the order imports, exports and directory syncs use it.
     RECORD_FIELDS = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
 
