@@ -110,7 +110,7 @@ def display_value(customer, name):
 
 
 def moved_summary(customer_users, additional_links, tickets):
-    """ "3 customer users, 50 tickets": what a merge moves, in words."""
+    """What a merge moves, in words: "3 customer users, 50 tickets"."""
     parts = [
         ngettext("%(count)d customer user", "%(count)d customer users", customer_users) % {"count": customer_users},
         ngettext("%(count)d ticket", "%(count)d tickets", tickets) % {"count": tickets},
@@ -154,8 +154,8 @@ def additional_link_users(customer):
     links = additional_customers_field()
     if links is None:
         return []
-    users = CustomerUser.objects.filter(**{links.name: customer}).only(*USER_FIELDS).order_by(*USER_ORDER)
-    return list(users.distinct())
+    # One link per customer user and customer, so each customer user comes once.
+    return list(CustomerUser.objects.filter(**{links.name: customer}).only(*USER_FIELDS).order_by(*USER_ORDER))
 
 
 def move_additional_links(source, target, moved_user_ids=()):
@@ -204,14 +204,17 @@ def plan_merge(source, target):
     refuse_read_only_users(
         plan,
         [user for user in plan.customer_users if user.is_read_only],
-        _("These customer users of %(customer)s belong to a read-only data source, so their customer cannot change"),
+        _(
+            "These customer users of %(customer)s belong to a read-only data source, so their customer cannot "
+            "change: %(users)s."
+        ),
     )
     refuse_read_only_users(
         plan,
         [user for user in plan.additional_links if user.is_read_only],
         _(
             "These customer users with %(customer)s as an additional customer belong to a read-only data "
-            "source, so their customers cannot change"
+            "source, so their customers cannot change: %(users)s."
         ),
     )
     tickets = Ticket.objects.filter(customer=source)
@@ -241,7 +244,7 @@ def refuse_read_only_users(plan, users, sentence):
     named = ", ".join(user.login for user in users[:USERS_NAMED])
     if len(users) > USERS_NAMED:
         named += " " + _("and %(count)d more") % {"count": len(users) - USERS_NAMED}
-    plan.refusals.append(f"{sentence % {'customer': plan.source}}: {named}.")
+    plan.refusals.append(sentence % {"customer": plan.source, "users": named})
 
 
 def fields_to_fill(plan):
