@@ -163,7 +163,11 @@ def test_the_detail_view_has_the_title_and_actions(admin_client):
     add_user = reverse("admin:otrs_customer_admin_customeruser_add") + f"?customer={acme.pk}"
     assert f'href="{add_user}"' in page
     assert action_groups(document(page)) == {
-        "Organize": [("Edit", url("change", acme)), ("Set invalid", url("invalidate", acme))],
+        "Organize": [
+            ("Edit", url("change", acme)),
+            ("Set invalid", url("invalidate", acme)),
+            ("Merge into…", url("merge", acme)),
+        ],
         "People": [("Add Customer User", add_user)],
     }
 

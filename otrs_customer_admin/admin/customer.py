@@ -1,3 +1,4 @@
+from django.contrib.admin.utils import quote
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
@@ -9,9 +10,9 @@ from ..importexport.resources import CustomerResource
 from ..models import Customer, CustomerUser
 from .base import SourcedRecordAdmin
 from .display import card_link
-from .filters import DataSourceFilter, ValidityFilter
+from .filters import DataSourceFilter, PossibleDuplicatesFilter, ValidityFilter
 from .forms import AdditionalLinkForm, SourcedRecordForm
-from .mixins import Action, ActionGroup
+from .mixins import Action, ActionGroup, MergeCustomersMixin
 from .sync import DirectorySyncMixin
 
 
@@ -70,7 +71,7 @@ class AdditionalCustomerUserInline(TabularInline):
     verbose_name_plural = _("customer users who also work here")
 
 
-class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
+class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin):
     resource_classes = [CustomerResource]
     card_template = "otrs_customer_admin/cards/customer.html"
     list_display = [
@@ -84,7 +85,7 @@ class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
         "closed_tickets",
         "edit",
     ]
-    list_filter = [ValidityFilter, DataSourceFilter]
+    list_filter = [ValidityFilter, DataSourceFilter, PossibleDuplicatesFilter]
     search_fields = ["customer_id", "name", "city"]
     ordering = ["name_key"]
     inlines = [CustomerUserInline, AdditionalCustomerUserInline]
@@ -101,6 +102,12 @@ class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
         if match is not None and match.url_name == self.url_name("card"):
             queryset = queryset.with_customer_user_counts()  # the card shows them
         return queryset
+
+    def get_ordering(self, request):
+        # Possible duplicates sit together: by match key, then by name (the match-key index's order).
+        if request.GET.get(PossibleDuplicatesFilter.parameter_name) == "yes":
+            return ["name_match_key", "name_key"]
+        return super().get_ordering(request)
 
     # --- list columns ---
 
@@ -130,6 +137,8 @@ class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
 
     def detail_actions(self, request, obj):
         groups = super().detail_actions(request, obj)
+        if self.has_merge_permission(request, obj):
+            groups[0].actions.append(Action(gettext("Merge into…"), self.admin_url("merge", quote(obj.pk)), "merge"))
         people = ActionGroup(gettext("People"))
         user_admin = site_admin(self.admin_site, CustomerUser)
         if user_admin is not None and user_admin.has_add_permission(request):

@@ -80,6 +80,17 @@ class YesNoFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PossibleDuplicatesFilter(YesNoFilter):
+    """Customers whose names are equal but for case, accents, punctuation and legal forms
+    ("ACME GmbH", "Acme G.m.b.H."); the list then shows each group together."""
+
+    title = _("possible duplicates")
+    parameter_name = "duplicates"
+
+    def matching(self, queryset):
+        return queryset.possible_duplicates()
+
+
 class StateTypeFilter(admin.SimpleListFilter):
     """Open (new, open, pending) or closed tickets, as OTRS counts them."""
 

@@ -87,25 +87,36 @@ def folded_twin(field_name):
 
 
 class FoldedUniqueFields:
-    """Model mixin for fields that are unique ignoring case (``FOLDED_FIELDS``).
+    """Model mixin for fields that are unique ignoring case (``FOLDED_FIELDS``), and other keys
+    stored beside a field (``DERIVED_KEYS``).
 
-    Each has a folded twin (``name_key``) with the unique constraint, which forms never
-    show: it is refreshed whenever the record is saved or validated, checked whenever its
-    field is, and its errors are reported on that field.
+    Each folded field has a folded twin (``name_key``) with the unique constraint, which forms
+    never show: it is refreshed whenever the record is saved or validated, checked whenever its
+    field is, and its errors are reported on that field. ``DERIVED_KEYS`` maps further stored
+    keys to the field and the function they are computed from (``{"name_match_key": ("name",
+    name_match_key)}``); the same write paths keep them, without a constraint.
     """
 
     FOLDED_FIELDS = ()
+    DERIVED_KEYS = {}
+
+    @classmethod
+    def stored_keys(cls, names=None):
+        """``(key field, field, function)`` of every stored key, or of those computed from ``names``."""
+        keys = [(folded_twin(name), name, fold) for name in cls.FOLDED_FIELDS]
+        keys += [(key, name, function) for key, (name, function) in cls.DERIVED_KEYS.items()]
+        return keys if names is None else [entry for entry in keys if entry[1] in names]
 
     def refresh_folded_keys(self, names=None):
-        for name in self.FOLDED_FIELDS if names is None else names:
-            setattr(self, folded_twin(name), fold(getattr(self, name) or ""))
+        for key, name, function in self.stored_keys(names):
+            setattr(self, key, function(getattr(self, name) or ""))
 
     def save(self, *args, **kwargs):
         self.refresh_folded_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            twins = [folded_twin(name) for name in self.FOLDED_FIELDS if name in update_fields]
-            kwargs["update_fields"] = [*update_fields, *twins]
+            keys = [key for key, _name, _function in self.stored_keys(update_fields)]
+            kwargs["update_fields"] = [*update_fields, *keys]
         super().save(*args, **kwargs)
 
     def validate_constraints(self, exclude=None):
@@ -130,14 +141,14 @@ class FoldedUniqueFields:
 
 
 class FoldedUniqueFieldsQuerySet(models.QuerySet):
-    """Keeps the folded twins up to date in the queryset's writes too."""
+    """Keeps the folded twins and the other stored keys up to date in the queryset's writes too."""
 
     def update(self, **kwargs):
-        for name in self.model.FOLDED_FIELDS:
-            if name in kwargs and folded_twin(name) not in kwargs:  # bulk_update() passes both
+        for key, name, function in self.model.stored_keys(kwargs):
+            if key not in kwargs:  # bulk_update() passes both
                 if not isinstance(kwargs[name], str):
-                    raise ValueError(f"update() sets {name} only to text, so that {folded_twin(name)} follows it.")
-                kwargs[folded_twin(name)] = fold(kwargs[name])
+                    raise ValueError(f"update() sets {name} only to text, so that {key} follows it.")
+                kwargs[key] = function(kwargs[name])
         return super().update(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -148,11 +159,12 @@ class FoldedUniqueFieldsQuerySet(models.QuerySet):
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs, fields = list(objs), list(fields)
-        folded = [name for name in self.model.FOLDED_FIELDS if name in fields]
-        if folded:
+        keys = self.model.stored_keys(fields)
+        if keys:
+            names = {name for _key, name, _function in keys}
             for obj in objs:
-                obj.refresh_folded_keys(folded)
-            fields += [folded_twin(name) for name in folded if folded_twin(name) not in fields]
+                obj.refresh_folded_keys(names)
+            fields += [key for key, _name, _function in keys if key not in fields]
         return super().bulk_update(objs, fields, *args, **kwargs)
 
 

@@ -6,9 +6,11 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from .. import folding
 from .base import (
     SourcedRecord,
     SourcedRecordQuerySet,
+    Validity,
     folded_key_field,
     unique_external_id,
     unique_ignoring_case,
@@ -50,6 +52,22 @@ def count_per_customer(queryset):
 
 
 class CustomerQuerySet(SourcedRecordQuerySet):
+    def possible_duplicates(self):
+        """The customers whose name match key at least two valid customers share ("ACME GmbH", "Acme G.m.b.H.").
+
+        One pass over the match-key index groups the valid customers; no pair of customers is
+        compared. A customer merged away is invalid, so it no longer makes the one it went into a duplicate.
+        """
+        shared = (
+            Customer._base_manager.filter(valid=Validity.VALID)
+            .order_by()
+            .values("name_match_key")
+            .annotate(customers=Count("*"))
+            .filter(customers__gt=1)
+            .values("name_match_key")
+        )
+        return self.filter(name_match_key__in=shared)
+
     def with_customer_user_counts(self):
         """Annotate ``own_customer_users`` (people whose own customer it is) and
         ``also_customer_users`` (people who also work for it)."""
@@ -85,9 +103,16 @@ class Customer(SourcedRecord):
     customer_id_key = folded_key_field("customer_id", 150)
     name_key = folded_key_field("name", 200)
 
-    objects = CustomerQuerySet.as_manager()
+    # The name without case, accents, punctuation and legal forms: customers sharing it may be
+    # one company twice ("ACME GmbH", "Acme G.m.b.H."); the customer list's duplicates filter.
+    name_match_key = models.CharField(
+        _("name match key"), max_length=folding.NAME_MATCH_KEY_LENGTH, editable=False, default=""
+    )
 
     FOLDED_FIELDS = ("customer_id", "name")
+    DERIVED_KEYS = {"name_match_key": ("name", folding.name_match_key)}
+
+    objects = CustomerQuerySet.as_manager()
     # A customer's own data, in the order imports, exports and directory syncs use it.
     RECORD_FIELDS = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
 
@@ -111,7 +136,11 @@ class Customer(SourcedRecord):
         # No index leads with "valid": nine of ten records are valid, and SQLite would read a
         # search's rows through such an index, one lookup each, instead of scanning the table.
         # This one gives the list's pages in order, the validity read from the index.
-        indexes = [models.Index(fields=["name_key", "valid"], name="otrs_customer_name_valid")]
+        indexes = [
+            models.Index(fields=["name_key", "valid"], name="otrs_customer_name_valid"),
+            # Groups the valid customers by match key from the index alone, and lists each group in order.
+            models.Index(fields=["name_match_key", "name_key", "valid"], name="otrs_customer_name_match"),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.customer_id})"

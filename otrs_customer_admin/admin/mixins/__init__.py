@@ -8,6 +8,7 @@ from .card import BusinessCardMixin
 from .data_source import DataSourceStepMixin
 from .detail import Action, ActionGroup, DetailViewMixin
 from .invalidate import SetInvalidMixin
+from .merge import MergeCustomersMixin
 from .pages import RecordPageMixin
 from .ticket_detail import TicketDetailMixin
 
@@ -17,6 +18,7 @@ __all__ = [
     "BusinessCardMixin",
     "DataSourceStepMixin",
     "DetailViewMixin",
+    "MergeCustomersMixin",
     "RecordPageMixin",
     "SetInvalidMixin",
     "TicketDetailMixin",

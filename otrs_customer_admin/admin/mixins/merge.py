@@ -1,0 +1,134 @@
+"""Merge into…: one customer that is another one twice goes into it (``otrs_customer_admin.merge``).
+
+Two steps on one URL: without ``into`` the page asks which customer (an autocomplete of the valid
+customers, and this customer's possible duplicates as shortcuts); with ``into`` it lists exactly
+what the merge moves and changes. Only a POST of that page merges.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.utils import quote
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from ...admin_urls import site_admin
+from ...merge import MergeRefused, merge_customers, plan_merge, source_refusals
+from ...models import Customer, CustomerUser
+from .pages import RecordPageMixin
+
+# How many possible duplicates the first step offers as shortcuts.
+DUPLICATES_OFFERED = 10
+
+
+class CustomerPicker(AutocompleteSelect):
+    """The admin's autocomplete, which shows a chosen value that is no key at all ("x") as nothing
+    instead of failing to look it up."""
+
+    def optgroups(self, name, value, attrs=None):
+        key = self.choices.queryset.model._meta.pk
+        keys = []
+        for item in value:
+            try:
+                keys.append(key.to_python(item))
+            except ValidationError:
+                continue
+        return super().optgroups(name, keys, attrs)
+
+
+class MergeTargetForm(forms.Form):
+    """INTO: a valid customer other than FROM, picked through the admin's customer autocomplete."""
+
+    def __init__(self, *args, source, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["into"] = forms.ModelChoiceField(
+            label=_lazy("Merge into"),
+            queryset=Customer.objects.valid().exclude(pk=source.pk),
+            # The customer users' customer field names the autocomplete's source (valid customers only).
+            widget=CustomerPicker(CustomerUser._meta.get_field("customer"), admin_site),
+            help_text=_lazy("The customer that stays: a valid customer. Search by CustomerID, name or city."),
+            error_messages={"invalid_choice": _lazy("Choose a valid customer other than this one.")},
+        )
+
+
+class MergeCustomersMixin(RecordPageMixin):
+    merge_choose_template = "otrs_customer_admin/merge_choose.html"
+    merge_confirm_template = "otrs_customer_admin/confirm_merge.html"
+
+    def get_urls(self):
+        merge = path(
+            "<path:object_id>/merge/", self.admin_site.admin_view(self.merge_view), name=self.url_name("merge")
+        )
+        return [merge, *super().get_urls()]
+
+    def has_merge_permission(self, request, obj=None):
+        """Change permission on customers and on customer users; never for a read-only ``obj`` (FROM)."""
+        user_admin = site_admin(self.admin_site, CustomerUser)
+        allowed = (
+            self.has_change_permission(request) and user_admin is not None and user_admin.has_change_permission(request)
+        )
+        return allowed and not (obj is not None and obj.is_read_only)
+
+    def merge_view(self, request, object_id):
+        if request.method not in ("GET", "POST"):
+            return HttpResponseNotAllowed(["GET", "POST"])
+        source = self.get_viewable_object(request, object_id)
+        if not self.has_merge_permission(request):
+            raise PermissionDenied
+        data = request.POST if request.method == "POST" else request.GET
+        form = MergeTargetForm(data if "into" in data else None, source=source, admin_site=self.admin_site)
+        if not form.is_valid() or source_refusals(source):
+            return self.merge_choose_page(request, source, form)
+        target = form.cleaned_data["into"]
+        if request.method == "POST":
+            return self.merge(request, source, target)
+        return self.merge_confirm_page(request, source, target)
+
+    def merge_choose_page(self, request, source, form):
+        duplicates = []
+        if source.name_match_key:
+            duplicates = list(
+                Customer.objects.valid()
+                .filter(name_match_key=source.name_match_key)
+                .exclude(pk=source.pk)
+                .order_by("name_key")[:DUPLICATES_OFFERED]
+            )
+        context = {
+            "original": source,
+            "title": _("Merge %(customer)s into another customer") % {"customer": source},
+            "form": form,
+            "media": form.media,
+            "refusals": source_refusals(source),
+            "duplicates": duplicates,
+            "merge_url": self.admin_url("merge", quote(source.pk)),
+            "cancel_url": self.admin_url("detail", quote(source.pk)),
+        }
+        return self.render_page(request, self.merge_choose_template, context)
+
+    def merge_confirm_page(self, request, source, target):
+        plan = plan_merge(source, target)
+        context = {
+            "original": source,
+            "title": _("Merge %(source)s into %(target)s?") % {"source": source, "target": target},
+            "plan": plan,
+            "target_url": self.admin_url("detail", quote(target.pk)),
+            "choose_url": self.admin_url("merge", quote(source.pk)),
+            "cancel_url": self.admin_url("detail", quote(source.pk)),
+        }
+        return self.render_page(request, self.merge_confirm_template, context)
+
+    def merge(self, request, source, target):
+        try:
+            report = merge_customers(source, target, user=request.user)
+        except MergeRefused as refused:
+            messages.error(request, _("Nothing was merged: %(reasons)s") % {"reasons": " ".join(refused.reasons)})
+            return HttpResponseRedirect(self.admin_url("merge", quote(source.pk), query={"into": target.pk}))
+        messages.success(
+            request,
+            _("%(source)s was merged into %(target)s: %(moved)s moved.")
+            % {"source": report.plan.source, "target": report.plan.target, "moved": report.moved_summary()},
+        )
+        return HttpResponseRedirect(self.admin_url("detail", quote(target.pk)))

@@ -1,0 +1,96 @@
+"""manage.py merge_customers FROM INTO: move everything of one customer to another, and set the first invalid."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from ...datasources.sync import history_user
+from ...folding import fold
+from ...merge import MergeRefused, merge_customers
+from ...models import Customer
+
+# How many customer users the report names; it counts all of them.
+USERS_SHOWN = 50
+
+
+class Command(BaseCommand):
+    help = _(
+        "Merge the customer FROM into the customer INTO (CustomerIDs, ignoring case): its customer users and "
+        "tickets move to INTO, INTO's empty fields are filled from it, and FROM is set invalid, never deleted. "
+        "All in one transaction."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("source", metavar="FROM", help=_("The CustomerID of the customer that is merged away."))
+        parser.add_argument("target", metavar="INTO", help=_("The CustomerID of the customer that stays."))
+        parser.add_argument("--dry-run", action="store_true", help=_("Report what the merge would do; write nothing."))
+        parser.add_argument(
+            "--user", help=_("The username the admin history names (default: the package's own account).")
+        )
+
+    def handle(self, *args, **options):
+        source = self.find_customer(options["source"])
+        target = self.find_customer(options["target"])
+        user = self.find_user(options["user"]) if options["user"] else None
+        dry_run = options["dry_run"]
+        try:
+            report = merge_customers(source, target, user=None if dry_run else history_user(user), dry_run=dry_run)
+        except MergeRefused as refused:
+            raise CommandError(
+                _("%(source)s cannot be merged into %(target)s: %(reasons)s")
+                % {"source": source, "target": target, "reasons": " ".join(refused.reasons)}
+            ) from None
+        self.print_report(report)
+
+    def find_customer(self, customer_id):
+        customer = Customer.objects.filter(customer_id_key=fold(customer_id)).first()
+        if customer is None:
+            raise CommandError(_("There is no customer with the CustomerID %(id)s.") % {"id": customer_id})
+        return customer
+
+    def find_user(self, username):
+        model = get_user_model()
+        try:
+            return model._default_manager.get_by_natural_key(username)
+        except model.DoesNotExist:
+            raise CommandError(_("There is no user %(username)s.") % {"username": username}) from None
+
+    def print_report(self, report):
+        plan = report.plan
+        names = {"source": plan.source, "target": plan.target}
+        if report.dry_run:
+            self.stdout.write(_("Merging %(source)s into %(target)s (dry run, nothing written):") % names)
+        else:
+            self.stdout.write(_("Merged %(source)s into %(target)s:") % names)
+        self.stdout.write("  " + _("customer users moved: %(count)d") % {"count": report.customer_users})
+        for person in plan.customer_users[:USERS_SHOWN]:
+            self.stdout.write(f"    {person}")
+        if len(plan.customer_users) > USERS_SHOWN:
+            more = len(plan.customer_users) - USERS_SHOWN
+            self.stdout.write("    " + _("… and %(count)d more") % {"count": more})
+        if plan.additional_links:
+            self.stdout.write(
+                "  " + _("additional customer links moved: %(count)d") % {"count": report.additional_links}
+            )
+            for person in plan.additional_links[:USERS_SHOWN]:
+                self.stdout.write(f"    {person}")
+        self.stdout.write("  " + _("tickets moved: %(count)d") % {"count": report.tickets})
+        if plan.ticket_numbers:
+            numbers = ", ".join(plan.ticket_numbers)
+            if plan.more_tickets:
+                numbers += " " + _("… and %(count)d more") % {"count": plan.more_tickets}
+            self.stdout.write(f"    {numbers}")
+        filled = plan.filled_fields()
+        if filled:
+            self.stdout.write("  " + _("fields of %(target)s filled from %(source)s:") % names)
+            for label, value in filled:
+                self.stdout.write(f"    {label}: {value}")
+        else:
+            self.stdout.write("  " + _("fields of %(target)s filled: none") % names)
+        for note in plan.notes:
+            self.stdout.write(f"  {note}")
+        if report.dry_run:
+            retired = _("%(source)s would be set invalid, with the comment: %(comment)s")
+        else:
+            retired = _("%(source)s was set invalid, with the comment: %(comment)s")
+        self.stdout.write("  " + retired % {"source": plan.source, "comment": plan.source_comment})

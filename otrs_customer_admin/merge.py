@@ -1,0 +1,343 @@
+"""Merging two customers that are one company ("ACME GmbH" and "Acme G.m.b.H." after two imports).
+
+Everything of FROM moves to INTO: its customer users (and the customer users that have it as an
+additional customer), its tickets; INTO's empty fields are filled from FROM; FROM is set invalid
+with a comment naming INTO, never deleted. Each moved record and both customers get one entry in
+the admin history. It all happens in one transaction: a merge that fails half-way changes nothing.
+
+``plan_merge()`` says what a merge would do, or why it cannot be done; ``merge_customers()`` does
+it (or, with ``dry_run``, reports the plan). The admin's "Merge into…" and ``manage.py
+merge_customers`` both call them. The rules:
+
+* A customer cannot be merged into itself, nor into a customer that is not valid (make it valid
+  first); FROM may be invalid.
+* A customer of a read-only source (a directory) cannot be merged away: only its sync changes it,
+  and the sync would bring it back. Nor can one whose customer users, or customer users linked to it
+  as an additional customer, belong to a read-only source: their customer is their directory's.
+* INTO may belong to a read-only source: it receives the customer users and tickets (the counts of
+  its tickets are the package's, not the directory's), but its own fields stay as they are.
+* Only empty fields of INTO are filled. The address (street, zip, city) moves as a whole, and
+  only when INTO has none of it and both customers are in the same country: a street from FROM
+  beside a city of INTO would be an address that does not exist. URL and comment are filled
+  one by one.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .models import Customer, CustomerUser, Ticket
+
+ADDRESS_FIELDS = ("street", "zip", "city")
+FILLED_ONE_BY_ONE = ("url", "comment")
+# How many ticket numbers a plan lists; it counts all of them.
+TICKETS_LISTED = 20
+# How many customer users a refusal names.
+USERS_NAMED = 10
+HISTORY_BATCH = 1000
+USER_FIELDS = ("pk", "login", "title", "first_name", "last_name", "data_source", "customer_id")
+USER_ORDER = ("last_name", "first_name", "login_key")
+
+
+class MergeRefused(Exception):
+    """The merge cannot be done; ``reasons`` says why (translated sentences), ``plan`` is its plan if any."""
+
+    def __init__(self, reasons, plan=None):
+        self.reasons = list(reasons)
+        self.plan = plan
+        super().__init__(" ".join(self.reasons))
+
+
+@dataclass
+class MergePlan:
+    """What merging ``source`` (FROM) into ``target`` (INTO) moves and changes, or why it cannot."""
+
+    source: Customer
+    target: Customer
+    customer_users: list = field(default_factory=list)
+    additional_links: list = field(default_factory=list)
+    ticket_count: int = 0
+    ticket_numbers: list = field(default_factory=list)
+    filled: dict = field(default_factory=dict)
+    source_comment: str = ""
+    refusals: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    @property
+    def allowed(self):
+        return not self.refusals
+
+    @property
+    def more_tickets(self):
+        """How many tickets move beyond those ``ticket_numbers`` lists."""
+        return self.ticket_count - len(self.ticket_numbers)
+
+    def filled_fields(self):
+        """``(label, value)`` of each field of INTO that FROM fills, in the form's order."""
+        return [(field_label(name), display_value(self.source, name)) for name in self.filled]
+
+    def moved_summary(self):
+        return moved_summary(len(self.customer_users), len(self.additional_links), self.ticket_count)
+
+
+@dataclass
+class MergeReport:
+    """What ``merge_customers()`` did (or, in a dry run, would do)."""
+
+    plan: MergePlan
+    dry_run: bool
+    customer_users: int
+    additional_links: int
+    tickets: int
+
+    def moved_summary(self):
+        return moved_summary(self.customer_users, self.additional_links, self.tickets)
+
+
+def field_label(name):
+    return str(capfirst(Customer._meta.get_field(name).verbose_name))
+
+
+def display_value(customer, name):
+    return str(customer.country.name) if name == "country" else getattr(customer, name)
+
+
+def moved_summary(customer_users, additional_links, tickets):
+    """What a merge moves, in words: "3 customer users, 50 tickets"."""
+    parts = [
+        ngettext("%(count)d customer user", "%(count)d customer users", customer_users) % {"count": customer_users},
+        ngettext("%(count)d ticket", "%(count)d tickets", tickets) % {"count": tickets},
+    ]
+    if additional_links:
+        parts.insert(
+            1,
+            ngettext("%(count)d additional customer link", "%(count)d additional customer links", additional_links)
+            % {"count": additional_links},
+        )
+    return ", ".join(parts)
+
+
+def merged_comment(comment, target, limit=None):
+    """FROM's comment after the merge: its own text, as much as fits, then "Merged into <name> (<CustomerID>)."."""
+    limit = limit or Customer._meta.get_field("comment").max_length
+    note = _("Merged into %(customer)s.") % {"customer": target}
+    comment = comment.strip()
+    room = limit - len(note) - 1
+    if not comment or room < 2:
+        return note[:limit]
+    if len(comment) > room:
+        comment = comment[: room - 1].rstrip() + "…"
+    return f"{comment} {note}"
+
+
+# --- additional customers ---------------------------------------------------------------------
+
+
+def additional_link_users(customer):
+    """The customer users that have ``customer`` as an additional customer (each once)."""
+    return list(customer.additional_customer_users.only(*USER_FIELDS).order_by(*USER_ORDER))
+
+
+def move_additional_links(source, target, moved_user_ids=()):
+    """Make the links to ``source`` as an additional customer links to ``target``; returns how many moved.
+
+    A link ``target`` already has, or one to the customer user's own customer, is dropped instead,
+    and so are the links to ``target`` of the customer users who just moved to it
+    (``moved_user_ids``): ``target`` is their customer now.
+    """
+    through = CustomerUser.additional_customers.through.objects
+    links = through.filter(customer=source)
+    user_ids = set(links.values_list("customeruser_id", flat=True))
+    already = set(
+        through.filter(customer=target, customeruser_id__in=user_ids).values_list("customeruser_id", flat=True)
+    )
+    already |= set(CustomerUser.objects.filter(pk__in=user_ids, customer=target).values_list("pk", flat=True))
+    links.filter(customeruser_id__in=already).delete()
+    links.update(customer=target)
+    through.filter(customer=target, customeruser_id__in=list(moved_user_ids)).delete()
+    return len(user_ids)
+
+
+# --- the plan -------------------------------------------------------------------------------
+
+
+def plan_merge(source, target):
+    """The ``MergePlan`` of merging ``source`` into ``target``; reads, never writes."""
+    plan = MergePlan(source=source, target=target)
+    if source.pk == target.pk:
+        plan.refusals.append(_("A customer cannot be merged into itself."))
+        return plan
+    plan.refusals += source_refusals(source)
+    if not target.is_valid:
+        plan.refusals.append(
+            _("%(customer)s is not valid; make it valid before merging into it.") % {"customer": target}
+        )
+    plan.customer_users = list(source.customer_users.only(*USER_FIELDS).order_by(*USER_ORDER))
+    plan.additional_links = additional_link_users(source)
+    refuse_read_only_users(
+        plan,
+        [user for user in plan.customer_users if user.is_read_only],
+        _(
+            "These customer users of %(customer)s belong to a read-only data source, so their customer cannot "
+            "change: %(users)s."
+        ),
+    )
+    refuse_read_only_users(
+        plan,
+        [user for user in plan.additional_links if user.is_read_only],
+        _(
+            "These customer users with %(customer)s as an additional customer belong to a read-only data "
+            "source, so their customers cannot change: %(users)s."
+        ),
+    )
+    tickets = Ticket.objects.filter(customer=source)
+    plan.ticket_count = tickets.count()
+    plan.ticket_numbers = list(tickets.order_by("number").values_list("number", flat=True)[:TICKETS_LISTED])
+    plan.filled = fields_to_fill(plan)
+    plan.source_comment = merged_comment(source.comment, target)
+    return plan
+
+
+def source_refusals(source):
+    """Why ``source`` cannot be merged into any customer, whatever its customer users: a list of sentences."""
+    if not source.is_read_only:
+        return []
+    return [
+        _(
+            "%(customer)s belongs to the read-only data source %(source)s: only its sync changes it, "
+            "so it cannot be merged away."
+        )
+        % {"customer": source, "source": source.source}
+    ]
+
+
+def refuse_read_only_users(plan, users, sentence):
+    if not users:
+        return
+    named = ", ".join(user.login for user in users[:USERS_NAMED])
+    if len(users) > USERS_NAMED:
+        named += " " + _("and %(count)d more") % {"count": len(users) - USERS_NAMED}
+    plan.refusals.append(sentence % {"customer": plan.source, "users": named})
+
+
+def fields_to_fill(plan):
+    """The empty fields of INTO and FROM's values for them (none when INTO is read-only)."""
+    source, target = plan.source, plan.target
+    if target.is_read_only:
+        plan.notes.append(
+            _(
+                "%(customer)s belongs to the read-only data source %(source)s: it receives the customer users "
+                "and tickets, but its empty fields are not filled."
+            )
+            % {"customer": target, "source": target.source}
+        )
+        return {}
+    filled = {}
+    if not any(getattr(target, name) for name in ADDRESS_FIELDS) and any(
+        getattr(source, name) for name in ADDRESS_FIELDS
+    ):
+        if source.country == target.country:
+            filled.update({name: getattr(source, name) for name in ADDRESS_FIELDS if getattr(source, name)})
+        else:
+            plan.notes.append(
+                _("The address of %(source)s is in another country than %(target)s; it is not taken over.")
+                % {"source": source, "target": target}
+            )
+    for name in FILLED_ONE_BY_ONE:
+        if not getattr(target, name) and getattr(source, name):
+            filled[name] = getattr(source, name)
+    return filled
+
+
+# --- the merge -------------------------------------------------------------------------------
+
+
+def merge_customers(source, target, *, user, dry_run=False):
+    """Merge ``source`` (FROM) into ``target`` (INTO), in one transaction; returns a ``MergeReport``.
+
+    ``user`` is who the admin history names. Raises ``MergeRefused`` (changing nothing) when the
+    plan refuses. With ``dry_run`` nothing is written and the report gives the plan's numbers.
+    """
+    if dry_run:
+        plan = plan_merge(source, target)
+        if not plan.allowed:
+            raise MergeRefused(plan.refusals, plan)
+        return MergeReport(plan, True, len(plan.customer_users), len(plan.additional_links), plan.ticket_count)
+    with transaction.atomic():
+        source, target = locked(source, target)
+        plan = plan_merge(source, target)
+        if not plan.allowed:
+            raise MergeRefused(plan.refusals, plan)
+        now = timezone.now()
+        tickets = list(Ticket.objects.filter(customer=source).order_by("pk").values_list("pk", "number", "title"))
+        moved_users = CustomerUser.objects.filter(customer=source).update(customer=target, changed_at=now)
+        moved_links = move_additional_links(source, target, [person.pk for person in plan.customer_users])
+        moved_tickets = Ticket.objects.filter(customer=source).update(customer=target, changed_at=now)
+        if plan.filled:
+            for name, value in plan.filled.items():
+                setattr(target, name, value)
+            target.save(update_fields=[*plan.filled, "changed_at"])
+        retire(source, plan.source_comment)
+        report = MergeReport(plan, False, moved_users, moved_links, moved_tickets)
+        write_history(report, tickets, user)
+    return report
+
+
+def locked(source, target):
+    """Both customers, fresh from the database and locked until the transaction ends (where the database locks rows).
+
+    While FROM is locked no customer user or ticket can be added to it (their foreign key waits).
+    """
+    rows = Customer.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk").in_bulk()
+    missing = [customer for customer in (source, target) if customer.pk not in rows]
+    if missing:
+        raise MergeRefused([_("%(customer)s no longer exists.") % {"customer": customer} for customer in missing])
+    return rows[source.pk], rows[target.pk]
+
+
+def retire(source, comment):
+    """Set FROM invalid, with the comment that names INTO."""
+    values = Customer.invalidation()
+    for name, value in values.items():
+        setattr(source, name, value)
+    source.comment = comment
+    source.save(update_fields=[*values, "comment", "changed_at"])
+
+
+def write_history(report, tickets, user):
+    """One admin history entry for each moved record and each of the two customers, in bulk."""
+    plan = report.plan
+    source, target = plan.source, plan.target
+    names = {"source": source.customer_id, "target": target.customer_id}
+    moved = _("Moved from %(source)s by merging into %(target)s.") % names
+    relinked = _("Additional customer %(source)s replaced by %(target)s by merging the customers.") % names
+    summary = report.moved_summary()
+    source_message = _("Merged into %(target)s: %(moved)s moved; set invalid.") % {"target": target, "moved": summary}
+    target_message = _("Merged %(source)s into this customer: %(moved)s moved.") % {"source": source, "moved": summary}
+    if plan.filled:
+        target_message += " " + _("Filled from it: %(fields)s.") % {
+            "fields": ", ".join(label for label, _value in plan.filled_fields())
+        }
+    types = ContentType.objects.get_for_models(Customer, CustomerUser, Ticket)
+
+    def entry(model, object_id, text, message):
+        return LogEntry(
+            user_id=user.pk,
+            content_type=types[model],
+            object_id=str(object_id),
+            object_repr=str(text)[:200],
+            action_flag=CHANGE,
+            change_message=message,
+        )
+
+    entries = [entry(Customer, source.pk, source, source_message), entry(Customer, target.pk, target, target_message)]
+    entries += [entry(CustomerUser, person.pk, person, moved) for person in plan.customer_users]
+    entries += [entry(CustomerUser, person.pk, person, relinked) for person in plan.additional_links]
+    entries += [entry(Ticket, pk, f"{number}: {title}", moved) for pk, number, title in tickets]
+    LogEntry.objects.bulk_create(entries, batch_size=HISTORY_BATCH)
