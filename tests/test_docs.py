@@ -13,7 +13,10 @@
 
 Markers, an HTML comment on the line before a block (``docs/development.md`` explains them):
 ``<!-- snippet: not-run -->`` compiles the block without running it; ``<!-- snippet: same-as PATH -->``
-asserts that the block is a verbatim part of the repository's file ``PATH``.
+asserts that the block is a verbatim part of the repository's file ``PATH``;
+``<!-- snippet: import customers -->`` and ``<!-- snippet: import customer-users -->`` (optionally
+with ``default-country=XX``) import the block, a file, with the import engine: each such block of a
+page in turn, into one database, with no problem, and a second time with every row unchanged.
 """
 
 import ast
@@ -380,7 +383,7 @@ def test_markers_are_known():
         for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
             found = MARKER.match(line.strip())
             if found:
-                assert found.group(1) == "not-run" or found.group(1).startswith("same-as "), (
+                assert found.group(1) == "not-run" or found.group(1).startswith(("same-as ", "import ")), (
                     f"{page.name}:{number}: unknown snippet marker {found.group(1)!r}"
                 )
 
@@ -480,3 +483,61 @@ def test_same_as_blocks_of_other_languages():
             if block.language not in ("python", "py") and block.marker.startswith("same-as "):
                 path = REPO / block.marker.removeprefix("same-as ").strip()
                 assert block.code.strip() in path.read_text(encoding="utf-8"), f"{block} differs from {path.name}"
+
+
+# ---------------------------------------------------------------------------
+# The example files import
+# ---------------------------------------------------------------------------
+
+IMPORT_MARKER = re.compile(r"import (customers|customer-users)(?: default-country=(\w+))?")
+
+
+def import_blocks():
+    found = {}
+    for page in PAGES:
+        for block in parse(page)[1]:
+            if block.marker.startswith("import "):
+                match = IMPORT_MARKER.fullmatch(block.marker)
+                assert match, f"{block}: unknown import marker {block.marker!r}"
+                found.setdefault(page.name, []).append((block, match.group(1), match.group(2) or ""))
+    return found
+
+
+IMPORTS = import_blocks()
+
+
+def test_the_docs_have_example_files():
+    assert len(IMPORTS.get("migrating.md", [])) >= 4
+
+
+def import_file(block, model, default_country, *, dry_run=False):
+    from otrs_customer_admin.importexport.engine import CustomerImport, CustomerUserImport
+    from otrs_customer_admin.importexport.formats import format_for
+
+    header = block.code.splitlines()[0]
+    name = "file.tsv" if "\t" in header else "file.csv"
+    dataset = format_for(name).create_dataset(block.code.encode())
+    importer = CustomerImport if model == "customers" else CustomerUserImport
+    return importer(default_country=default_country).run(dataset, dry_run=dry_run)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", sorted(IMPORTS))
+def test_example_files_import(page):
+    for block, model, default_country in IMPORTS[page]:
+        rows = len([line for line in block.code.splitlines()[1:] if line.strip()])
+        report = import_file(block, model, default_country)
+        assert [str(problem) for problem in report.problems] == [], f"{block}"
+        assert report.created + report.updated == rows, f"{block}: {report.created} created, {report.updated} updated"
+        again = import_file(block, model, default_country, dry_run=True)
+        assert (again.unchanged, again.problems) == (rows, []), f"{block}: importing it again changes something"
+
+
+def test_quickstart_installs_the_apps_the_wheel_test_runs_with():
+    from tests.test_packaging import INSTALLED_APPS
+
+    blocks = [block for block in parse(DOCS / "quickstart.md")[1] if "INSTALLED_APPS" in block.code]
+    assert len(blocks) == 1
+    namespace = {}
+    exec(blocks[0].code, namespace)  # the docs' own text
+    assert namespace["INSTALLED_APPS"] == INSTALLED_APPS
