@@ -325,7 +325,13 @@ class WritableDirectory:
         import ldap
 
         connection = self.connection()
-        changes = [(ldap.MOD_REPLACE, name, [value.encode()] if value else None) for name, value in attributes.items()]
+
+        def encoded(value):  # a text, a list of texts (a multi-valued attribute), or nothing to delete it
+            if not value:
+                return None
+            return [item.encode() for item in value] if isinstance(value, list) else [value.encode()]
+
+        changes = [(ldap.MOD_REPLACE, name, encoded(value)) for name, value in attributes.items()]
         connection.modify_s(dn, changes)
         connection.unbind_s()
 

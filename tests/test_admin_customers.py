@@ -45,6 +45,8 @@ def form_data(**fields):
         "customer_users-INITIAL_FORMS": "0",
         "customer_users-MIN_NUM_FORMS": "0",
         "customer_users-MAX_NUM_FORMS": "1000",
+        "additional_customer_users-TOTAL_FORMS": "0",
+        "additional_customer_users-INITIAL_FORMS": "0",
         **fields,
     }
 

@@ -38,7 +38,8 @@ PLAIN_URLS = {
     "history": (True, expect(LOGIN, FORBIDDEN, OK, OK, OK)),
     "delete": (True, expect(LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)),
 }
-URLS = {"customer": RECORD_URLS, "customeruser": RECORD_URLS, "ticket": PLAIN_URLS, "sla": PLAIN_URLS}
+TICKET_URLS = {**PLAIN_URLS, "detail": RECORD_URLS["detail"]}
+URLS = {"customer": RECORD_URLS, "customeruser": RECORD_URLS, "ticket": TICKET_URLS, "sla": PLAIN_URLS}
 
 CASES = [
     (model, name, account)

@@ -64,6 +64,7 @@ def test_payloads_are_escaped_on_every_page(admin_client, hostile):
         pages[f"{model} search"] = pages[f"{model} list"] + "&q=" + "%22" + PAYLOAD[:20]
     pages["ticket list"] = reverse("admin:otrs_customer_admin_ticket_changelist")
     pages["ticket change"] = reverse("admin:otrs_customer_admin_ticket_change", args=[Ticket.objects.get().pk])
+    pages["ticket detail"] = reverse("admin:otrs_customer_admin_ticket_detail", args=[Ticket.objects.get().pk])
     pages["recent actions"] = reverse("admin:index")
     for where, url in pages.items():
         response = admin_client.get(url, follow=True)

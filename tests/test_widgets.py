@@ -359,11 +359,11 @@ def test_long_lists_are_cut_with_a_link_to_the_filtered_ticket_list(admin_client
     assert listing.context["cl"].result_count == 14
 
 
-def test_clicking_a_ticket_opens_it(admin_client, acme):
+def test_clicking_a_ticket_opens_its_detail_view(admin_client, acme):
     ticket = make_ticket(acme, title="Printer", state=TicketState.OPEN)
     page = document(detail(admin_client, acme))
     row = element(page, "tr", data_ticket=True)
-    assert elements(row, "a", href=reverse("admin:otrs_customer_admin_ticket_change", args=[ticket.pk]))
+    assert elements(row, "a", href=reverse("admin:otrs_customer_admin_ticket_detail", args=[ticket.pk]))
 
 
 def test_customer_information(admin_client, acme):

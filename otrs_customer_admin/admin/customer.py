@@ -2,6 +2,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 from unfold.decorators import display
+from unfold.forms import PaginationInlineFormSet
 
 from ..admin_urls import admin_url, site_admin
 from ..importexport.resources import CustomerResource
@@ -9,7 +10,7 @@ from ..models import Customer, CustomerUser
 from .base import SourcedRecordAdmin
 from .display import card_link
 from .filters import DataSourceFilter, ValidityFilter
-from .forms import SourcedRecordForm
+from .forms import AdditionalLinkForm, SourcedRecordForm
 from .mixins import Action, ActionGroup
 from .sync import DirectorySyncMixin
 
@@ -49,6 +50,26 @@ class CustomerUserInline(TabularInline):
         return False
 
 
+class AdditionalLinkFormSet(PaginationInlineFormSet):
+    @classmethod
+    def get_default_prefix(cls):
+        return "additional_customer_users"  # instead of the through model's "CustomerUser_additional_customers"
+
+
+class AdditionalCustomerUserInline(TabularInline):
+    """The people who also work for this customer, besides their own (OTRS's Customer User <-> Customers)."""
+
+    model = CustomerUser.additional_customers.through
+    form = AdditionalLinkForm
+    formset = AdditionalLinkFormSet
+    fk_name = "customer"
+    autocomplete_fields = ["customeruser"]
+    extra = 0
+    tab = False
+    verbose_name = _("customer user who also works here")
+    verbose_name_plural = _("customer users who also work here")
+
+
 class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
     resource_classes = [CustomerResource]
     card_template = "otrs_customer_admin/cards/customer.html"
@@ -66,7 +87,7 @@ class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
     list_filter = [ValidityFilter, DataSourceFilter]
     search_fields = ["customer_id", "name", "city"]
     ordering = ["name_key"]
-    inlines = [CustomerUserInline]
+    inlines = [CustomerUserInline, AdditionalCustomerUserInline]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),
         (_("Customer information"), {"fields": ["name", "customer_id", "valid"]}),
@@ -75,7 +96,11 @@ class CustomerAdmin(DirectorySyncMixin, SourcedRecordAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_ticket_counts()
+        queryset = super().get_queryset(request).with_ticket_counts()
+        match = request.resolver_match
+        if match is not None and match.url_name == self.url_name("card"):
+            queryset = queryset.with_customer_user_counts()  # the card shows them
+        return queryset
 
     # --- list columns ---
 

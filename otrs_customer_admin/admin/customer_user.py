@@ -1,6 +1,5 @@
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import AutocompleteSelectFilter
 from unfold.decorators import display
 
 from ..admin_urls import admin_url, site_admin
@@ -8,24 +7,29 @@ from ..importexport.resources import CustomerUserResource
 from ..models import Ticket
 from .base import SourcedRecordAdmin
 from .display import card_link
-from .filters import DataSourceFilter, ValidityFilter
+from .filters import DataSourceFilter, ValidityFilter, WorksForCustomerFilter
+from .forms import CustomerUserForm
+from .importexport import CustomerUserConfirmImportForm, CustomerUserImportForm
 from .mixins import Action, ActionGroup
 
 
 class CustomerUserAdmin(SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
+    import_form_class = CustomerUserImportForm
+    confirm_form_class = CustomerUserConfirmImportForm
     card_template = "otrs_customer_admin/cards/customer_user.html"
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
-    list_filter = [ValidityFilter, ("customer", AutocompleteSelectFilter), DataSourceFilter]
+    list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter]
     list_filter_submit = True
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
     ordering = ["last_name", "first_name", "login_key"]
-    autocomplete_fields = ["customer"]
+    form = CustomerUserForm
+    autocomplete_fields = ["customer", "additional_customers"]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),
         (_("Customer user information"), {"fields": ["title", "first_name", "last_name", "login", "email", "valid"]}),
-        (_("Customer"), {"fields": ["customer"]}),
+        (_("Customer"), {"fields": ["customer", "additional_customers"]}),
         (_("Contact"), {"fields": ["phone", "fax", "mobile"]}),
         (_("Address"), {"fields": ["street", "zip", "city", "country"]}),
         (_("Miscellaneous"), {"fields": ["comment"]}),

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import AutocompleteSelectFilter
 
 from ..datasources import data_source_choices
 from ..models import Validity
@@ -36,6 +37,17 @@ class ValidityFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
+
+
+class WorksForCustomerFilter(AutocompleteSelectFilter):
+    """The customer filter of the customer-user list: the customer's people, whether it is their
+    own customer or one they also work for."""
+
+    def queryset(self, request, queryset):
+        value = self.used_parameters.get(self.lookup_kwarg)
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        return queryset.working_for(value) if value else queryset
 
 
 class DataSourceFilter(admin.SimpleListFilter):

@@ -37,6 +37,39 @@ class SourcedRecordForm(forms.ModelForm):
         return cleaned
 
 
+class CustomerUserForm(SourcedRecordForm):
+    def clean(self):
+        cleaned = super().clean()
+        customer, additional = cleaned.get("customer"), cleaned.get("additional_customers")
+        if customer is not None and additional is not None and customer in additional:
+            self.add_error(
+                "additional_customers",
+                _("%(customer)s is this person's own customer; list only the others here.") % {"customer": customer},
+            )
+        return cleaned
+
+
+class AdditionalLinkForm(forms.ModelForm):
+    """A row of a customer's "also works here" inline: one person's link to this customer."""
+
+    def clean(self):
+        cleaned = super().clean()
+        person = cleaned.get("customeruser")
+        if person is None:
+            return cleaned
+        if person.is_read_only:
+            raise ValidationError(
+                _(
+                    "%(person)s belongs to the read-only data source %(source)s; "
+                    "only its sync may change their customers."
+                )
+                % {"person": person, "source": person.source}
+            )
+        if person.customer_id == self.instance.customer_id:  # the formset set it: the page's customer
+            raise ValidationError(_("%(person)s works for this customer already.") % {"person": person})
+        return cleaned
+
+
 class SelectDataSourceForm(forms.Form):
     """OTRS's first step of adding a record when several sources can take it."""
 

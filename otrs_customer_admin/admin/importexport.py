@@ -17,6 +17,8 @@ from unfold.widgets import UnfoldAdminSelectWidget
 from ..conf import settings
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
 
+#: The import form's fields the confirm step carries on as hidden fields.
+IMPORT_DEFAULTS = ("default_country", "default_customer")
 #: Problems of a refused confirm listed as messages; the rest are counted.
 CONFIRM_PROBLEMS_SHOWN = 20
 
@@ -52,6 +54,19 @@ class CustomerImportForm(DefaultCountryMixin, ImportForm):
         return upload
 
 
+class DefaultCustomerMixin(forms.Form):
+    default_customer = forms.CharField(
+        label=_("Default customer"),
+        required=False,
+        max_length=150,
+        help_text=_("CustomerID of the customer for new customer users whose row names none (Zammad's users)."),
+    )
+
+
+class CustomerUserImportForm(DefaultCustomerMixin, CustomerImportForm):
+    pass
+
+
 def country_choices():
     return [("", ""), *countries]
 
@@ -59,6 +74,11 @@ def country_choices():
 class CustomerConfirmImportForm(ConfirmImportForm):
     # A choice, not any text: the hidden field comes back from the browser.
     default_country = forms.ChoiceField(widget=forms.HiddenInput(), required=False, choices=country_choices)
+
+
+class CustomerUserConfirmImportForm(CustomerConfirmImportForm):
+    # Checked by the import itself, which names an unknown CustomerID.
+    default_customer = forms.CharField(widget=forms.HiddenInput(), required=False, max_length=150)
 
 
 def with_row_limit(format_class, max_rows):
@@ -196,14 +216,18 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is not None:
-            initial["default_country"] = import_form.cleaned_data.get("default_country", "")
+            for name in IMPORT_DEFAULTS:
+                if name in import_form.fields:
+                    initial[name] = import_form.cleaned_data.get(name, "")
         return initial
 
     def get_import_resource_kwargs(self, request, **kwargs):
         resource_kwargs = super().get_import_resource_kwargs(request, **kwargs)
         form = kwargs.get("form")
-        chosen = form.cleaned_data.get("default_country", "") if form is not None and form.is_bound else ""
-        resource_kwargs["default_country"] = chosen or settings.DEFAULT_COUNTRY
+        chosen = form.cleaned_data if form is not None and form.is_bound else {}
+        resource_kwargs["default_country"] = chosen.get("default_country", "") or settings.DEFAULT_COUNTRY
+        if form is not None and "default_customer" in form.fields:
+            resource_kwargs["default_customer"] = chosen.get("default_customer", "").strip()
         return resource_kwargs
 
 

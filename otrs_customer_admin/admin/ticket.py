@@ -11,10 +11,12 @@ from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
+from .mixins import TicketDetailMixin
 from .pagination import KeyedPagesMixin
 
 
-class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketExportMixin, ModelAdmin):
+class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExportMixin, ModelAdmin):
+    view_on_site = False  # its absolute URL is this form; the detail view is the page to open
     resource_classes = [TicketResource]
     picker_valid_only = False
     list_display = [
@@ -57,7 +59,7 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketExportMixin, ModelAdmi
 
     @display(description=_("Ticket number"), ordering="number")
     def number_link(self, obj):
-        url = admin_url(self.admin_site, obj, "change", quote(obj.pk))
+        url = admin_url(self.admin_site, obj, "detail", quote(obj.pk))
         return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, obj.number)
 
     @display(description=_("Customer"), ordering="customer__name")

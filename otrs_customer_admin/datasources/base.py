@@ -42,6 +42,8 @@ class DirectoryEntry:
     problems: list = field(default_factory=list)
     # For customer users: the normalized DNs above the entry, nearest first.
     ancestors: list = field(default_factory=list)
+    # For customer users: the CustomerIDs of the customer attribute after its first value.
+    additional_customers: list = field(default_factory=list)
 
 
 @dataclass

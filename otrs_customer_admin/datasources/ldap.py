@@ -316,6 +316,10 @@ class LDAPSource(DataSource):
             elif name == "url":
                 # labeledURI is "URL label"; the URL comes first.
                 entry.values[name] = texts[0].strip().split(" ")[0]
+            elif name == "customer":
+                # The first value is the person's own customer, any further ones their additional customers.
+                entry.values[name] = texts[0].strip()
+                entry.additional_customers = [text.strip() for text in texts[1:] if text.strip()]
             else:
                 entry.values[name] = texts[0].strip()
         if model_key == "customer_user":

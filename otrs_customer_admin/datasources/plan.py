@@ -26,9 +26,15 @@ from .base import SyncError
 MODEL_KEYS = ("customers", "customer_users")
 WRITE_BATCH = 1000
 VALID = Validity.VALID
+LINKS = "additional_customers"
 # A CustomerID or name a record gives up in this sync is parked on this placeholder
 # (with its pk) first, so that another record may take it in the same transaction.
 PARKED = "~sync-{pk}"
+
+
+def link_key(customer):
+    """A customer's pk, or the identity of a Customer this sync creates (it has no pk yet)."""
+    return customer if isinstance(customer, int) else id(customer)
 
 
 def model_of(model_key):
@@ -112,6 +118,9 @@ class Change:
     changed: list = field(default_factory=list)  # field names, for the history
     why: str = ""
     obj: object = None  # the new instance, for created records
+    # A customer user's additional customers after the sync (pks, or Customers this sync
+    # creates); None when they stay as they are.
+    links: tuple = None
 
 
 @dataclass
@@ -168,20 +177,38 @@ class Plan:
             return self.synced_customers.get(fold(customer_id)) or known.get(fold(customer_id))
 
         def resolve(entry):
+            """The entry's customer and additional customers, or why they cannot be found."""
             reference = entry.values.get("customer", "")
+            customer = None
             if reference:
-                found = customer_of(reference)
-                if found:
-                    return found, ""
-                return None, _("its customer %(customer)s is not a known CustomerID") % {"customer": reference}
-            for ancestor in entry.ancestors:
+                customer = customer_of(reference)
+                if not customer:
+                    return {}, _("its customer %(customer)s is not a known CustomerID") % {"customer": reference}
+            for ancestor in entry.ancestors if customer is None else ():
                 if ancestor in self.customer_by_dn:
-                    return self.customer_by_dn[ancestor], ""
-            if default and customer_of(default):
-                return customer_of(default), ""
-            return None, _("it names no customer and is not under a customer entry")
+                    customer = self.customer_by_dn[ancestor]
+                    break
+            if customer is None and default and customer_of(default):
+                customer = customer_of(default)
+            if customer is None:
+                return {}, _(
+                    "it names no customer and is not under a customer entry; the source's DEFAULT_CUSTOMER "
+                    "option would give it one"
+                )
+            # Keyed by pk, or by identity for the Customers this sync creates (not hashable yet).
+            additional = {}
+            for reference in entry.additional_customers:
+                found = customer_of(reference)
+                if not found:
+                    why = _("its additional customer %(customer)s is not a known CustomerID")
+                    return {}, why % {"customer": reference}
+                additional[link_key(found)] = found
+            additional.pop(link_key(customer), None)
+            return {"customer": customer, LINKS: tuple(additional.values())}, ""
 
         fields.append("customer_id")
+        if "customer" in self.source.attr_map("customer_user"):
+            fields.append(LINKS)  # the customer attribute's further values
         self.plan_model("customer_users", CustomerUser, "login", fields, entries, unique=("email",), resolve=resolve)
 
     def mapped_fields(self, model_key, model):
@@ -197,9 +224,11 @@ class Plan:
         """Match ``entries`` to this source's records and plan their changes; returns what was planned."""
         rows = list(
             model.objects.filter(data_source=self.source.key).values(
-                "pk", "external_id", "external_dn", "valid", "invalidated_by_sync", *fields
+                "pk", "external_id", "external_dn", "valid", "invalidated_by_sync", *(f for f in fields if f != LINKS)
             )
         )
+        if LINKS in fields:
+            self.load_links(rows)
         self.valid_before[model_key] = sum(row["valid"] == VALID for row in rows)
         self.entry_count[model_key] = len(entries)
         entries = sorted(entries, key=lambda entry: entry.normalized_dn[::-1])
@@ -224,7 +253,8 @@ class Plan:
             values, problems = clean_values(model_key, entry.values, self.default_country)
             problems = entry.problems + problems
             if not problems and resolve is not None:
-                values["customer"], problem = resolve(entry)
+                resolved, problem = resolve(entry)
+                values.update(resolved)
                 if problem:
                     problems.append(problem)
             if not problems:
@@ -256,6 +286,19 @@ class Plan:
                 self.changes[model_key].append(change)
                 self.report.add(model_key, "invalidated", row["external_dn"] or row[key_field], why)
         return planned
+
+    @staticmethod
+    def load_links(rows):
+        """Each customer user row's additional customers, as a frozenset of pks."""
+        links = CustomerUser.additional_customers.through.objects
+        linked = {}
+        pks = [row["pk"] for row in rows]
+        for start in range(0, len(pks), WRITE_BATCH):
+            batch = links.filter(customeruser_id__in=pks[start : start + WRITE_BATCH])
+            for user, customer in batch.values_list("customeruser_id", "customer_id"):
+                linked.setdefault(user, set()).add(customer)
+        for row in rows:
+            row[LINKS] = frozenset(linked.get(row["pk"], ()))
 
     @staticmethod
     def match(entries, rows, key_field):
@@ -345,6 +388,7 @@ class Plan:
                 written["customer_id" if isinstance(customer, int) else "customer"] = customer
             else:
                 written[name] = values.get(name, "")
+        links = written.pop(LINKS, None)
         if row is None:
             obj = model(
                 data_source=self.source.key,
@@ -354,7 +398,7 @@ class Plan:
                 invalidated_by_sync=candidate.valid != VALID,
                 **written,
             )
-            change = Change(model_key, "created", entry.dn, {}, obj=obj)
+            change = Change(model_key, "created", entry.dn, {}, obj=obj, links=links or None)
             self.changes[model_key].append(change)
             self.report.add(model_key, "created", entry.dn)
             return change
@@ -364,6 +408,10 @@ class Plan:
             if row[name] != value:
                 update[name] = value
                 changed.append(name)
+        if links is not None and all(isinstance(target, int) for target in links) and set(links) == row[LINKS]:
+            links = None
+        if links is not None:
+            changed.append(LINKS)
         word, why = "updated", ""
         if row["valid"] == VALID and candidate.valid != VALID:
             word, why = "invalidated", _("disabled in the directory")
@@ -371,10 +419,10 @@ class Plan:
         elif row["valid"] != VALID and candidate.valid == VALID:
             word, why = "reactivated", _("back in the directory")
             update.update(valid=VALID, invalidated_by_sync=False)
-        if not update:
+        if not update and links is None:
             self.report.add(model_key, "unchanged")
             return None
-        change = Change(model_key, word, entry.dn, update, row["pk"], changed, why)
+        change = Change(model_key, word, entry.dn, update, row["pk"], changed, why, links=links)
         self.changes[model_key].append(change)
         self.report.add(model_key, word, entry.dn, why)
         return change
@@ -431,6 +479,7 @@ class Plan:
                     new = [change.obj for change in changes if change.obj is not None]
                     for start in range(0, len(new), WRITE_BATCH):
                         model.objects.bulk_create(new[start : start + WRITE_BATCH])
+                    self.write_links([change for change in changes if change.links is not None])
                     done += len(changes)
                     progress("write", done, total)
                     LogEntry.objects.bulk_create(self.history(model, changes, user), batch_size=WRITE_BATCH)
@@ -439,6 +488,20 @@ class Plan:
                 _("%(source)s: nothing was written, the database refused a change: %(error)s")
                 % {"source": self.source.label, "error": error}
             ) from error
+
+    @staticmethod
+    def write_links(changes):
+        """Replace the additional customers of the customer users whose links change."""
+        through = CustomerUser.additional_customers.through
+        owners = [change.obj.pk if change.obj is not None else change.pk for change in changes]
+        for start in range(0, len(owners), WRITE_BATCH):
+            through.objects.filter(customeruser_id__in=owners[start : start + WRITE_BATCH]).delete()
+        links = [
+            through(customeruser_id=owner, customer_id=getattr(target, "pk", target))
+            for owner, change in zip(owners, changes, strict=True)
+            for target in change.links
+        ]
+        through.objects.bulk_create(links, batch_size=WRITE_BATCH)
 
     def park_given_up_values(self, model, updates):
         """Move the unique values that records give up onto placeholders, so that records may swap them."""

@@ -31,6 +31,9 @@ CUSTOMER_USER_ALIASES = {
     # The customer by CustomerID (OTRS) or, for Zammad, the organization's name.
     "customer": ("UserCustomerID", "CustomerID", "customer_id", "customer"),
     "organization": ("organization",),
+    # More customers the person works for: OTRS's UserCustomerIDs (CustomerIDs), Zammad's
+    # organizations (names, separated by ~~~).
+    "additional_customers": ("UserCustomerIDs", "organizations"),
     "phone": ("UserPhone",),
     "fax": ("UserFax",),
     "mobile": ("UserMobile",),

@@ -67,6 +67,10 @@ class ImportCommand(BaseCommand):
         )
         parser.add_argument("--user", help=_("Record the changes in the admin history as this user."))
 
+    def importer_options(self, options):
+        """Options of this command's importer beyond the shared ones."""
+        return {}
+
     def handle(self, *args, **options):
         path = Path(options["file"])
         if not path.is_file():
@@ -80,7 +84,12 @@ class ImportCommand(BaseCommand):
             raise CommandError(str(problem)) from None
         user = self.find_user(options["user"])
         started = time.monotonic()
-        importer = self.importer_class(default_country=default_country, user=user, progress=Progress(self.stderr))
+        importer = self.importer_class(
+            default_country=default_country,
+            user=user,
+            progress=Progress(self.stderr),
+            **self.importer_options(options),
+        )
         report = importer.run(dataset, dry_run=options["dry_run"])
         seconds = time.monotonic() - started
         for warning in report.warnings:

@@ -11,6 +11,7 @@ rows, not per row.
 import hashlib
 import json
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
@@ -23,7 +24,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
@@ -144,14 +145,18 @@ class RecordImport:
     required_for_new = ()
     # Fields compared and written (the key included).
     data_fields = ()
+    # Those of them that are many-to-many: compared as sorted tuples of primary keys and
+    # written by write_relations() instead of bulk_update().
+    relation_fields = ()
     # Cell text -> value, for the fields that are not plain text; ValueError means a problem.
     parsers = {"country": parse_country, "valid": parse_validity}
     # Field -> what to say when a row's value of a unique field belongs to another record
     # (with %(value)s); a field without one gets its constraint's violation message.
     taken_messages = {}
 
-    def __init__(self, *, default_country="", user=None, progress=None):
+    def __init__(self, *, default_country="", default_customer="", user=None, progress=None):
         self.default_country = default_country
+        self.default_customer = default_customer
         self.user = user
         # Called as progress(phase, done, total) while reading and while writing.
         self.progress = progress or (lambda phase, done, total: None)
@@ -269,11 +274,18 @@ class RecordImport:
             self.model.objects,
             self.key_field,
             first_line,
-            ["pk", "data_source", *self.data_fields],
+            ["pk", "data_source", *self.stored_fields],
         )
         for row in rows:
             key = self.key_of(row)
             row.existing = existing.get(key) if key else None
+        if self.relation_fields:
+            self.load_relations(rows)
+
+    @property
+    def stored_fields(self):
+        """The data fields that are columns of the model's own table."""
+        return [name for name in self.data_fields if name not in self.relation_fields]
 
     # --- planning ----------------------------------------------------------------
 
@@ -418,14 +430,16 @@ class RecordImport:
     def write(self, rows):
         now = timezone.now()
         source = default_data_source_key()
-        new = [self.build(row, source) for row in rows if row.existing is None and row.changes]
+        new_rows = [row for row in rows if row.existing is None and row.changes]
+        new = [self.build(row, source) for row in new_rows]
         changed = [row for row in rows if row.existing is not None and row.changes]
-        update_fields = sorted({name for row in changed for name in row.changes} | {"changed_at"})
+        stored = self.stored_fields
+        update_fields = sorted({name for row in changed for name in row.changes if name in stored} | {"changed_at"})
         updates = []
         for row in changed:
             obj = self.model(pk=row.existing["pk"], data_source=row.existing["data_source"])
             for name, value in {**row.existing, **row.changes}.items():
-                if name in self.data_fields:
+                if name in stored:
                     setattr(obj, self.attname(name), value)
             obj.changed_at = now
             obj.change_list = sorted(row.changes)
@@ -439,6 +453,10 @@ class RecordImport:
                 for start in range(0, len(updates), WRITE_BATCH):
                     self.model.objects.bulk_update(updates[start : start + WRITE_BATCH], update_fields)
                     self.progress("write", len(new) + start + WRITE_BATCH, total)
+                if self.relation_fields:
+                    written = [(row, obj) for row, obj in zip(new_rows, new, strict=True)]
+                    written += [(row, obj) for row, obj in zip(changed, updates, strict=True)]
+                    self.write_relations(written)
                 if self.user is not None:
                     self.log(new, updates)
         except IntegrityError as error:
@@ -463,13 +481,45 @@ class RecordImport:
             "will then be listed."
         ) % {"model": self.model._meta.verbose_name, "field": self.label(clashing)}
 
+    def relation_columns(self, name):
+        """The through table of many-to-many field ``name``, and its columns for this model and the other."""
+        model_field = self.model._meta.get_field(name)
+        own, other = model_field.m2m_field_name(), model_field.m2m_reverse_field_name()
+        return model_field.remote_field.through, f"{own}_id", f"{other}_id"
+
+    def load_relations(self, rows):
+        """Each existing record's many-to-many values, as sorted tuples of primary keys."""
+        existing = [row.existing for row in rows if row.existing is not None]
+        for name in self.relation_fields:
+            through, own, other = self.relation_columns(name)
+            linked = defaultdict(list)
+            pks = [record["pk"] for record in existing]
+            for start in range(0, len(pks), LOOKUP_BATCH):
+                batch = through.objects.filter(**{f"{own}__in": pks[start : start + LOOKUP_BATCH]})
+                for record_pk, target in batch.values_list(own, other):
+                    linked[record_pk].append(target)
+            for record in existing:
+                record[name] = tuple(sorted(linked.get(record["pk"], ())))
+
+    def write_relations(self, written):
+        """Replace the many-to-many values of the ``(row, saved record)`` pairs whose row changes them."""
+        for name in self.relation_fields:
+            through, own, other = self.relation_columns(name)
+            changing = [(row, obj) for row, obj in written if name in row.changes]
+            pks = [obj.pk for _row, obj in changing]
+            for start in range(0, len(pks), WRITE_BATCH):
+                through.objects.filter(**{f"{own}__in": pks[start : start + WRITE_BATCH]}).delete()
+            links = [through(**{own: obj.pk, other: target}) for row, obj in changing for target in row.changes[name]]
+            through.objects.bulk_create(links, batch_size=WRITE_BATCH)
+
     def attname(self, name):
         return name
 
     def build(self, row, source):
         obj = self.model(data_source=source)
         for name, value in row.changes.items():
-            setattr(obj, self.attname(name), value)
+            if name not in self.relation_fields:
+                setattr(obj, self.attname(name), value)
         return obj
 
     def log(self, created, updated):
@@ -546,19 +596,37 @@ class CustomerImport(RecordImport):
         return super().missing_message(name)
 
 
+# Between the customers of one cell of additional customers; Zammad's organizations use ~~~
+# only, since its organization names may contain the others.
+LIST_SEPARATORS = re.compile(r"~~~|[;,|]")
+ZAMMAD_LIST_SEPARATOR = "~~~"
+
+
 class CustomerUserImport(RecordImport):
     model = CustomerUser
     key_field = "login"
     aliases = columns.CUSTOMER_USER_ALIASES
     required_for_new = ("login", "first_name", "last_name", "email", "customer")
-    data_fields = CustomerUser.RECORD_FIELDS
+    data_fields = (*CustomerUser.RECORD_FIELDS, "additional_customers")
+    relation_fields = ("additional_customers",)
     taken_messages = {"email": gettext_lazy("another valid customer user has the address %(value)s.")}
+
+    def run(self, dataset, *, dry_run=False):
+        if self.default_customer:
+            found = folded_lookup(Customer.objects, "customer_id", {fold(self.default_customer)}, ["pk"])
+            if not found:
+                message = _("Default customer: no customer with the CustomerID %(value)s.")
+                self.report.problems.append(FileProblem(message % {"value": self.default_customer}))
+                return self.report
+            self.default_customer = next(iter(found.values()))["pk"]
+        return super().run(dataset, dry_run=dry_run)
 
     def attname(self, name):
         return "customer_id" if name == "customer" else name
 
     def match(self, rows):
         self.resolve_customers(rows)
+        self.resolve_additional_customers(rows)
         super().match(rows)
 
     def resolve_customers(self, rows):
@@ -581,3 +649,64 @@ class CustomerUserImport(RecordImport):
                     self.problem(row.line, name, message % {"value": text})
                 elif "customer" not in row.values:
                     row.values["customer"] = customer["pk"]
+
+    def resolve_additional_customers(self, rows):
+        """A cell of CustomerIDs or names -> the sorted primary keys of those customers."""
+        name = "additional_customers"
+        zammad = columns.normalise(self.header_of.get(name, "")) == "organizations"
+        cells = {}
+        for row in rows:
+            text = row.values.get(name)
+            if text is not None:
+                parts = text.split(ZAMMAD_LIST_SEPARATOR) if zammad else LIST_SEPARATORS.split(text)
+                cells[row.line] = [part.strip() for part in parts if part.strip()]
+        wanted = {fold(part) for parts in cells.values() for part in parts}
+        by_id = folded_lookup(Customer.objects, "customer_id", wanted, ["pk"])
+        by_name = folded_lookup(Customer.objects, "name", wanted - by_id.keys(), ["pk"])
+        for row in rows:
+            if row.line not in cells:
+                continue
+            pks, unknown = set(), []
+            for part in cells[row.line]:
+                customer = by_id.get(fold(part)) or by_name.get(fold(part))
+                if customer is None:
+                    unknown.append(part)
+                else:
+                    pks.add(customer["pk"])
+            if unknown:
+                row.failed.add(name)
+                del row.values[name]
+                message = ngettext(
+                    "no customer with the CustomerID or name %(values)s.",
+                    "no customers with the CustomerIDs or names %(values)s.",
+                    len(unknown),
+                )
+                self.problem(row.line, name, message % {"values": ", ".join(unknown)})
+            else:
+                row.values[name] = pks
+
+    def plan_update(self, row):
+        self.drop_own_customer(row, row.values.get("customer", row.existing["customer"]))
+        super().plan_update(row)
+
+    def plan_create(self, row):
+        if "customer" not in row.values and "customer" not in row.failed and self.default_customer:
+            row.values["customer"] = self.default_customer
+        self.drop_own_customer(row, row.values.get("customer"))
+        super().plan_create(row)
+
+    @staticmethod
+    def drop_own_customer(row, customer_pk):
+        # The person's own customer is not one of their additional ones (files often list it).
+        additional = row.values.get("additional_customers")
+        if additional is not None:
+            row.values["additional_customers"] = tuple(sorted(additional - {customer_pk}))
+
+    def missing_message(self, name):
+        if name == "customer":
+            return _(
+                "a new customer user needs a customer: add a customer column (UserCustomerID, customer or "
+                "organization), or choose a default customer (--default-customer CUSTOMER_ID, or the import "
+                "form's default customer)."
+            )
+        return super().missing_message(name)

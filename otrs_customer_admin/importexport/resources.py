@@ -8,6 +8,7 @@ and the problems come back as ``Line N, Column: message``.
 
 import re
 
+from django.db.models import Aggregate, CharField, OuterRef, Subquery
 from import_export import fields, resources
 from import_export.results import Result, RowResult
 
@@ -53,7 +54,12 @@ class SafeExportMixin:
         if self.export_related:
             # Without names select_related() would follow every relation (and is deprecated).
             queryset = queryset.select_related(*self.export_related)
+        queryset = self.annotate_export(queryset)
         return super().export(queryset, **kwargs)
+
+    def annotate_export(self, queryset):
+        """The queryset with what the columns read beyond the rows (one query, whatever the rows)."""
+        return queryset
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
@@ -67,14 +73,16 @@ class SafeExportMixin:
 class EngineImportMixin:
     importer_class = None
 
-    def __init__(self, *, default_country="", **kwargs):
+    def __init__(self, *, default_country="", default_customer="", **kwargs):
         super().__init__(**kwargs)
         self.default_country = default_country
+        self.default_customer = default_customer
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
         user = kwargs.get("user")
         importer = self.importer_class(
             default_country=self.default_country,
+            default_customer=self.default_customer,
             user=user if user is not None and user.is_authenticated else None,
         )
         return ImportResult(importer.run(dataset, dry_run=dry_run))
@@ -87,6 +95,32 @@ def text_field(name):
 class ValidityField(fields.Field):
     def get_value(self, obj):
         return format_validity(obj.valid)
+
+
+class JoinedText(Aggregate):
+    """The texts of a group joined by ";" (SQLite's GROUP_CONCAT, PostgreSQL's STRING_AGG), in any order."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ';')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
+
+
+def additional_customer_ids():
+    """A subquery: the CustomerIDs of the outer customer user's additional customers, joined by ";"."""
+    links = CustomerUser.additional_customers.through.objects.filter(customeruser=OuterRef("pk"))
+    joined = links.order_by().values("customeruser").annotate(ids=JoinedText("customer__customer_id"))
+    return Subquery(joined.values("ids"))
+
+
+class CustomerIDsField(fields.Field):
+    """CustomerIDs joined in any order by the query, written sorted and separated by "; ", as the
+    import reads them (a CustomerID never contains ";")."""
+
+    def get_value(self, obj):
+        return "; ".join(sorted(filter(None, (getattr(obj, self.attribute) or "").split(";"))))
 
 
 class CountryCodeField(fields.Field):
@@ -139,12 +173,16 @@ class CustomerUserResource(SafeExportMixin, EngineImportMixin, resources.ModelRe
     country = CountryCodeField(attribute="country", column_name="country")
     comment = text_field("comment")
     valid = ValidityField(attribute="valid", column_name="valid")
+    additional_customers = CustomerIDsField(attribute="additional_customer_ids", column_name="additional_customers")
     data_source = text_field("data_source")
 
     class Meta:
         model = CustomerUser
         fields = (*CustomerUserImport.data_fields, "data_source")
         import_id_fields = ("login",)
+
+    def annotate_export(self, queryset):
+        return queryset.annotate(additional_customer_ids=additional_customer_ids())
 
     def get_queryset(self):
         return CustomerUser.objects.order_by("login")

@@ -1,12 +1,14 @@
 from django.core.validators import MinLengthValidator, RegexValidator, URLValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from .base import (
     SourcedRecord,
+    SourcedRecordQuerySet,
     folded_key_field,
     unique_external_id,
     unique_ignoring_case,
@@ -41,6 +43,23 @@ def web_url_constraint(table):
     )
 
 
+def count_per_customer(queryset):
+    """A subquery: how many rows of ``queryset`` belong to the outer customer."""
+    counted = queryset.filter(customer=OuterRef("pk")).order_by().values("customer").annotate(total=Count("pk"))
+    return Coalesce(Subquery(counted.values("total")), 0)
+
+
+class CustomerQuerySet(SourcedRecordQuerySet):
+    def with_customer_user_counts(self):
+        """Annotate ``own_customer_users`` (people whose own customer it is) and
+        ``also_customer_users`` (people who also work for it)."""
+        person = self.model._meta.get_field("customer_users").related_model
+        links = person.additional_customers.through.objects
+        return self.annotate(
+            own_customer_users=count_per_customer(person.objects), also_customer_users=count_per_customer(links)
+        )
+
+
 class Customer(SourcedRecord):
     """A company, organisation or authority: OTRS's customer company."""
 
@@ -65,6 +84,8 @@ class Customer(SourcedRecord):
     # The folded twins of the fields that are unique ignoring case (see models.base).
     customer_id_key = folded_key_field("customer_id", 150)
     name_key = folded_key_field("name", 200)
+
+    objects = CustomerQuerySet.as_manager()
 
     FOLDED_FIELDS = ("customer_id", "name")
     # A customer's own data, in the order imports, exports and directory syncs use it.

@@ -6,6 +6,7 @@ from django_countries.fields import CountryField
 
 from .base import (
     SourcedRecord,
+    SourcedRecordQuerySet,
     Validity,
     folded_key_field,
     unique_external_id,
@@ -15,8 +16,20 @@ from .base import (
 from .customer import Customer
 
 
+class CustomerUserQuerySet(SourcedRecordQuerySet):
+    def working_for(self, customer):
+        """The people of ``customer``: its own (``customer``) and those who also work for it
+        (``additional_customers``). A subquery, not a join, so nobody appears twice."""
+        links = CustomerUser.additional_customers.through.objects.filter(customer=customer)
+        return self.filter(Q(customer=customer) | Q(pk__in=links.values("customeruser_id")))
+
+
 class CustomerUser(SourcedRecord):
-    """A person who works for a customer: OTRS's customer user."""
+    """A person who works for a customer: OTRS's customer user.
+
+    ``customer`` is the person's own customer (OTRS's UserCustomerID); ``additional_customers``
+    are the others they may act for (OTRS's "Customer User <-> Customers").
+    """
 
     login = models.CharField(_("login"), max_length=200)
     title = models.CharField(_("title"), max_length=50, blank=True)
@@ -38,6 +51,13 @@ class CustomerUser(SourcedRecord):
     city = models.CharField(_("city"), max_length=200, blank=True)
     country = CountryField(_("country"), blank=True)
     comment = models.CharField(_("comment"), max_length=250, blank=True)
+    additional_customers = models.ManyToManyField(
+        Customer,
+        related_name="additional_customer_users",
+        blank=True,
+        verbose_name=_("additional customers"),
+        help_text=_("Other customers this person works for, besides their own."),
+    )
 
     # Kept by every ticket write (models.ticket.recount_tickets), so lists sort by them.
     open_ticket_count = models.PositiveIntegerField(_("open tickets"), default=0, editable=False)
@@ -53,6 +73,8 @@ class CustomerUser(SourcedRecord):
         *("login", "title", "first_name", "last_name", "email", "customer", "phone", "fax", "mobile"),
         *("street", "zip", "city", "country", "comment", "valid"),
     )
+
+    objects = CustomerUserQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer user")
@@ -84,6 +106,12 @@ class CustomerUser(SourcedRecord):
 
     def get_absolute_url(self):
         return reverse("admin:otrs_customer_admin_customeruser_change", args=[self.pk])
+
+    def works_for(self, customer_id):
+        """True when the customer with pk ``customer_id`` is this person's own or an additional one."""
+        if customer_id == self.customer_id:
+            return True
+        return self.pk is not None and self.additional_customers.filter(pk=customer_id).exists()
 
     @property
     def full_name(self):

@@ -7,7 +7,8 @@ ticket was first closed). Closed, merged and removed tickets never escalate.
 The result is stored in ``escalation_at`` so that "escalated" is an index scan.
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -17,8 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
-from .base import FoldedUniqueFields, FoldedUniqueFieldsQuerySet, Validity, folded_key_field, unique_ignoring_case
-from .customer import Customer, validity_constraint
+from .base import (
+    FoldedUniqueFields,
+    FoldedUniqueFieldsQuerySet,
+    Validity,
+    folded_key_field,
+    unique_ignoring_case,
+    validity_constraint,
+)
+from .customer import Customer
 from .customer_user import CustomerUser
 
 
@@ -77,6 +85,39 @@ class Deadline(models.TextChoices):
     FIRST_RESPONSE = "response", _("first response")
     UPDATE = "update", _("update")
     SOLUTION = "solution", _("solution")
+
+
+@dataclass(frozen=True)
+class SLADeadline:
+    """One target of a ticket's SLA: when it falls due, and whether and when the ticket met it.
+
+    ``status`` is ``RUNNING`` (the clock runs: one of ``unmet_deadlines()``), ``MET`` (first
+    response given, ticket closed), ``PAUSED`` (the update clock of a pending ticket) or
+    ``STOPPED`` (unmet, and the ticket is no longer open).
+    """
+
+    RUNNING = "running"
+    MET = "met"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+    deadline: Deadline
+    minutes: int
+    status: str
+    # When the target falls (or fell) due; None while the update clock is paused or stopped.
+    due_at: datetime | None = None
+    met_at: datetime | None = None
+
+    @property
+    def label(self):
+        return Deadline(self.deadline).label
+
+    def is_overdue(self, now):
+        return self.status == self.RUNNING and self.due_at <= now
+
+    @property
+    def met_late(self):
+        return self.status == self.MET and self.due_at is not None and self.met_at > self.due_at
 
 
 def minutes_field(verbose_name, help_text):
@@ -191,6 +232,27 @@ def owners_of(tickets):
 
 
 COUNTED_FIELDS = {"state", "customer", "customer_id", "customer_user", "customer_user_id"}
+OWNER_FIELDS = {"customer", "customer_id", "customer_user", "customer_user_id"}
+
+
+def stranger_message():
+    return _("This customer user belongs to another customer and does not also work for this one.")
+
+
+def refuse_strangers(pairs):
+    """Raise ``ValidationError`` unless each ticket's customer user works for its customer.
+
+    ``pairs`` are (customer id, customer-user id); two queries, whatever their number.
+    """
+    pairs = {(customer, user) for customer, user in pairs if user is not None}
+    if not pairs:
+        return
+    users = {user for _customer, user in pairs}
+    allowed = set(CustomerUser.objects.filter(pk__in=users).values_list("customer_id", "pk"))
+    links = CustomerUser.additional_customers.through.objects.filter(customeruser_id__in=users)
+    allowed |= set(links.values_list("customer_id", "customeruser_id"))
+    if pairs - allowed:
+        raise ValidationError({"customer_user": stranger_message()})
 
 
 class TicketQuerySet(models.QuerySet):
@@ -202,12 +264,17 @@ class TicketQuerySet(models.QuerySet):
         with transaction.atomic():
             rows = list(self.order_by().values_list("pk", "customer_id", "customer_user_id"))
             updated = super().update(**kwargs)
-            after = owners_of(self.model._base_manager.filter(pk__in=[pk for pk, _customer, _user in rows]))
+            written = self.model._base_manager.filter(pk__in=[pk for pk, _customer, _user in rows])
+            if OWNER_FIELDS & set(kwargs):
+                refuse_strangers(written.values_list("customer_id", "customer_user_id").distinct())
+            after = owners_of(written)
             before = {customer for _pk, customer, _user in rows}, {user for _pk, _customer, user in rows}
             recount_tickets(before[0] | after[0], before[1] | after[1])
         return updated
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        refuse_strangers((obj.customer_id, obj.customer_user_id) for obj in objs)
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
             recount_tickets(*owners_of(created))
@@ -217,6 +284,8 @@ class TicketQuerySet(models.QuerySet):
         objs = list(objs)
         if not COUNTED_FIELDS & set(fields):
             return super().bulk_update(objs, fields, *args, **kwargs)
+        if OWNER_FIELDS & set(fields):
+            refuse_strangers((obj.customer_id, obj.customer_user_id) for obj in objs)
         with transaction.atomic():
             before = owners_of(self.model._base_manager.filter(pk__in=[obj.pk for obj in objs]))
             updated = super().bulk_update(objs, fields, *args, **kwargs)
@@ -383,8 +452,8 @@ class Ticket(models.Model):
         errors = {}
         if self.is_pending and self.pending_until is None:
             errors["pending_until"] = _("A pending ticket needs a pending time.")
-        if self.customer_user_id and self.customer_id and self.customer_user.customer_id != self.customer_id:
-            errors["customer_user"] = _("This customer user belongs to another customer.")
+        if self.customer_user_id and self.customer_id and not self.customer_user.works_for(self.customer_id):
+            errors["customer_user"] = stranger_message()
         if errors:
             raise ValidationError(errors)
 
@@ -421,6 +490,40 @@ class Ticket(models.Model):
             deadlines.append((Deadline.SOLUTION, self.created_at + timedelta(minutes=sla.solution_time)))
         return deadlines
 
+    def sla_deadlines(self):
+        """An ``SLADeadline`` for each target of the ticket's SLA, in the order first response,
+        update, solution; the running ones are those of ``unmet_deadlines()``."""
+        sla = self.sla
+        if sla is None:
+            return []
+        running = dict(self.unmet_deadlines())
+        targets = (
+            (Deadline.FIRST_RESPONSE, sla.first_response_time, self.first_response_at),
+            (Deadline.UPDATE, sla.update_time, None),
+            (Deadline.SOLUTION, sla.solution_time, self.closed_at),
+        )
+        deadlines = []
+        for deadline, minutes, met_at in targets:
+            if not minutes:
+                continue
+            # First response and solution count from creation; the update clock has no fixed target.
+            target = None if deadline == Deadline.UPDATE else self.created_at + timedelta(minutes=minutes)
+            if deadline in running:
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.RUNNING, running[deadline]))
+            elif met_at is not None:
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.MET, target, met_at))
+            elif self.is_open:  # only the update clock of a pending ticket is unmet and not running
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.PAUSED))
+            else:
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.STOPPED, target))
+        return deadlines
+
+    def is_reminder_due(self, now=None):
+        """One ticket's answer to ``Ticket.objects.reminders_due()``."""
+        if self.state != TicketState.PENDING_REMINDER or self.pending_until is None:
+            return False
+        return self.pending_until <= (now or timezone.now()) + settings.REMINDER_WINDOW
+
     def compute_escalation(self):
         deadlines = self.unmet_deadlines()
         if deadlines:
@@ -434,6 +537,8 @@ class Ticket(models.Model):
         self.compute_escalation()
 
     def save(self, *args, **kwargs):
+        if self.customer_user_id and not self.customer_user.works_for(self.customer_id):
+            raise ValidationError({"customer_user": stranger_message()})
         self.prepare_for_save()
         with transaction.atomic():
             if self.number:

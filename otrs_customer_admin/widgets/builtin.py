@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib.admin.utils import quote
 from django.core.paginator import Paginator
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,10 +59,10 @@ def ticket_counts(widget, request, obj):
 
 
 def link_ticket_rows(widget, tickets):
-    """Give each ticket its link, and its customer user's detail and card links."""
+    """Give each ticket its link (to its detail view), and its customer user's detail and card links."""
     tickets = list(tickets)
     for ticket in tickets:
-        ticket.link = widget.url(Ticket, "change", quote(ticket.pk))
+        ticket.link = widget.url(Ticket, "detail", quote(ticket.pk))
         if ticket.customer_user is not None:
             ticket.customer_user.links = widget.record_links(ticket.customer_user)
     return tickets
@@ -242,14 +243,20 @@ class CustomerUsersWidget(ModelListWidget):
     empty_message = _("No customer users.")
 
     def get_context(self, request, obj):
-        users = CustomerUser.objects.filter(customer=obj).with_ticket_counts().order_by("valid", "last_name", "pk")
+        users = (
+            CustomerUser.objects.working_for(obj)
+            .with_ticket_counts()
+            .annotate(is_primary=ExpressionWrapper(Q(customer=obj), output_field=BooleanField()))
+            .select_related("customer")
+            .order_by("valid", "-is_primary", "last_name", "pk")
+        )
         rows = list(users[: settings.WIDGET_ROWS])
         total = users.count()
         user_admin, ticket_admin = self.admin_for(CustomerUser), self.admin_for(Ticket)
         can_edit = user_admin is not None and user_admin.has_change_permission(request)
         can_create_ticket = ticket_admin is not None and ticket_admin.has_add_permission(request)
         for user in rows:
-            user.links = self.user_links(request, user, user_admin, can_edit, can_create_ticket)
+            user.links = self.user_links(request, obj, user, user_admin, can_edit, can_create_ticket)
         can_add_user = user_admin is not None and user_admin.has_add_permission(request)
         return {
             "users": rows,
@@ -264,13 +271,14 @@ class CustomerUsersWidget(ModelListWidget):
             ),
         }
 
-    def user_links(self, request, user, user_admin, can_edit, can_create_ticket):
+    def user_links(self, request, customer, user, user_admin, can_edit, can_create_ticket):
         owner = {"customer_user__id__exact": user.pk}
         return {
             **self.record_links(user),
             "open_tickets": self.url(Ticket, "changelist", query={**owner, "state_type": "open"}),
             "closed_tickets": self.url(Ticket, "changelist", query={**owner, "state_type": "closed"}),
-            "create_ticket": self.url(Ticket, "add", query={"customer": user.customer_id, "customer_user": user.pk})
+            # A ticket for this customer, also from someone whose own customer is another one.
+            "create_ticket": self.url(Ticket, "add", query={"customer": customer.pk, "customer_user": user.pk})
             if can_create_ticket
             else "",
             "edit": self.url(CustomerUser, "change", quote(user.pk))

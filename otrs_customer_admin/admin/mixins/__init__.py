@@ -9,6 +9,7 @@ from .data_source import DataSourceStepMixin
 from .detail import Action, ActionGroup, DetailViewMixin
 from .invalidate import SetInvalidMixin
 from .pages import RecordPageMixin
+from .ticket_detail import TicketDetailMixin
 
 __all__ = [
     "Action",
@@ -18,4 +19,5 @@ __all__ = [
     "DetailViewMixin",
     "RecordPageMixin",
     "SetInvalidMixin",
+    "TicketDetailMixin",
 ]

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from otrs_customer_admin.importexport.commands import ImportCommand
 from otrs_customer_admin.importexport.engine import CustomerUserImport
 
@@ -5,3 +7,15 @@ from otrs_customer_admin.importexport.engine import CustomerUserImport
 class Command(ImportCommand):
     help = "Import customer users from a CSV, TSV, XLSX or JSON file (all rows or none)."
     importer_class = CustomerUserImport
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--default-customer",
+            default="",
+            metavar="CUSTOMER_ID",
+            help=_("The customer of new customer users whose row names none (Zammad's users often have none)."),
+        )
+
+    def importer_options(self, options):
+        return {"default_customer": options["default_customer"]}
