@@ -113,6 +113,16 @@ def test_customer_user_detail_view(admin_page, live_server, demo_data, shoot, la
     shoot(page, "customer-user-detail", language)
 
 
+def test_ticket_detail_view(admin_page, live_server, demo_data, shoot, language):
+    from otrs_customer_admin.models import Ticket
+
+    page = admin_page
+    ticket = Ticket.objects.escalated().filter(sla__isnull=False).order_by("number").first()
+    page.goto(f"{live_server.url}{ADMIN}/ticket/{ticket.pk}/detail/")
+    expect()(page.locator("h2.otrs-detail-title")).to_have_text(f"{ticket.number}: {ticket.title}")
+    shoot(page, "ticket-detail", language)
+
+
 def otrs_file():
     """A customer file as OTRS's ImportExport add-on writes it: semicolons, country names, validity by name."""
     rows = [
