@@ -2,6 +2,7 @@
 #
 #   make demo   install, migrate, load demo data, print the demo login, serve on 127.0.0.1:8000
 #   make test   install the system packages and the venv, then run the whole test suite
+#   make docs   build the documentation (docs/) into build/docs/ with MkDocs, warnings as errors
 #
 # Variables: VENV (default .venv), PYTEST_ARGS (passed to pytest), PYTHON (the
 # interpreter to build the venv with; default: the first Python 3.12+ that
@@ -26,14 +27,14 @@ STAMP := $(VENV)/.installed-$(SETUP_HASH)$(DJANGO_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
-.PHONY: help venv install system-deps test demo bench bench-ldap bench-pages bench-load lint format wheel clean distclean
+.PHONY: help venv install system-deps test docs screenshots demo bench bench-ldap bench-pages bench-load lint format wheel clean distclean
 
 help: ## show this list
 	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12] [DJANGO='Django>=5.2,<5.3']"
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-venv: ## create the venv (VENV, default .venv) with the test and ldap extras; reinstalls when setup.cfg changes
+venv: ## create the venv (VENV, default .venv) with the test, ldap and docs extras; reinstalls when setup.cfg changes
 	@set -e; \
 	python_ok() { "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }; \
 	headers_present() { for h in $(LDAP_HEADERS); do [ -f "$$h" ] || return 1; done; }; \
@@ -45,8 +46,8 @@ venv: ## create the venv (VENV, default .venv) with the test and ldap extras; re
 		"$$py" -m venv "$(VENV)"; \
 	fi; \
 	"$(PY)" -m pip install --quiet --upgrade pip; \
-	echo "Installing otrs-customer-admin into $(VENV) (editable, with the test and ldap extras)"; \
-	if "$(PY)" -m pip install --quiet -e ".[test,ldap]" >"$(VENV)/pip-install.log" 2>&1; then \
+	echo "Installing otrs-customer-admin into $(VENV) (editable, with the test, ldap and docs extras)"; \
+	if "$(PY)" -m pip install --quiet -e ".[test,ldap,docs]" >"$(VENV)/pip-install.log" 2>&1; then \
 		ldap=yes; \
 	else \
 		tail -n 15 "$(VENV)/pip-install.log" >&2; \
@@ -54,7 +55,7 @@ venv: ## create the venv (VENV, default .venv) with the test and ldap extras; re
 		echo "      Debian packages libldap2-dev and libsasl2-dev; full log: $(VENV)/pip-install.log)." >&2; \
 		echo "      Installing without it: the LDAP tests will skip. Run scripts/install-system-deps" >&2; \
 		echo "      (or: sudo apt-get install libldap2-dev libsasl2-dev), then make again." >&2; \
-		"$(PY)" -m pip install --quiet -e ".[test]"; \
+		"$(PY)" -m pip install --quiet -e ".[test,docs]"; \
 		ldap=no; \
 	fi; \
 	if [ -n '$(DJANGO)' ]; then \
@@ -73,6 +74,15 @@ test: ## system packages, venv, then the whole suite with PYTEST_ARGS; under CI=
 	@scripts/install-system-deps
 	@$(MAKE) --no-print-directory venv
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+docs: venv ## the documentation as HTML in build/docs/ (MkDocs Material, mkdocs.yml; a warning fails the build)
+	@set -e; started=$$(date +%s); \
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --clean --config-file mkdocs.yml --site-dir build/docs; \
+	echo "Documentation built in $$(( $$(date +%s) - started )) s: build/docs/index.html"
+
+screenshots: venv ## retake the docs' screenshots (docs/images/, English and German) from the example site in Chromium
+	@scripts/install-system-deps
+	DOCS_SCREENSHOTS=1 $(PY) -m pytest tests/test_e2e_docs_screenshots.py $(PYTEST_ARGS)
 
 demo: venv ## migrate, load the demo data, print the demo login, serve the example site on 127.0.0.1:8000
 	$(MANAGE) migrate --noinput
