@@ -455,7 +455,7 @@ def test_the_sync_status_and_messages_in_german(german, make_directory):
         with translation.override("de"):
             started = formats.date_format(timezone.localtime(run.started_at), "DATETIME_FORMAT")
         # The date in German: "2. Dezember 2026 14:05", say.
-        assert f"Letzte Synchronisation {started}: erfolgreich." in text
+        assert f"Letzte Synchronisation am {started}: erfolgreich." in text
         assert "Kundenbenutzer: 4 angelegt, 1 übersprungen" in text
 
         response = german.post(reverse("admin:otrs_customer_admin_customer_sync_test", args=["directory"]))
@@ -513,7 +513,7 @@ def test_command_output_and_help_in_german(db, tmp_path):
         call_command("import_customers", str(source), "--dry-run", stdout=out, stderr=err)
         assert out.getvalue().startswith("2 angelegt, 0 aktualisiert, 0 unverändert (2 Zeilen in ")
         assert "Probelauf: Es wurde nichts geschrieben." in out.getvalue()
-        assert "prüfen: 2/2 Zeilen, " in err.getvalue()
+        assert "Prüfen: 2/2 Zeilen, " in err.getvalue()
 
         make_customer()
         target = tmp_path / "export.csv"
