@@ -92,8 +92,13 @@ DATABASES = {
 
 AUTH_PASSWORD_VALIDATORS = []
 
+# English by default; LocaleMiddleware follows the browser's Accept-Language, and the language
+# menu (UNFOLD["SHOW_LANGUAGES"], posting to Django's set_language at /i18n/setlang/) remembers a
+# choice in a cookie. Dates, numbers and durations follow the active language's formats.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German"))]
+# The example site's own strings (its title, its widget, demo_superuser); the package ships its own.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True
@@ -119,6 +124,7 @@ OTRS_CUSTOMER_ADMIN = {
 UNFOLD = {
     "SITE_TITLE": _("Example helpdesk"),
     "SITE_HEADER": _("Example helpdesk"),
+    "SHOW_LANGUAGES": True,
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": True,

@@ -10,6 +10,7 @@ from datetime import timedelta
 from django.conf import settings as django_settings
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from .conf import DEFAULTS, SETTING_NAME
 from .datasources.base import SOURCE_KEY_PATTERN, DataSource
@@ -19,6 +20,14 @@ ID = "otrs_customer_admin"
 
 def _error(number, msg, hint):
     return Error(msg, hint=hint, id=f"{ID}.E{number:03d}")
+
+
+def must_be_bool(setting):
+    return _("%(setting)s must be True or False.") % {"setting": setting}
+
+
+def see_settings_docs():
+    return _("See %(page)s.") % {"page": "docs/settings.md"}
 
 
 @register(Tags.compatibility)
@@ -34,7 +43,11 @@ def check_installed_apps(app_configs=None, **kwargs):
     for name, entry in required.items():
         if not any(app == entry or app.startswith(entry + ".apps.") for app in apps):
             errors.append(
-                _error(1, f"{name!r} is missing from INSTALLED_APPS.", f"Add {entry!r} to INSTALLED_APPS (see README).")
+                _error(
+                    1,
+                    _("%(app)s is missing from INSTALLED_APPS.") % {"app": repr(name)},
+                    _("Add %(app)s to INSTALLED_APPS (see README).") % {"app": repr(entry)},
+                )
             )
     positions = {entry: i for i, app in enumerate(apps) for entry in required if app.split(".apps.")[0] == entry}
     unfold, admin = positions.get("unfold"), positions.get("django.contrib.admin")
@@ -42,8 +55,8 @@ def check_installed_apps(app_configs=None, **kwargs):
         errors.append(
             _error(
                 2,
-                "'unfold' comes after 'django.contrib.admin' in INSTALLED_APPS, so the admin is not themed.",
-                "Move 'unfold' (and its contrib apps) before 'django.contrib.admin'.",
+                _("'unfold' comes after 'django.contrib.admin' in INSTALLED_APPS, so the admin is not themed."),
+                _("Move 'unfold' (and its contrib apps) before 'django.contrib.admin'."),
             )
         )
     return errors
@@ -53,22 +66,32 @@ def check_installed_apps(app_configs=None, **kwargs):
 def check_settings(app_configs=None, **kwargs):
     config = getattr(django_settings, SETTING_NAME, {})
     if not isinstance(config, dict):
-        return [_error(3, f"{SETTING_NAME} must be a dict, not {type(config).__name__}.", "Use a dict of settings.")]
+        message = _("%(setting)s must be a dict, not %(type)s.") % {
+            "setting": SETTING_NAME,
+            "type": type(config).__name__,
+        }
+        return [_error(3, message, _("Use a dict of settings."))]
     errors = []
     for key in config:
         if key not in DEFAULTS:
             close = difflib.get_close_matches(str(key), DEFAULTS, n=1)
-            hint = f"Did you mean {close[0]!r}?" if close else f"Known settings: {', '.join(sorted(DEFAULTS))}."
-            errors.append(_error(4, f"{SETTING_NAME} has an unknown setting {key!r}.", hint))
+            hint = (
+                _("Did you mean %(name)s?") % {"name": repr(close[0])}
+                if close
+                else _("Known settings: %(names)s.") % {"names": ", ".join(sorted(DEFAULTS))}
+            )
+            message = _("%(setting)s has an unknown setting %(key)s.") % {"setting": SETTING_NAME, "key": repr(key)}
+            errors.append(_error(4, message, hint))
     if "ALLOW_DELETE" in config and not isinstance(config["ALLOW_DELETE"], bool):
-        errors.append(_error(5, f"{SETTING_NAME}['ALLOW_DELETE'] must be True or False.", "Use a bool."))
+        errors.append(_error(5, must_be_bool(f"{SETTING_NAME}['ALLOW_DELETE']"), _("Use a bool.")))
     window = config.get("REMINDER_WINDOW", DEFAULTS["REMINDER_WINDOW"])
     if not isinstance(window, timedelta) or window < timedelta(0):
         errors.append(
             _error(
                 6,
-                f"{SETTING_NAME}['REMINDER_WINDOW'] must be a timedelta of zero or more.",
-                "For example datetime.timedelta(hours=24).",
+                _("%(setting)s must be a timedelta of zero or more.")
+                % {"setting": f"{SETTING_NAME}['REMINDER_WINDOW']"},
+                _("For example %(example)s.") % {"example": "datetime.timedelta(hours=24)"},
             )
         )
     errors += _check_data_sources(config.get("DATA_SOURCES", DEFAULTS["DATA_SOURCES"]))
@@ -83,11 +106,16 @@ def _check_values(config):
     for key in ("WIDGET_ROWS", "IMPORT_MAX_UPLOAD_SIZE", "IMPORT_MAX_ROWS"):
         value = config.get(key, DEFAULTS[key])
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            errors.append(_error(17, f"{SETTING_NAME}[{key!r}] must be a whole number of at least 1.", None))
+            message = _("%(setting)s must be a whole number of at least 1.") % {"setting": f"{SETTING_NAME}[{key!r}]"}
+            errors.append(_error(17, message, None))
     map_url = config.get("MAP_URL", DEFAULTS["MAP_URL"])
     if not isinstance(map_url, str) or "{address}" not in map_url:
         errors.append(
-            _error(18, f"{SETTING_NAME}['MAP_URL'] must be a URL containing {{address}}.", "See docs/settings.md.")
+            _error(
+                18,
+                _("%(setting)s must be a URL containing {address}.") % {"setting": f"{SETTING_NAME}['MAP_URL']"},
+                see_settings_docs(),
+            )
         )
     links = config.get("SOCIAL_LINKS", DEFAULTS["SOCIAL_LINKS"])
     well_formed = isinstance(links, (list, tuple)) and all(
@@ -97,8 +125,10 @@ def _check_values(config):
         errors.append(
             _error(
                 19,
-                f"{SETTING_NAME}['SOCIAL_LINKS'] must be a list of (label, URL containing {{name}}) pairs.",
-                "For example [('LinkedIn', 'https://www.linkedin.com/search/results/companies/?keywords={name}')].",
+                _("%(setting)s must be a list of (label, URL containing {name}) pairs.")
+                % {"setting": f"{SETTING_NAME}['SOCIAL_LINKS']"},
+                _("For example %(example)s.")
+                % {"example": "[('LinkedIn', 'https://www.linkedin.com/search/results/companies/?keywords={name}')]"},
             )
         )
     errors += _check_sync_values(config)
@@ -109,12 +139,15 @@ def _check_values(config):
         try:
             code = parse_country(country)
         except ValueError as error:
-            errors.append(_error(20, f"{SETTING_NAME}['DEFAULT_COUNTRY']: {error}", "Use an ISO code such as 'DE'."))
+            errors.append(_error(20, f"{SETTING_NAME}['DEFAULT_COUNTRY']: {error}", _("Use an ISO code such as 'DE'.")))
         else:
             if code != country:
                 errors.append(
                     _error(
-                        20, f"{SETTING_NAME}['DEFAULT_COUNTRY'] is {country!r}; write its ISO code.", f"Use {code!r}."
+                        20,
+                        _("%(setting)s is %(value)s; write its ISO code.")
+                        % {"setting": f"{SETTING_NAME}['DEFAULT_COUNTRY']", "value": repr(country)},
+                        _("Use %(code)s.") % {"code": repr(code)},
                     )
                 )
     return errors
@@ -133,22 +166,24 @@ def _check_sync_values(config):
         errors.append(
             _error(
                 28,
-                f"{SETTING_NAME}['SYNC_MASS_INVALIDATION'] must be {{'PERCENT': 0-100, 'MINIMUM': a number >= 0}}.",
-                "The default is {'PERCENT': 10, 'MINIMUM': 50}.",
+                _("%(setting)s must be {'PERCENT': 0-100, 'MINIMUM': a number >= 0}.")
+                % {"setting": f"{SETTING_NAME}['SYNC_MASS_INVALIDATION']"},
+                _("The default is %(default)s.") % {"default": "{'PERCENT': 10, 'MINIMUM': 50}"},
             )
         )
     for key in ("SYNC_FAIL_ON_CONFLICT", "SYNC_FAIL_ON_MALFORMED"):
         if not isinstance(config.get(key, False), bool):
-            errors.append(_error(28, f"{SETTING_NAME}[{key!r}] must be True or False.", "Use a bool."))
+            errors.append(_error(28, must_be_bool(f"{SETTING_NAME}[{key!r}]"), _("Use a bool.")))
     if not isinstance(config.get("SYNC_USER", DEFAULTS["SYNC_USER"]), str) or not config.get("SYNC_USER", "x"):
-        errors.append(_error(28, f"{SETTING_NAME}['SYNC_USER'] must be a username.", None))
+        message = _("%(setting)s must be a username.") % {"setting": f"{SETTING_NAME}['SYNC_USER']"}
+        errors.append(_error(28, message, None))
     stale = config.get("SYNC_STALE_AFTER", DEFAULTS["SYNC_STALE_AFTER"])
     if not isinstance(stale, timedelta) or stale <= timedelta(0):
         errors.append(
             _error(
                 28,
-                f"{SETTING_NAME}['SYNC_STALE_AFTER'] must be a positive timedelta.",
-                "For example timedelta(hours=1).",
+                _("%(setting)s must be a positive timedelta.") % {"setting": f"{SETTING_NAME}['SYNC_STALE_AFTER']"},
+                _("For example %(example)s.") % {"example": "timedelta(hours=1)"},
             )
         )
     return errors
@@ -162,14 +197,21 @@ def _check_widgets(config):
         try:
             widget = import_string(path)
         except ImportError as exc:
-            errors.append(_error(13, f"{SETTING_NAME}['WIDGETS']: {path!r} does not import ({exc}).", "Fix the path."))
+            message = _("%(setting)s: %(path)s does not import (%(error)s).") % {
+                "setting": f"{SETTING_NAME}['WIDGETS']",
+                "path": repr(path),
+                "error": exc,
+            }
+            errors.append(_error(13, message, _("Fix the path.")))
             continue
         if not (isinstance(widget, type) and issubclass(widget, Widget) and widget.key):
             errors.append(
                 _error(
                     14,
-                    f"{SETTING_NAME}['WIDGETS']: {path!r} is not a Widget subclass with a key.",
-                    "Subclass otrs_customer_admin.widgets.Widget and set key, title and template.",
+                    _("%(setting)s: %(path)s is not a Widget subclass with a key.")
+                    % {"setting": f"{SETTING_NAME}['WIDGETS']", "path": repr(path)},
+                    _("Subclass %(class)s and set key, title and template.")
+                    % {"class": "otrs_customer_admin.widgets.Widget"},
                 )
             )
     if errors:
@@ -180,14 +222,24 @@ def _check_widgets(config):
             widget = widgets.get(key)
             if widget is None:
                 close = difflib.get_close_matches(str(key), widgets, n=1)
-                hint = f"Did you mean {close[0]!r}?" if close else f"Known widgets: {', '.join(sorted(widgets))}."
-                errors.append(_error(15, f"{SETTING_NAME}[{name!r}] names an unknown widget {key!r}.", hint))
+                hint = (
+                    _("Did you mean %(name)s?") % {"name": repr(close[0])}
+                    if close
+                    else _("Known widgets: %(names)s.") % {"names": ", ".join(sorted(widgets))}
+                )
+                message = _("%(setting)s names an unknown widget %(key)s.") % {
+                    "setting": f"{SETTING_NAME}[{name!r}]",
+                    "key": repr(key),
+                }
+                errors.append(_error(15, message, hint))
             elif screen not in widget.screens:
                 errors.append(
                     _error(
                         16,
-                        f"{SETTING_NAME}[{name!r}]: the widget {key!r} cannot appear on this screen.",
-                        f"Its screens are {', '.join(widget.screens)}; remove it from {name}.",
+                        _("%(setting)s: the widget %(key)s cannot appear on this screen.")
+                        % {"setting": f"{SETTING_NAME}[{name!r}]", "key": repr(key)},
+                        _("Its screens are %(screens)s; remove it from %(name)s.")
+                        % {"screens": ", ".join(widget.screens), "name": name},
                     )
                 )
     return errors
@@ -196,21 +248,27 @@ def _check_widgets(config):
 def _check_data_sources(sources):
     name = f"{SETTING_NAME}['DATA_SOURCES']"
     if not isinstance(sources, dict) or not sources:
-        return [_error(7, f"{name} must be a non-empty dict of source key -> options.", "See docs/settings.md.")]
+        message = _("%(setting)s must be a non-empty dict of source key -> options.") % {"setting": name}
+        return [_error(7, message, see_settings_docs())]
     errors = []
     writable = 0
     for key, options in sources.items():
         where = f"{name}[{key!r}]"
         if not isinstance(key, str) or not SOURCE_KEY_PATTERN.match(key):
             errors.append(
-                _error(8, f"{where}: a source key is 1-50 lower-case letters, digits, '_' or '-'.", "Rename it.")
+                _error(
+                    8,
+                    _("%(setting)s: a source key is 1-50 lower-case letters, digits, '_' or '-'.") % {"setting": where},
+                    _("Rename it."),
+                )
             )
         if not isinstance(options, dict) or not isinstance(options.get("BACKEND"), str):
             errors.append(
                 _error(
                     9,
-                    f"{where} needs a 'BACKEND' with the dotted path of a DataSource class.",
-                    "For example {'BACKEND': 'otrs_customer_admin.datasources.database.DatabaseSource'}.",
+                    _("%(setting)s needs a 'BACKEND' with the dotted path of a DataSource class.") % {"setting": where},
+                    _("For example %(example)s.")
+                    % {"example": "{'BACKEND': 'otrs_customer_admin.datasources.database.DatabaseSource'}"},
                 )
             )
             continue
@@ -218,15 +276,21 @@ def _check_data_sources(sources):
             backend = import_string(options["BACKEND"])
         except ImportError as exc:
             errors.append(
-                _error(10, f"{where}: BACKEND {options['BACKEND']!r} does not import ({exc}).", "Fix the dotted path.")
+                _error(
+                    10,
+                    _("%(setting)s: BACKEND %(path)s does not import (%(error)s).")
+                    % {"setting": where, "path": repr(options["BACKEND"]), "error": exc},
+                    _("Fix the dotted path."),
+                )
             )
             continue
         if not (isinstance(backend, type) and issubclass(backend, DataSource)):
             errors.append(
                 _error(
                     11,
-                    f"{where}: BACKEND {options['BACKEND']!r} is not a DataSource subclass.",
-                    "Subclass otrs_customer_admin.datasources.DataSource.",
+                    _("%(setting)s: BACKEND %(path)s is not a DataSource subclass.")
+                    % {"setting": where, "path": repr(options["BACKEND"])},
+                    _("Subclass %(class)s.") % {"class": "otrs_customer_admin.datasources.DataSource"},
                 )
             )
             continue
@@ -235,7 +299,8 @@ def _check_data_sources(sources):
             errors.append(
                 _error(
                     12,
-                    f"{where} needs the module(s) {', '.join(missing)}, which are not installed.",
+                    _("%(setting)s needs the module(s) %(modules)s, which are not installed.")
+                    % {"setting": where, "modules": ", ".join(missing)},
                     backend.install_hint or f"pip install {' '.join(missing)}",
                 )
             )
@@ -245,8 +310,9 @@ def _check_data_sources(sources):
     if not errors and not writable:
         errors.append(
             Warning(
-                f"{name} has no writable source, so nobody can add customers or customer users.",
-                hint="That is fine for a directory-only site; otherwise add the database source.",
+                _("%(setting)s has no writable source, so nobody can add customers or customer users.")
+                % {"setting": name},
+                hint=_("That is fine for a directory-only site; otherwise add the database source."),
                 id=f"{ID}.W001",
             )
         )

@@ -3,6 +3,7 @@ has configured a task backend, so that a long sync runs in a worker instead of t
 
 from django.contrib.auth import get_user_model
 from django.tasks import task
+from django.utils.translation import gettext as _
 
 from .datasources import SyncError, get_data_source
 
@@ -12,6 +13,6 @@ def sync_data_source(source_key, user_id=None):
     """Sync one source; returns its counts (the ``SyncRun`` records the outcome either way)."""
     source = get_data_source(source_key)
     if source is None or not source.can_sync:
-        raise SyncError(f"{source_key} is not a data source that syncs.")
+        raise SyncError(_("%(key)s is not a data source that syncs.") % {"key": source_key})
     user = get_user_model()._default_manager.filter(pk=user_id).first() if user_id else None
     return source.sync(user=user).counts

@@ -143,7 +143,8 @@ def pytest_make_collect_report(collector):
 @pytest.fixture
 def example_site():
     """The example site's extras on the package's test settings: its ``example_project.demo`` app
-    (the open-tickets-by-priority widget, ``demo_superuser``) and its ``OTRS_CUSTOMER_ADMIN``."""
+    (the open-tickets-by-priority widget, ``demo_superuser``), its ``OTRS_CUSTOMER_ADMIN`` and its
+    ``LOCALE_PATHS`` (the German of its own strings)."""
     from django.conf import settings
     from django.test import override_settings
 

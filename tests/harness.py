@@ -103,6 +103,21 @@ def artifact_path(nodeid, name="", suffix=".png"):
 
 
 # ---------------------------------------------------------------------------
+# Translations: GNU gettext's tools, which makemessages and compilemessages run
+# ---------------------------------------------------------------------------
+
+GETTEXT_HINT = "{command} not found: apt-get install gettext (or run make test as root)"
+
+
+def missing_gettext_tool(*commands):
+    """Why makemessages or compilemessages cannot run here (a skip reason with an install hint), or None."""
+    for command in commands or ("xgettext", "msgmerge", "msguniq", "msgattrib", "msgfmt"):
+        if not shutil.which(command):
+            return GETTEXT_HINT.format(command=command)
+    return None
+
+
+# ---------------------------------------------------------------------------
 # Directory: a real slapd through python-ldap's slapdtest
 # ---------------------------------------------------------------------------
 

@@ -94,8 +94,10 @@ UNFOLD = {
 }
 
 # What the ``example_site`` fixture puts on top, taken from the example site's settings: its
-# INSTALLED_APPS (with its demo app) and its OTRS_CUSTOMER_ADMIN (with its widget).
+# INSTALLED_APPS (with its demo app), its OTRS_CUSTOMER_ADMIN (with its widget) and the
+# translations of its own strings.
 EXAMPLE_SITE = {
     "INSTALLED_APPS": example_project.settings.INSTALLED_APPS,
     "OTRS_CUSTOMER_ADMIN": example_project.settings.OTRS_CUSTOMER_ADMIN,
+    "LOCALE_PATHS": example_project.settings.LOCALE_PATHS,
 }

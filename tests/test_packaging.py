@@ -229,6 +229,8 @@ def test_wheel_ships_the_package_with_its_migrations_templates_and_static(wheel)
     for folder in ("templates", "static"):
         if (REPO / PACKAGE / folder).is_dir() and any((REPO / PACKAGE / folder).rglob("*.*")):
             assert any(name.startswith(f"{PACKAGE}/{folder}/") for name in names), folder
+    # The German translation, compiled: a site needs no gettext tools to show it.
+    assert {f"{PACKAGE}/locale/de/LC_MESSAGES/django.po", f"{PACKAGE}/locale/de/LC_MESSAGES/django.mo"} <= names
     strays = sorted(name for name in names if name.split("/")[0] in ("tests", "example_project", "bench", "docs"))
     assert not strays, f"the wheel ships files that are not part of the package: {strays[:10]}"
 
@@ -245,6 +247,17 @@ def test_new_site_with_the_readme_settings_checks_and_migrates(site):
     assert f"Applying {PACKAGE}.0001_initial... OK" in migrate.stdout, migrate.stdout
 
     run([python, "manage.py", "makemigrations", "--check", "--dry-run", PACKAGE], cwd=root, env=env)
+
+
+def test_new_site_speaks_german_with_the_installed_catalogue(site):
+    python, root, env = site
+    code = (
+        "from django.utils import translation; from django.utils.translation import gettext; "
+        "translation.activate('de'); print(gettext('Customer Information'), '/', gettext('Escalations'))"
+    )
+    shell = run([python, "manage.py", "shell", "--no-startup", "-c", code], cwd=root, env=env)
+    # The last line: Django 5.2's shell may first say what it imported.
+    assert shell.stdout.strip().splitlines()[-1] == "Kundeninformation / Eskalationen", shell.stdout
 
 
 def test_new_site_renders_the_admin_pages_from_the_installed_package(site):

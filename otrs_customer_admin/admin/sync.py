@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
@@ -137,16 +137,16 @@ class SyncRunAdmin(ModelAdmin):
     readonly_fields = fields
     date_hierarchy = "started_at"
 
-    @display(description=_lazy("Data source"), ordering="source")
+    @display(description=gettext_lazy("Data source"), ordering="source")
     def source_label(self, obj):
         source = get_data_source(obj.source)
         return source.label if source else obj.source
 
-    @display(description=_lazy("Outcome"), ordering="outcome", label=OUTCOME_LABELS)
+    @display(description=gettext_lazy("Outcome"), ordering="outcome", label=OUTCOME_LABELS)
     def outcome_badge(self, obj):
         return obj.outcome, obj.get_outcome_display()
 
-    @display(description=_lazy("Counts"))
+    @display(description=gettext_lazy("Counts"))
     def counts_summary(self, obj):
         return counts_text(obj.counts)
 

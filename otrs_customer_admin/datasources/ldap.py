@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from .base import DataSource, DirectoryEntry, DirectoryRead, SyncError
 
@@ -132,7 +132,7 @@ class LDAPSource(DataSource):
     can_sync = True
     required_modules = ("ldap", "django_auth_ldap")
     install_hint = "apt-get install libldap2-dev libsasl2-dev && pip install 'otrs-customer-admin[ldap]'"
-    default_label = _lazy("LDAP directory")
+    default_label = gettext_lazy("LDAP directory")
 
     # --- configuration ---------------------------------------------------------
 
@@ -438,7 +438,13 @@ def check_options(where, options):
     problems = []
     for key in options:
         if key not in OPTION_DEFAULTS and key != "BACKEND":
-            problems.append((25, f"{where} has an unknown option {key!r}.", f"Known: {', '.join(OPTION_DEFAULTS)}."))
+            problems.append(
+                (
+                    25,
+                    _("%(setting)s has an unknown option %(key)s.") % {"setting": where, "key": repr(key)},
+                    _("Known: %(names)s.") % {"names": ", ".join(OPTION_DEFAULTS)},
+                )
+            )
     searched = 0
     for key in ("CUSTOMER_SEARCH", "CUSTOMER_USER_SEARCH"):
         search = options.get(key)
@@ -449,21 +455,32 @@ def check_options(where, options):
             problems.append(
                 (
                     21,
-                    f"{where}[{key!r}] is a {type(search).__name__}, not an LDAPSearch or LDAPSearchUnion.",
-                    'Use django_auth_ldap.config.LDAPSearch("ou=…", ldap.SCOPE_SUBTREE, "(objectClass=…)").',
+                    _("%(setting)s is a %(type)s, not an LDAPSearch or LDAPSearchUnion.")
+                    % {"setting": f"{where}[{key!r}]", "type": type(search).__name__},
+                    _("Use %(example)s.")
+                    % {"example": 'django_auth_ldap.config.LDAPSearch("ou=…", ldap.SCOPE_SUBTREE, "(objectClass=…)")'},
                 )
             )
         elif any("%(" in plain.filterstr for plain in searches_of(search)):
             problems.append(
                 (
                     21,
-                    f"{where}[{key!r}] has a filter with a %(…)s placeholder, which a sync has nothing to fill in.",
-                    "Search for all entries, e.g. (objectClass=inetOrgPerson), not for one user.",
+                    _(
+                        "%(setting)s has a filter with a %(placeholder)s placeholder, "
+                        "which a sync has nothing to fill in."
+                    )
+                    % {"setting": f"{where}[{key!r}]", "placeholder": "%(…)s"},
+                    _("Search for all entries, e.g. %(filter)s, not for one user.")
+                    % {"filter": "(objectClass=inetOrgPerson)"},
                 )
             )
     if not searched:
         problems.append(
-            (27, f"{where} has neither CUSTOMER_SEARCH nor CUSTOMER_USER_SEARCH.", "Give at least one LDAPSearch.")
+            (
+                27,
+                _("%(setting)s has neither CUSTOMER_SEARCH nor CUSTOMER_USER_SEARCH.") % {"setting": where},
+                _("Give at least one LDAPSearch."),
+            )
         )
     uri = options.get("SERVER_URI") or getattr(django_settings, "AUTH_LDAP_SERVER_URI", "")
     start_tls = options.get("START_TLS", getattr(django_settings, "AUTH_LDAP_START_TLS", False))
@@ -471,8 +488,8 @@ def check_options(where, options):
         problems.append(
             (
                 22,
-                f"{where} sets START_TLS on an ldaps:// URI, which is encrypted already.",
-                "Use ldap:// with START_TLS, or ldaps:// without it.",
+                _("%(setting)s sets START_TLS on an ldaps:// URI, which is encrypted already.") % {"setting": where},
+                _("Use ldap:// with START_TLS, or ldaps:// without it."),
             )
         )
     # Every record needs the fields that identify it: its unique ones (see plan.clean_values).
@@ -480,15 +497,22 @@ def check_options(where, options):
         fields, required = model.RECORD_FIELDS, model.FOLDED_FIELDS
         given = options.get(key) or {}
         if not isinstance(given, dict):
-            problems.append((23, f"{where}[{key!r}] must be a dict of field -> LDAP attribute.", None))
+            message = _("%(setting)s must be a dict of field -> LDAP attribute.") % {"setting": f"{where}[{key!r}]"}
+            problems.append((23, message, None))
             continue
         for name, attribute in given.items():
             if name not in fields:
                 problems.append(
-                    (23, f"{where}[{key!r}] maps {name!r}, which is not a field.", f"Fields: {', '.join(fields)}.")
+                    (
+                        23,
+                        _("%(setting)s maps %(name)s, which is not a field.")
+                        % {"setting": f"{where}[{key!r}]", "name": repr(name)},
+                        _("Fields: %(names)s.") % {"names": ", ".join(fields)},
+                    )
                 )
             elif attribute is not None and not isinstance(attribute, str):
-                problems.append((23, f"{where}[{key!r}][{name!r}] must be an attribute name.", None))
+                message = _("%(setting)s must be an attribute name.") % {"setting": f"{where}[{key!r}][{name!r}]"}
+                problems.append((23, message, None))
         search_key = key.replace("ATTR_MAP", "SEARCH")
         defaults = DEFAULT_CUSTOMER_ATTR_MAP if key == "CUSTOMER_ATTR_MAP" else DEFAULT_CUSTOMER_USER_ATTR_MAP
         merged = {**defaults, **given}
@@ -497,15 +521,23 @@ def check_options(where, options):
             problems.append(
                 (
                     24,
-                    f"{where}[{key!r}] maps no attribute to {', '.join(missing)}, which every record needs.",
-                    f"Map {', '.join(missing)} to an LDAP attribute.",
+                    _("%(setting)s maps no attribute to %(fields)s, which every record needs.")
+                    % {"setting": f"{where}[{key!r}]", "fields": ", ".join(missing)},
+                    _("Map %(fields)s to an LDAP attribute.") % {"fields": ", ".join(missing)},
                 )
             )
     for key in ("PAGE_SIZE", "TIMEOUT"):
         value = options.get(key, OPTION_DEFAULTS[key])
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-            hint = f"The default is {OPTION_DEFAULTS[key]}."
-            problems.append((26, f"{where}[{key!r}] must be a positive number.", hint))
+            hint = _("The default is %(default)s.") % {"default": OPTION_DEFAULTS[key]}
+            message = _("%(setting)s must be a positive number.") % {"setting": f"{where}[{key!r}]"}
+            problems.append((26, message, hint))
     if not str(options.get("UUID_ATTRIBUTE", "entryUUID") or ""):
-        problems.append((26, f"{where}['UUID_ATTRIBUTE'] is empty.", "entryUUID (OpenLDAP) or objectGUID (AD)."))
+        problems.append(
+            (
+                26,
+                _("%(setting)s is empty.") % {"setting": f"{where}['UUID_ATTRIBUTE']"},
+                _("entryUUID (OpenLDAP) or objectGUID (AD)."),
+            )
+        )
     return problems

@@ -124,7 +124,7 @@ def start_run(source, *, dry_run, user):
     except IntegrityError:
         running = SyncRun.objects.filter(source=source.key, outcome=SyncRun.Outcome.RUNNING, dry_run=False).first()
         since = timezone.localtime(running.started_at).strftime("%Y-%m-%d %H:%M:%S") if running else "?"
-        where = f"{running.host}, process {running.pid}" if running else "?"
+        where = _("%(host)s, process %(pid)s") % {"host": running.host, "pid": running.pid} if running else "?"
         raise SyncAlreadyRunning(
             _("%(source)s: a sync is already running (started %(since)s on %(where)s); try again when it has finished.")
             % {"source": source.label, "since": since, "where": where}

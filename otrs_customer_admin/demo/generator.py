@@ -173,7 +173,12 @@ class DemoDataGenerator:
         now=None,
         progress=None,
     ):
-        for name, value in (("customers", customers), ("customer users", customer_users), ("tickets", tickets)):
+        counts = (
+            (gettext("customers"), customers),
+            (gettext("customer users"), customer_users),
+            (gettext("tickets"), tickets),
+        )
+        for name, value in counts:
             if value < 0:
                 raise DemoDataError(gettext("The number of %(what)s cannot be negative.") % {"what": name})
         if batch_size < 1:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..conf import settings
 from ..models import Validity
@@ -27,20 +29,29 @@ class Progress:
         done = min(done, total)
         rate = done / max(time.monotonic() - self.started, 1e-6)
         label = {"check": _("checking"), "write": _("writing")}.get(phase, phase)
+        numbers = {
+            "done": number_format(done, force_grouping=True),
+            "total": number_format(total, force_grouping=True),
+            "rate": number_format(round(rate), force_grouping=True),
+        }
         if self.tty:
             width = 30
             filled = int(width * done / total) if total else width
             bar = "#" * filled + "-" * (width - filled)
             # ending="": a command's OutputWrapper would end every write with a newline,
             # and the bar must stay on its line; plain style, not the error colour of stderr.
-            line = f"\r{label:>9} [{bar}] {done:,}/{total:,} rows, {rate:,.0f} rows/s"
+            line = "\r" + _("%(label)s [%(bar)s] %(done)s/%(total)s rows, %(rate)s rows/s") % {
+                "label": f"{label:>9}",
+                "bar": bar,
+                **numbers,
+            }
             self.write(line + ("\n" if done >= total else ""))
             self.stream.flush()
             return
         tenth = 10 * done // total if total else 10
         if self.last_tenth.get(phase) != tenth:
             self.last_tenth[phase] = tenth
-            self.write(f"{label}: {done:,}/{total:,} rows, {rate:,.0f} rows/s\n")
+            self.write(_("%(label)s: %(done)s/%(total)s rows, %(rate)s rows/s") % {"label": label, **numbers} + "\n")
 
     def write(self, text):
         if isinstance(self.stream, OutputWrapper):
@@ -170,4 +181,8 @@ class ExportCommand(BaseCommand):
                 self.stdout.write(data.decode("utf-8"), ending="")
             return
         Path(target).write_bytes(data)
-        self.stderr.write(_("%(count)d records written to %(path)s.") % {"count": queryset.count(), "path": target})
+        count = queryset.count()
+        self.stderr.write(
+            ngettext("%(count)d record written to %(path)s.", "%(count)d records written to %(path)s.", count)
+            % {"count": count, "path": target}
+        )

@@ -3,7 +3,7 @@ when several sources take new records, and the source shown read-only once chose
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from unfold.decorators import display
 
 from ...datasources import writable_data_sources
@@ -60,7 +60,7 @@ class DataSourceStepMixin(RecordPageMixin):
         fields = list(super().get_readonly_fields(request, obj))
         return [*fields, SOURCE_LABEL] if obj is not None else fields
 
-    @display(description=_lazy("Data source"), ordering="data_source")
+    @display(description=gettext_lazy("Data source"), ordering="data_source")
     def data_source_label(self, obj):
         source = obj.source
         return source.label if source else obj.data_source

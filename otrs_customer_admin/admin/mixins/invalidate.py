@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from unfold.decorators import action
 
 from .pages import RecordPageMixin
@@ -26,7 +26,7 @@ class SetInvalidMixin(RecordPageMixin):
             obj = self.get_object(request, unquote(str(obj)))
         return obj is not None and obj.is_valid and self.has_change_permission(request, obj)
 
-    @action(description=_lazy("Set invalid"), url_path="invalidate", permissions=["invalidate"], icon="block")
+    @action(description=gettext_lazy("Set invalid"), url_path="invalidate", permissions=["invalidate"], icon="block")
     def invalidate(self, request, object_id):
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])

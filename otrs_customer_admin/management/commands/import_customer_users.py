@@ -1,12 +1,15 @@
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext, gettext_lazy
 
 from otrs_customer_admin.importexport.commands import ImportCommand
 from otrs_customer_admin.importexport.engine import CustomerUserImport
 
 
 class Command(ImportCommand):
-    help = "Import customer users from a CSV, TSV, XLSX or JSON file (all rows or none)."
     importer_class = CustomerUserImport
+
+    @property
+    def help(self):
+        return gettext("Import customer users from a CSV, TSV, XLSX or JSON file (all rows or none).")
 
     def add_arguments(self, parser):
         super().add_arguments(parser)
@@ -14,7 +17,9 @@ class Command(ImportCommand):
             "--default-customer",
             default="",
             metavar="CUSTOMER_ID",
-            help=_("The customer of new customer users whose row names none (Zammad's users often have none)."),
+            help=gettext_lazy(
+                "The customer of new customer users whose row names none (Zammad's users often have none)."
+            ),
         )
 
     def importer_options(self, options):

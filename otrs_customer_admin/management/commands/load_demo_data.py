@@ -9,6 +9,7 @@ import argparse
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import reset_queries
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -110,7 +111,11 @@ class Command(BaseCommand):
         for counts in result.counts:
             self.stdout.write(
                 gettext("%(model)s: %(created)s created, %(present)s already present")
-                % {"model": counts.label, "created": f"{counts.created:,}", "present": f"{counts.present:,}"}
+                % {
+                    "model": counts.label,
+                    "created": number_format(counts.created, force_grouping=True),
+                    "present": number_format(counts.present, force_grouping=True),
+                }
             )
         self.stdout.write(
             self.style.SUCCESS(gettext("Demo data loaded in %(seconds).1f seconds.") % {"seconds": result.seconds})

@@ -4,7 +4,9 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ...datasources import SyncError, get_data_source, syncable_data_sources
 from ...datasources.sync import DETAILS_SHOWN, word_labels
@@ -24,15 +26,23 @@ class Progress:
         rate = done / max(time.monotonic() - self.started, 1e-6)
         label = {"customers": _("customers"), "customer users": _("customer users"), "write": _("writing")}
         end = "\n" if total is not None and done >= total else ""
-        self.stream.write(f"\r{label.get(phase, phase):>15}: {done:,} entries, {rate:,.0f} entries/s{end}", ending="")
+        line = _("%(label)s: %(done)s entries, %(rate)s entries/s") % {
+            "label": f"{label.get(phase, phase):>15}",
+            "done": number_format(done, force_grouping=True),
+            "rate": number_format(round(rate), force_grouping=True),
+        }
+        self.stream.write(f"\r{line}{end}", ending="")
         self.stream.flush()
 
 
 class Command(BaseCommand):
-    help = _(
-        "Bring the records of the directory data sources (LDAP, Active Directory) up to date. A sync that cannot "
-        "read everything changes nothing; entries that vanished make their records invalid, never deleted."
-    )
+    @property
+    def help(self):
+        # A plain string in the active language: argparse cannot format a lazy one.
+        return _(
+            "Bring the records of the directory data sources (LDAP, Active Directory) up to date. A sync that cannot "
+            "read everything changes nothing; entries that vanished make their records invalid, never deleted."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("--source", help=_("Sync only the data source with this key (default: every one)."))
@@ -109,4 +119,7 @@ class Command(BaseCommand):
             for _model_key, dn, why in details[:DETAILS_SHOWN]:
                 self.stdout.write(f"    {dn}: {why}")
             if len(details) > DETAILS_SHOWN:
-                self.stdout.write("    " + _("… and %(count)d more") % {"count": len(details) - DETAILS_SHOWN})
+                hidden = len(details) - DETAILS_SHOWN
+                self.stdout.write(
+                    "    " + ngettext("… and %(count)d more", "… and %(count)d more", hidden) % {"count": hidden}
+                )
