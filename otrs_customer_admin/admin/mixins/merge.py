@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from ...admin_urls import site_admin
 from ...merge import MergeRefused, merge_customers, plan_merge, source_refusals
@@ -45,12 +45,12 @@ class MergeTargetForm(forms.Form):
     def __init__(self, *args, source, admin_site, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["into"] = forms.ModelChoiceField(
-            label=_lazy("Merge into"),
+            label=gettext_lazy("Merge into"),
             queryset=Customer.objects.valid().exclude(pk=source.pk),
             # The customer users' customer field names the autocomplete's source (valid customers only).
             widget=CustomerPicker(CustomerUser._meta.get_field("customer"), admin_site),
-            help_text=_lazy("The customer that stays: a valid customer. Search by CustomerID, name or city."),
-            error_messages={"invalid_choice": _lazy("Choose a valid customer other than this one.")},
+            help_text=gettext_lazy("The customer that stays: a valid customer. Search by CustomerID, name or city."),
+            error_messages={"invalid_choice": gettext_lazy("Choose a valid customer other than this one.")},
         )
 
 
