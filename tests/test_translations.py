@@ -417,6 +417,31 @@ def test_the_customer_user_pages_in_german(german, acme_with_work):
     assert_german(response, "Vorname", "Nachname", "Kontakt", "Telefon", "Mobil")
 
 
+def test_the_ticket_detail_view_in_german(german, acme_with_work):
+    ticket = acme_with_work[0].tickets.get()
+    response = german.get(reverse("admin:otrs_customer_admin_ticket_detail", args=[ticket.pk]))
+    assert_german(response, "Drucker brennt", "Statustyp", "Erstellt", "Kein SLA: dieses Ticket eskaliert nicht.")
+
+
+def test_merging_in_german(german, acme_with_work):
+    acme, _ = acme_with_work
+    twin = make_customer("ACME-2", "ACME GmbH", **ACME_ADDRESS)
+    response = german.get(reverse("admin:otrs_customer_admin_customer_merge", args=[twin.pk]))
+    assert_german(response, "mit einem anderen Kunden zusammenführen", "Mögliche Dubletten dieses Kunden")
+    response = german.get(reverse("admin:otrs_customer_admin_customer_merge", args=[twin.pk]), {"into": acme.pk})
+    assert_german(response, "zusammenführen?", "Ja, zusammenführen", "wird ungültig gesetzt, nie gelöscht")
+
+
+def test_people_of_several_customers_in_german(german, acme_with_work):
+    _acme, jane = acme_with_work
+    globex = make_customer("GLOBEX", "Globex Corporation")
+    jane.additional_customers.add(globex)
+    response = german.get(reverse("admin:otrs_customer_admin_customer_detail", args=[globex.pk]))
+    assert_german(response, "arbeitet auch für", "(eigener Kunde: ACME)")
+    response = german.get(reverse("admin:otrs_customer_admin_customer_change", args=[globex.pk]))
+    assert_german(response, "Kundenbenutzer, die auch hier arbeiten")
+
+
 def test_the_import_page_and_its_messages_in_german(german, db):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
