@@ -76,8 +76,8 @@ def setup_django(database):
 
 
 def contender_ours(path):
-    from otrs_customer_admin.importexport.engine import CustomerImport
     from otrs_customer_admin.importexport.formats import format_for
+    from otrs_customer_admin.importexport.importers import CustomerImport
 
     dataset = format_for(path).create_dataset(Path(path).read_bytes())
     report = CustomerImport().run(dataset)

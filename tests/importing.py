@@ -3,8 +3,8 @@
 import csv
 import io
 
-from otrs_customer_admin.importexport.engine import CustomerImport, CustomerUserImport
 from otrs_customer_admin.importexport.formats import format_for
+from otrs_customer_admin.importexport.importers import CustomerImport, CustomerUserImport
 
 
 def excel_csv(rows, delimiter=";"):

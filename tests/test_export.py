@@ -10,8 +10,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from otrs_customer_admin.importexport.engine import CustomerImport, CustomerUserImport
 from otrs_customer_admin.importexport.formats import format_for
+from otrs_customer_admin.importexport.importers import CustomerImport, CustomerUserImport
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
 from tests.factories import make_customer
 from tests.markup import attribute, document, element

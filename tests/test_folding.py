@@ -10,7 +10,7 @@ from django.db.models.functions import Upper
 from django.forms import modelform_factory
 
 from otrs_customer_admin.folding import fold
-from otrs_customer_admin.importexport.engine import CustomerImport
+from otrs_customer_admin.importexport.importers import CustomerImport
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Validity
 from otrs_customer_admin.search import folded_search_fields, search_q
 from tests.factories import make_customer

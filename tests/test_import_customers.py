@@ -249,7 +249,7 @@ def test_the_default_country_setting_is_used_by_the_resource():
 
 
 def test_derived_customer_ids_are_stable_and_distinct():
-    from otrs_customer_admin.importexport.engine import derived_customer_id
+    from otrs_customer_admin.importexport.importers import derived_customer_id
 
     assert derived_customer_id("Acme") == "Acme"
     assert derived_customer_id("Acme & Co") == derived_customer_id("Acme & Co")

@@ -1,7 +1,7 @@
 """django-import-export resources: export columns, and imports through the bulk engine.
 
 ``import_data`` keeps django-import-export's signature, so the admin's upload,
-preview and confirm steps work unchanged, but runs ``engine.CustomerImport``
+preview and confirm steps work unchanged, but runs ``importers.CustomerImport``
 (or ``CustomerUserImport``): every row is checked before anything is written,
 and the problems come back as ``Line N, Column: message``.
 """
@@ -13,8 +13,8 @@ from import_export import fields, resources
 from import_export.results import Result, RowResult
 
 from ..models import Customer, CustomerUser, Ticket
-from .engine import CustomerImport, CustomerUserImport
 from .formats import neutralise_formula
+from .importers import CustomerImport, CustomerUserImport
 from .values import format_validity
 
 

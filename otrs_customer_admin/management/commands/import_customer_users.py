@@ -1,7 +1,7 @@
 from django.utils.translation import gettext, gettext_lazy
 
 from otrs_customer_admin.importexport.commands import ImportCommand
-from otrs_customer_admin.importexport.engine import CustomerUserImport
+from otrs_customer_admin.importexport.importers import CustomerUserImport
 
 
 class Command(ImportCommand):

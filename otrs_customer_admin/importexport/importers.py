@@ -1,0 +1,201 @@
+"""The two imports: customers and customer users, on the engine of ``engine.RecordImport``.
+
+Each names its model, key and column aliases, and adds what only it needs: customers derive
+a CustomerID from the name (Zammad's organizations have none) and take a default country;
+customer users resolve their customer and additional customers and take a default customer.
+"""
+
+import hashlib
+import re
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from ..folding import fold
+from ..models import Customer, CustomerUser
+from . import columns
+from .engine import RecordImport, folded_lookup
+from .formats import FileProblem
+
+
+def web_address(text):
+    """A URL as typed: a bare domain (Zammad's ``domain``) gets https://."""
+    return text if "://" in text or ":" in text.split("/")[0] else f"https://{text}"
+
+
+def derived_customer_id(name):
+    """A stable CustomerID for a name: its allowed characters, dashes for the rest, and a hash
+    suffix when anything was dropped (so "Acme & Co" and "Acme + Co" stay apart)."""
+    kept = re.sub(r"[^\w.@+-]+", "-", name, flags=re.UNICODE).strip("-") or "customer"
+    if kept == name and len(kept) <= 150:
+        return kept
+    digest = hashlib.sha1(fold(name).encode()).hexdigest()[:8]
+    return f"{kept[:140]}-{digest}"
+
+
+class CustomerImport(RecordImport):
+    model = Customer
+    key_field = "customer_id"
+    aliases = columns.CUSTOMER_ALIASES
+    required_for_new = ("name", "country")
+    data_fields = Customer.RECORD_FIELDS
+    parsers = {**RecordImport.parsers, "url": web_address, "domain": web_address}
+    taken_messages = {"name": gettext_lazy("another customer is already called %(value)s.")}
+
+    def check_columns(self, present):
+        # Zammad's organizations have no CustomerID: it is then derived from the name.
+        if not present & {"customer_id", "name"}:
+            self.report.problems.append(
+                FileProblem(
+                    _("The file needs a CustomerID or a name column (%(columns)s).")
+                    % {"columns": "CustomerID, CustomerCompanyName, name"},
+                    line=1,
+                )
+            )
+
+    def read(self, dataset):
+        rows = super().read(dataset)
+        for row in rows:
+            domain = row.values.pop("domain", None)
+            if domain:
+                row.values.setdefault("url", domain)
+        return rows
+
+    def match(self, rows):
+        # Rows without a CustomerID are matched by name, else given one derived from it.
+        unkeyed = [row for row in rows if "customer_id" not in row.values and "name" in row.values]
+        names = {fold(row.values["name"]) for row in unkeyed}
+        by_name = folded_lookup(Customer.objects, "name", names, ["customer_id"])
+        for row in unkeyed:
+            known = by_name.get(fold(row.values["name"]))
+            row.values["customer_id"] = known["customer_id"] if known else derived_customer_id(row.values["name"])
+        super().match(rows)
+
+    def plan_create(self, row):
+        if "country" not in row.values and self.default_country:
+            row.values["country"] = self.default_country
+        super().plan_create(row)
+
+    def missing_message(self, name):
+        if name == "country":
+            return _(
+                "a new customer needs a country: add a country column, or choose a default country "
+                "(--default-country, the import form's default country, or the DEFAULT_COUNTRY setting)."
+            )
+        return super().missing_message(name)
+
+
+# Between the customers of one cell of additional customers; Zammad's organizations use ~~~
+# only, since its organization names may contain the others.
+LIST_SEPARATORS = re.compile(r"~~~|[;,|]")
+ZAMMAD_LIST_SEPARATOR = "~~~"
+
+
+class CustomerUserImport(RecordImport):
+    model = CustomerUser
+    key_field = "login"
+    aliases = columns.CUSTOMER_USER_ALIASES
+    required_for_new = ("login", "first_name", "last_name", "email", "customer")
+    data_fields = (*CustomerUser.RECORD_FIELDS, "additional_customers")
+    relation_fields = ("additional_customers",)
+    taken_messages = {"email": gettext_lazy("another valid customer user has the address %(value)s.")}
+
+    def run(self, dataset, *, dry_run=False):
+        if self.default_customer:
+            found = folded_lookup(Customer.objects, "customer_id", {fold(self.default_customer)}, ["pk"])
+            if not found:
+                message = _("Default customer: no customer with the CustomerID %(value)s.")
+                self.report.problems.append(FileProblem(message % {"value": self.default_customer}))
+                return self.report
+            self.default_customer = next(iter(found.values()))["pk"]
+        return super().run(dataset, dry_run=dry_run)
+
+    def attname(self, name):
+        return "customer_id" if name == "customer" else name
+
+    def match(self, rows):
+        self.resolve_customers(rows)
+        self.resolve_additional_customers(rows)
+        super().match(rows)
+
+    def resolve_customers(self, rows):
+        """CustomerID (or Zammad's organization name) -> the customer's primary key."""
+        for name, lookup_field in (("customer", "customer_id"), ("organization", "name")):
+            wanted = {fold(row.values[name]) for row in rows if name in row.values}
+            found = folded_lookup(Customer.objects, lookup_field, wanted, ["pk", lookup_field])
+            for row in rows:
+                text = row.values.pop(name, None)
+                if text is None:
+                    continue
+                customer = found.get(fold(text))
+                if customer is None:
+                    row.failed.add("customer")
+                    message = (
+                        _("no customer with the CustomerID %(value)s.")
+                        if name == "customer"
+                        else _("no customer called %(value)s.")
+                    )
+                    self.problem(row.line, name, message % {"value": text})
+                elif "customer" not in row.values:
+                    row.values["customer"] = customer["pk"]
+
+    def resolve_additional_customers(self, rows):
+        """A cell of CustomerIDs or names -> the sorted primary keys of those customers."""
+        name = "additional_customers"
+        zammad = columns.normalise(self.header_of.get(name, "")) == "organizations"
+        cells = {}
+        for row in rows:
+            text = row.values.get(name)
+            if text is not None:
+                parts = text.split(ZAMMAD_LIST_SEPARATOR) if zammad else LIST_SEPARATORS.split(text)
+                cells[row.line] = [part.strip() for part in parts if part.strip()]
+        wanted = {fold(part) for parts in cells.values() for part in parts}
+        by_id = folded_lookup(Customer.objects, "customer_id", wanted, ["pk"])
+        by_name = folded_lookup(Customer.objects, "name", wanted - by_id.keys(), ["pk"])
+        for row in rows:
+            if row.line not in cells:
+                continue
+            pks, unknown = set(), []
+            for part in cells[row.line]:
+                customer = by_id.get(fold(part)) or by_name.get(fold(part))
+                if customer is None:
+                    unknown.append(part)
+                else:
+                    pks.add(customer["pk"])
+            if unknown:
+                row.failed.add(name)
+                del row.values[name]
+                message = ngettext(
+                    "no customer with the CustomerID or name %(values)s.",
+                    "no customers with the CustomerIDs or names %(values)s.",
+                    len(unknown),
+                )
+                self.problem(row.line, name, message % {"values": ", ".join(unknown)})
+            else:
+                row.values[name] = pks
+
+    def plan_update(self, row):
+        self.drop_own_customer(row, row.values.get("customer", row.existing["customer"]))
+        super().plan_update(row)
+
+    def plan_create(self, row):
+        if "customer" not in row.values and "customer" not in row.failed and self.default_customer:
+            row.values["customer"] = self.default_customer
+        self.drop_own_customer(row, row.values.get("customer"))
+        super().plan_create(row)
+
+    @staticmethod
+    def drop_own_customer(row, customer_pk):
+        # The person's own customer is not one of their additional ones (files often list it).
+        additional = row.values.get("additional_customers")
+        if additional is not None:
+            row.values["additional_customers"] = tuple(sorted(additional - {customer_pk}))
+
+    def missing_message(self, name):
+        if name == "customer":
+            return _(
+                "a new customer user needs a customer: add a customer column (UserCustomerID, customer or "
+                "organization), or choose a default customer (--default-customer CUSTOMER_ID, or the import "
+                "form's default customer)."
+            )
+        return super().missing_message(name)
