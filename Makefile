@@ -88,7 +88,7 @@ demo: venv ## migrate, load the demo data, print the demo login, serve the examp
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo_data
 	@echo
-	@$(MANAGE) demo_superuser
+	@$(MANAGE) demo_superuser --address $(DEMO_ADDRESS)
 	@echo
 	@echo "Example site: http://$(DEMO_ADDRESS)/admin/ (log in as printed above; Ctrl-C stops the server)"
 	@echo

@@ -312,3 +312,9 @@ def test_a_few_key_accounts_hold_many_tickets_most_customers_a_handful():
     median = per_customer[len(per_customer) // 2]
     assert all(count > 4 * median for count in per_customer[:4]), (median, per_customer[:8])
     assert sum(per_customer[:4]) > 0.04 * 8000
+
+
+def test_demo_superuser_prints_the_address_the_site_is_served_on(db, example_site):
+    out = StringIO()
+    call_command("demo_superuser", "--address", "127.0.0.1:8765", stdout=out)
+    assert "Demo login: admin / admin at http://127.0.0.1:8765/admin/" in out.getvalue()

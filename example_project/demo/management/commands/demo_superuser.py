@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 DEFAULT_USERNAME = "admin"
 DEFAULT_PASSWORD = "admin"
 DEFAULT_EMAIL = "admin@example.com"
-SERVER = "http://127.0.0.1:8000"
+DEFAULT_ADDRESS = "127.0.0.1:8000"
 
 
 class Command(BaseCommand):
@@ -29,6 +29,11 @@ class Command(BaseCommand):
             "--username", default=DEFAULT_USERNAME, help=_("User name of the superuser (default: %(default)s).")
         )
         parser.add_argument("--password", default=DEFAULT_PASSWORD, help=_("Password to set (default: %(default)s)."))
+        parser.add_argument(
+            "--address",
+            default=DEFAULT_ADDRESS,
+            help=_("Host and port the site is served on, for the printed login (default: %(default)s)."),
+        )
 
     def handle(self, *args, **options):
         username, password = options["username"], options["password"]
@@ -50,7 +55,7 @@ class Command(BaseCommand):
         else:
             message = gettext("The superuser %(username)s exists; its password has been reset.")
         self.stdout.write(message % {"username": username})
-        url = SERVER + reverse("admin:index")
+        url = f"http://{options['address']}{reverse('admin:index')}"
         self.stdout.write(
             self.style.SUCCESS(
                 gettext("Demo login: %(username)s / %(password)s at %(url)s")
