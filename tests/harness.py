@@ -9,6 +9,7 @@ import importlib.util
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -340,3 +341,23 @@ def reader_size_limit(size, *, paged_total="unlimited"):
     # "users": every bound user but the root DN. (A dn.exact pattern cannot be parsed here:
     # slapdtest loads the schemas after the database's configuration.)
     return f"olcLimits: users size.soft={size} size.hard={size}{total}\n"
+
+
+def stop_process(pid, timeout=10):
+    """SIGSTOP ``pid`` and wait until each of its threads has stopped: a thread takes the signal
+    only when it next runs, so on a busy machine a stopped slapd could still answer a request."""
+    import signal
+
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = []
+        for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+            try:
+                states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+            except (OSError, IndexError):
+                continue
+        if states and all(state in ("T", "t") for state in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} did not stop within {timeout} s")

@@ -232,7 +232,7 @@ def test_test_connection_reports_bind_paging_counts_and_mapped_entries(make_dire
 
 def test_test_connection_answers_within_ten_seconds_when_the_server_hangs(make_directory):
     directory = make_directory()
-    os.kill(directory.server._proc.pid, signal.SIGSTOP)
+    harness.stop_process(directory.server._proc.pid)
     try:
         with configured(directory, TIMEOUT=30):
             started = time.monotonic()

@@ -508,7 +508,7 @@ def test_a_hanging_server_times_out_and_changes_nothing(site):
     directory = site(TIMEOUT=1)
     sync()
     before = snapshot()
-    os.kill(directory.server._proc.pid, signal.SIGSTOP)
+    harness.stop_process(directory.server._proc.pid)
     try:
         started = time.monotonic()
         with pytest.raises(SyncError, match="timed out"):
