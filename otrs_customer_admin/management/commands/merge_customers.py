@@ -1,6 +1,5 @@
 """manage.py merge_customers FROM INTO: move everything of one customer to another, and set the first invalid."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -8,6 +7,7 @@ from ...datasources.sync import history_user
 from ...folding import fold
 from ...merge import MergeRefused, merge_customers
 from ...models import Customer
+from ..users import find_user
 
 # How many customer users the report names; it counts all of them.
 USERS_SHOWN = 50
@@ -31,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         source = self.find_customer(options["source"])
         target = self.find_customer(options["target"])
-        user = self.find_user(options["user"]) if options["user"] else None
+        user = find_user(options["user"]) if options["user"] else None
         dry_run = options["dry_run"]
         try:
             report = merge_customers(source, target, user=None if dry_run else history_user(user), dry_run=dry_run)
@@ -47,13 +47,6 @@ class Command(BaseCommand):
         if customer is None:
             raise CommandError(_("There is no customer with the CustomerID %(id)s.") % {"id": customer_id})
         return customer
-
-    def find_user(self, username):
-        model = get_user_model()
-        try:
-            return model._default_manager.get_by_natural_key(username)
-        except model.DoesNotExist:
-            raise CommandError(_("There is no user %(username)s.") % {"username": username}) from None
 
     def print_report(self, report):
         plan = report.plan

@@ -2,7 +2,6 @@
 
 import time
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from django.utils.translation import ngettext
 
 from ...datasources import SyncError, get_data_source, syncable_data_sources
 from ...datasources.sync import DETAILS_SHOWN, word_labels
+from ..users import find_user
 
 
 class Progress:
@@ -56,7 +56,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         sources = self.sources(options["source"])
-        user = self.find_user(options["user"]) if options["user"] else None
+        user = find_user(options["user"]) if options["user"] else None
         progress = Progress(self.stdout)
         failed = []
         for source in sources:
@@ -91,13 +91,6 @@ class Command(BaseCommand):
         if not sources:
             self.stdout.write(_("No data source syncs: OTRS_CUSTOMER_ADMIN['DATA_SOURCES'] has no directory."))
         return sources
-
-    def find_user(self, username):
-        model = get_user_model()
-        try:
-            return model._default_manager.get_by_natural_key(username)
-        except model.DoesNotExist:
-            raise CommandError(_("There is no user %(username)s.") % {"username": username}) from None
 
     def print_report(self, report):
         head = _("%(source)s (dry run, nothing written)") if report.dry_run else _("%(source)s")
