@@ -20,6 +20,7 @@ from tests import harness
 from tests.factories import make_customer, make_customer_user, make_ticket
 from tests.importing import import_customer_users, plain_csv, problems
 from tests.markup import attribute, document, element, elements, text
+from tests.test_admin_customer_users import form_data
 from tests.test_admin_tickets import TICKET_ADD, ticket_form
 
 pytestmark = pytest.mark.django_db
@@ -145,25 +146,9 @@ def test_the_customer_card_counts_own_and_additional_people(admin_client, firms)
 
 
 def user_form(user, **fields):
-    return {
-        "data_source": "database",
-        "title": "",
-        "first_name": user.first_name,
-        "last_name": user.last_name,
-        "login": user.login,
-        "email": user.email,
-        "valid": str(user.valid),
-        "customer": str(user.customer_id),
-        "phone": "",
-        "fax": "",
-        "mobile": "",
-        "street": "",
-        "zip": "",
-        "city": "",
-        "country": "",
-        "comment": "",
-        **fields,
-    }
+    """The customer-user form of ``user`` as it stands, with ``fields`` changed."""
+    person = {"first_name": user.first_name, "last_name": user.last_name, "login": user.login, "email": user.email}
+    return form_data(user.customer, valid=str(user.valid), **person, **fields)
 
 
 def test_the_customer_user_form_edits_the_additional_customers(admin_client, firms):
