@@ -87,7 +87,7 @@ def confirm(client, preview, model=CUSTOMER):
 
 
 def counts(response):
-    match = re.search(r"(\d+) rows: (\d+) to create, (\d+) to update, (\d+) unchanged\.", page_text(response))
+    match = re.search(r"(\d+) rows?: (\d+) to create, (\d+) to update, (\d+) unchanged\.", page_text(response))
     assert match, "the preview shows no counts"
     return tuple(int(number) for number in match.groups())
 
@@ -203,10 +203,10 @@ def test_upload_previews_counts_and_confirm_writes_with_history(admin_client, ad
     assert problems(preview) == []
     # The preview lists the changes with their lines; nothing is written yet.
     text = page_text(preview)
-    assert "2 New GLOBEX" not in text and "3 New GLOBEX" in text and "2 Update ACME city" in text
+    assert "2 New GLOBEX" not in text and "3 New GLOBEX" in text and "2 Update ACME City: Berlin → Hamburg" in text
     assert Customer.objects.count() == 2 and Customer.objects.get(pk=acme.pk).city == "Berlin"
-    fields = confirm_fields(preview)
-    assert set(fields) >= {"import_file_name", "original_file_name", "format", "default_country"}
+    # The confirm form carries the signed token of the preview, nothing the browser could change.
+    assert set(confirm_fields(preview)) == {"csrfmiddlewaretoken", "token"}
 
     done = confirm(admin_client, preview)
     assert done.redirect_chain[-1][0] == url(CUSTOMER, "changelist")
@@ -315,7 +315,6 @@ def test_a_zammad_organizations_file_imports_with_the_default_country_of_the_for
 
     preview = upload(admin_client, ZAMMAD_ORGANIZATIONS, "organizations.csv", default_country="AT")
     assert counts(preview) == (2, 2, 0, 0)
-    assert confirm_fields(preview)["default_country"] == "AT"
     confirm(admin_client, preview)
     assert dict(Customer.objects.values_list("name", "country")) == {"Acme & Co": "AT", "Zammad Foundation": "AT"}
     acme = Customer.objects.get(name="Acme & Co")
@@ -327,13 +326,12 @@ def test_a_zammad_organizations_file_imports_with_the_default_country_of_the_for
     assert counts(again) == (2, 0, 0, 2)
 
 
-def test_a_forged_default_country_is_refused(admin_client):
+def test_the_confirm_imports_with_the_default_country_of_the_preview_whatever_the_browser_sends(admin_client):
     preview = upload(admin_client, ZAMMAD_ORGANIZATIONS, "organizations.csv", default_country="AT")
     fields = {**confirm_fields(preview), "default_country": "ZZ"}
-    response = admin_client.post(url(CUSTOMER, "process_import"), fields)
-    assert response.status_code == 200
-    assert "Select a valid choice. ZZ is not one of the available choices." in page_text(response)
-    assert not Customer.objects.exists()
+    response = admin_client.post(url(CUSTOMER, "process_import"), fields, follow=True)
+    assert response.redirect_chain[-1][0] == url(CUSTOMER, "changelist")
+    assert set(Customer.objects.values_list("country", flat=True)) == {"AT"}
 
 
 @pytest.mark.parametrize("file_format", ["tsv", "xlsx", "json"])
@@ -373,19 +371,6 @@ def test_confirming_twice_imports_once_and_says_so(admin_client):
     ]
     assert again.redirect_chain[-1][0] == url(CUSTOMER, "import")
     assert Customer.objects.count() == 1
-
-
-def test_a_confirm_after_the_upload_expired_says_so(admin_client, settings):
-    from django.core.cache import cache
-
-    settings.IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
-    preview = upload(admin_client, plain_csv([HEADER, ["ACME", "Acme", "", "DE"]]))
-    assert counts(preview) == (1, 1, 0, 0)
-    cache.clear()
-    done = confirm(admin_client, preview)
-    assert done.redirect_chain[-1][0] == url(CUSTOMER, "import")
-    assert messages_of(done)[0].startswith("The uploaded file is no longer available")
-    assert not Customer.objects.exists()
 
 
 def test_a_confirm_that_no_longer_fits_the_database_writes_nothing_and_says_why(admin_client):
