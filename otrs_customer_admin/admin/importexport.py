@@ -215,7 +215,7 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
         clear_expired()
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
-        self.keep_upload_only_for_confirm(context)
+        self.keep_upload_only_for_confirm(request, context)
         if context.get("fields_list"):
             # "This importer will import the following fields": the engine's columns, not
             # the resource's export columns (data_source is exported, never imported).
@@ -226,11 +226,11 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
             ]
         return response
 
-    def keep_upload_only_for_confirm(self, context):
+    def keep_upload_only_for_confirm(self, request, context):
         """Delete the stored upload at once when its preview offers no confirm: refused, or
         nothing to change (then the preview says so instead of offering the button)."""
-        upload = getattr(context.get("form"), "cleaned_data", {}).get("import_file")
-        name = getattr(upload, "tmp_storage_name", None)
+        # From request.FILES: a file that cannot be read is no longer in the form's cleaned data.
+        name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
         if name is None:
             return  # no upload, or refused before it was stored
         report = getattr(context.get("result"), "report", None)
