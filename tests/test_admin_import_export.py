@@ -230,6 +230,60 @@ def test_upload_previews_counts_and_confirm_writes_with_history(admin_client, ad
     assert "Changed City." in page_text(history)
 
 
+def test_the_preview_shows_old_and_new_values_escaped_and_isolated(admin_client, existing):
+    data = plain_csv(
+        [
+            [*HEADER, "Comment"],
+            ["ACME", "Acme Corporation", "<b>Hamburg</b>", "DE", "שלום"],
+            ["GLOBEX", "Globex", "", "US", ""],
+        ]
+    )
+    preview = upload(admin_client, data)
+    text = page_text(preview)
+    assert "2 Update ACME City: Berlin → <b>Hamburg</b> Comment: (empty) → שלום" in text
+    assert "3 New GLOBEX " in text and "Country: US" in text and "Valid: valid" in text
+    content = preview.content.decode()
+    assert "<b>Hamburg" not in content and "<bdi>&lt;b&gt;Hamburg&lt;/b&gt;</bdi>" in content
+    assert "<bdi>שלום</bdi>" in content and "<bdi>Berlin</bdi>" in content
+
+
+def test_the_customer_user_preview_names_customers_by_their_customer_id(admin_client, existing):
+    acme, initech = existing
+    jane = CustomerUser.objects.create(
+        login="jdoe", first_name="Jane", last_name="Doe", email="jane@acme.example", customer=acme
+    )
+    jane.additional_customers.set([initech])
+    header = ["login", "first_name", "last_name", "email", "customer", "additional_customers", "valid"]
+    rows = [header, ["jdoe", "Jane", "Doe", "jane@acme.example", "INITECH", "ACME", "invalid"]]
+    text = page_text(upload(admin_client, plain_csv(rows), model=CUSTOMER_USER))
+    assert "Customer: ACME → INITECH" in text
+    assert "Additional customers: INITECH → ACME" in text
+    assert "Valid: valid → invalid" in text
+
+
+def test_one_row_is_counted_in_the_singular(admin_client):
+    text = page_text(upload(admin_client, plain_csv([HEADER, ["ACME", "Acme", "", "DE"]])))
+    assert "1 row: 1 to create, 0 to update, 0 unchanged." in text and "1 rows" not in text
+
+
+def test_a_preview_where_every_row_is_unchanged_offers_no_confirm(admin_client, existing):
+    data = plain_csv([HEADER, ["ACME", "Acme Corporation", "Berlin", "DE"], ["INITECH", "Initech", "Austin", "US"]])
+    preview = upload(admin_client, data)
+    assert counts(preview) == (2, 0, 0, 2)
+    assert "Nothing to import: every row matches the data as it is." in page_text(preview)
+    assert confirm_fields(preview) is None and "Confirm import" not in page_text(preview)
+    assert 'name="import_file"' in preview.content.decode()  # the upload form, for another file
+
+
+def test_a_header_of_a_hundred_thousand_unknown_columns_gives_a_short_warning(admin_client):
+    unknown = [f"X{number}" for number in range(100_000)]
+    preview = upload(admin_client, plain_csv([[*HEADER, *unknown], ["ACME", "Acme", "", "DE"]]))
+    assert counts(preview) == (1, 1, 0, 0)
+    named = ", ".join(f"X{number}" for number in range(10))
+    assert f"Columns not imported: {named} and 99990 more." in page_text(preview)
+    assert len(preview.content) < 200_000
+
+
 def test_problems_are_listed_by_line_and_column_with_no_confirm_and_nothing_written(admin_client, existing):
     data = plain_csv(
         [
