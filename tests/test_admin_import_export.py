@@ -16,9 +16,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, Validity
 from tests.importing import excel_csv, plain_csv
+from tests.markup import attribute, document, element
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +154,31 @@ def test_the_upload_form_offers_csv_tsv_xlsx_and_json_and_a_default_country(admi
     form = admin_client.get(url(model._meta.model_name, "import")).context["form"]
     assert [label for value, label in form.fields["format"].choices if value != ""] == ["csv", "tsv", "xlsx", "json"]
     assert ("AT", "Austria") in list(form.fields["default_country"].choices)
+
+
+def test_the_upload_forms_fields_are_unfolds(admin_client):
+    page = document(admin_client.get(url(CUSTOMER_USER, "import")))
+    for tag, name, widget_class in (
+        ("input", "default_customer", UnfoldAdminTextInputWidget),  # a box with a border, not a bare line
+        ("select", "default_country", UnfoldAdminSelectWidget),
+        ("select", "format", UnfoldAdminSelectWidget),
+    ):
+        classes = set(attribute(element(page, tag, name=name), "class").split())
+        assert set(widget_class().attrs["class"].split()) <= classes, name
+
+
+def test_the_default_country_fills_in_new_customer_users_without_one(admin_client, existing):
+    form = admin_client.get(url(CUSTOMER_USER, "import")).context["form"]
+    assert "For new customer users whose row has no country" in str(form.fields["default_country"].help_text)
+    rows = [
+        ["login", "first_name", "last_name", "email", "customer", "country"],
+        ["mmax", "Max", "Muster", "m@acme.example", "ACME", ""],
+        ["erika", "Erika", "Muster", "e@acme.example", "ACME", "CH"],
+    ]
+    preview = upload(admin_client, plain_csv(rows), "users.csv", model=CUSTOMER_USER, default_country="AT")
+    assert "Country: AT" in page_text(preview)
+    confirm(admin_client, preview, CUSTOMER_USER)
+    assert dict(CustomerUser.objects.values_list("login", "country")) == {"mmax": "AT", "erika": "CH"}
 
 
 @pytest.mark.parametrize(
