@@ -3,7 +3,7 @@ the package's formats and bulk engine, and its own permission rules."""
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -172,7 +172,7 @@ def preview_changes(model, preview):
     def label(name):
         try:
             return capfirst(model._meta.get_field(name).verbose_name)
-        except Exception:
+        except FieldDoesNotExist:
             return name
 
     return [
