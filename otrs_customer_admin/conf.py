@@ -48,6 +48,9 @@ DEFAULTS = {
     # Bigger files go through the import_customers / import_customer_users commands.
     "IMPORT_MAX_UPLOAD_SIZE": 20 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 50_000,
+    # How long an admin import's preview can be confirmed; its stored upload is deleted
+    # after that by the next import or by manage.py clear_import_previews.
+    "IMPORT_PREVIEW_TTL": timedelta(hours=1),
     # The directory sync (manage.py sync_data_sources). It stops, changing nothing, when
     # it would set more than PERCENT of a source's valid customers or customer users
     # invalid and at least MINIMUM of them (--allow-mass-invalidation overrides).

@@ -203,6 +203,11 @@ def test_people_are_linked_from_the_customer_side(admin_client, firms):
     url = reverse("admin:otrs_customer_admin_customer_change", args=[initech.pk])
     page = admin_client.get(url).content.decode()
     assert "customer users who also work here" in page.lower()
+    # The inline's column is headed as everywhere else, not by the through table's field name.
+    headers = [text(cell) for cell in elements(document(page), "th") if "Customeruser" in text(cell)]
+    assert headers == []
+    labels = admin_client.get(url).context["inline_admin_formsets"][1].fields()
+    assert [str(field["label"]) for field in labels if field["name"] == "customeruser"] == ["Customer user"]
 
     assert admin_client.post(url, customer_form(initech, [jane])).status_code == 302
     assert set(jane.additional_customers.all()) == {firms[1], initech}
@@ -328,9 +333,8 @@ def test_the_admin_import_form_takes_a_default_customer(admin_client, firms):
     assert "default_customer" in admin_client.get(url).context["form"].fields
     upload = SimpleUploadedFile("users.csv", ZAMMAD_USERS, content_type="text/csv")
     preview = admin_client.post(url, {"format": "0", "import_file": upload, "default_customer": "INITECH"})
-    confirm = preview.context["confirm_form"]
-    assert confirm.initial["default_customer"] == "INITECH"
-    data = {**confirm.initial, "default_customer": "INITECH"}
+    # The confirm form's token carries the default customer of the preview.
+    data = preview.context["confirm_form"].initial
     response = admin_client.post(reverse("admin:otrs_customer_admin_customeruser_process_import"), data)
     assert response.status_code == 302
     assert CustomerUser.objects.get(login="nicole.braun@zammad.org").customer.customer_id == "INITECH"

@@ -6,12 +6,13 @@ from django.contrib.auth.models import Permission, User
 from django.test import override_settings
 from django.urls import reverse
 from django.utils.text import capfirst
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from otrs_customer_admin.admin.customer import CustomerAdmin
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
 from tests.factories import make_customer
-from tests.markup import action_groups, document
+from tests.markup import action_groups, attribute, document, element, text
 
 pytestmark = pytest.mark.django_db
 
@@ -210,6 +211,21 @@ def test_with_one_writable_source_the_form_opens_directly(admin_client):
     assert "adminform" in response.context
     assert admin_client.post(ADD, form_data()).status_code == 302
     assert Customer.objects.get().data_source == "database"
+
+
+def unfold_classes(widget_class):
+    return set(widget_class().attrs["class"].split())
+
+
+@override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": SOURCES})
+def test_the_data_source_selects_are_unfolds(admin_client):
+    # The step before the form, and the add form: unfold's select, labelled as unfold labels fields.
+    for response in (admin_client.get(ADD), admin_client.get(ADD, {"data_source": "archive"})):
+        select = element(document(response), "select", name="data_source")
+        assert unfold_classes(UnfoldAdminSelectWidget) <= set(attribute(select, "class").split())
+    field = element(document(admin_client.get(ADD)), "div", class_="form-field")
+    assert text(element(field, "label", **{"for": "id_data_source"})).startswith("Data source")
+    assert element(field, "select", name="data_source") is not None
 
 
 @override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": SOURCES})

@@ -86,8 +86,13 @@ def test_add_a_customer_through_the_data_source_step(logged_in_page, live_server
         page.goto(f"{live_server.url}{CUSTOMERS}add/")
         options = page.locator("#id_data_source option").all_inner_texts()
         assert options == ["Database", "Branch office"]
+        # unfold's select, not the browser's: its own border and arrow.
+        select = page.locator("#id_data_source")
+        assert select.evaluate("element => getComputedStyle(element).appearance") == "none"
+        screenshot(page, "select-data-source")
         page.select_option("#id_data_source", "branch")
         page.locator("button[type=submit]", has_text="Next").click()
+        assert page.locator("#id_data_source").evaluate("element => getComputedStyle(element).appearance") == "none"
 
         page.fill("#id_name", "Initech")
         page.fill("#id_customer_id", "INI TECH")  # a space is not allowed

@@ -45,6 +45,7 @@ def test_upload_see_the_problem_fix_the_file_and_confirm(logged_in_page, live_se
     page.goto(f"{live_server.url}{CUSTOMERS}")
     page.locator(f"a[href='{CUSTOMERS}import/']").click()
     expect()(page.locator("#id_import_file")).to_be_attached()
+    screenshot(page, "form")
 
     upload(page, [HEADER, *ROWS])
     expect()(page.locator(".otrs-import-counts")).to_have_text("3 rows: 2 to create, 1 to update, 0 unchanged.")
@@ -61,11 +62,23 @@ def test_upload_see_the_problem_fix_the_file_and_confirm(logged_in_page, live_se
 
     fixed = [row if row[0] != "GLOBEX" else [*row[:3], "US"] for row in ROWS]
     upload(page, [HEADER, *fixed])
+    # A changed token is refused with a message and the way back.
+    page.locator("input[name=token]").evaluate("element => { element.value = element.value.slice(0, -2) + 'xx'; }")
+    page.get_by_role("button", name="Confirm import").click()
+    expect()(page.locator(".otrs-import-refused")).to_contain_text(
+        "This confirmation does not come from a preview of yours, so nothing was imported."
+    )
+    screenshot(page, "refused")
+    assert Customer.objects.count() == 1
+    page.get_by_role("link", name="Upload the file again").click()
+    upload(page, [HEADER, *fixed])
     expect()(page.locator(".otrs-import-counts")).to_have_text("3 rows: 2 to create, 1 to update, 0 unchanged.")
     expect()(page.locator(".otrs-import-problems")).to_have_count(0)
     preview = page.locator(".otrs-import-result tbody tr")
     expect()(preview).to_have_count(3)
     expect()(preview.nth(1)).to_contain_text("GLOBEX")
+    # The update names its field with the value now and after the import.
+    expect()(preview.nth(2)).to_contain_text("City: Dallas → Austin")
     screenshot(page, "preview")
     assert Customer.objects.count() == 1
 
@@ -82,3 +95,26 @@ def test_upload_see_the_problem_fix_the_file_and_confirm(logged_in_page, live_se
         ("GLOBEX", "US"),
         ("INITECH", "US"),
     ]
+
+
+def test_the_customer_user_import_form_and_a_preview_that_changes_nothing(logged_in_page, live_server, screenshot):
+    Customer.objects.create(customer_id="ACME", name="Acme Corporation", city="Berlin", country="DE")
+    page = logged_in_page
+    page.goto(f"{live_server.url}/admin/otrs_customer_admin/customeruser/import/")
+    box = page.locator("#id_default_customer")
+    # A visible box: unfold's bordered text input, as wide as the selects above it.
+    assert box.evaluate("element => getComputedStyle(element).borderTopWidth") != "0px"
+    assert box.bounding_box()["width"] == page.locator("#id_default_country").bounding_box()["width"]
+    expect()(page.locator(".form-field:has(#id_default_country)")).to_contain_text(
+        "For new customer users whose row has no country"
+    )
+    screenshot(page, "customer-users-form")
+
+    page.goto(f"{live_server.url}{CUSTOMERS}import/")
+    upload(page, [HEADER, ["ACME", "Acme Corporation", "Berlin", "DE"]])
+    expect()(page.locator(".otrs-import-counts")).to_have_text("1 row: 0 to create, 0 to update, 1 unchanged.")
+    expect()(page.locator(".otrs-import-nothing")).to_have_text(
+        "Nothing to import: every row matches the data as it is."
+    )
+    assert page.get_by_role("button", name="Confirm import").count() == 0
+    screenshot(page, "nothing-to-import")

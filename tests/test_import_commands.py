@@ -202,6 +202,21 @@ def test_default_country_completes_a_zammad_file(tmp_path):
     assert out.startswith("0 created, 0 updated, 2 unchanged")
 
 
+def test_default_country_fills_in_new_customer_users_without_one(tmp_path):
+    acme = Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
+    CustomerUser.objects.create(login="jdoe", first_name="Jane", last_name="Doe", email="j@acme.example", customer=acme)
+    header = ["login", "first_name", "last_name", "email", "customer", "country"]
+    rows = [
+        header,
+        ["jdoe", "Jane", "Doe", "j@acme.example", "ACME", ""],  # existing: left as it is
+        ["mmax", "Max", "Muster", "m@acme.example", "ACME", ""],  # new, no country: the default
+        ["erika", "Erika", "Muster", "e@acme.example", "ACME", "CH"],  # new with a country: its own
+    ]
+    out, _ = run("import_customer_users", write(tmp_path, "users.csv", plain_csv(rows)), "--default-country", "Austria")
+    assert out.startswith("2 created, 0 updated, 1 unchanged")
+    assert dict(CustomerUser.objects.values_list("login", "country")) == {"jdoe": "", "mmax": "AT", "erika": "CH"}
+
+
 def test_import_customer_users(tmp_path, admin_user):
     acme = Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
     rows = [

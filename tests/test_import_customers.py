@@ -187,6 +187,14 @@ def test_unknown_columns_are_a_warning_and_passwords_are_never_read():
     assert report.warnings == ["Columns not imported: Shoe size."]
 
 
+def test_a_header_of_many_unknown_columns_names_the_first_ten_and_counts_the_rest():
+    unknown = [f"Extra {number}" for number in range(1000)]
+    report = import_customers(plain_csv([["CustomerID", "name", "country", *unknown], ["A", "Alpha", "DE"]]))
+    assert problems(report) == []
+    named = ", ".join(f"Extra {number}" for number in range(10))
+    assert report.warnings == [f"Columns not imported: {named} and 990 more."]
+
+
 READ_ONLY = {
     "DATA_SOURCES": {
         "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},

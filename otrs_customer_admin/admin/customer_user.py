@@ -9,14 +9,13 @@ from .base import SourcedRecordAdmin
 from .display import card_link
 from .filters import DataSourceFilter, ValidityFilter, WorksForCustomerFilter
 from .forms import CustomerUserForm
-from .importexport import CustomerUserConfirmImportForm, CustomerUserImportForm
+from .importexport import CustomerUserImportForm
 from .mixins import Action, ActionGroup
 
 
 class CustomerUserAdmin(SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
     import_form_class = CustomerUserImportForm
-    confirm_form_class = CustomerUserConfirmImportForm
     card_template = "otrs_customer_admin/cards/customer_user.html"
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
     list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter]

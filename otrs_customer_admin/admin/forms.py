@@ -3,6 +3,7 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from unfold.widgets import UnfoldAdminSelectWidget
 
 from ..datasources import writable_data_sources
 
@@ -23,6 +24,7 @@ class SourcedRecordForm(forms.ModelForm):
                 help_text=field.help_text,
                 choices=[(source.key, source.label) for source in writable_data_sources()],
                 initial=field.initial,
+                widget=UnfoldAdminSelectWidget,
             )
 
     def clean(self):
@@ -52,6 +54,10 @@ class CustomerUserForm(SourcedRecordForm):
 class AdditionalLinkForm(forms.ModelForm):
     """A row of a customer's "also works here" inline: one person's link to this customer."""
 
+    class Meta:
+        # The auto-created through model's field would be headed "Customeruser".
+        labels = {"customeruser": _("Customer user")}
+
     def clean(self):
         cleaned = super().clean()
         person = cleaned.get("customeruser")
@@ -73,7 +79,7 @@ class AdditionalLinkForm(forms.ModelForm):
 class SelectDataSourceForm(forms.Form):
     """OTRS's first step of adding a record when several sources can take it."""
 
-    data_source = forms.ChoiceField(label=_("Data source"))
+    data_source = forms.ChoiceField(label=_("Data source"), widget=UnfoldAdminSelectWidget)
 
     def __init__(self, *args, sources, **kwargs):
         super().__init__(*args, **kwargs)

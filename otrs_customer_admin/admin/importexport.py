@@ -3,21 +3,27 @@ the package's formats and bulk engine, and its own permission rules."""
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from django_countries import countries
 from import_export.admin import ExportMixin, ImportExportMixin
-from import_export.forms import ConfirmImportForm
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
-from unfold.widgets import UnfoldAdminSelectWidget
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from ..conf import settings
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
+from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
+from ..models import Customer, Validity
 
-#: The import form's fields the confirm step carries on as hidden fields.
+#: The import form's fields the confirm step takes over, in the preview's signed token.
 IMPORT_DEFAULTS = ("default_country", "default_customer")
 #: Problems of a refused confirm listed as messages; the rest are counted.
 CONFIRM_PROBLEMS_SHOWN = 20
@@ -34,8 +40,7 @@ class DefaultCountryMixin(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["default_country"]
         field.choices = [("", _("From the file (or the DEFAULT_COUNTRY setting)")), *countries]
-        if not isinstance(field.widget, forms.HiddenInput):
-            field.widget = UnfoldAdminSelectWidget(choices=field.choices)
+        field.widget = UnfoldAdminSelectWidget(choices=field.choices)
 
 
 class CustomerImportForm(DefaultCountryMixin, ImportForm):
@@ -59,26 +64,53 @@ class DefaultCustomerMixin(forms.Form):
         label=_("Default customer"),
         required=False,
         max_length=150,
+        widget=UnfoldAdminTextInputWidget,
         help_text=_("CustomerID of the customer for new customer users whose row names none (Zammad's users)."),
     )
 
 
 class CustomerUserImportForm(DefaultCustomerMixin, CustomerImportForm):
-    pass
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["default_country"].help_text = _(
+            "For new customer users whose row has no country; a customer user's country is optional."
+        )
 
 
-def country_choices():
-    return [("", ""), *countries]
+class PreviewConfirmForm(forms.Form):
+    """The confirm step: a signed token of the preview, and nothing else the browser could change.
 
+    Valid, its cleaned data is what django-import-export's confirm form would hold (file name,
+    format, resource) plus the import form's defaults, all taken from the token.
+    """
 
-class CustomerConfirmImportForm(ConfirmImportForm):
-    # A choice, not any text: the hidden field comes back from the browser.
-    default_country = forms.ChoiceField(widget=forms.HiddenInput(), required=False, choices=country_choices)
+    token = forms.CharField(widget=forms.HiddenInput())
 
+    def __init__(self, *args, user, model, formats, resources, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.model, self.formats, self.resources = user, model, formats, resources
+        self.preview = None
 
-class CustomerUserConfirmImportForm(CustomerConfirmImportForm):
-    # Checked by the import itself, which names an unknown CustomerID.
-    default_customer = forms.CharField(widget=forms.HiddenInput(), required=False, max_length=150)
+    def clean(self):
+        token = self.cleaned_data.get("token")
+        try:
+            if not token:
+                raise PreviewRefused
+            preview = Preview.from_token(token, user=self.user, model=self.model)
+            # Genuine but no longer fitting (the site's formats changed since): refused alike.
+            if not (0 <= preview.format < self.formats and 0 <= preview.resource < self.resources):
+                raise PreviewRefused
+        except PreviewRefused as refused:
+            raise forms.ValidationError(refused.message) from None
+        self.preview = preview
+        return {
+            "token": token,
+            "import_file_name": preview.file,
+            "original_file_name": preview.original_file_name,
+            "format": preview.format,
+            "resource": preview.resource,
+            **preview.options,
+        }
 
 
 def with_row_limit(format_class, max_rows):
@@ -114,11 +146,50 @@ class PermissionsMixin:
         return self.has_view_permission(request)
 
 
+def preview_changes(model, preview):
+    """The engine's preview rows for people: field labels, and values as the admin shows them
+    (CustomerIDs instead of primary keys, validity names); ``None`` for an empty value."""
+    customer_pks = set()
+    for _line, _kind, _key, changes in preview:
+        for name, old, new in changes:
+            if name == "customer":
+                customer_pks |= {old, new}
+            elif name == "additional_customers":
+                customer_pks |= {*(old or ()), *(new or ())}
+    customer_ids = dict(Customer.objects.filter(pk__in=customer_pks - {None}).values_list("pk", "customer_id"))
+
+    def shown(name, value):
+        if value in (None, "", ()):
+            return None
+        if name == "customer":
+            return customer_ids.get(value, value)
+        if name == "additional_customers":
+            return ", ".join(sorted(str(customer_ids.get(pk, pk)) for pk in value))
+        if name == "valid":
+            return Validity(value).label
+        return value
+
+    def label(name):
+        try:
+            return capfirst(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            return name
+
+    return [
+        (line, kind, key, [(label(name), shown(name, old), shown(name, new)) for name, old, new in changes])
+        for line, kind, key, changes in preview
+    ]
+
+
 class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
     import_form_class = CustomerImportForm
-    confirm_form_class = CustomerConfirmImportForm
+    confirm_form_class = PreviewConfirmForm
     export_form_class = ExportForm
     import_template_name = "otrs_customer_admin/import.html"
+    confirm_refused_template_name = "otrs_customer_admin/import_refused.html"
+    # Uploads kept in the package's own directory, under its own names, whatever the site's
+    # IMPORT_EXPORT_TMP_STORAGE_CLASS says: the confirm step reads only those.
+    tmp_storage_class = PreviewUpload
     # The engine writes the admin history itself, in bulk.
     skip_admin_log = True
 
@@ -140,8 +211,11 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
             super().add_data_read_fail_error_to_form(form, error)
 
     def import_action(self, request, **kwargs):
+        # Uploads whose preview nobody confirmed in time go when the next import starts.
+        clear_expired()
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
+        self.keep_upload_only_for_confirm(request, context)
         if context.get("fields_list"):
             # "This importer will import the following fields": the engine's columns, not
             # the resource's export columns (data_source is exported, never imported).
@@ -152,12 +226,67 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
             ]
         return response
 
+    def keep_upload_only_for_confirm(self, request, context):
+        """Delete the stored upload at once when its preview offers no confirm: refused, or
+        nothing to change (then the preview says so instead of offering the button)."""
+        # From request.FILES: a file that cannot be read is no longer in the form's cleaned data.
+        name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
+        if name is None:
+            return  # no upload, or refused before it was stored
+        report = getattr(context.get("result"), "report", None)
+        if context.get("confirm_form") and report is not None and not (report.created or report.updated):
+            context["confirm_form"] = None
+        if context.get("result") is not None and report is not None:
+            context["preview_changes"] = preview_changes(self.model, report.preview)
+        if not context.get("confirm_form"):
+            PreviewUpload(name=name).remove()
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        return {
+            **super().get_confirm_form_kwargs(request, import_form),
+            "user": request.user,
+            "model": self.opts.label_lower,
+            "formats": len(self.get_import_formats()),
+            "resources": len(self.get_import_resource_classes(request)),
+        }
+
+    def get_confirm_form_initial(self, request, import_form):
+        if import_form is None:
+            return {}
+        chosen = import_form.cleaned_data
+        preview = Preview(
+            user=str(request.user.pk),
+            model=self.opts.label_lower,
+            file=chosen["import_file"].tmp_storage_name,
+            original_file_name=chosen["import_file"].name,
+            format=int(chosen["format"]),
+            resource=self.get_resource_index(import_form),
+            options={name: chosen.get(name, "") for name in IMPORT_DEFAULTS if name in import_form.fields},
+        )
+        return {"token": preview.sign()}
+
+    @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
+        """django-import-export's confirm step, reading only the upload the token names."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        confirm_form = self.create_confirm_form(request)
+        if not confirm_form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": gettext("Import"),
+                "opts": self.opts,
+                "errors": confirm_form.non_field_errors(),
+                "import_url": self.import_url(),
+            }
+            return TemplateResponse(request, self.confirm_refused_template_name, context, status=400)
+        preview = confirm_form.preview
+        upload = PreviewUpload(name=preview.file)
         try:
-            return super().process_import(request, **kwargs)
+            dataset = self.get_import_formats()[preview.format]().create_dataset(upload.read())
         except (FileNotFoundError, FileProblem):
             # The stored upload is gone: confirmed already (a double click, the back
-            # button) or expired from the temporary storage.
+            # button) or cleared as expired.
             messages.error(
                 request,
                 gettext(
@@ -166,6 +295,9 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
                 ),
             )
             return HttpResponseRedirect(self.import_url())
+        result = self.process_dataset(dataset, confirm_form, request, **kwargs)
+        upload.remove()
+        return self.process_result(result, request)
 
     def process_result(self, result, request):
         report = getattr(result, "report", None)
@@ -213,21 +345,12 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
         app_label, model_name = self.get_model_info()
         return reverse(f"admin:{app_label}_{model_name}_import", current_app=self.admin_site.name)
 
-    def get_confirm_form_initial(self, request, import_form):
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            for name in IMPORT_DEFAULTS:
-                if name in import_form.fields:
-                    initial[name] = import_form.cleaned_data.get(name, "")
-        return initial
-
     def get_import_resource_kwargs(self, request, **kwargs):
         resource_kwargs = super().get_import_resource_kwargs(request, **kwargs)
         form = kwargs.get("form")
         chosen = form.cleaned_data if form is not None and form.is_bound else {}
         resource_kwargs["default_country"] = chosen.get("default_country", "") or settings.DEFAULT_COUNTRY
-        if form is not None and "default_customer" in form.fields:
-            resource_kwargs["default_customer"] = chosen.get("default_customer", "").strip()
+        resource_kwargs["default_customer"] = chosen.get("default_customer", "").strip()
         return resource_kwargs
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
@@ -39,6 +40,8 @@ SIMPLE_WEB_ADDRESS = re.compile(
 )
 WRITE_BATCH = 1000
 PREVIEW_ROWS = 100
+# The unknown columns a warning names; the rest are counted (a header may have a million).
+UNKNOWN_COLUMNS_NAMED = 10
 
 
 @dataclass
@@ -51,7 +54,8 @@ class ImportReport:
     unchanged: int = 0
     problems: list[FileProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    # The first rows that change something: (line, "new" | "update", record, changed fields).
+    # The first rows that change something: (line, "new" | "update", record, changes), the
+    # changes as (field, old value, new value), sorted by field; the old value of a new record is None.
     preview: list[tuple] = field(default_factory=list)
 
     @property
@@ -117,6 +121,18 @@ def meets(condition, values):
     )
     met = all(results) if condition.connector == Q.AND else any(results)
     return met != condition.negated
+
+
+def unknown_columns_warning(unknown):
+    named = ", ".join(unknown[:UNKNOWN_COLUMNS_NAMED])
+    rest = len(unknown) - UNKNOWN_COLUMNS_NAMED
+    if rest <= 0:
+        return _("Columns not imported: %(columns)s.") % {"columns": named}
+    return ngettext(
+        "Columns not imported: %(columns)s and %(count)d more.",
+        "Columns not imported: %(columns)s and %(count)d more.",
+        rest,
+    ) % {"columns": named, "count": rest}
 
 
 class RecordImport:
@@ -191,7 +207,7 @@ class RecordImport:
                 FileProblem(_("a second column for %(field)s.") % {"field": self.label(name)}, line=1, column=header)
             )
         if unknown:
-            self.report.warnings.append(_("Columns not imported: %(columns)s.") % {"columns": ", ".join(unknown)})
+            self.report.warnings.append(unknown_columns_warning(unknown))
         self.check_columns(set(field_of_column.values()))
         self.columns_ok = self.report.ok
         rows = []
@@ -321,7 +337,9 @@ class RecordImport:
 
     def add_preview(self, row, kind, values, changes):
         if len(self.report.preview) < PREVIEW_ROWS:
-            self.report.preview.append((row.line, kind, values.get(self.key_field), sorted(changes)))
+            old = row.existing or {}
+            changed = [(name, old.get(name), changes[name]) for name in sorted(changes)]
+            self.report.preview.append((row.line, kind, values.get(self.key_field), changed))
 
     @cached_property
     def unique_rules(self):

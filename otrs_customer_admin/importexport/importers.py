@@ -1,8 +1,9 @@
 """The two imports: customers and customer users, on the engine of ``engine.RecordImport``.
 
 Each names its model, key and column aliases, and adds what only it needs: customers derive
-a CustomerID from the name (Zammad's organizations have none) and take a default country;
-customer users resolve their customer and additional customers and take a default customer.
+a CustomerID from the name (Zammad's organizations have none); customer users resolve their
+customer and additional customers and take a default customer. New records of both take the
+import's default country when their row has none.
 """
 
 import hashlib
@@ -31,6 +32,12 @@ def derived_customer_id(name):
         return kept
     digest = hashlib.sha1(fold(name).encode()).hexdigest()[:8]
     return f"{kept[:140]}-{digest}"
+
+
+def fill_default_country(row, country):
+    """A new record whose row has no country gets the import's default country (if it has one)."""
+    if "country" not in row.values and country:
+        row.values["country"] = country
 
 
 class CustomerImport(RecordImport):
@@ -72,8 +79,7 @@ class CustomerImport(RecordImport):
         super().match(rows)
 
     def plan_create(self, row):
-        if "country" not in row.values and self.default_country:
-            row.values["country"] = self.default_country
+        fill_default_country(row, self.default_country)
         super().plan_create(row)
 
     def missing_message(self, name):
@@ -179,6 +185,7 @@ class CustomerUserImport(RecordImport):
         super().plan_update(row)
 
     def plan_create(self, row):
+        fill_default_country(row, self.default_country)
         if "customer" not in row.values and "customer" not in row.failed and self.default_customer:
             row.values["customer"] = self.default_customer
         self.drop_own_customer(row, row.values.get("customer"))
