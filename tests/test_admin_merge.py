@@ -218,7 +218,7 @@ def test_yes_merges_and_opens_into_with_a_message(admin_client, admin_user, sour
     assert response.redirect_chain == [(url("detail", into), 302)]
     assert (
         "Acme G.m.b.H. (ACME-2) was merged into ACME GmbH (ACME): 3 customer users, 25 tickets moved."
-        in response.content.decode()
+        in text(document(response))
     )
     source.refresh_from_db()
     into.refresh_from_db()
