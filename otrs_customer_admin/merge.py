@@ -32,7 +32,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .bidi import Phrase
+from .bidi import isolate_text
 from .models import Customer, CustomerUser, Ticket
 
 ADDRESS_FIELDS = ("street", "zip", "city")
@@ -132,9 +132,11 @@ def merged_comment(comment, target, limit=None):
     room = limit - len(note) - 1
     if not comment or room < 2:
         return note[:limit]
-    if len(comment) > room:
-        comment = comment[: room - 1].rstrip() + "…"
-    return f"{comment} {note}"
+    # Isolated, so that a right-to-left override in the old comment cannot reverse the note.
+    overhead = len(isolate_text(comment)) - len(comment)
+    if len(comment) + overhead > room:
+        comment = comment[: max(room - 1 - overhead, 0)].rstrip() + "…"
+    return f"{isolate_text(comment)} {note}"
 
 
 # --- additional customers ---------------------------------------------------------------------
@@ -311,28 +313,18 @@ def retire(source, comment):
     source.save(update_fields=[*values, "comment", "changed_at"])
 
 
-def titled(customer):
-    """A customer as its title reads, name and CustomerID each isolated."""
-    return Phrase("%(name)s (%(customer_id)s)", name=customer.name, customer_id=customer.customer_id)
-
-
 def write_history(report, tickets, user):
-    """One admin history entry for each moved record and each of the two customers, in bulk."""
+    """One admin history entry for each moved record and each of the two customers, in bulk.
+
+    Stored as text: the customers' own texts (``str()``) isolate their values."""
     plan = report.plan
     source, target = plan.source, plan.target
-    # The messages are stored as text: each customer's values isolated (bidi.Phrase).
     names = {"source": source.customer_id, "target": target.customer_id}
-    moved = str(Phrase(_("Moved from %(source)s by merging into %(target)s."), **names))
-    relinked = str(
-        Phrase(_("Additional customer %(source)s replaced by %(target)s by merging the customers."), **names)
-    )
+    moved = _("Moved from %(source)s by merging into %(target)s.") % names
+    relinked = _("Additional customer %(source)s replaced by %(target)s by merging the customers.") % names
     summary = report.moved_summary()
-    source_message = str(
-        Phrase(_("Merged into %(target)s: %(moved)s moved; set invalid."), target=titled(target), moved=summary)
-    )
-    target_message = str(
-        Phrase(_("Merged %(source)s into this customer: %(moved)s moved."), source=titled(source), moved=summary)
-    )
+    source_message = _("Merged into %(target)s: %(moved)s moved; set invalid.") % {"target": target, "moved": summary}
+    target_message = _("Merged %(source)s into this customer: %(moved)s moved.") % {"source": source, "moved": summary}
     if plan.filled:
         target_message += " " + _("Filled from it: %(fields)s.") % {
             "fields": ", ".join(label for label, _value in plan.filled_fields())
