@@ -116,4 +116,5 @@ class CustomerUser(SourcedRecord):
 
     @property
     def full_name(self):
-        return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)
+        # Each part isolated (bidi.isolate_text): an override in the first name must not reverse the last.
+        return " ".join(isolate_text(part) for part in (self.title, self.first_name, self.last_name) if part)
