@@ -15,7 +15,7 @@ from django.urls import reverse
 from otrs_customer_admin.bidi import Phrase, balanced, isolate, isolate_text, needs_isolation
 from otrs_customer_admin.models import TicketState
 from tests.factories import make_customer, make_customer_user, make_sla, make_ticket
-from tests.markup import attribute, document, element, text
+from tests.markup import attribute, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
 
@@ -174,3 +174,11 @@ def test_the_value_cannot_close_the_isolate_around_it():
     phrase = Phrase("%(name)s <%(email)s>", name=f"A{RLO}", email="a@b")
     assert str(phrase) == f"{FSI}A{RLO}{PDI} <a@b>"
     assert phrase.html() == f"<bdi>A{RLO}</bdi> &lt;<bdi>a@b</bdi>&gt;"
+
+
+def test_a_picker_option_isolates_the_record_it_names(admin_client, records):
+    # An <option> holds text only: the record's text isolates its values with U+2068 … U+2069.
+    acme, jane, _ticket = records
+    page = document(admin_client.get(reverse("admin:otrs_customer_admin_customeruser_change", args=[jane.pk])))
+    [option] = [node for node in elements(page, "option", selected=True) if MARK in text(node)]
+    assert text(option) == f"{FSI}{acme.name}{PDI} ({acme.customer_id})"
