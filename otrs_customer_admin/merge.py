@@ -32,6 +32,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from .bidi import isolate_text
 from .models import Customer, CustomerUser, Ticket
 
 ADDRESS_FIELDS = ("street", "zip", "city")
@@ -131,9 +132,11 @@ def merged_comment(comment, target, limit=None):
     room = limit - len(note) - 1
     if not comment or room < 2:
         return note[:limit]
-    if len(comment) > room:
-        comment = comment[: room - 1].rstrip() + "…"
-    return f"{comment} {note}"
+    # Isolated, so that a right-to-left override in the old comment cannot reverse the note.
+    overhead = len(isolate_text(comment)) - len(comment)
+    if len(comment) + overhead > room:
+        comment = comment[: max(room - 1 - overhead, 0)].rstrip() + "…"
+    return f"{isolate_text(comment)} {note}"
 
 
 # --- additional customers ---------------------------------------------------------------------
@@ -311,7 +314,9 @@ def retire(source, comment):
 
 
 def write_history(report, tickets, user):
-    """One admin history entry for each moved record and each of the two customers, in bulk."""
+    """One admin history entry for each moved record and each of the two customers, in bulk.
+
+    Stored as text: the customers' own texts (``str()``) isolate their values."""
     plan = report.plan
     source, target = plan.source, plan.target
     names = {"source": source.customer_id, "target": target.customer_id}

@@ -83,11 +83,24 @@ def element(root, tag=None, **attrs):
     return found[0]
 
 
+# The parser drops the whitespace around elements, so text() puts a space between parts, but
+# not before closing punctuation nor after an opening bracket: "(<bdi>ACME</bdi>)" reads "(ACME)".
+NO_SPACE_BEFORE = tuple(")]}>,.:;!?")
+NO_SPACE_AFTER = tuple("([{<")
+
+
 def text(node):
     """The text content of ``node``, whitespace collapsed."""
     if isinstance(node, str):
         return node
-    return " ".join(part for part in (text(child).strip() for child in node.children) if part)
+    result = ""
+    for part in (text(child).strip() for child in node.children):
+        if not part:
+            continue
+        if result and not (part.startswith(NO_SPACE_BEFORE) or result.endswith(NO_SPACE_AFTER)):
+            result += " "
+        result += part
+    return result
 
 
 def assert_in_html(needle, haystack, count=None):

@@ -216,9 +216,8 @@ def test_a_refused_plan_shows_its_reasons_and_no_yes(admin_client, source, into)
 def test_yes_merges_and_opens_into_with_a_message(admin_client, admin_user, source, into):
     response = admin_client.post(url("merge", source), {"into": into.pk}, follow=True)
     assert response.redirect_chain == [(url("detail", into), 302)]
-    assert (
-        "Acme G.m.b.H. (ACME-2) was merged into ACME GmbH (ACME): 3 customer users, 25 tickets moved."
-        in response.content.decode()
+    assert "Acme G.m.b.H. (ACME-2) was merged into ACME GmbH (ACME): 3 customer users, 25 tickets moved." in text(
+        document(response)
     )
     source.refresh_from_db()
     into.refresh_from_db()

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, SyncRun
+from tests.markup import attribute, document, element, elements, text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.ldap]
 
@@ -51,7 +52,7 @@ def test_sync_now_runs_the_sync_and_reports_its_counts(admin_client, admin_user,
 
     assert response.redirect_chain[-1][0] == CHANGELIST
     page = response.content.decode()
-    assert "Company directory synced. Customers: 4 created" in page
+    assert "Company directory synced. Customers: 4 created" in text(document(page))
     assert Customer.objects.filter(data_source="directory").count() == 4
     assert SyncRun.objects.get().user == admin_user
 
@@ -167,3 +168,53 @@ def test_the_sync_runs_are_listed_read_only(admin_client, directory):
         == 403
     )
     assert SyncRun.objects.count() == 1
+
+
+def test_sync_now_links_to_the_run_which_says_why_entries_were_skipped_or_conflict(admin_client, make_directory):
+    from tests import harness
+
+    people = f"ou=people,{harness.LDAP_SUFFIX}"
+    # slapd's mdb keeps an RDN short (two copies in 511 bytes): a DN over 1,000 characters takes levels.
+    deep = [f"ou={letter * 200}" for letter in "abcde"]
+    long_dn, rlo_uid = ",".join(["uid=long", *reversed(deep), people]), "rlo\u202eevil"
+    directory = make_directory()
+    directory.add(
+        "\n".join(
+            [
+                harness.person(f"uid=nul,{people}", "nul", "Nul", b"nul\x00@acme.example", o="ACME"),
+                # A binary attribute where the sync wants text: not UTF-8.
+                harness.person(f"uid=latin1,{people}", "latin1", "Latin", "l@acme.example", o="ACME", audio=b"M\xfc"),
+                *(harness.unit(",".join([*deep[: n + 1][::-1], people]), deep[n][3:]) for n in range(len(deep))),
+                harness.person(long_dn, "long", "Long", "long@acme.example", o="ACME"),
+                harness.person(f"uid={rlo_uid},{people}", rlo_uid, "Rlo", o="ACME"),  # and no email
+            ]
+        )
+    )
+    Customer.objects.create(customer_id="Globex", name="Globex (ours)", country="US")
+    source = directory.source(CUSTOMER_USER_ATTR_MAP={"fax": "audio"})
+    with override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": DATABASE, "directory": source}}):
+        response = admin_client.post(SYNC, follow=True)
+
+    run = SyncRun.objects.get()
+    run_page = reverse("admin:otrs_customer_admin_syncrun_change", args=[run.pk])
+    [message] = response.context["messages"]
+    link = element(document(str(message)), "a")
+    assert attribute(link, "href") == run_page
+    assert text(link) == "Why 7 entries were not synced"
+
+    kept = {entry["dn"]: entry["why"] for word in ("skipped", "conflicts") for entry in run.details[word]}
+    assert kept[f"uid=nul,{people}"] == "Email: Null characters are not allowed. ('nul\\x00@acme.example')"
+    assert kept[f"uid=latin1,{people}"] == "its audio is not UTF-8 text"
+    assert kept[long_dn] == "its DN is longer than 1000 characters"
+    assert "Email is missing" in kept[f"uid={rlo_uid},{people}"]
+    assert (
+        "CustomerID Globex belongs to a record of another data source"
+        in kept[f"o=Globex,ou=america,ou=customers,{harness.LDAP_SUFFIX}"]
+    )
+
+    page = document(admin_client.get(run_page))
+    items = elements(page, "li", class_="otrs-sync-detail")
+    # Each DN and each reason in an isolate of its own: the override in a DN cannot reverse its reason.
+    assert {text(dn): text(why) for dn, why in (elements(item, "bdi") for item in items)} == kept
+    assert text(element(page, "div", data_details="skipped")).startswith("skipped: the first 6 of 6")
+    assert text(element(page, "div", data_details="conflicts")).startswith("conflicts: the first 1 of 1")

@@ -6,6 +6,8 @@ from django.urls import reverse
 
 from otrs_customer_admin.models import CustomerUser, TicketState, Validity
 from tests.factories import ACME_ADDRESS, make_customer, make_customer_user, make_ticket
+from tests.markup import document
+from tests.markup import text as markup_text
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +24,17 @@ def acme():
     return acme
 
 
+def page_text(response):
+    return markup_text(document(response))
+
+
 def card(client, model, pk):
     return client.get(reverse(f"admin:otrs_customer_admin_{model}_card", args=[pk]))
 
 
 def test_the_customer_card_shows_the_customer(admin_client, acme):
     response = card(admin_client, "customer", acme.pk)
-    text = response.content.decode()
+    text = page_text(response)
     for expected in (
         "Acme Corporation",
         "ACME",
@@ -41,12 +47,12 @@ def test_the_customer_card_shows_the_customer(admin_client, acme):
         "2 open, 1 closed",
     ):
         assert expected in text
-    assert "<html" not in text  # a fragment, for the popover
+    assert "<html" not in response.content.decode()  # a fragment, for the popover
 
 
 def test_the_customer_user_card_shows_the_person(admin_client, acme):
     jane = CustomerUser.objects.get()
-    text = card(admin_client, "customeruser", jane.pk).content.decode()
+    text = page_text(card(admin_client, "customeruser", jane.pk))
     for expected in (
         "Jane Doe",
         "jdoe",

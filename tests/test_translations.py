@@ -109,6 +109,7 @@ def read_po(path):
         match = PO_LINE.match(line)
         if match:
             name, index, value = match.groups()
+            name = "context" if name == "msgctxt" else name
             field = ("msgstr", int(index or 0)) if name.startswith("msgstr") else name
             if name.startswith("msgstr"):
                 entry.msgstr[int(index or 0)] = unescape(value)
@@ -316,6 +317,7 @@ def page_text(response):
     """The page as a person reads it: no tags, entities decoded, whitespace collapsed."""
     content = response.content.decode()
     content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
+    content = re.sub(r"</?bdi>", "", content)  # an isolate is inline: no space around it
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
 
 
@@ -577,3 +579,62 @@ def test_demo_superuser_output_in_german(db, example_site):
         call_command("demo_superuser", stdout=out)
     assert "Superuser admin angelegt." in out.getvalue()
     assert "Demo-Anmeldung: admin / admin unter " in out.getvalue()
+
+
+# --- the words people see: unfold's Filters, relative times, one date format ---------------------------
+
+
+def test_unfolds_filters_button_reads_german(german, client, admin_user, acme_with_work):
+    from tests.markup import document, element, text
+
+    url = reverse("admin:otrs_customer_admin_customer_changelist")
+    response = german.get(url)
+    button = element(document(response), "a", class_="filter-open-button")
+    assert text(button).split()[0] == "Filter"
+    assert_german(response, "Auswählen")  # unfold's shortcut help: "Select"
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
+    english = client.get(url)
+    assert text(element(document(english), "a", class_="filter-open-button")).split()[0] == "Filters"
+
+
+@pytest.mark.parametrize(
+    ("language", "ago", "ahead", "overdue"),
+    [
+        ("en", "(2 days ago)", "(in 2 days)", "overdue by 2 days"),
+        ("de", "(vor 2 Tagen)", "(in 2 Tagen)", "überfällig seit 2 Tagen"),
+    ],
+)
+def test_relative_times_read_right_after_their_preposition(language, ago, ahead, overdue):
+    from django.template.loader import render_to_string
+
+    from otrs_customer_admin.durations import span_since
+
+    now = timezone.now()
+    with translation.override(language):
+        past = render_to_string("otrs_customer_admin/time.html", {"value": now - timedelta(days=2), "now": now})
+        future = render_to_string("otrs_customer_admin/time.html", {"value": now + timedelta(days=2), "now": now})
+        late = translation.gettext("overdue by %(time)s") % {"time": span_since(now - timedelta(days=2), now)}
+    assert ago in past.replace("\xa0", " ")
+    assert ahead in future.replace("\xa0", " ")
+    assert late.replace("\xa0", " ") == overdue
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_ticket_list_shows_every_moment_in_one_format(admin_client, acme_with_work, language):
+    from tests.markup import document, element, elements, text
+
+    acme, jane = acme_with_work
+    acme.tickets.all().delete()
+    ticket = make_ticket(acme, customer_user=jane, state=TicketState.PENDING_REMINDER)
+    ticket.pending_until = ticket.created_at + timedelta(days=3)
+    ticket.save(update_fields=["pending_until"])
+    admin_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = document(admin_client.get(reverse("admin:otrs_customer_admin_ticket_changelist")))
+
+    shown = [text(moment) for moment in elements(element(page, "tr", class_="data-row"), "time")]
+    with translation.override(language):
+        expected = [
+            formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+            for value in (ticket.pending_until, ticket.created_at)
+        ]
+    assert shown == expected

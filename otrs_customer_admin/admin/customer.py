@@ -6,6 +6,7 @@ from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
 from ..admin_urls import admin_url, site_admin
+from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerResource
 from ..models import Customer, CustomerUser
 from .base import SourcedRecordAdmin
@@ -128,12 +129,12 @@ class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin)
         return obj.closed_tickets
 
     def edit_label(self, obj):
-        return obj.name
+        return isolate_text(obj.name)
 
     # --- detail view ---
 
     def detail_title(self, obj):
-        return f"{obj.name} ({obj.customer_id})"
+        return Phrase("%(name)s (%(customer_id)s)", name=obj.name, customer_id=obj.customer_id)
 
     def detail_actions(self, request, obj):
         groups = super().detail_actions(request, obj)

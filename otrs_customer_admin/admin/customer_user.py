@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from ..admin_urls import admin_url, site_admin
+from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerUserResource
 from ..models import Ticket
 from .base import SourcedRecordAdmin
@@ -55,7 +56,10 @@ class CustomerUserAdmin(SourcedRecordAdmin):
         return card_link(self.admin_site, obj.customer, obj.customer.customer_id)
 
     def edit_label(self, obj):
-        return obj.full_name
+        return isolate_text(obj.full_name)
+
+    def detail_title(self, obj):
+        return Phrase("%(name)s (%(login)s)", name=obj.full_name, login=obj.login)
 
     def detail_actions(self, request, obj):
         groups = super().detail_actions(request, obj)

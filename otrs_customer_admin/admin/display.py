@@ -1,9 +1,11 @@
-"""Small renderers for list columns: links that open a business card, validity badges."""
+"""Small renderers for list columns: links that open a business card, validity badges, moments."""
 
 from django.contrib.admin.utils import quote
+from django.utils import formats, timezone
 from django.utils.html import format_html
 
 from ..admin_urls import admin_url
+from ..bidi import isolate
 from ..models import Validity
 
 VALIDITY_LABELS = {
@@ -14,14 +16,15 @@ VALIDITY_LABELS = {
 
 
 def card_link(site, obj, text):
-    """A link to ``obj``'s detail view on ``site`` that shows its business card on hover and focus."""
+    """A link to ``obj``'s detail view on ``site`` that shows its business card on hover and focus;
+    ``text`` is user text, isolated (``bidi.isolate``)."""
     if obj is None:
         return "-"
     return format_html(
         '<a href="{}" data-otrs-card="{}" class="otrs-card-link text-primary-600 dark:text-primary-500">{}</a>',
         admin_url(site, obj, "detail", quote(obj.pk)),
         admin_url(site, obj, "card", quote(obj.pk)),
-        text,
+        isolate(text),
     )
 
 
@@ -38,3 +41,15 @@ def edit_link(url, label):
         label,
         label,
     )
+
+
+def moment_text(value):
+    """A moment as every list of the package shows it: the local SHORT_DATETIME_FORMAT."""
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+def moment(value):
+    """A list cell's moment: ``<time>`` with the local SHORT_DATETIME_FORMAT, or ``-``."""
+    if value is None:
+        return "-"
+    return format_html('<time datetime="{}">{}</time>', value.isoformat(), moment_text(value))

@@ -6,15 +6,17 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from ..admin_urls import admin_url, site_admin
+from ..bidi import Phrase, isolate
 from ..datasources import SyncError, get_data_source, syncable_data_sources
-from ..datasources.sync import counts_text
+from ..datasources.sync import DETAILS_KEPT, counts_text, word_labels
 from ..models import CustomerUser, SyncRun
 from .mixins import RecordPageMixin
 
@@ -108,9 +110,21 @@ class DirectorySyncMixin(RecordPageMixin):
             except SyncError as error:
                 messages.error(request, str(error))
             else:
-                summary = report.short_summary()
-                messages.success(request, _("%(source)s synced. %(summary)s") % {"source": source, "summary": summary})
+                messages.success(request, self.synced_message(source, report))
         return HttpResponseRedirect(self.admin_url("changelist"))
+
+    def synced_message(self, source, report):
+        """ "Directory synced. Customers: 3 created…", and when entries were skipped or conflicted,
+        a link to the run's page, which says why."""
+        message = Phrase(_("%(source)s synced. %(summary)s"), source=source, summary=report.short_summary()).html()
+        problems = sum(report.total(word) for word in DETAILS_KEPT)
+        if not problems or report.run is None or site_admin(self.admin_site, SyncRun) is None:
+            return message
+        link = ngettext("Why one entry was not synced", "Why %(count)d entries were not synced", problems) % {
+            "count": problems
+        }
+        url = admin_url(self.admin_site, SyncRun, "change", report.run.pk)
+        return format_html('{} <a href="{}" class="otrs-sync-details-link underline">{}</a>', message, url, link)
 
     def sync_test_view(self, request, source):
         return require_POST(self._sync_test)(request, source)
@@ -133,7 +147,19 @@ class SyncRunAdmin(ModelAdmin):
     list_display = ["started_at", "source_label", "outcome_badge", "dry_run", "counts_summary", "finished_at", "user"]
     list_filter = ["source", "outcome", "dry_run"]
     list_select_related = ["user"]
-    fields = ["source", "dry_run", "outcome", "started_at", "finished_at", "user", "host", "pid", "counts", "message"]
+    fields = [
+        "source",
+        "dry_run",
+        "outcome",
+        "started_at",
+        "finished_at",
+        "user",
+        "host",
+        "pid",
+        "counts",
+        "message",
+        "details_list",
+    ]
     readonly_fields = fields
     date_hierarchy = "started_at"
 
@@ -149,6 +175,33 @@ class SyncRunAdmin(ModelAdmin):
     @display(description=gettext_lazy("Counts"))
     def counts_summary(self, obj):
         return counts_text(obj.counts)
+
+    @display(description=gettext_lazy("Entries not synced"))
+    def details_list(self, obj):
+        """The first skipped entries and conflicts: DN and reason, each isolated."""
+        labels = word_labels()
+        sections = []
+        for word in DETAILS_KEPT:
+            entries = obj.details.get(word, [])
+            if not entries:
+                continue
+            total = sum(counts.get(word, 0) for counts in obj.counts.values()) or len(entries)
+            heading = _("%(word)s: the first %(shown)d of %(total)d") % {
+                "word": labels[word],
+                "shown": len(entries),
+                "total": total,
+            }
+            items = format_html_join(
+                "",
+                '<li class="otrs-sync-detail"><code>{}</code>: {}</li>',
+                ((isolate(entry["dn"]), isolate(entry["why"])) for entry in entries),
+            )
+            sections.append(
+                format_html(
+                    '<div class="otrs-sync-details" data-details="{}"><p>{}</p><ul>{}</ul></div>', word, heading, items
+                )
+            )
+        return format_html_join("", "{}", ((section,) for section in sections)) if sections else "-"
 
     def has_add_permission(self, request):
         return False

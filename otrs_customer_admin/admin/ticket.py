@@ -1,5 +1,4 @@
 from django.contrib.admin.utils import quote
-from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
@@ -7,8 +6,9 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import display
 
 from ..admin_urls import admin_url
+from ..bidi import isolate
 from ..importexport.resources import TicketResource
-from .display import VALIDITY_LABELS, card_link, validity_badge
+from .display import VALIDITY_LABELS, card_link, moment, moment_text, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
 from .mixins import TicketDetailMixin
@@ -26,9 +26,9 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExp
         "customer_user_link",
         "state",
         "priority",
-        "pending_until",
+        "pending_until_moment",
         "escalation",
-        "created_at",
+        "created_moment",
     ]
     list_display_links = None
     list_filter = [
@@ -60,7 +60,9 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExp
     @display(description=_("Ticket number"), ordering="number")
     def number_link(self, obj):
         url = admin_url(self.admin_site, obj, "detail", quote(obj.pk))
-        return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, obj.number)
+        return format_html(
+            '<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, isolate(obj.number)
+        )
 
     @display(description=_("Customer"), ordering="customer__name")
     def customer_link(self, obj):
@@ -74,8 +76,15 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExp
     def escalation(self, obj):
         if obj.escalation_at is None:
             return "-"
-        when = formats.date_format(timezone.localtime(obj.escalation_at), "SHORT_DATETIME_FORMAT")
-        return f"{obj.get_escalation_deadline_display()}: {when}"
+        return f"{obj.get_escalation_deadline_display()}: {moment_text(obj.escalation_at)}"
+
+    @display(description=_("Pending until"), ordering="pending_until")
+    def pending_until_moment(self, obj):
+        return moment(obj.pending_until)
+
+    @display(description=_("Created"), ordering="created_at")
+    def created_moment(self, obj):
+        return moment(obj.created_at)
 
 
 class SLAAdmin(OtrsSearchMixin, ModelAdmin):

@@ -23,6 +23,7 @@ UNFOLD_WORDS = (
     gettext_noop("Dark"),
     gettext_noop("System"),
     # Lists and filters
+    gettext_noop("Filters"),
     gettext_noop("Apply Filters"),
     gettext_noop("Reset filters"),
     gettext_noop("Toggle filter"),
@@ -61,4 +62,5 @@ UNFOLD_WORDS = (
     gettext_noop("Navigate"),
     gettext_noop("Open selection"),
     gettext_noop("Open selection in new tab"),
+    gettext_noop("Select"),
 )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from ..bidi import Phrase
 from ..conf import settings
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
@@ -534,16 +535,20 @@ class Plan:
         for change in changes:
             if change.obj is not None:
                 flag, object_id, text = ADDITION, change.obj.pk, str(change.obj)
-                message = _("Added by sync of %(source)s.") % {"source": label}
+                message = str(Phrase(_("Added by sync of %(source)s."), source=label))
             else:
                 flag, object_id, text = CHANGE, change.pk, change.dn
                 if change.word == "invalidated":
-                    message = _("Set invalid by sync of %(source)s: %(why)s.") % {"source": label, "why": change.why}
+                    message = str(
+                        Phrase(_("Set invalid by sync of %(source)s: %(why)s."), source=label, why=change.why)
+                    )
                 elif change.word == "reactivated":
-                    message = _("Valid again by sync of %(source)s: %(why)s.") % {"source": label, "why": change.why}
+                    message = str(
+                        Phrase(_("Valid again by sync of %(source)s: %(why)s."), source=label, why=change.why)
+                    )
                 else:
                     fields = ", ".join(str(field_label(model, name)) for name in dict.fromkeys(change.changed))
-                    message = _("Changed by sync of %(source)s: %(fields)s.") % {"source": label, "fields": fields}
+                    message = str(Phrase(_("Changed by sync of %(source)s: %(fields)s."), source=label, fields=fields))
             entries.append(
                 LogEntry(
                     user_id=user.pk,

@@ -34,6 +34,8 @@ from .plan import MODEL_KEYS, Plan
 WORDS = ("created", "updated", "unchanged", "invalidated", "reactivated", "skipped", "conflicts")
 HEARTBEAT_EVERY = 30  # seconds
 DETAILS_SHOWN = 20
+# Which details a SyncRun keeps, and how many of each (the command prints DETAILS_SHOWN of every kind).
+DETAILS_KEPT = ("skipped", "conflicts")
 
 
 class SyncAlreadyRunning(SyncError):
@@ -156,13 +158,28 @@ def process_alive(pid):
     return True
 
 
+def kept_details(report):
+    """The first ``DETAILS_SHOWN`` skipped entries and conflicts of ``report`` with their DN and reason,
+    as a ``SyncRun`` keeps them; a NUL (which PostgreSQL's JSON cannot store) shown as U+2400."""
+
+    def text(value):
+        return str(value).replace("\x00", "\N{SYMBOL FOR NULL}")
+
+    return {
+        word: [{"model": key, "dn": text(dn), "why": text(why)} for key, dn, why in entries[:DETAILS_SHOWN]]
+        for word in DETAILS_KEPT
+        if (entries := report.details.get(word))
+    }
+
+
 def finish_run(run, report, outcome, message):
     """Record how the run ended; a failed run wrote nothing, so it keeps no counts."""
     run.outcome = outcome
     run.finished_at = timezone.now()
     run.counts = report.counts if outcome != SyncRun.Outcome.FAILED else {}
+    run.details = kept_details(report) if outcome != SyncRun.Outcome.FAILED else {}
     run.message = message
-    run.save(update_fields=["outcome", "finished_at", "counts", "message"])
+    run.save(update_fields=["outcome", "finished_at", "counts", "details", "message"])
 
 
 class Heartbeat:

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from .. import folding
+from ..bidi import isolate_text
 from .base import (
     SourcedRecord,
     SourcedRecordQuerySet,
@@ -143,7 +144,9 @@ class Customer(SourcedRecord):
         ]
 
     def __str__(self):
-        return f"{self.name} ({self.customer_id})"
+        # Each value isolated (bidi.isolate_text): a right-to-left override in the name must not
+        # reverse the CustomerID after it, wherever the text goes (messages, breadcrumbs, pickers).
+        return f"{isolate_text(self.name)} ({isolate_text(self.customer_id)})"
 
     def get_absolute_url(self):
         return reverse("admin:otrs_customer_admin_customer_change", args=[self.pk])

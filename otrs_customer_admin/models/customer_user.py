@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from ..bidi import isolate_text
 from .base import (
     SourcedRecord,
     SourcedRecordQuerySet,
@@ -102,7 +103,7 @@ class CustomerUser(SourcedRecord):
         ]
 
     def __str__(self):
-        return f"{self.full_name} ({self.login})"
+        return f"{isolate_text(self.full_name)} ({isolate_text(self.login)})"  # see Customer.__str__
 
     def get_absolute_url(self):
         return reverse("admin:otrs_customer_admin_customeruser_change", args=[self.pk])
@@ -115,4 +116,5 @@ class CustomerUser(SourcedRecord):
 
     @property
     def full_name(self):
-        return " ".join(part for part in (self.title, self.first_name, self.last_name) if part)
+        # Each part isolated (bidi.isolate_text): an override in the first name must not reverse the last.
+        return " ".join(isolate_text(part) for part in (self.title, self.first_name, self.last_name) if part)

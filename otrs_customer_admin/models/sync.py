@@ -28,6 +28,9 @@ class SyncRun(models.Model):
     # {"customers": {"created": 3, ...}, "customer_users": {...}}
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # {"skipped": [{"model": "customer_users", "dn": …, "why": …}, …], "conflicts": […]}: the first
+    # entries of each kind (DETAILS_KEPT), so that the admin can say why, not only how many.
+    details = models.JSONField(_("details"), default=dict, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..bidi import isolate_text
 from ..conf import settings
 from .base import (
     FoldedUniqueFields,
@@ -409,7 +410,7 @@ class Ticket(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.number}: {self.title}"
+        return f"{isolate_text(self.number)}: {isolate_text(self.title)}"  # see Customer.__str__
 
     def get_absolute_url(self):
         return reverse("admin:otrs_customer_admin_ticket_change", args=[self.pk])

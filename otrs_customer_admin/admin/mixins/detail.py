@@ -41,9 +41,6 @@ class DetailViewMixin(RecordPageMixin):
         ]
         return own + super().get_urls()
 
-    def detail_title(self, obj):
-        return str(obj)
-
     def detail_actions(self, request, obj):
         """The action groups of the detail page; subclasses extend this."""
         organize = ActionGroup(_("Organize"))
@@ -59,7 +56,7 @@ class DetailViewMixin(RecordPageMixin):
         widgets, hidden = self.render_widgets(request, obj, layout)
         context = {
             "original": obj,
-            "title": self.detail_title(obj),
+            **self.title_context(obj),
             "action_groups": groups,
             "widgets": widgets,
             "hidden_widgets": hidden,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.decorators import action
 
+from ...bidi import Phrase
 from .pages import RecordPageMixin
 
 
@@ -38,11 +39,12 @@ class SetInvalidMixin(RecordPageMixin):
             obj.invalidate()
             changed = str(capfirst(self.opts.get_field("valid").verbose_name))
             self.log_change(request, obj, [{"changed": {"fields": [changed]}}])
-            messages.success(request, _("%(object)s is now invalid.") % {"object": obj})
+            messages.success(request, Phrase(_("%(object)s is now invalid."), object=self.detail_title(obj)).html())
             return HttpResponseRedirect(detail_url)
         context = {
             "original": obj,
-            "title": _("Set %(object)s invalid?") % {"object": obj},
+            "object_title": self.detail_title(obj),
+            "title": str(Phrase(_("Set %(object)s invalid?"), object=self.detail_title(obj))),
             "cancel_url": detail_url,
         }
         return self.render_page(request, self.invalidate_template, context)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ...admin_urls import site_admin
+from ...bidi import Phrase
 from ...merge import MergeRefused, merge_customers, plan_merge, source_refusals
 from ...models import Customer, CustomerUser
 from .pages import RecordPageMixin
@@ -98,7 +99,10 @@ class MergeCustomersMixin(RecordPageMixin):
             )
         context = {
             "original": source,
-            "title": _("Merge %(customer)s into another customer") % {"customer": source},
+            "original_title": self.detail_title(source),
+            **self.phrase_titles(
+                Phrase(_("Merge %(customer)s into another customer"), customer=self.detail_title(source))
+            ),
             "form": form,
             "media": form.media,
             "refusals": source_refusals(source),
@@ -112,7 +116,15 @@ class MergeCustomersMixin(RecordPageMixin):
         plan = plan_merge(source, target)
         context = {
             "original": source,
-            "title": _("Merge %(source)s into %(target)s?") % {"source": source, "target": target},
+            "source_title": self.detail_title(source),
+            "target_title": self.detail_title(target),
+            **self.phrase_titles(
+                Phrase(
+                    _("Merge %(source)s into %(target)s?"),
+                    source=self.detail_title(source),
+                    target=self.detail_title(target),
+                )
+            ),
             "plan": plan,
             "target_url": self.admin_url("detail", quote(target.pk)),
             "choose_url": self.admin_url("merge", quote(source.pk)),
@@ -126,9 +138,11 @@ class MergeCustomersMixin(RecordPageMixin):
         except MergeRefused as refused:
             messages.error(request, _("Nothing was merged: %(reasons)s") % {"reasons": " ".join(refused.reasons)})
             return HttpResponseRedirect(self.admin_url("merge", quote(source.pk), query={"into": target.pk}))
-        messages.success(
-            request,
-            _("%(source)s was merged into %(target)s: %(moved)s moved.")
-            % {"source": report.plan.source, "target": report.plan.target, "moved": report.moved_summary()},
+        message = Phrase(
+            _("%(source)s was merged into %(target)s: %(moved)s moved."),
+            source=self.detail_title(report.plan.source),
+            target=self.detail_title(report.plan.target),
+            moved=report.moved_summary(),
         )
+        messages.success(request, message.html())
         return HttpResponseRedirect(self.admin_url("detail", quote(target.pk)))

@@ -8,6 +8,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from ...admin_urls import admin_url, url_name
+from ...bidi import Phrase
 
 
 class RecordPageMixin:
@@ -26,6 +27,27 @@ class RecordPageMixin:
         if not self.has_view_permission(request, obj):
             raise PermissionDenied
         return obj
+
+    def detail_title(self, obj):
+        """``obj``'s title, a ``bidi.Phrase`` of its user values: HTML in a heading, text in a ``<title>``."""
+        return Phrase("%(object)s", object=obj)
+
+    def title_context(self, obj):
+        """``title`` (plain text, for the ``<title>``) and ``heading`` (HTML) of ``obj``'s page."""
+        return self.phrase_titles(self.detail_title(obj))
+
+    @staticmethod
+    def phrase_titles(phrase):
+        """A page's ``title`` (plain text, for the ``<title>``) and ``heading`` (HTML) from one ``Phrase``."""
+        return {"title": str(phrase), "heading": phrase.html()}
+
+    def history_view(self, request, object_id, extra_context=None):
+        # Django's title names str(obj); this one isolates each user value in it.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            title = _("Change history: %s") % self.detail_title(obj)
+            extra_context = {"title": title, **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context)
 
     def render_page(self, request, template, context, *, admin_chrome=True):
         """A page of this admin: its site's context (menu, title) unless ``admin_chrome`` is off,

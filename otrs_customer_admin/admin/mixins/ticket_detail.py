@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from django.contrib.admin.utils import quote
 from django.urls import path
 from django.utils import timezone
-from django.utils.timesince import timesince, timeuntil
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from ...admin_urls import admin_url, site_admin
+from ...bidi import Phrase
+from ...durations import span_since, span_until
 from ...models import SLADeadline
 from .detail import Action, ActionGroup
 from .pages import RecordPageMixin
@@ -49,9 +51,9 @@ def deadline_rows(ticket, now):
     rows = []
     for deadline in ticket.sla_deadlines():
         if deadline.status == SLADeadline.RUNNING and deadline.is_overdue(now):
-            kind, status = "overdue", _("overdue by %(time)s") % {"time": timesince(deadline.due_at, now)}
+            kind, status = "overdue", _("overdue by %(time)s") % {"time": span_since(deadline.due_at, now)}
         elif deadline.status == SLADeadline.RUNNING:
-            kind, status = "due", _("due in %(time)s") % {"time": timeuntil(deadline.due_at, now)}
+            kind, status = "due", _("due in %(time)s") % {"time": span_until(deadline.due_at, now)}
         elif deadline.met_late:
             kind, status = "late", _("met, %(time)s late") % {"time": timesince(deadline.due_at, deadline.met_at)}
         elif deadline.status == SLADeadline.MET:
@@ -91,7 +93,7 @@ class TicketDetailMixin(RecordPageMixin):
         return queryset
 
     def detail_title(self, obj):
-        return str(obj)
+        return Phrase("%(number)s: %(title)s", number=obj.number, title=obj.title)
 
     def detail_actions(self, request, obj):
         """The action groups of the page, as on the customer's detail view; subclasses extend this."""
@@ -114,7 +116,7 @@ class TicketDetailMixin(RecordPageMixin):
         now = timezone.now()
         context = {
             "original": ticket,
-            "title": self.detail_title(ticket),
+            **self.title_context(ticket),
             "action_groups": [group for group in self.detail_actions(request, ticket) if group.actions],
             "now": now,
             "deadlines": deadline_rows(ticket, now),
