@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import settings
 from ..datasources import writable_data_sources
 
 
@@ -24,6 +25,22 @@ class SourcedRecordForm(forms.ModelForm):
                 choices=[(source.key, source.label) for source in writable_data_sources()],
                 initial=field.initial,
             )
+        self.offer_no_country()
+
+    def offer_no_country(self):
+        """A required country starts empty, or from the DEFAULT_COUNTRY setting for a new record.
+
+        The admin gives a choice field that may not be blank no empty choice
+        (``ModelAdmin.formfield_for_choice_field``): the browser would then preselect the
+        list's first country, and a customer saved without one would silently be Afghan.
+        With the empty choice, saving without a country is the form error "This field is required.".
+        """
+        field = self.fields.get("country")
+        if field is None or not field.required:
+            return
+        field.choices = self._meta.model._meta.get_field("country").get_choices(include_blank=True)
+        if self.instance.pk is None:
+            field.initial = settings.DEFAULT_COUNTRY
 
     def clean(self):
         cleaned = super().clean()
