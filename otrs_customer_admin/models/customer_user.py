@@ -111,6 +111,8 @@ class CustomerUser(SourcedRecord):
     email_key = folded_key_field("email", 150)
 
     FOLDED_FIELDS = ("login", "email")
+    # Searched as one text too, "first last" and "last, first" (search.FullName).
+    FULL_NAME_FIELDS = ("first_name", "last_name")
     # A customer user's own data, in the order imports, exports and directory syncs use it.
     RECORD_FIELDS = (
         *("login", "title", "first_name", "last_name", "email", "customer", "phone", "fax", "mobile"),
