@@ -465,7 +465,7 @@ def test_on_postgresql_a_full_name_search_uses_the_name_trigram_indexes():
         plan = queryset.explain()
     assert "otrs_customeruser_first_name_trgm" in plan
     assert "otrs_customeruser_last_name_trgm" in plan
-    assert set(queryset.values_list("login", flat=True)) == {"p12"} | {f"p12{n}" for n in range(10)}
+    assert list(queryset.values_list("login", flat=True)) == ["p12"]  # "First120 Last120" has "t120 L"
 
 
 # --- Fuzz ------------------------------------------------------------------------------------------
