@@ -9,7 +9,9 @@ The syntax follows OTRS's ``QueryCondition`` (DESIGN.md section 2), case-insensi
 - parentheses group; NOT binds tighter than AND, AND tighter than OR (OTRS refuses to mix
   AND and OR on one level, we use precedence instead);
 - ``"quoted phrases"`` are literal; a backslash makes the next character literal;
-- spaces are not operators: ``foo bar`` is the one substring ``"foo bar"``.
+- spaces are not operators: ``foo bar`` is the one substring ``"foo bar"``;
+- a person's full name is searched as one text, "first last" and "last, first" (``FullName``):
+  ``"Jürgen Müller"`` and ``Müller, Jürgen`` find Jürgen Müller.
 
 ``search_q`` raises :class:`SearchSyntaxError` for input it cannot read;
 ``search_q_or_literal`` falls back to matching the whole search literally.
@@ -327,6 +329,9 @@ def term_q(parts: Sequence[str], fields: Sequence[str]) -> Q:
         return match_all()
     q = Q()
     for field in fields:
+        if isinstance(field, FullName):
+            q |= field.q(pieces)
+            continue
         if field.endswith(FOLDED_SUFFIX):
             # A folded twin: fold the term the same way and compare exactly, on every database.
             folded = [fold(piece) for piece in pieces]
@@ -343,20 +348,74 @@ def term_q(parts: Sequence[str], fields: Sequence[str]) -> Q:
     return q
 
 
+def pieces_q(field: str, pieces: Sequence[str], *, at_start: bool = False, at_end: bool = False) -> Q:
+    """``field`` contains ``pieces`` in order, the first at its start and the last at its end if asked,
+    case-insensitively as ``term_q`` compares (``__i…`` lookups for ASCII, ``__iregex`` else)."""
+    pieces = [piece for piece in pieces if piece]
+    if not pieces:
+        return match_all()
+    if len(pieces) == 1 and pieces[0].isascii() and not (at_start and at_end):
+        lookup = "istartswith" if at_start else "iendswith" if at_end else "icontains"
+        return Q(**{f"{field}__{lookup}": pieces[0]})
+    pattern = ".*".join(re.escape(piece) for piece in pieces)
+    # \A and \Z anchor at the ends of the text in Python's re (SQLite) and PostgreSQL alike.
+    return Q(**{f"{field}__iregex": "(?s)" + ("\\A" if at_start else "") + pattern + ("\\Z" if at_end else "")})
+
+
+@dataclass(frozen=True)
+class FullName:
+    """A person's full name as one searched text, "first last" and "last, first", made of two fields.
+
+    A term that spans both fields ("Jürgen Müller", "Müller, Jürgen", "gen Mü", "Jür* Mül*") is
+    matched without joining them in the query: the part before the separator must end the
+    first field, the part after it start the second (or a wildcard spans the separator). Each
+    condition is a plain lookup on one field, so the fields' own indexes serve it (the trigram
+    indexes on PostgreSQL). Terms inside one field are the fields' own matches, not repeated here.
+    """
+
+    first: str
+    last: str
+
+    def forms(self) -> tuple[tuple[str, str, str], ...]:
+        return ((self.first, " ", self.last), (self.last, ", ", self.first))
+
+    def q(self, pieces: Sequence[str]) -> Q:
+        pieces = [piece for piece in pieces if piece]
+        q = Q()  # nothing, for a term no full name can span
+        for before, separator, after in self.forms():
+            # A wildcard between two pieces spans the separator.
+            for index in range(1, len(pieces)):
+                q |= pieces_q(before, pieces[:index]) & pieces_q(after, pieces[index:])
+            # Or a piece holds it: what precedes it ends one field, what follows it starts the other.
+            for index, piece in enumerate(pieces):
+                for found in re.finditer(re.escape(separator), piece):
+                    head, tail = piece[: found.start()], piece[found.end() :]
+                    # An empty head or tail leaves the wildcard next to it free to reach the separator.
+                    q |= pieces_q(before, [*pieces[:index], head], at_end=bool(head)) & pieces_q(
+                        after, [tail, *pieces[index + 1 :]], at_start=bool(tail)
+                    )
+        return q
+
+
 FOLDED_SUFFIX = "_key"
 
 
 def folded_search_fields(model, fields):
-    """``fields`` with each field that has a folded twin (``name`` -> ``name_key``) replaced by it,
-    so that searching it follows the same Unicode folding as its uniqueness."""
+    """``fields`` as the search compares them: each field that has a folded twin (``name`` ->
+    ``name_key``) replaced by it, so that searching it follows the same Unicode folding as its
+    uniqueness; and a ``FullName`` added for each model whose ``FULL_NAME_FIELDS`` are both searched."""
     result = []
     for path in fields:
-        target, *relations = model, *path.split("__")[:-1]
+        *relations, last = path.split("__")
+        target = model
         for name in relations:
             target = target._meta.get_field(name).related_model
-        last = path.rsplit("__", 1)[-1]
         twinned = last in getattr(target, "FOLDED_FIELDS", ())
         result.append(path + FOLDED_SUFFIX if twinned else path)
+        first_name, last_name = getattr(target, "FULL_NAME_FIELDS", (None, None))
+        prefix = path[: len(path) - len(last)]
+        if last == first_name and prefix + last_name in fields:
+            result.append(FullName(path, prefix + last_name))
     return result
 
 

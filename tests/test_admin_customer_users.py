@@ -11,6 +11,7 @@ from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
 from tests.factories import make_customer, make_customer_user
 from tests.markup import action_groups, document, element, text
+from tests.test_admin_customers import selected_country
 
 pytestmark = pytest.mark.django_db
 
@@ -298,6 +299,14 @@ def test_adding_a_customer_user(admin_client, acme):
     assert response.status_code == 302
     john = CustomerUser.objects.get()
     assert (john.login, john.full_name, john.customer, john.data_source) == ("jsmith", "John Smith", acme, "database")
+
+
+@override_settings(OTRS_CUSTOMER_ADMIN={"DEFAULT_COUNTRY": "AT"})
+def test_a_customer_users_country_is_optional_and_starts_empty(admin_client, acme):
+    # Neither the list's first country nor DEFAULT_COUNTRY (that is for customers).
+    assert selected_country(admin_client.get(ADD).content.decode()) == [""]
+    assert admin_client.post(ADD, form_data(acme, country="")).status_code == 302
+    assert not CustomerUser.objects.get().country
 
 
 def test_editing_a_customer_user_is_in_the_history(admin_client, acme):

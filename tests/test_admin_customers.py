@@ -12,7 +12,7 @@ from otrs_customer_admin.admin.customer import CustomerAdmin
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
 from tests.factories import make_customer
-from tests.markup import action_groups, attribute, document, element, text
+from tests.markup import action_groups, attribute, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
 
@@ -263,6 +263,39 @@ def test_errors_appear_next_to_their_fields(admin_client, fields, field, message
     assert list(errors) == [field]
     assert message in " ".join(errors[field])
     assert Customer.objects.count() == 1
+
+
+def country_options(page):
+    """``(value, selected)`` of each option of the form's country select."""
+    select = element(document(page), "select", name="country")
+    return [
+        (attribute(option, "value"), "selected" in dict(option.attributes)) for option in elements(select, "option")
+    ]
+
+
+def selected_country(page):
+    return [value for value, selected in country_options(page) if selected]
+
+
+def test_a_new_customer_has_no_country_until_one_is_chosen(admin_client):
+    options = country_options(admin_client.get(ADD).content.decode())
+    assert options[0] == ("", True)  # the empty choice, selected
+    assert selected_country(admin_client.get(ADD).content.decode()) == [""]  # not Afghanistan, the list's first
+    response = admin_client.post(ADD, form_data(country=""))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["country"] == ["This field is required."]
+    assert not Customer.objects.exists()
+
+
+@override_settings(OTRS_CUSTOMER_ADMIN={"DEFAULT_COUNTRY": "AT"})
+def test_a_new_customer_starts_from_the_default_country_setting(admin_client):
+    options = country_options(admin_client.get(ADD).content.decode())
+    assert [value for value, selected in options if selected] == ["AT"]
+    assert ("", False) in options  # and may still be emptied, which the form refuses
+    acme = make_customer(country="DE")
+    assert selected_country(admin_client.get(url("change", acme)).content.decode()) == [
+        "DE"
+    ]  # a saved customer keeps its own
 
 
 def test_the_form_sections_are_otrs_s(admin_client):

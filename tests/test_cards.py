@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
-from otrs_customer_admin.models import CustomerUser, TicketState, Validity
+from otrs_customer_admin.models import Customer, CustomerUser, TicketState, Validity
 from tests.factories import ACME_ADDRESS, make_customer, make_customer_user, make_ticket
 from tests.markup import document
 from tests.markup import text as markup_text
@@ -14,13 +14,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def acme():
-    """This module's ACME: a full address, invalid-temporarily, and Jane with two open tickets and a closed one."""
-    acme = make_customer(**ACME_ADDRESS, valid=Validity.INVALID_TEMPORARILY)
+    """This module's ACME: a full address, invalid-temporarily (since after Jane and her tickets came),
+    and Jane with two open tickets and a closed one."""
+    acme = make_customer(**ACME_ADDRESS)
     jane = make_customer_user(
         acme, email="jane@acme.example", phone="+49 30 123", mobile="+49 170 456", fax="+49 30 999"
     )
     for state in (TicketState.OPEN, TicketState.PENDING_REMINDER, TicketState.CLOSED_SUCCESSFUL):
         make_ticket(acme, title="t", customer_user=jane, state=state, pending_until="2030-01-01T00:00Z")
+    Customer.objects.filter(pk=acme.pk).update(valid=Validity.INVALID_TEMPORARILY)
+    acme.refresh_from_db()
     return acme
 
 

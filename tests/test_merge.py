@@ -48,11 +48,12 @@ def source():
         "ACME-2", "Acme G.m.b.H.", street="Main Street 1", zip="10115", city="Berlin", url="https://acme.example"
     )
     people = [make_customer_user(twin, login, first, "Doe") for login, first in [("jane", "Jane"), ("john", "John")]]
-    people.append(make_customer_user(twin, "jim", "Jim", "Beam", valid=Validity.INVALID))
+    people.append(make_customer_user(twin, "jim", "Jim", "Beam"))
     Ticket.objects.bulk_create(
         build_ticket(twin, f"t{n}", number=f"2{n:03d}", state=OPEN if n < 40 else CLOSED, customer_user=people[n % 3])
         for n in range(50)
     )
+    people[2].invalidate()  # Jim left; his tickets keep him
     return twin
 
 
@@ -222,8 +223,9 @@ def test_the_comment_of_from_keeps_its_text_where_it_fits():
 
 
 def test_an_invalid_from_may_be_merged(agent):
-    source = make_customer("OLD", "Old Acme", valid=Validity.INVALID)
+    source = make_customer("OLD", "Old Acme")
     make_customer_user(source, "old")
+    source.invalidate()
     into = make_customer()
     assert merge_customers(source, into, user=agent).customer_users == 1
 

@@ -9,7 +9,14 @@ import pytest
 from django.db.models import Q
 
 from otrs_customer_admin.models import Customer, CustomerUser
-from otrs_customer_admin.search import MAX_LENGTH, MAX_TERMS, SearchSyntaxError, search_q, search_q_or_literal
+from otrs_customer_admin.search import (
+    MAX_LENGTH,
+    MAX_TERMS,
+    SearchSyntaxError,
+    folded_search_fields,
+    search_q,
+    search_q_or_literal,
+)
 
 FIELDS = ["customer_id", "name", "city"]
 
@@ -332,6 +339,135 @@ def test_nul_characters_are_ignored():
     )
 
 
+# --- A person's full name ------------------------------------------------------------------------
+
+# login, first name, last name
+PEOPLE = [
+    ("jmueller", "Jürgen", "Müller"),
+    ("jsmith", "John", "Smith"),
+    ("sjohn", "Smith", "John"),  # the same two names the other way round
+    ("amarie", "Anne-Marie", "O'Brien (IT)"),
+    ("jmuellerlein", "Jürgen", "Müllerlein"),
+    ("kmueller", "Klaus", "Müller"),
+]
+
+
+@pytest.fixture
+def people(db):
+    from otrs_customer_admin.admin.customer_user import CustomerUserAdmin
+    from tests.factories import make_customer, make_customer_user
+
+    acme = make_customer()
+    for login, first_name, last_name in PEOPLE:
+        make_customer_user(acme, login, first_name, last_name)
+    return folded_search_fields(CustomerUser, CustomerUserAdmin.search_fields)
+
+
+def people_found(query, fields):
+    return set(CustomerUser.objects.filter(search_q(query, fields)).values_list("login", flat=True))
+
+
+class TestFullName:
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ('"Jürgen Müller"', {"jmueller", "jmuellerlein"}),
+            ("Jürgen Müller", {"jmueller", "jmuellerlein"}),  # spaces join words into one text anyway
+            ('"jürgen müller"', {"jmueller", "jmuellerlein"}),
+            ("JÜRGEN MÜLLER", {"jmueller", "jmuellerlein"}),
+            ('"Müller, Jürgen"', {"jmueller"}),  # "Müllerlein, Jürgen" does not contain it
+            ("müller, jürgen", {"jmueller"}),
+        ],
+    )
+    def test_a_phrase_finds_first_and_last_name_together(self, people, query, expected):
+        assert people_found(query, people) == expected
+
+    def test_the_order_of_the_names_counts(self, people):
+        assert people_found('"John Smith"', people) == {"jsmith"}
+        assert people_found('"Smith John"', people) == {"sjohn"}
+        assert people_found('"Smith, John"', people) == {"jsmith"}
+        assert people_found("Jürgen Müller AND !Müllerlein", people) == {"jmueller"}
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("gen Mül", {"jmueller", "jmuellerlein"}),  # the end of one name and the start of the other
+            ("hn sm", {"jsmith"}),
+            ("Jür* Mül*", {"jmueller", "jmuellerlein"}),
+            ("J*ller", {"jmueller", "jmuellerlein"}),  # the wildcard spans the space
+            ("Jürgen *lein", {"jmuellerlein"}),
+            ("K* Müller", {"kmueller"}),
+            ('"Anne-Marie O\'Brien (IT)"', {"amarie"}),  # regular-expression characters are text
+            ('"O\'Brien (IT), Anne"', {"amarie"}),
+        ],
+    )
+    def test_parts_and_wildcards_across_the_two_names(self, people, query, expected):
+        assert people_found(query, people) == expected
+
+    def test_what_no_full_name_holds_finds_nobody(self, people):
+        assert people_found('"Jürgen  Müller"', people) == set()  # two spaces
+        assert people_found('"Jürgen, Müller"', people) == set()
+        assert people_found('"Klaus Müllerlein"', people) == set()
+        assert people_found("Müller Klaus", people) == set()
+
+    def test_single_names_are_found_as_before(self, people):
+        assert people_found("müller", people) == {"jmueller", "jmuellerlein", "kmueller"}
+        assert people_found("smith", people) == {"jsmith", "sjohn"}
+
+    def test_the_list_and_the_ticket_forms_person_picker_find_the_full_name(self, people, admin_client):
+        from django.urls import reverse
+
+        changelist = admin_client.get(
+            reverse("admin:otrs_customer_admin_customeruser_changelist"), {"q": "Klaus Müller"}
+        )
+        assert [person.login for person in changelist.context["cl"].result_list] == ["kmueller"]
+        picker = admin_client.get(
+            reverse("admin:autocomplete"),
+            {
+                "app_label": "otrs_customer_admin",
+                "model_name": "ticket",
+                "field_name": "customer_user",
+                "term": "john smith",
+            },
+        )
+        assert [item["text"] for item in picker.json()["results"]] == ["John Smith (jsmith)"]
+
+    def test_fuzz_every_full_name_q_runs(self, people):
+        generator = random.Random(20260822)
+        alphabet = [*FUZZ_ALPHABET, ", ", ",", "ü", "\\"]
+        qs = set()
+        for _ in range(800):
+            query = "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 10)))
+            qs.add(search_q_or_literal(query, people)[0])
+        for batch in batches(list(qs), 10):
+            list(CustomerUser.objects.filter(functools.reduce(operator.or_, batch)).values_list("pk", flat=True))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_on_postgresql_a_full_name_search_uses_the_name_trigram_indexes():
+    from django.db import connection
+
+    from tests.factories import make_customer
+
+    acme = make_customer()
+    CustomerUser.objects.bulk_create(
+        CustomerUser(
+            login=f"p{n}", first_name=f"First{n}", last_name=f"Last{n}", email=f"p{n}@acme.example", customer=acme
+        )
+        for n in range(300)
+    )
+    fields = [field for field in folded_search_fields(CustomerUser, ["first_name", "last_name"])]
+    queryset = CustomerUser.objects.filter(search_q('"st12 Las"', fields)).order_by()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE otrs_customer_admin_customeruser")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+    assert "otrs_customeruser_first_name_trgm" in plan
+    assert "otrs_customeruser_last_name_trgm" in plan
+    assert list(queryset.values_list("login", flat=True)) == ["p12"]  # "First120 Last120" has "t120 L"
+
+
 # --- Fuzz ------------------------------------------------------------------------------------------
 
 FUZZ_ALPHABET = ["a", "b", "*", '"', "(", ")", "!", "+", "&", "|", "\\", "AND", "OR", "NOT", " ", " ", "ü", "%"]
@@ -370,8 +506,6 @@ def batches(items, size):
 @pytest.mark.django_db
 def test_on_postgresql_a_wildcard_search_uses_a_trigram_index():
     from django.db import connection
-
-    from otrs_customer_admin.search import folded_search_fields
 
     Customer.objects.bulk_create(
         [Customer(customer_id=f"C{number}", name=f"Customer {number} Berlin", country="DE") for number in range(300)]

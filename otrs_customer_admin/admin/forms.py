@@ -1,11 +1,13 @@
 """Forms of the customer and customer-user admin."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminSelectWidget
 
+from ..conf import settings
 from ..datasources import writable_data_sources
+from ..models.base import not_valid_message
 
 
 class SourcedRecordForm(forms.ModelForm):
@@ -26,6 +28,22 @@ class SourcedRecordForm(forms.ModelForm):
                 initial=field.initial,
                 widget=UnfoldAdminSelectWidget,
             )
+        self.offer_no_country()
+
+    def offer_no_country(self):
+        """A required country starts empty, or from the DEFAULT_COUNTRY setting for a new record.
+
+        The admin gives a choice field that may not be blank no empty choice
+        (``ModelAdmin.formfield_for_choice_field``): the browser would then preselect the
+        list's first country, and a customer saved without one would silently be Afghan.
+        With the empty choice, saving without a country is the form error "This field is required.".
+        """
+        field = self.fields.get("country")
+        if field is None or not field.required:
+            return
+        field.choices = self._meta.model._meta.get_field("country").get_choices(include_blank=True)
+        if self.instance.pk is None:
+            field.initial = settings.DEFAULT_COUNTRY
 
     def clean(self):
         cleaned = super().clean()
@@ -38,6 +56,15 @@ class SourcedRecordForm(forms.ModelForm):
             )
         return cleaned
 
+    def _post_clean(self):
+        super()._post_clean()
+        # An inline's foreign key is a hidden field, whose errors no template shows
+        # ("Customer X is not valid" for a person added to an invalid customer's page).
+        for name, field in self.fields.items():
+            if field.widget.is_hidden and name in self._errors:
+                errors = self._errors.pop(name)
+                self._errors.setdefault(NON_FIELD_ERRORS, self.error_class(error_class="nonfield")).extend(errors)
+
 
 class CustomerUserForm(SourcedRecordForm):
     def clean(self):
@@ -48,6 +75,12 @@ class CustomerUserForm(SourcedRecordForm):
                 "additional_customers",
                 _("%(customer)s is this person's own customer; list only the others here.") % {"customer": customer},
             )
+        if additional is not None:
+            # Links to customers that became invalid stay; new ones need a valid customer.
+            linked = set(self.instance.additional_customers.all()) if self.instance.pk else set()
+            for added in sorted(set(additional) - linked, key=str):
+                if not added.is_valid:
+                    self.add_error("additional_customers", not_valid_message(added))
         return cleaned
 
 
@@ -73,6 +106,11 @@ class AdditionalLinkForm(forms.ModelForm):
             )
         if person.customer_id == self.instance.customer_id:  # the formset set it: the page's customer
             raise ValidationError(_("%(person)s works for this customer already.") % {"person": person})
+        if self.instance.pk is None or "customeruser" in self.changed_data:
+            # A new link needs a valid person and a valid customer; links made before either became invalid stay.
+            for record in (person, self.instance.customer):
+                if not record.is_valid:
+                    raise ValidationError(not_valid_message(record))
         return cleaned
 
 

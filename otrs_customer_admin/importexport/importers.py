@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..folding import fold
-from ..models import Customer, CustomerUser
+from ..models import Customer, CustomerUser, Validity
 from . import columns
 from .engine import RecordImport, folded_lookup
 from .formats import FileProblem
@@ -91,6 +91,15 @@ class CustomerImport(RecordImport):
         return super().missing_message(name)
 
 
+# What a customer-user import reads of the customers a file names.
+NAMED_CUSTOMER = ["pk", "customer_id", "name", "valid"]
+
+
+def customer_label(customer):
+    """A customer read as ``NAMED_CUSTOMER``, named as everywhere: "Acme Old (ACME-OLD)"."""
+    return str(Customer(customer_id=customer["customer_id"], name=customer["name"]))
+
+
 # Between the customers of one cell of additional customers; Zammad's organizations use ~~~
 # only, since its organization names may contain the others.
 LIST_SEPARATORS = re.compile(r"~~~|[;,|]")
@@ -107,14 +116,26 @@ class CustomerUserImport(RecordImport):
     taken_messages = {"email": gettext_lazy("another valid customer user has the address %(value)s.")}
 
     def run(self, dataset, *, dry_run=False):
+        # Customers the file names that are not valid: pk -> "name (CustomerID)". New people,
+        # people moved to another customer and new links to additional customers need valid ones.
+        self.not_valid_customers = {}
         if self.default_customer:
-            found = folded_lookup(Customer.objects, "customer_id", {fold(self.default_customer)}, ["pk"])
+            found = folded_lookup(Customer.objects, "customer_id", {fold(self.default_customer)}, NAMED_CUSTOMER)
             if not found:
                 message = _("Default customer: no customer with the CustomerID %(value)s.")
                 self.report.problems.append(FileProblem(message % {"value": self.default_customer}))
                 return self.report
-            self.default_customer = next(iter(found.values()))["pk"]
+            customer = next(iter(found.values()))
+            if customer["valid"] != Validity.VALID:
+                message = _("Default customer: the customer %(value)s is not valid; choose a valid customer.")
+                self.report.problems.append(FileProblem(message % {"value": customer_label(customer)}))
+                return self.report
+            self.default_customer = customer["pk"]
         return super().run(dataset, dry_run=dry_run)
+
+    def note_validity(self, customer):
+        if customer["valid"] != Validity.VALID:
+            self.not_valid_customers[customer["pk"]] = customer_label(customer)
 
     def attname(self, name):
         return "customer_id" if name == "customer" else name
@@ -128,7 +149,7 @@ class CustomerUserImport(RecordImport):
         """CustomerID (or Zammad's organization name) -> the customer's primary key."""
         for name, lookup_field in (("customer", "customer_id"), ("organization", "name")):
             wanted = {fold(row.values[name]) for row in rows if name in row.values}
-            found = folded_lookup(Customer.objects, lookup_field, wanted, ["pk", lookup_field])
+            found = folded_lookup(Customer.objects, lookup_field, wanted, NAMED_CUSTOMER)
             for row in rows:
                 text = row.values.pop(name, None)
                 if text is None:
@@ -144,6 +165,7 @@ class CustomerUserImport(RecordImport):
                     self.problem(row.line, name, message % {"value": text})
                 elif "customer" not in row.values:
                     row.values["customer"] = customer["pk"]
+                    self.note_validity(customer)
 
     def resolve_additional_customers(self, rows):
         """A cell of CustomerIDs or names -> the sorted primary keys of those customers."""
@@ -156,8 +178,8 @@ class CustomerUserImport(RecordImport):
                 parts = text.split(ZAMMAD_LIST_SEPARATOR) if zammad else LIST_SEPARATORS.split(text)
                 cells[row.line] = [part.strip() for part in parts if part.strip()]
         wanted = {fold(part) for parts in cells.values() for part in parts}
-        by_id = folded_lookup(Customer.objects, "customer_id", wanted, ["pk"])
-        by_name = folded_lookup(Customer.objects, "name", wanted - by_id.keys(), ["pk"])
+        by_id = folded_lookup(Customer.objects, "customer_id", wanted, NAMED_CUSTOMER)
+        by_name = folded_lookup(Customer.objects, "name", wanted - by_id.keys(), NAMED_CUSTOMER)
         for row in rows:
             if row.line not in cells:
                 continue
@@ -168,6 +190,7 @@ class CustomerUserImport(RecordImport):
                     unknown.append(part)
                 else:
                     pks.add(customer["pk"])
+                    self.note_validity(customer)
             if unknown:
                 row.failed.add(name)
                 del row.values[name]
@@ -183,6 +206,7 @@ class CustomerUserImport(RecordImport):
     def plan_update(self, row):
         self.drop_own_customer(row, row.values.get("customer", row.existing["customer"]))
         super().plan_update(row)
+        self.refuse_not_valid_customers(row, row.existing.get("additional_customers", ()))
 
     def plan_create(self, row):
         fill_default_country(row, self.default_country)
@@ -190,6 +214,24 @@ class CustomerUserImport(RecordImport):
             row.values["customer"] = self.default_customer
         self.drop_own_customer(row, row.values.get("customer"))
         super().plan_create(row)
+        self.refuse_not_valid_customers(row, ())
+
+    def refuse_not_valid_customers(self, row, linked):
+        """A person who is new or moves to another customer needs a valid one, and so does a new
+        link to an additional customer; links to customers that became invalid since stay."""
+        customer = row.changes.get("customer")
+        if customer in self.not_valid_customers:
+            message = _("the customer %(value)s is not valid; name a valid customer.")
+            self.problem(row.line, "customer", message % {"value": self.not_valid_customers[customer]})
+        added = set(row.changes.get("additional_customers", ())) - set(linked)
+        named = sorted(self.not_valid_customers[pk] for pk in added if pk in self.not_valid_customers)
+        if named:
+            message = ngettext(
+                "the additional customer %(values)s is not valid; name only valid customers.",
+                "the additional customers %(values)s are not valid; name only valid customers.",
+                len(named),
+            )
+            self.problem(row.line, "additional_customers", message % {"values": ", ".join(named)})
 
     @staticmethod
     def drop_own_customer(row, customer_pk):

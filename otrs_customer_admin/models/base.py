@@ -10,6 +10,9 @@ folded text (``customer_id_key`` for ``customer_id``…) with a plain unique con
 write path here keeps the twins up to date, and searches and imports compare them.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -64,6 +67,11 @@ def read_only_source_keys():
     return {key for key, source in get_data_sources().items() if not source.allows_writes()}
 
 
+def directory_source_keys():
+    """Keys of the read-only sources, also while their own sync writes them."""
+    return {key for key, source in get_data_sources().items() if source.read_only}
+
+
 def refuse_read_only(keys):
     blocked = sorted(set(keys) & read_only_source_keys())
     if blocked:
@@ -80,6 +88,57 @@ def refuse_delete_unless_allowed(model):
             gettext("%(model)s records are never deleted; set them invalid instead (or set ALLOW_DELETE).")
             % {"model": model._meta.verbose_name_plural}
         )
+
+
+# Set while a writer replays what happened earlier (see ``replaying_history``).
+_replaying_history = ContextVar("replaying_history", default=False)
+
+
+@contextmanager
+def replaying_history():
+    """Within it, new records may point at records that are not valid (any more).
+
+    For writers that load a past in one go, such as the demo data, whose people joined
+    customers that were retired later; never for what a user enters or imports.
+    """
+    token = _replaying_history.set(True)
+    try:
+        yield
+    finally:
+        _replaying_history.reset(token)
+
+
+def first_not_valid(model, pks):
+    """The first record of ``model`` among ``pks`` that is not valid, or ``None``; one query."""
+    pks = sorted({pk for pk in pks if pk is not None})
+    if not pks:
+        return None
+    return model._base_manager.filter(pk__in=pks).exclude(valid=Validity.VALID).order_by("pk").first()
+
+
+def refuse_invalid_targets(field_name, model, pks):
+    """Raise ``ValidationError`` on ``field_name`` when one of ``pks`` is not a valid ``model`` record.
+
+    Only valid records are in use: a new record, and one moved to another, must point at a
+    valid one. What already points at a record that became invalid may stay (see ``moved_to``).
+    """
+    if _replaying_history.get():
+        return
+    record = first_not_valid(model, pks)
+    if record is not None:
+        raise ValidationError({field_name: not_valid_message(record)}, code="not_valid")
+
+
+def not_valid_message(record):
+    """ "Customer Acme Old (ACME-OLD) is not valid; choose a valid customer."."""
+    return record.NOT_VALID_MESSAGE % {"record": record}
+
+
+def moved_to(rows_before, rows_after):
+    """The targets that rows moved to: ``rows_*`` are (pk, target pk) pairs; new rows (not in
+    ``rows_before``) count as moved."""
+    before = dict(rows_before)
+    return {target for pk, target in rows_after if pk not in before or before[pk] != target}
 
 
 def folded_twin(field_name):

@@ -114,6 +114,8 @@ class Customer(SourcedRecord):
     DERIVED_KEYS = {"name_match_key": ("name", folding.name_match_key)}
 
     objects = CustomerQuerySet.as_manager()
+    # What a ticket or a customer user that would be new or moved here is told when it is not valid.
+    NOT_VALID_MESSAGE = _("Customer %(record)s is not valid; choose a valid customer.")
     # A customer's own data, in the order imports, exports and directory syncs use it.
     RECORD_FIELDS = ("customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid")
 

@@ -1,5 +1,8 @@
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import Q
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -9,7 +12,12 @@ from .base import (
     SourcedRecord,
     SourcedRecordQuerySet,
     Validity,
+    directory_source_keys,
+    first_not_valid,
     folded_key_field,
+    moved_to,
+    not_valid_message,
+    refuse_invalid_targets,
     unique_external_id,
     unique_ignoring_case,
     validity_constraint,
@@ -17,7 +25,42 @@ from .base import (
 from .customer import Customer
 
 
+def refuse_moves_to_invalid_customers(people, stored=()):
+    """Refuse ``people`` (customer users) that are new or moved to another customer (``stored``:
+    (pk, customer pk) as saved) when that customer is not valid.
+
+    A directory's people are exempt: only their sync writes them, and it follows the directory.
+    """
+    mirrored = directory_source_keys()
+    rows = [(person.pk, person.customer_id) for person in people if person.data_source not in mirrored]
+    refuse_invalid_targets("customer", Customer, moved_to(stored, rows))
+
+
 class CustomerUserQuerySet(SourcedRecordQuerySet):
+    # New people and people moved to another customer need a valid one (Customer.NOT_VALID_MESSAGE).
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        refuse_moves_to_invalid_customers(objs)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        if {"customer", "customer_id"} & set(fields):
+            stored = self.model._base_manager.filter(pk__in=[obj.pk for obj in objs]).values_list("pk", "customer_id")
+            refuse_moves_to_invalid_customers(objs, stored)
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def update(self, **kwargs):
+        if not {"customer", "customer_id"} & set(kwargs):
+            return super().update(**kwargs)
+        with transaction.atomic():
+            stored = list(self.order_by().values_list("pk", "customer_id"))
+            updated = super().update(**kwargs)
+            written = self.model._base_manager.filter(pk__in=[pk for pk, _customer in stored])
+            refuse_moves_to_invalid_customers(written.only("pk", "customer_id", "data_source"), stored)
+        return updated
+
     def working_for(self, customer):
         """The people of ``customer``: its own (``customer``) and those who also work for it
         (``additional_customers``). A subquery, not a join, so nobody appears twice."""
@@ -69,6 +112,8 @@ class CustomerUser(SourcedRecord):
     email_key = folded_key_field("email", 150)
 
     FOLDED_FIELDS = ("login", "email")
+    # Searched as one text too, "first last" and "last, first" (search.FullName).
+    FULL_NAME_FIELDS = ("first_name", "last_name")
     # A customer user's own data, in the order imports, exports and directory syncs use it.
     RECORD_FIELDS = (
         *("login", "title", "first_name", "last_name", "email", "customer", "phone", "fax", "mobile"),
@@ -102,8 +147,34 @@ class CustomerUser(SourcedRecord):
             models.Index(fields=["last_name", "first_name", "login_key", "valid"], name="otrs_customeruser_name_order"),
         ]
 
+    # What a ticket that would be new or moved to this person is told when they are not valid.
+    NOT_VALID_MESSAGE = _("Customer user %(record)s is not valid; choose a valid customer user.")
+
     def __str__(self):
         return f"{isolate_text(self.full_name)} ({isolate_text(self.login)})"  # see Customer.__str__
+
+    @classmethod
+    def from_db(cls, *args, **kwargs):
+        instance = super().from_db(*args, **kwargs)
+        instance._loaded_customer_id = instance.__dict__.get("customer_id")
+        return instance
+
+    def moves_customer(self):
+        """True when saving would make this person new or move them to another customer."""
+        return self.pk is None or self.customer_id != getattr(self, "_loaded_customer_id", None)
+
+    def clean(self):
+        super().clean()
+        if self.customer_id is not None and self.moves_customer() and not self.is_read_only:
+            customer = first_not_valid(Customer, [self.customer_id])
+            if customer is not None:
+                raise ValidationError({"customer": not_valid_message(customer)}, code="not_valid")
+
+    def save(self, *args, **kwargs):
+        if self.moves_customer() and not self.is_read_only:
+            refuse_invalid_targets("customer", Customer, [self.customer_id])
+        super().save(*args, **kwargs)
+        self._loaded_customer_id = self.customer_id
 
     def get_absolute_url(self):
         return reverse("admin:otrs_customer_admin_customeruser_change", args=[self.pk])
@@ -118,3 +189,16 @@ class CustomerUser(SourcedRecord):
     def full_name(self):
         # Each part isolated (bidi.isolate_text): an override in the first name must not reverse the last.
         return " ".join(isolate_text(part) for part in (self.title, self.first_name, self.last_name) if part)
+
+
+@receiver(m2m_changed, sender=CustomerUser.additional_customers.through)
+def refuse_invalid_additional_customers(sender, instance, action, reverse, pk_set, **kwargs):
+    """``person.additional_customers.add(customer)`` (or ``customer.additional_customer_users.add(person)``)
+    links a person to a customer: the customer must be valid, as for their own customer. Links to a
+    customer that became invalid later stay."""
+    if action != "pre_add" or not pk_set:
+        return
+    if reverse:  # instance is the customer
+        refuse_invalid_targets("additional_customers", Customer, [instance.pk])
+    elif not instance.is_read_only:
+        refuse_invalid_targets("additional_customers", Customer, pk_set)

@@ -23,7 +23,11 @@ from .base import (
     FoldedUniqueFields,
     FoldedUniqueFieldsQuerySet,
     Validity,
+    first_not_valid,
     folded_key_field,
+    moved_to,
+    not_valid_message,
+    refuse_invalid_targets,
     unique_ignoring_case,
     validity_constraint,
 )
@@ -256,6 +260,22 @@ def refuse_strangers(pairs):
         raise ValidationError({"customer_user": stranger_message()})
 
 
+def refuse_moves_to_invalid_owners(stored, rows):
+    """Refuse tickets that are new or moved to another customer or customer user that is not valid.
+
+    ``rows`` are the tickets' (pk, customer id, customer-user id), ``stored`` the same as saved
+    (empty for new tickets). A ticket whose customer became invalid after it was linked keeps it.
+    """
+    stored, rows = list(stored), list(rows)
+    for field_name, model, index in (("customer", Customer, 1), ("customer_user", CustomerUser, 2)):
+        before = [(row[0], row[index]) for row in stored]
+        refuse_invalid_targets(field_name, model, moved_to(before, [(row[0], row[index]) for row in rows]))
+
+
+def owner_rows(tickets):
+    return [(ticket.pk, ticket.customer_id, ticket.customer_user_id) for ticket in tickets]
+
+
 class TicketQuerySet(models.QuerySet):
     # The writes keep the customers' and customer users' ticket counts (recount_tickets).
 
@@ -267,8 +287,12 @@ class TicketQuerySet(models.QuerySet):
             updated = super().update(**kwargs)
             written = self.model._base_manager.filter(pk__in=[pk for pk, _customer, _user in rows])
             if OWNER_FIELDS & set(kwargs):
-                refuse_strangers(written.values_list("customer_id", "customer_user_id").distinct())
-            after = owners_of(written)
+                after_rows = list(written.order_by().values_list("pk", "customer_id", "customer_user_id"))
+                refuse_strangers((customer, user) for _pk, customer, user in after_rows)
+                refuse_moves_to_invalid_owners(rows, after_rows)
+                after = {customer for _pk, customer, _user in after_rows}, {user for _pk, _customer, user in after_rows}
+            else:
+                after = owners_of(written)
             before = {customer for _pk, customer, _user in rows}, {user for _pk, _customer, user in rows}
             recount_tickets(before[0] | after[0], before[1] | after[1])
         return updated
@@ -276,6 +300,7 @@ class TicketQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
         refuse_strangers((obj.customer_id, obj.customer_user_id) for obj in objs)
+        refuse_moves_to_invalid_owners((), owner_rows(objs))
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
             recount_tickets(*owners_of(created))
@@ -285,10 +310,13 @@ class TicketQuerySet(models.QuerySet):
         objs = list(objs)
         if not COUNTED_FIELDS & set(fields):
             return super().bulk_update(objs, fields, *args, **kwargs)
-        if OWNER_FIELDS & set(fields):
-            refuse_strangers((obj.customer_id, obj.customer_user_id) for obj in objs)
         with transaction.atomic():
-            before = owners_of(self.model._base_manager.filter(pk__in=[obj.pk for obj in objs]))
+            stored = self.model._base_manager.filter(pk__in=[obj.pk for obj in objs])
+            stored = list(stored.order_by().values_list("pk", "customer_id", "customer_user_id"))
+            if OWNER_FIELDS & set(fields):
+                refuse_strangers((obj.customer_id, obj.customer_user_id) for obj in objs)
+                refuse_moves_to_invalid_owners(stored, owner_rows(objs))
+            before = {customer for _pk, customer, _user in stored}, {user for _pk, _customer, user in stored}
             updated = super().bulk_update(objs, fields, *args, **kwargs)
             after = owners_of(objs)
             recount_tickets(before[0] | after[0], before[1] | after[1])
@@ -455,8 +483,22 @@ class Ticket(models.Model):
             errors["pending_until"] = _("A pending ticket needs a pending time.")
         if self.customer_user_id and self.customer_id and not self.customer_user.works_for(self.customer_id):
             errors["customer_user"] = stranger_message()
+        for field_name, model, pk in self.moved_owners():
+            record = first_not_valid(model, [pk])
+            if record is not None:
+                errors.setdefault(field_name, not_valid_message(record))
         if errors:
             raise ValidationError(errors)
+
+    def moved_owners(self):
+        """``(field name, model, pk)`` of the customer and customer user this ticket would be new at or move to."""
+        old_customer, old_user = getattr(self, "_loaded_owners", (None, None)) if self.pk else (None, None)
+        owners = []
+        if self.customer_id is not None and (self.pk is None or self.customer_id != old_customer):
+            owners.append(("customer", Customer, self.customer_id))
+        if self.customer_user_id is not None and (self.pk is None or self.customer_user_id != old_user):
+            owners.append(("customer_user", CustomerUser, self.customer_user_id))
+        return owners
 
     def track_state_change(self, previous_state, now):
         """Keep the clocks that depend on state changes: pending pauses, closing."""
@@ -540,6 +582,8 @@ class Ticket(models.Model):
     def save(self, *args, **kwargs):
         if self.customer_user_id and not self.customer_user.works_for(self.customer_id):
             raise ValidationError({"customer_user": stranger_message()})
+        for field_name, model, pk in self.moved_owners():
+            refuse_invalid_targets(field_name, model, [pk])
         self.prepare_for_save()
         with transaction.atomic():
             if self.number:
