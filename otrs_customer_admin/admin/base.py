@@ -17,7 +17,7 @@ from .display import VALIDITY_LABELS, edit_link, validity_badge
 from .filters import OtrsSearchMixin
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
-from .mixins import Action, BusinessCardMixin, DataSourceStepMixin, DetailViewMixin, SetInvalidMixin
+from .mixins import Action, BusinessCardMixin, DataSourceStepMixin, DetailViewMixin, PrefillMixin, SetInvalidMixin
 from .pagination import KeyedPagesMixin
 
 
@@ -28,6 +28,7 @@ class SourcedRecordAdmin(
     BusinessCardMixin,
     SetInvalidMixin,
     DataSourceStepMixin,
+    PrefillMixin,
     RecordImportExportMixin,
     ModelAdmin,
 ):

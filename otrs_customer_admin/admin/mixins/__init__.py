@@ -10,6 +10,7 @@ from .detail import Action, ActionGroup, DetailViewMixin
 from .invalidate import SetInvalidMixin
 from .merge import MergeCustomersMixin
 from .pages import RecordPageMixin
+from .prefill import PrefillMixin
 from .ticket_detail import TicketDetailMixin
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "DataSourceStepMixin",
     "DetailViewMixin",
     "MergeCustomersMixin",
+    "PrefillMixin",
     "RecordPageMixin",
     "SetInvalidMixin",
     "TicketDetailMixin",
