@@ -11,11 +11,13 @@ from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
-from .mixins import PrefillMixin, TicketDetailMixin
+from .mixins import DatabaseBusyMixin, PrefillMixin, TicketDetailMixin
 from .pagination import KeyedPagesMixin
 
 
-class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, PrefillMixin, TicketExportMixin, ModelAdmin):
+class TicketAdmin(
+    DatabaseBusyMixin, KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, PrefillMixin, TicketExportMixin, ModelAdmin
+):
     view_on_site = False  # its absolute URL is this form; the detail view is the page to open
     resource_classes = [TicketResource]
     picker_valid_only = False
@@ -78,7 +80,7 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, PrefillMi
         return f"{obj.get_escalation_deadline_display()}: {when}"
 
 
-class SLAAdmin(OtrsSearchMixin, PrefillMixin, ModelAdmin):
+class SLAAdmin(DatabaseBusyMixin, OtrsSearchMixin, PrefillMixin, ModelAdmin):
     list_display = ["name", "first_response_time", "update_time", "solution_time", "validity"]
     list_filter = [ValidityFilter]
     search_fields = ["name"]

@@ -5,12 +5,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 from django.utils.translation import gettext as _
 
-from ..busy import is_database_busy
+from ..busy import ask_sqlite_features_without_the_write_lock, is_database_busy
 
 
 class PackageCommand(BaseCommand):
     def execute(self, *args, **options):
         try:
+            if self.requires_system_checks and not options.get("skip_checks"):
+                ask_sqlite_features_without_the_write_lock()
             return super().execute(*args, **options)
         except OperationalError as error:
             if not is_database_busy(error):

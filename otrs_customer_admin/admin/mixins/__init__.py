@@ -4,6 +4,7 @@
 customer users; a site's own admin may take any of them on its own.
 """
 
+from .busy import DatabaseBusyMixin
 from .card import BusinessCardMixin
 from .data_source import DataSourceStepMixin
 from .detail import Action, ActionGroup, DetailViewMixin
@@ -18,6 +19,7 @@ __all__ = [
     "ActionGroup",
     "BusinessCardMixin",
     "DataSourceStepMixin",
+    "DatabaseBusyMixin",
     "DetailViewMixin",
     "MergeCustomersMixin",
     "PrefillMixin",
