@@ -1,9 +1,9 @@
 """A database busy with another write is a message, not a 500, on every page of an admin.
 
 On SQLite one process writes at a time; a long import or sync holds the lock, and a save that
-waited the database's ``timeout`` in vain fails with "database is locked". The transaction of the
-page was rolled back, so nothing was saved: the user is told so and sent back (a POST) or shown
-the message (a GET).
+waited the database's ``timeout`` in vain fails with "database is locked". The page's
+transaction was rolled back, so nothing was saved: the user is sent back to the page the form
+was on, which says so. Pages that only read are not held up by a write (WAL).
 """
 
 from functools import wraps
@@ -11,7 +11,6 @@ from functools import wraps
 from django.contrib import messages
 from django.db import OperationalError
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -19,13 +18,8 @@ from django.utils.translation import gettext as _
 from ...admin_urls import admin_url
 from ...busy import is_database_busy
 
-# Seconds after which a browser or client may try the page again.
-RETRY_AFTER = 5
-
 
 class DatabaseBusyMixin:
-    database_busy_template = "otrs_customer_admin/database_busy.html"
-
     @property
     def urls(self):
         # Every view of this admin, the package's own pages and Django's alike, whichever
@@ -42,7 +36,7 @@ class DatabaseBusyMixin:
             try:
                 return view(request, *args, **kwargs)
             except OperationalError as error:
-                if not is_database_busy(error):
+                if request.method != "POST" or not is_database_busy(error):
                     raise
                 return self.database_busy_response(request)
 
@@ -56,15 +50,8 @@ class DatabaseBusyMixin:
                 "Nothing was saved; try again in a moment."
             ),
         )
-        if request.method == "POST":
-            # Back to the page the form was on: the change form, the detail view, the merge page.
-            back = request.POST.get("next") or request.headers.get("referer") or request.get_full_path()
-            if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-                back = admin_url(self.admin_site, self.model, "changelist")
-            return HttpResponseRedirect(back)
-        request.current_app = self.admin_site.name
-        context = {**self.admin_site.each_context(request), "opts": self.opts, "title": _("The database is busy")}
-        context["retry_url"] = request.get_full_path()
-        response = TemplateResponse(request, self.database_busy_template, context, status=503)
-        response["Retry-After"] = str(RETRY_AFTER)
-        return response
+        # Back to the page the form was on: the change form, the detail view, the merge page.
+        back = request.POST.get("next") or request.headers.get("referer") or request.get_full_path()
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            back = admin_url(self.admin_site, self.model, "changelist")
+        return HttpResponseRedirect(back)
