@@ -67,11 +67,22 @@ TEMPLATES = [
 WSGI_APPLICATION = "example_project.wsgi.application"
 
 
+# SQLite has one writer at a time. A save waits up to "timeout" seconds for the write lock (an
+# import or a sync may hold it) instead of failing at once; "IMMEDIATE" takes the lock when a
+# transaction starts, so that a transaction that has read never fails when it comes to write;
+# WAL lets pages be read while another process writes (Django 5.1+; see docs/performance.md).
+SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
+
+
+def sqlite_database(name):
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "OPTIONS": dict(SQLITE_OPTIONS)}
+
+
 def database_from_url(url):
     """A DATABASES entry from a ``postgres://`` or ``sqlite:////abs/path.db`` URL."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": unquote(parts.path) or ":memory:"}
+        return sqlite_database(unquote(parts.path) or ":memory:")
     if parts.scheme in ("postgres", "postgresql"):
         return {
             "ENGINE": "django.db.backends.postgresql",
@@ -87,7 +98,7 @@ def database_from_url(url):
 DATABASES = {
     "default": database_from_url(os.environ["DATABASE_URL"])
     if os.environ.get("DATABASE_URL")
-    else {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}
+    else sqlite_database(BASE_DIR / "db.sqlite3")
 }
 
 AUTH_PASSWORD_VALIDATORS = []

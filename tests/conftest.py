@@ -4,7 +4,8 @@ Rules it enforces:
 
 * Real parts only: the database, a slapd started here, Debian's Chromium. A test whose part is
   missing skips with a hint how to install it, and with ``CI=true`` every skip is a failure.
-* Tests marked ``postgres`` are deselected (not skipped) unless the database is PostgreSQL, and
+* Tests marked ``postgres`` are deselected (not skipped) unless the database is PostgreSQL, those
+  marked ``sqlite`` unless it is SQLite, and
   tests marked ``django_tasks`` unless Django has its tasks framework (Django 6 and newer).
 * Browser tests (marked ``e2e``; tests using a Playwright fixture get the marker) run last, and
   only they run with ``DJANGO_ALLOW_ASYNC_UNSAFE=true``: Playwright's sync API keeps an event
@@ -66,6 +67,8 @@ def deselecting_markers():
     vendor = harness.database_vendor()
     if vendor != "postgresql":
         reasons["postgres"] = f"the database is {vendor or 'not configured'}; {harness.POSTGRES_HINT}"
+    if vendor != "sqlite3":
+        reasons["sqlite"] = f"the database is {vendor or 'not configured'}; these tests are about SQLite's write lock"
     if importlib.util.find_spec("django.tasks") is None:
         reasons["django_tasks"] = f"Django {django.get_version()} has no tasks framework (Django 6 and newer)"
     return reasons

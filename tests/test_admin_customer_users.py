@@ -284,6 +284,40 @@ def test_the_add_form_prefills_the_customer(admin_client, acme):
     assert "Globex" not in page
 
 
+def prefill_messages(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("customer=<script>alert(1)</script>", "<script>alert(1)</script>"),
+        ("customer=abc", "abc"),
+        ("customer=99999", "99999"),  # no such customer
+        ("customer=-1", "-1"),
+        ("additional_customers={acme},x", "{acme},x"),
+    ],
+)
+def test_a_prefill_the_field_cannot_take_is_left_out_with_a_message(admin_client, acme, query, shown):
+    query, shown = query.format(acme=acme.pk), shown.format(acme=acme.pk)
+    response = admin_client.get(f"{ADD}?{query}")
+    assert response.status_code == 200
+    name = query.split("=")[0]
+    label = {"customer": "customer", "additional_customers": "additional customers"}[name]
+    assert prefill_messages(response) == [
+        f"“{shown}” from the address is not a value {label} can take; it was not filled in."
+    ]
+    form = response.context["adminform"].form
+    assert name not in form.initial
+    page = response.content.decode()
+    assert "<script>alert(1)</script>" not in page  # the message shows the value escaped
+    customer_select = page.split('name="customer"')[1].split("</select>")[0]
+    assert "selected" not in customer_select  # the field opens empty
+    # The rest of the form is as always, and it saves.
+    assert form.initial["data_source"] == "database"
+    assert admin_client.post(ADD, form_data(acme)).status_code == 302
+
+
 @override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": SOURCES})
 def test_the_prefill_survives_the_select_data_source_step(admin_client, acme):
     page = admin_client.get(ADD, {"customer": acme.pk}).content.decode()

@@ -224,6 +224,31 @@ def test_the_add_form_is_prefilled_with_customer_and_customer_user(admin_client,
     assert f'<option value="{hank.pk}" selected>Hank Scorpio (hank)</option>' in page
 
 
+def test_a_prefill_the_form_cannot_take_is_left_out_with_a_message(admin_client, acme):
+    jane = make_customer_user(acme)
+    query = f"customer=abc&customer_user={jane.pk}&sla=99999&pending_until=soon&state=gone&title=Printer"
+    response = admin_client.get(f"{TICKET_ADD}?{query}")
+    assert response.status_code == 200
+    assert sorted(str(message) for message in response.context["messages"]) == [
+        "“99999” from the address is not a value SLA can take; it was not filled in.",
+        "“abc” from the address is not a value customer can take; it was not filled in.",
+        "“gone” from the address is not a value state can take; it was not filled in.",
+        "“soon” from the address is not a value pending until can take; it was not filled in.",
+    ]
+    initial = response.context["adminform"].form.initial
+    assert not {"customer", "sla", "pending_until", "state"} & set(initial)
+    # What it can take is filled in.
+    assert (initial["customer_user"], initial["title"]) == (str(jane.pk), "Printer")
+    assert f'<option value="{jane.pk}" selected>' in response.content.decode()
+
+
+def test_a_prefilled_pending_time_shows_as_date_and_time(admin_client, acme):
+    response = admin_client.get(TICKET_ADD, {"customer": acme.pk, "pending_until": "2031-02-03 10:30"})
+    assert response.status_code == 200 and not list(response.context["messages"])
+    page = response.content.decode()
+    assert 'name="pending_until_0" value="2031-02-03"' in page and 'name="pending_until_1" value="10:30:00"' in page
+
+
 def test_saving_a_ticket_through_the_form_numbers_it_and_computes_its_escalation(admin_client, acme):
     jane = make_customer_user(acme)
     sla = SLA.objects.create(name="Gold", first_response_time=60, solution_time=480)

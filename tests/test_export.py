@@ -13,7 +13,7 @@ from django.urls import reverse
 from otrs_customer_admin.importexport.formats import format_for
 from otrs_customer_admin.importexport.importers import CustomerImport, CustomerUserImport
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
-from tests.factories import make_customer
+from tests.factories import make_customer, make_customer_user, make_ticket
 from tests.markup import attribute, document, element
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +108,94 @@ def test_customer_users_export_follows_the_customer_and_validity_filters(admin_c
     assert exported("validity=all") == ["gone", "hank", "jdoe"]
     assert exported(f"validity=all&customer__id__exact={acme.pk}") == ["gone", "jdoe"]
     assert exported("q=globex") == ["hank"]
+
+
+# ---------------------------------------------------------------------------
+# The list's filters: the export reads them as the list does
+# ---------------------------------------------------------------------------
+
+# What identifies a row in each model's export, and the same on the list's objects.
+KEYS = {"customer": "customer_id", "customeruser": "login", "ticket": "number"}
+
+
+@pytest.fixture
+def people_and_tickets(customers):
+    acme, _, globex, _ = customers
+    make_customer("ACME-GMBH", "ACME G.m.b.H.", city="Munich")  # a possible duplicate of Acme Corporation
+    jane = make_customer_user(acme, "jdoe")
+    make_customer_user(acme, "gone", "Gone", "Away", valid=Validity.INVALID)
+    hank = make_customer_user(globex, "hank", "Hank", "Scorpio")
+    hank.additional_customers.add(acme)
+    make_ticket(acme, "Printer on fire", customer_user=jane, state=TicketState.OPEN, priority=4)
+    make_ticket(acme, "Closed one", state=TicketState.CLOSED_SUCCESSFUL)
+    make_ticket(globex, "Other customer", customer_user=hank, state=TicketState.NEW)
+    return {"acme": acme, "globex": globex, "jane": jane, "hank": hank}
+
+
+def listed(client, model, query):
+    """The rows the list shows at ``?query`` (one page holds them all here), by their export key."""
+    response = client.get(url(model, "changelist") + f"?{query}")
+    assert response.status_code == 200, response.get("Location")
+    return [str(getattr(obj, KEYS[model])) for obj in response.context["cl"].result_list]
+
+
+@pytest.mark.parametrize(
+    ("model", "query"),
+    [
+        ("customer", ""),
+        ("customer", "validity=all"),
+        ("customer", "validity=invalid-temporarily"),
+        ("customer", "validity=nonsense"),  # the list falls back to the valid ones
+        ("customer", "validity=all&q=acme&o=-2"),
+        ("customer", "duplicates=yes"),
+        ("customer", "duplicates=no&data_source=database"),
+        ("customeruser", ""),
+        ("customeruser", "validity=all&customer__id__exact={acme}"),
+        ("customeruser", "customer__id__exact={acme}"),
+        ("customeruser", "q=globex"),
+        ("ticket", "state_type=open"),
+        ("ticket", "customer__id__exact={acme}&o=1"),
+        ("ticket", "customer_user__id__exact={hank}"),
+        ("ticket", "priority__exact=4"),
+        ("ticket", "q=printer"),
+    ],
+)
+def test_the_export_has_exactly_the_rows_the_list_shows(admin_client, people_and_tickets, model, query):
+    query = query.format(acme=people_and_tickets["acme"].pk, hank=people_and_tickets["hank"].pk)
+    shown = listed(admin_client, model, query)
+    assert shown  # each case shows something, so a wrong filter would show
+    assert [row[KEYS[model]] for row in records(export(admin_client, model, query=query))] == shown
+
+
+@pytest.mark.parametrize(
+    ("model", "query"),
+    [
+        ("customer", "valid=all"),  # a field the list has no filter for, with a value it is not
+        ("customer", "foo=1"),
+        ("customer", "customer_users__id__exact=abc"),
+        ("customeruser", "customer__id__exact=abc"),
+        ("customeruser", "foo=1"),
+        ("ticket", "customer__id__exact=abc"),
+        ("ticket", "created_at__gte=yesterday"),
+    ],
+)
+def test_filters_the_list_cannot_read_send_the_export_back_to_the_list(admin_client, people_and_tickets, model, query):
+    changelist = url(model, "changelist")
+    # The list itself answers such an address by showing itself without the filters (?e=1).
+    response = admin_client.get(f"{changelist}?{query}")
+    assert (response.status_code, response["Location"]) == (302, f"{changelist}?e=1")
+    export_url = f"{url(model, 'export')}?{query}"
+    for response in (
+        admin_client.get(export_url, follow=True),
+        admin_client.post(export_url, {"format": EXPORT_FORMAT["csv"]}, follow=True),
+    ):
+        assert response.redirect_chain == [(f"{changelist}?e=1", 302)]
+        assert [str(message) for message in response.context["messages"]] == [
+            "Nothing was exported: the filters in the address are not ones this list knows. "
+            "Choose the filters on the list, then export again."
+        ]
+    # Without the filters it exports.
+    assert len(records(export(admin_client, model))) >= 2
 
 
 def test_every_matching_record_is_exported(admin_client):

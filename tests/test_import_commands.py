@@ -114,7 +114,7 @@ def test_user_records_the_changes_in_the_admin_history(customers_file, admin_use
     ]
     assert entries[0].get_change_message() == "Changed City."
     message, _ = refused("import_customers", customers_file, "--user", "nobody")
-    assert message == "No user nobody."
+    assert message == "There is no user nobody."  # as merge_customers and sync_data_sources say it
 
 
 def test_a_rejected_file_lists_its_problems_by_line_and_writes_nothing(tmp_path):
@@ -310,9 +310,32 @@ def test_export_filters_by_validity_and_data_source(tmp_path, records):
             Customer.objects.create(customer_id="DIR", name="Directory", country="DE", data_source="directory")
         assert exported("--data-source", "directory") == ["DIR"]
         assert exported("--data-source", "database", "--validity", "valid") == ["ACME"]
-    assert refused("export_customers", str(tmp_path / "x.csv"), "--validity", "sometimes")[0].startswith(
-        "Error: argument --validity: invalid choice"
-    )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            ["--validity", "sometimes"],
+            "Unknown validity sometimes: use one of valid, invalid, invalid-temporarily, all.",
+        ),
+        (["--data-source", "nope"], "Unknown data source nope: use one of database."),
+        (["--data-source", ""], "Unknown data source : use one of database."),
+    ],
+)
+@pytest.mark.parametrize("command", ["export_customers", "export_customer_users"])
+def test_an_unknown_validity_or_data_source_is_refused_and_nothing_is_written(
+    tmp_path, records, command, option, message
+):
+    path = tmp_path / "out.csv"
+    assert refused(command, str(path), *option)[0] == message
+    assert not path.exists()
+    assert refused(command, "-", *option)[0] == message
+
+
+def test_an_export_to_a_place_that_cannot_be_written_says_why(tmp_path, records):
+    path = tmp_path / "no-such-folder" / "out.csv"
+    assert refused("export_customers", str(path))[0] == f"{path} cannot be written: No such file or directory."
 
 
 def test_export_to_standard_output(records):
@@ -393,6 +416,30 @@ def test_manage_py_exits_non_zero_with_the_problems_and_plain_progress_on_a_pipe
     # Progress on a pipe: a plain line, no carriage return, no colour.
     assert result.stderr.startswith("checking: 2/2 rows, ")
     assert "\r" not in result.stderr and "\x1b[" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["export_customers", "{out}", "--data-source", "nope"],
+        ["export_customer_users", "{out}", "--validity", "nope"],
+        ["export_customers", "{out}", "--format", "nope"],
+        ["import_customers", "{file}", "--format", "nope"],
+        ["import_customers", "{file}", "--default-country", "nope"],
+        ["import_customers", "{file}", "--user", "nope"],
+        ["import_customer_users", "{file}", "--default-customer", "nope"],
+        ["merge_customers", "nope", "ACME"],
+        ["sync_data_sources", "--source", "nope"],
+    ],
+)
+def test_manage_py_refuses_an_unknown_value_with_a_sentence_and_exit_status_1(site, tmp_path, arguments):
+    file = write(tmp_path, "customers.csv", plain_csv([HEADER, ["ACME", "Acme", "", "DE", "valid"]]))
+    out = tmp_path / "out.csv"
+    result = manage(site, *[argument.format(out=out, file=file) for argument in arguments])
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("CommandError: ")
+    assert "nope" in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
 
 
 def test_manage_py_draws_a_bar_on_a_terminal_and_exits_zero(site, tmp_path):

@@ -17,17 +17,27 @@ from .display import VALIDITY_LABELS, edit_link, validity_badge
 from .filters import OtrsSearchMixin
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
-from .mixins import Action, BusinessCardMixin, DataSourceStepMixin, DetailViewMixin, SetInvalidMixin
+from .mixins import (
+    Action,
+    BusinessCardMixin,
+    DatabaseBusyMixin,
+    DataSourceStepMixin,
+    DetailViewMixin,
+    PrefillMixin,
+    SetInvalidMixin,
+)
 from .pagination import KeyedPagesMixin
 
 
 class SourcedRecordAdmin(
+    DatabaseBusyMixin,
     KeyedPagesMixin,
     OtrsSearchMixin,
     DetailViewMixin,
     BusinessCardMixin,
     SetInvalidMixin,
     DataSourceStepMixin,
+    PrefillMixin,
     RecordImportExportMixin,
     ModelAdmin,
 ):

@@ -1,6 +1,8 @@
 """List filters and search shared by the package's changelists."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -47,7 +49,14 @@ class WorksForCustomerFilter(AutocompleteSelectFilter):
         value = self.used_parameters.get(self.lookup_kwarg)
         if isinstance(value, list):
             value = value[-1] if value else None
-        return queryset.working_for(value) if value else queryset
+        if not value:
+            return queryset
+        try:
+            # Read as the key of a customer, as Django's own related-field filters do.
+            customer = queryset.model._meta.get_field("customer").target_field.to_python(value)
+        except ValidationError as error:
+            raise IncorrectLookupParameters(error) from error
+        return queryset.working_for(customer)
 
 
 class DataSourceFilter(admin.SimpleListFilter):

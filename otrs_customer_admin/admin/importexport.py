@@ -3,6 +3,8 @@ the package's formats and bulk engine, and its own permission rules."""
 
 from django import forms
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
@@ -18,6 +20,7 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
+from ..admin_urls import admin_url
 from ..conf import settings
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
 from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
@@ -181,7 +184,25 @@ def preview_changes(model, preview):
     ]
 
 
-class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
+class ListExportMixin(PermissionsMixin):
+    """The export takes the list's filters and search from its address, through the list's own
+    ChangeList; filters the list cannot read send the user back to the list, as the list does."""
+
+    def export_action(self, request):
+        try:
+            return super().export_action(request)
+        except IncorrectLookupParameters:
+            messages.error(
+                request,
+                gettext(
+                    "Nothing was exported: the filters in the address are not ones this list knows. "
+                    "Choose the filters on the list, then export again."
+                ),
+            )
+            return HttpResponseRedirect(admin_url(self.admin_site, self.model, "changelist", query={ERROR_FLAG: 1}))
+
+
+class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
     import_form_class = CustomerImportForm
     confirm_form_class = PreviewConfirmForm
     export_form_class = ExportForm
@@ -354,7 +375,7 @@ class RecordImportExportMixin(PermissionsMixin, ImportExportMixin):
         return resource_kwargs
 
 
-class TicketExportMixin(PermissionsMixin, ExportMixin):
+class TicketExportMixin(ListExportMixin, ExportMixin):
     export_form_class = ExportForm
 
     def get_export_formats(self):

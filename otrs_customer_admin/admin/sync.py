@@ -18,7 +18,7 @@ from ..bidi import Phrase, isolate
 from ..datasources import SyncError, get_data_source, syncable_data_sources
 from ..datasources.sync import DETAILS_KEPT, counts_text, word_labels
 from ..models import CustomerUser, SyncRun
-from .mixins import RecordPageMixin
+from .mixins import DatabaseBusyMixin, RecordPageMixin
 
 OUTCOME_LABELS = {
     SyncRun.Outcome.RUNNING: "info",
@@ -141,7 +141,7 @@ class DirectorySyncMixin(RecordPageMixin):
         return self.render_page(request, self.sync_test_template, context)
 
 
-class SyncRunAdmin(ModelAdmin):
+class SyncRunAdmin(DatabaseBusyMixin, ModelAdmin):
     """Every sync run, read-only: what the sync did, when, and why it failed."""
 
     list_display = ["started_at", "source_label", "outcome_badge", "dry_run", "counts_summary", "finished_at", "user"]

@@ -11,11 +11,13 @@ from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, moment, moment_text, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .importexport import TicketExportMixin
-from .mixins import TicketDetailMixin
+from .mixins import DatabaseBusyMixin, PrefillMixin, TicketDetailMixin
 from .pagination import KeyedPagesMixin
 
 
-class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExportMixin, ModelAdmin):
+class TicketAdmin(
+    DatabaseBusyMixin, KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, PrefillMixin, TicketExportMixin, ModelAdmin
+):
     view_on_site = False  # its absolute URL is this form; the detail view is the page to open
     resource_classes = [TicketResource]
     picker_valid_only = False
@@ -87,7 +89,7 @@ class TicketAdmin(KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, TicketExp
         return moment(obj.created_at)
 
 
-class SLAAdmin(OtrsSearchMixin, ModelAdmin):
+class SLAAdmin(DatabaseBusyMixin, OtrsSearchMixin, PrefillMixin, ModelAdmin):
     list_display = ["name", "first_response_time", "update_time", "solution_time", "validity"]
     list_filter = [ValidityFilter]
     search_fields = ["name"]

@@ -4,13 +4,15 @@ import codecs
 import time
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import CommandError, OutputWrapper
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..conf import settings
+from ..datasources import get_data_sources
+from ..management.base import PackageCommand, known_value
+from ..management.users import find_user
 from ..models import Validity
 from .formats import FileProblem, format_for
 from .values import parse_country
@@ -64,7 +66,7 @@ def plain(text):
     return text
 
 
-class ImportCommand(BaseCommand):
+class ImportCommand(PackageCommand):
     importer_class = None
 
     def add_arguments(self, parser):
@@ -93,7 +95,7 @@ class ImportCommand(BaseCommand):
             dataset = file_format.create_dataset(path.read_bytes())
         except (FileProblem, ValueError) as problem:
             raise CommandError(str(problem)) from None
-        user = self.find_user(options["user"])
+        user = find_user(options["user"]) if options["user"] else None
         started = time.monotonic()
         importer = self.importer_class(
             default_country=default_country,
@@ -128,16 +130,8 @@ class ImportCommand(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(_("Dry run: nothing was written."))
 
-    def find_user(self, username):
-        if not username:
-            return None
-        try:
-            return get_user_model()._default_manager.get_by_natural_key(username)
-        except get_user_model().DoesNotExist:
-            raise CommandError(_("No user %(name)s.") % {"name": username}) from None
 
-
-class ExportCommand(BaseCommand):
+class ExportCommand(PackageCommand):
     resource_class = None
 
     def add_arguments(self, parser):
@@ -145,9 +139,8 @@ class ExportCommand(BaseCommand):
         parser.add_argument("--format", help=_("csv, tsv, xlsx or json; by default from the file name."))
         parser.add_argument(
             "--validity",
-            choices=[*Validity.machine_names(), "all"],
             default="all",
-            help=_("Which records, by validity (default: all)."),
+            help=_("Which records, by validity: valid, invalid, invalid-temporarily or all (the default)."),
         )
         parser.add_argument("--data-source", help=_("Only records of this data source (its key)."))
 
@@ -157,12 +150,19 @@ class ExportCommand(BaseCommand):
             file_format = format_for(options["format"] or ("csv" if target == "-" else target))
         except FileProblem as problem:
             raise CommandError(str(problem)) from None
+        validities = [*Validity.machine_names(), "all"]
+        validity = known_value(options["validity"], validities, _("Unknown validity %(value)s: use one of %(known)s."))
         resource = self.resource_class()
         queryset = resource.get_queryset()
-        if options["validity"] != "all":
-            queryset = queryset.filter(valid=Validity.from_machine_name(options["validity"]))
-        if options["data_source"]:
-            queryset = queryset.filter(data_source=options["data_source"])
+        if validity != "all":
+            queryset = queryset.filter(valid=Validity.from_machine_name(validity))
+        if options["data_source"] is not None:
+            source = known_value(
+                options["data_source"],
+                list(get_data_sources()),
+                _("Unknown data source %(value)s: use one of %(known)s."),
+            )
+            queryset = queryset.filter(data_source=source)
         data = file_format.export_data(resource.export(queryset))
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -180,7 +180,12 @@ class ExportCommand(BaseCommand):
             else:
                 self.stdout.write(data.decode("utf-8"), ending="")
             return
-        Path(target).write_bytes(data)
+        try:
+            Path(target).write_bytes(data)
+        except OSError as error:
+            raise CommandError(
+                _("%(path)s cannot be written: %(reason)s.") % {"path": target, "reason": error.strerror or error}
+            ) from None
         count = queryset.count()
         self.stderr.write(
             ngettext("%(count)d record written to %(path)s.", "%(count)d records written to %(path)s.", count)

@@ -4,12 +4,14 @@
 customer users; a site's own admin may take any of them on its own.
 """
 
+from .busy import DatabaseBusyMixin
 from .card import BusinessCardMixin
 from .data_source import DataSourceStepMixin
 from .detail import Action, ActionGroup, DetailViewMixin
 from .invalidate import SetInvalidMixin
 from .merge import MergeCustomersMixin
 from .pages import RecordPageMixin
+from .prefill import PrefillMixin
 from .ticket_detail import TicketDetailMixin
 
 __all__ = [
@@ -17,8 +19,10 @@ __all__ = [
     "ActionGroup",
     "BusinessCardMixin",
     "DataSourceStepMixin",
+    "DatabaseBusyMixin",
     "DetailViewMixin",
     "MergeCustomersMixin",
+    "PrefillMixin",
     "RecordPageMixin",
     "SetInvalidMixin",
     "TicketDetailMixin",

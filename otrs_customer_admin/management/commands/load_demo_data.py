@@ -7,7 +7,7 @@ and prints the summary.
 import argparse
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import reset_queries
 from django.utils.formats import number_format
 from django.utils.translation import gettext
@@ -22,6 +22,7 @@ from ...demo import (
     DemoDataError,
     load_demo_data,
 )
+from ..base import PackageCommand
 
 
 def count(value):
@@ -41,7 +42,7 @@ def positive(value):
     return number
 
 
-class Command(BaseCommand):
+class Command(PackageCommand):
     @property
     def help(self):
         # A plain string: argparse cannot format a lazy one.

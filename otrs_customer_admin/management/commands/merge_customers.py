@@ -1,19 +1,20 @@
 """manage.py merge_customers FROM INTO: move everything of one customer to another, and set the first invalid."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from ...datasources.sync import history_user
 from ...folding import fold
 from ...merge import MergeRefused, merge_customers
 from ...models import Customer
+from ..base import PackageCommand
 from ..users import find_user
 
 # How many customer users the report names; it counts all of them.
 USERS_SHOWN = 50
 
 
-class Command(BaseCommand):
+class Command(PackageCommand):
     help = _(
         "Merge the customer FROM into the customer INTO (CustomerIDs, ignoring case): its customer users and "
         "tickets move to INTO, INTO's empty fields are filled from it, and FROM is set invalid, never deleted. "

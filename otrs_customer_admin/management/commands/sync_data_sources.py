@@ -2,13 +2,14 @@
 
 import time
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ...datasources import SyncError, get_data_source, syncable_data_sources
 from ...datasources.sync import DETAILS_SHOWN, word_labels
+from ..base import PackageCommand
 from ..users import find_user
 
 
@@ -35,7 +36,7 @@ class Progress:
         self.stream.flush()
 
 
-class Command(BaseCommand):
+class Command(PackageCommand):
     @property
     def help(self):
         # A plain string in the active language: argparse cannot format a lazy one.

@@ -6,11 +6,13 @@ For the example site only: never use these credentials anywhere else.
 """
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from otrs_customer_admin.management.base import PackageCommand
 
 DEFAULT_USERNAME = "admin"
 DEFAULT_PASSWORD = "admin"
@@ -18,7 +20,7 @@ DEFAULT_EMAIL = "admin@example.com"
 DEFAULT_ADDRESS = "127.0.0.1:8000"
 
 
-class Command(BaseCommand):
+class Command(PackageCommand):
     @property
     def help(self):
         # A plain string: argparse cannot format a lazy one.
