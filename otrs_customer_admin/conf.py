@@ -48,6 +48,11 @@ DEFAULTS = {
     # Bigger files go through the import_customers / import_customer_users commands.
     "IMPORT_MAX_UPLOAD_SIZE": 20 * 1024 * 1024,
     "IMPORT_MAX_ROWS": 50_000,
+    # Excel workbooks, in the admin and the commands: the most bytes the parts read may
+    # unpack to, and the most cells of the first sheet (and texts of the shared-strings
+    # table). A small .xlsx can unpack to gigabytes; these keep reading it bounded.
+    "IMPORT_MAX_UNPACKED_SIZE": 256 * 1024 * 1024,
+    "IMPORT_MAX_CELLS": 2_000_000,
     # The directory sync (manage.py sync_data_sources). It stops, changing nothing, when
     # it would set more than PERCENT of a source's valid customers or customer users
     # invalid and at least MINIMUM of them (--allow-mass-invalidation overrides).
