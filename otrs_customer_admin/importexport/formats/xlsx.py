@@ -84,11 +84,29 @@ class _Reader(ExcelReader):
             self.archive.check(part.PartName[1:])
         super().read_strings()
 
+    def read_worksheets(self):
+        # openpyxl opens every sheet to find its size, parsing all of it when no size is
+        # saved; the import reads the first sheet only, after the scan, and finds its size
+        # by reading it. So here the sheets open empty.
+        self.archive.empty_sheets = {rel.target for _sheet, rel in self.parser.find_sheets()}
+        try:
+            super().read_worksheets()
+        finally:
+            self.archive.empty_sheets = set()
+
+    def read_chartsheet(self, sheet, rel):
+        pass  # a chart sheet has no rows to import, and its charts and images are not read
+
 
 def _load(data):
     reader = _Reader(data)
     try:
         reader.read()
+    except ValueError as error:
+        reader.archive.close()
+        if isinstance(error.__cause__, FileProblem):  # openpyxl wraps what the archive refused
+            raise error.__cause__ from None
+        raise
     except BaseException:
         reader.archive.close()
         raise
