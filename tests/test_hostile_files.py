@@ -45,7 +45,7 @@ DAMAGED = (
 SPLIT = "Split it into smaller files, or save it as CSV UTF-8 and import that."
 
 
-def workbook(rows, strings=None, prefix=b"", doctype=b"", compression=zipfile.ZIP_DEFLATED):
+def workbook(rows, strings=None, prefix=b"", doctype=b"", root=b"worksheet", compression=zipfile.ZIP_DEFLATED):
     """An .xlsx whose first sheet holds ``rows`` (XML of <row>s) and shared strings ``strings`` (XML of <si>s).
 
     The other parts are openpyxl's own; the sheet and the shared strings are written as given,
@@ -132,6 +132,14 @@ def test_cells_written_with_a_namespace_prefix_count_too():
         refusal(workbook(rows, prefix=b"x:")) == "Line 2: This row has more than 16384 cells, more than Excel allows."
     )
     assert list(format_for("xlsx").create_dataset(workbook(rows.replace(b"<x:c/>", b""), prefix=b"x:"))) == []
+
+
+def test_a_sheet_under_another_root_element_is_scanned_as_a_sheet():
+    # openpyxl finds rows under any root; the workbook's relationships, not the root, make it a sheet.
+    rows = header_and(inline(b"Acme") + b"<c><v>1</v></c>" * 16_384)
+    assert refusal(workbook(rows, root=b"notasheet")) == (
+        "Line 2: This row has more than 16384 cells, more than Excel allows."
+    )
 
 
 def test_a_value_longer_than_the_csv_limit_is_refused_with_its_cell():

@@ -81,6 +81,7 @@ class _Reader(ExcelReader):
         # openpyxl keeps every shared string in a list: count them before it does.
         part = self.package.find(SHARED_STRINGS)
         if part is not None:
+            self.archive.kinds[part.PartName[1:]] = "strings"
             self.archive.check(part.PartName[1:])
         super().read_strings()
 
@@ -89,6 +90,7 @@ class _Reader(ExcelReader):
         # saved; the import reads the first sheet only, after the scan, and finds its size
         # by reading it. So here the sheets open empty.
         self.archive.empty_sheets = {rel.target for _sheet, rel in self.parser.find_sheets()}
+        self.archive.kinds.update(dict.fromkeys(self.archive.empty_sheets, "sheet"))
         try:
             super().read_worksheets()
         finally:

@@ -91,6 +91,7 @@ class Archive(zipfile.ZipFile):
         super().__init__(io.BytesIO(data))
         self.read_sizes = {}  # part name -> the most bytes read of it (parts are opened twice)
         self.empty_sheets = set()  # parts that open as an empty worksheet
+        self.kinds = {}  # part name -> "sheet" or "strings", as the workbook says (whatever its root element)
 
     def open(self, name, mode="r", pwd=None, **kwargs):
         if mode != "r":
@@ -102,7 +103,7 @@ class Archive(zipfile.ZipFile):
             raise damaged()  # bzip2 and LZMA could unpack a huge run from a few bytes at once
         if info.file_size > limits.max_unpacked_size():
             raise limits.unpacks_too_big()  # the directory says so: refused before unpacking
-        return Part(super().open(info, mode, pwd), self, info.filename)
+        return Part(super().open(info, mode, pwd), self, info.filename, self.kinds.get(info.filename))
 
     def check(self, name):
         """Scan the whole part, as openpyxl will read it, before openpyxl parses it."""
@@ -119,9 +120,9 @@ class Archive(zipfile.ZipFile):
 class Part(io.RawIOBase):
     """One part, unpacked in pieces and scanned; what it gives openpyxl ends with a whole tag."""
 
-    def __init__(self, source, archive, name):
+    def __init__(self, source, archive, name, kind=None):
         super().__init__()
-        self.source, self.archive, self.name = source, archive, name
+        self.source, self.archive, self.name, self.kind = source, archive, name, kind
         self.size = 0  # bytes unpacked so far
         self.carry = b""  # from the last "<" on: the next piece completes it
         self.ready = bytearray()  # scanned, not yet read
@@ -184,8 +185,8 @@ class Part(io.RawIOBase):
                     return text  # not XML: openpyxl says the file is damaged
                 self.carry = text + self.carry  # only the XML declaration so far
                 return b""
-            kind = {b"worksheet": SheetScanner, b"sst": StringsScanner}.get(root.group(2), OtherScanner)
-            self.scanner = kind(root.group(1))
+            kind = self.kind or {b"worksheet": "sheet", b"sst": "strings"}.get(root.group(2))
+            self.scanner = {"sheet": SheetScanner, "strings": StringsScanner}.get(kind, OtherScanner)(root.group(1))
         text = self.scanner.scan(text)
         if self.scanner.finished:
             self.done, self.carry = True, b""
