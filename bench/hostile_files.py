@@ -134,6 +134,21 @@ def empty_cells(rows):
     return workbook(sheet(cells()))
 
 
+def many_styles(count):
+    """A valid workbook whose styles part holds ``count`` more cell formats."""
+    data = empty_import()
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/styles.xml":
+                xf = b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+                content = content.replace(b'<cellXfs count="1">', b'<cellXfs count="1">' + xf * count)
+            archive.writestr(info.filename, content)
+    return out.getvalue()
+
+
 def empty_import():
     """A valid workbook: a header and one row."""
     rows = [b'<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>']
@@ -158,6 +173,8 @@ FILES = [
     ("2,500,000 shared strings (42 MB)", "xlsx", lambda: shared_strings(2_500_000)),
     ("one cell of 200 MB", "xlsx", lambda: huge_cell(200)),
     ("1,000 rows of 16,384 empty cells (64 MB)", "xlsx", lambda: empty_cells(1_000)),
+    ("250,000 cell formats (15 MB of styles)", "xlsx", lambda: many_styles(250_000)),
+    ("125,000 cell formats (7.8 MB, within)", "xlsx", lambda: many_styles(125_000)),
     ("JSON: 200,000 nested [", "json", lambda: nested_json(200_000)),
     ("JSON: a number of 100,000 digits", "json", lambda: long_number_json(100_000)),
 ]
@@ -197,6 +214,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose otrs_customer_admin reads the files")
     parser.add_argument("--timeout", type=float, default=60, help="seconds before a child is stopped")
+    parser.add_argument("--only", default="", help="only the files whose label contains this (and the empty import)")
     args = parser.parse_args()
     out = sys.stdout
     out.write(f"code: {args.root}\n")
@@ -204,6 +222,8 @@ def main():
     baseline = None
     with tempfile.TemporaryDirectory() as directory:
         for label, file_format, build in FILES:
+            if baseline is not None and args.only not in label:
+                continue
             data = build()
             path = Path(directory) / f"file.{file_format}"
             path.write_bytes(data)

@@ -201,6 +201,21 @@ def test_an_xml_entity_declaration_is_refused():
     assert refusal(data) == DAMAGED
 
 
+def test_a_styles_part_bigger_than_excel_writes_is_refused():
+    data = workbook(header_and(inline(b"Acme") + inline(b"Berlin")))
+    styles = zipfile.ZipFile(io.BytesIO(data)).read("xl/styles.xml")
+    xf = b'<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/styles.xml":
+                content = styles.replace(b'<cellXfs count="1">', b'<cellXfs count="1">' + xf * 140_000)
+            archive.writestr(info.filename, content)
+    assert refusal(out.getvalue()) == DAMAGED
+
+
 def test_parts_compressed_other_than_excel_does_are_refused():
     data = workbook(header_and(inline(b"Acme") + inline(b"Berlin")), compression=zipfile.ZIP_BZIP2)
     assert refusal(data) == DAMAGED

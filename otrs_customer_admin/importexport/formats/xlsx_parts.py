@@ -31,8 +31,9 @@ from .problems import FileProblem
 #: The largest row, shared string, or run of the sheet before its cells, unpacked:
 #: openpyxl holds each as a tree of objects some thirty times its size.
 MAX_RECORD_BYTES = 4 * 1024 * 1024
-#: The largest other part (workbook, styles, relationships ...), which openpyxl parses whole.
-MAX_OTHER_PART_BYTES = 16 * 1024 * 1024
+#: The largest other part (workbook, styles, relationships ...), which openpyxl parses whole
+#: into objects some twelve times its size; Excel's 64,000 cell formats take about 6 MB.
+MAX_OTHER_PART_BYTES = 8 * 1024 * 1024
 #: The longest run of bytes without a tag: a value of MAX_CELL_LENGTH characters
 #: takes at most this much (8 bytes a character covers UTF-8 and entities like &amp;).
 MAX_TEXT_BYTES = 8 * limits.MAX_CELL_LENGTH
