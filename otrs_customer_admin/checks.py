@@ -103,7 +103,13 @@ def check_settings(app_configs=None, **kwargs):
 def _check_values(config):
     """The plain values: numbers, URL templates, the default country."""
     errors = []
-    for key in ("WIDGET_ROWS", "IMPORT_MAX_UPLOAD_SIZE", "IMPORT_MAX_ROWS"):
+    for key in (
+        "WIDGET_ROWS",
+        "IMPORT_MAX_UPLOAD_SIZE",
+        "IMPORT_MAX_ROWS",
+        "IMPORT_MAX_UNPACKED_SIZE",
+        "IMPORT_MAX_CELLS",
+    ):
         value = config.get(key, DEFAULTS[key])
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             message = _("%(setting)s must be a whole number of at least 1.") % {"setting": f"{SETTING_NAME}[{key!r}]"}

@@ -51,6 +51,11 @@ DEFAULTS = {
     # How long an admin import's preview can be confirmed; its stored upload is deleted
     # after that by the next import or by manage.py clear_import_previews.
     "IMPORT_PREVIEW_TTL": timedelta(hours=1),
+    # Excel workbooks, in the admin and the commands: the most bytes the parts read may
+    # unpack to, and the most cells of the first sheet (and texts of the shared-strings
+    # table). A small .xlsx can unpack to gigabytes; these keep reading it bounded.
+    "IMPORT_MAX_UNPACKED_SIZE": 256 * 1024 * 1024,
+    "IMPORT_MAX_CELLS": 2_000_000,
     # The directory sync (manage.py sync_data_sources). It stops, changing nothing, when
     # it would set more than PERCENT of a source's valid customers or customer users
     # invalid and at least MINIMUM of them (--allow-mass-invalidation overrides).

@@ -130,6 +130,8 @@ def test_widget_paths_that_do_not_import_or_are_not_widgets(path, expected):
     [
         ({"WIDGET_ROWS": 0}, "otrs_customer_admin.E017"),
         ({"IMPORT_MAX_ROWS": "many"}, "otrs_customer_admin.E017"),
+        ({"IMPORT_MAX_UNPACKED_SIZE": 0}, "otrs_customer_admin.E017"),
+        ({"IMPORT_MAX_CELLS": 2.5e6}, "otrs_customer_admin.E017"),
         ({"MAP_URL": "https://maps.example/"}, "otrs_customer_admin.E018"),
         ({"SOCIAL_LINKS": [("Search", "https://search.example/")]}, "otrs_customer_admin.E019"),
         ({"DEFAULT_COUNTRY": "Narnia"}, "otrs_customer_admin.E020"),

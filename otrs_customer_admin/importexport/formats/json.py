@@ -1,6 +1,7 @@
 """JSON: a list of objects, read one object at a time so each row knows the line it starts on."""
 
 import json
+import math
 import re
 
 from django.utils.translation import gettext
@@ -11,6 +12,16 @@ from .table import LINE_COLUMN, table, text_rows
 from .text import decode, line_at, line_breaks
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+#: How deep lists and objects may nest before the reader refuses the file without
+#: decoding it (the decoder recurses once a level). Records hold plain values, so
+#: anything past the list and its objects is refused anyway, with its field named.
+MAX_DEPTH = 20
+#: The longest number (in characters) read; longer ones are refused, not rounded.
+MAX_NUMBER_LENGTH = 100
+
+# A string (an unclosed one runs to the end), or a bracket outside strings.
+_NESTING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"?|[\[\]{}]')
 
 
 def _json_error(error):
@@ -31,6 +42,105 @@ def _not_a_list(line=None):
     )
 
 
+def _check_depth(text, position):
+    """Refuse the value at ``position`` if its lists and objects nest deeper than MAX_DEPTH."""
+    depth = 0
+    for token in _NESTING.finditer(text, position):
+        kind = token.group()
+        if kind in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise FileProblem(
+                    gettext(
+                        "Lists and objects are nested here more than %(limit)s levels deep. A JSON file to "
+                        "import is a list of records with plain values."
+                    )
+                    % {"limit": MAX_DEPTH},
+                    line=line_at(text, token.start()),
+                )
+        elif kind in "]}":
+            depth -= 1
+        if depth <= 0:
+            return
+
+
+def _unique_keys(pairs):
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise FileProblem(
+                    gettext("The field %(name)s appears twice in this record. Keep one of them.")
+                    % {"name": json.dumps(key)},
+                    column=key.strip() or key,
+                )
+            seen.add(key)
+    return record
+
+
+def _number_problem(number):
+    shown = number if len(number) <= 20 else number[:20] + "…"
+    return FileProblem(
+        gettext(
+            "The number %(number)s is too long or too large to be read (at most %(limit)s characters). "
+            "Put it in quotes if it is text."
+        )
+        % {"number": shown, "limit": MAX_NUMBER_LENGTH}
+    )
+
+
+def _integer(number):
+    if len(number) > MAX_NUMBER_LENGTH:
+        raise _number_problem(number)
+    return int(number)
+
+
+def _float(number):
+    value = float(number)
+    if len(number) > MAX_NUMBER_LENGTH or not math.isfinite(value):
+        raise _number_problem(number)
+    return value
+
+
+def _constant(name):
+    raise FileProblem(
+        gettext("%(value)s is not a value JSON allows. Put it in quotes if it is text, or write null for no value.")
+        % {"value": name}
+    )
+
+
+def _decoder():
+    """A JSON decoder that refuses what Python's accepts but JSON does not, or what would be lost."""
+    return json.JSONDecoder(
+        object_pairs_hook=_unique_keys, parse_int=_integer, parse_float=_float, parse_constant=_constant
+    )
+
+
+def _decode(decoder, text, position, line):
+    """The value at ``position`` and where it ends; nesting is checked before the decoder recurses."""
+    try:
+        if text.startswith("{", position):
+            # The common case, a flat record: an object with no "{" or "[" before the first "}".
+            # Decoded on its own it cannot nest, so the slow check is not needed.
+            end = text.find("}", position) + 1
+            if end and text.find("{", position + 1, end) < 0 and text.find("[", position + 1, end) < 0:
+                try:
+                    value, used = decoder.raw_decode(text[position:end])
+                except json.JSONDecodeError:
+                    used = None  # the "}" was inside a string: decoded below, in the file
+                if used == end - position:
+                    return value, end
+        _check_depth(text, position)
+        return decoder.raw_decode(text, position)
+    except json.JSONDecodeError as error:
+        raise _json_error(error) from None
+    except FileProblem as problem:
+        if problem.line is None:
+            problem.line = line
+        raise
+
+
 def _json_cell(value, line, key):
     if value is None:
         return ""
@@ -48,14 +158,11 @@ def _json_cell(value, line, key):
 
 def _json_objects(text, max_rows):
     """``(line, object)`` for each object of the top-level list, ``line`` where it starts."""
-    decoder = json.JSONDecoder()
+    decoder = _decoder()
     end = len(text)
     position = _JSON_SPACE.match(text, 0).end()
     if text[position] != "[":
-        try:
-            decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            raise _json_error(error) from None
+        _decode(decoder, text, position, line_at(text, position))
         raise _not_a_list(line_at(text, position))
     position = _JSON_SPACE.match(text, position + 1).end()
     if text.startswith("]", position):
@@ -64,10 +171,7 @@ def _json_objects(text, max_rows):
     while True:
         line += line_breaks(text, counted_to, position)
         counted_to = position
-        try:
-            value, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            raise _json_error(error) from None
+        value, position = _decode(decoder, text, position, line)
         if not isinstance(value, dict):
             raise FileProblem(
                 gettext("This entry of the list is not an object with field names and values."), line=line

@@ -9,14 +9,17 @@ import openpyxl
 from django.utils.translation import gettext
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.escape import unescape
 
+from . import limits
 from .cells import cell_text
 from .problems import FileProblem, empty_file
 from .table import clean_headers, column_name, table, text_rows
 from .text import as_bytes, decode
+from .xlsx_parts import Archive
 
 #: Reading a spreadsheet stops after this many empty rows in a row: LibreOffice
 #: can save a sheet as 1,048,576 rows, all but a few of them empty.
@@ -65,6 +68,53 @@ def _not_xlsx(data):
     return FileProblem(f"{detail} {save_as}")
 
 
+class _Reader(ExcelReader):
+    """openpyxl's reader in read-only mode, on an ``Archive`` that unpacks every part within the limits."""
+
+    def __init__(self, data):
+        archive = Archive(data)  # first: it refuses a zip directory of countless parts before it is read
+        super().__init__(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+        self.archive.close()  # openpyxl's own ZipFile of the same bytes
+        self.archive = archive
+
+    def read_strings(self):
+        # openpyxl keeps every shared string in a list: count them before it does.
+        part = self.package.find(SHARED_STRINGS)
+        if part is not None:
+            self.archive.kinds[part.PartName[1:]] = "strings"
+            self.archive.check(part.PartName[1:])
+        super().read_strings()
+
+    def read_worksheets(self):
+        # openpyxl opens every sheet to find its size, parsing all of it when no size is
+        # saved; the import reads the first sheet only, after the scan, and finds its size
+        # by reading it. So here the sheets open empty.
+        self.archive.empty_sheets = {rel.target for _sheet, rel in self.parser.find_sheets()}
+        self.archive.kinds.update(dict.fromkeys(self.archive.empty_sheets, "sheet"))
+        try:
+            super().read_worksheets()
+        finally:
+            self.archive.empty_sheets = set()
+
+    def read_chartsheet(self, sheet, rel):
+        pass  # a chart sheet has no rows to import, and its charts and images are not read
+
+
+def _load(data):
+    reader = _Reader(data)
+    try:
+        reader.read()
+    except ValueError as error:
+        reader.archive.close()
+        if isinstance(error.__cause__, FileProblem):  # openpyxl wraps what the archive refused
+            raise error.__cause__ from None
+        raise
+    except BaseException:
+        reader.archive.close()
+        raise
+    return reader.wb
+
+
 def read_xlsx(data, max_rows=None):
     """A Dataset from the first sheet of an .xlsx workbook; lines are the sheet's row numbers."""
     data = as_bytes(data)
@@ -77,13 +127,16 @@ def read_xlsx(data, max_rows=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it ignores
         try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            book = _load(data)
+        except FileProblem:
+            raise
         except Exception:
             raise _not_xlsx(data) from None
         try:
             if not book.worksheets:
                 raise empty_file(gettext("The workbook has no worksheet."))
             sheet = book.worksheets[0]
+            book._archive.check(sheet._worksheet_path)  # the whole sheet, before openpyxl parses it
             sheet.reset_dimensions()  # the saved dimensions may claim 1,048,576 rows
             return _read_sheet(sheet.iter_rows(), max_rows)
         except FileProblem:
@@ -109,6 +162,8 @@ def _read_sheet(rows, max_rows):
             elif type(value) is str:
                 if value[:1] in ("=", "#") and cell.data_type in ("f", "e"):
                     raise _cell_problem(cell, line, column_name(headers, index))
+                if len(value) > limits.MAX_CELL_LENGTH:
+                    raise limits.value_too_long(line, column_name(headers, index))
                 append(unescape(value) if "_x" in value else value)
             elif cell.data_type == "f":  # array and data-table formulas
                 raise _cell_problem(cell, line, column_name(headers, index))
