@@ -143,6 +143,17 @@ def pytest_make_collect_report(collector):
 # ---------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language: a request through LocaleMiddleware (a German
+    page, say) leaves its language active in the thread, and later tests would speak it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def example_site():
     """The example site's extras on the package's test settings: its ``example_project.demo`` app
