@@ -127,6 +127,8 @@ class RecordPageMixin:
 
     def get_actions_detail(self, request, object_id):
         # unfold's change form asks with the id from its URL.
+        if not self.actions_detail:
+            return []  # and fetches no record for nothing
         obj = self.get_object(request, unquote(str(object_id)))
         return [] if obj is None else self.record_detail_actions(request, obj)
 
