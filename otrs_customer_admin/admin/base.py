@@ -18,7 +18,6 @@ from .filters import OtrsSearchMixin
 from .forms import SourcedRecordForm
 from .importexport import RecordImportExportMixin
 from .mixins import (
-    Action,
     BusinessCardMixin,
     DatabaseBusyMixin,
     DataSourceStepMixin,
@@ -87,12 +86,3 @@ class SourcedRecordAdmin(
         if "edit" in columns and not self.has_change_permission(request):
             columns.remove("edit")
         return columns
-
-    # --- detail view -------------------------------------------------------------
-
-    def detail_actions(self, request, obj):
-        groups = super().detail_actions(request, obj)
-        if self.has_invalidate_permission(request, obj):
-            url = self.admin_url("invalidate", quote(obj.pk))
-            groups[0].actions.append(Action(gettext("Set invalid"), url, "block"))
-        return groups

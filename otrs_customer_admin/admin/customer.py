@@ -74,7 +74,6 @@ class AdditionalCustomerUserInline(TabularInline):
 
 class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin):
     resource_classes = [CustomerResource]
-    card_template = "otrs_customer_admin/cards/customer.html"
     list_display = [
         "customer_id_link",
         "name_link",
@@ -98,11 +97,10 @@ class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin)
     ]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).with_ticket_counts()
-        match = request.resolver_match
-        if match is not None and match.url_name == self.url_name("card"):
-            queryset = queryset.with_customer_user_counts()  # the card shows them
-        return queryset
+        return super().get_queryset(request).with_ticket_counts()  # the list, detail page and card show them
+
+    def get_card_queryset(self, request):
+        return super().get_card_queryset(request).with_customer_user_counts()
 
     def get_ordering(self, request):
         # Possible duplicates sit together: by match key, then by name (the match-key index's order).

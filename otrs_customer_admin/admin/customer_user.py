@@ -17,7 +17,6 @@ from .mixins import Action, ActionGroup
 class CustomerUserAdmin(SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
     import_form_class = CustomerUserImportForm
-    card_template = "otrs_customer_admin/cards/customer_user.html"
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
     list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter]
     list_filter_submit = True
@@ -36,12 +35,14 @@ class CustomerUserAdmin(SourcedRecordAdmin):
     ]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("customer")
-        # The list shows no ticket counts; the card, detail view and widgets do.
-        match = request.resolver_match
-        if match is not None and match.url_name == self.url_name("changelist"):
-            return queryset
-        return queryset.with_ticket_counts()
+        return super().get_queryset(request).select_related("customer")
+
+    # The list shows no ticket counts; the detail page (its widgets) and the card do.
+    def get_detail_queryset(self, request):
+        return super().get_detail_queryset(request).with_ticket_counts()
+
+    def get_card_queryset(self, request):
+        return super().get_card_queryset(request).with_ticket_counts()
 
     @display(description=_("Login"), ordering="login_key")
     def login_link(self, obj):

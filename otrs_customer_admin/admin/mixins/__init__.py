@@ -7,10 +7,10 @@ customer users; a site's own admin may take any of them on its own.
 from .busy import DatabaseBusyMixin
 from .card import BusinessCardMixin
 from .data_source import DataSourceStepMixin
-from .detail import Action, ActionGroup, DetailViewMixin
+from .detail import DetailPageMixin, DetailViewMixin
 from .invalidate import SetInvalidMixin
 from .merge import MergeCustomersMixin
-from .pages import RecordPageMixin
+from .pages import Action, ActionGroup, RecordPageMixin, record_action
 from .prefill import PrefillMixin
 from .ticket_detail import TicketDetailMixin
 
@@ -20,10 +20,12 @@ __all__ = [
     "BusinessCardMixin",
     "DataSourceStepMixin",
     "DatabaseBusyMixin",
+    "DetailPageMixin",
     "DetailViewMixin",
     "MergeCustomersMixin",
     "PrefillMixin",
     "RecordPageMixin",
     "SetInvalidMixin",
     "TicketDetailMixin",
+    "record_action",
 ]

@@ -1,10 +1,8 @@
-"""The detail view: a record's page of widgets (``otrs_customer_admin.widgets``) and its
-actions, with each admin user's own arrangement of the widgets."""
-
-from dataclasses import dataclass, field
+"""The detail pages: ``DetailPageMixin``, a record's read-only page with its title and actions,
+and ``DetailViewMixin``, that page with widgets (``otrs_customer_admin.widgets``) in each admin
+user's own arrangement."""
 
 from django.contrib import messages
-from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path
@@ -15,56 +13,50 @@ from ...widgets import Layout, get_widget
 from .pages import RecordPageMixin
 
 
-@dataclass
-class Action:
-    title: str
-    url: str
-    icon: str = ""
-
-
-@dataclass
-class ActionGroup:
-    """A column of actions on a detail page (OTRS's "Organize", "People", …)."""
-
-    title: str
-    actions: list[Action] = field(default_factory=list)
-
-
-class DetailViewMixin(RecordPageMixin):
-    detail_template = "otrs_customer_admin/detail.html"
+class DetailPageMixin(RecordPageMixin):
+    """``<id>/detail/``: the record's title and action groups, and what ``get_detail_context`` adds,
+    in ``page_templates("detail")``."""
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        own = [
-            path("<path:object_id>/detail/", wrap(self.detail_view), name=self.url_name("detail")),
-            path("widgets/", wrap(self.widgets_view), name=self.url_name("widgets")),
-        ]
-        return own + super().get_urls()
+        detail = path("<path:object_id>/detail/", wrap(self.detail_view), name=self.url_name("detail"))
+        return [detail, *super().get_urls()]
 
-    def detail_actions(self, request, obj):
-        """The action groups of the detail page; subclasses extend this."""
-        organize = ActionGroup(_("Organize"))
-        if self.has_change_permission(request, obj):
-            organize.actions.append(Action(_("Edit"), self.admin_url("change", quote(obj.pk)), "edit"))
-        return [organize]
+    def get_detail_queryset(self, request):
+        """The records the detail page shows, with what it shows of them (annotations, joins)."""
+        return self.get_queryset(request)
+
+    def get_detail_context(self, request, obj):
+        """The page's own context besides ``original``, its title and ``action_groups``."""
+        return {}
 
     def detail_view(self, request, object_id):
-        obj = self.get_viewable_object(request, object_id)
-        request.current_app = self.admin_site.name  # before the widgets render
-        groups = [group for group in self.detail_actions(request, obj) if group.actions]
-        layout = Layout(request.user, self.opts.model_name)
-        widgets, hidden = self.render_widgets(request, obj, layout)
+        obj = self.get_viewable_object(request, object_id, self.get_detail_queryset(request))
+        request.current_app = self.admin_site.name  # before anything renders a link
         context = {
             "original": obj,
             **self.title_context(obj),
-            "action_groups": groups,
+            "action_groups": [group for group in self.detail_actions(request, obj) if group.actions],
+            **self.get_detail_context(request, obj),
+        }
+        return self.render_page(request, self.page_templates("detail"), context)
+
+
+class DetailViewMixin(DetailPageMixin):
+    def get_urls(self):
+        widgets = path("widgets/", self.admin_site.admin_view(self.widgets_view), name=self.url_name("widgets"))
+        return [widgets, *super().get_urls()]
+
+    def get_detail_context(self, request, obj):
+        layout = Layout(request.user, self.opts.model_name)
+        widgets, hidden = self.render_widgets(request, obj, layout)
+        return {
             "widgets": widgets,
             "hidden_widgets": hidden,
             "layout": layout,
             "widgets_url": self.admin_url("widgets"),
             "next_url": request.get_full_path(),
         }
-        return self.render_page(request, self.detail_template, context)
 
     def permitted_widgets(self, request, layout, obj=None):
         """The widgets of ``layout.available`` this user may see, by key."""

@@ -1,20 +1,19 @@
 """OTRS's "Set invalid": records are retired, never deleted.
 
-It is one of unfold's ``actions_detail``: a button on the change form, and an action
-on the detail view; both open a confirmation page, and only its POST changes the record.
+It is one of unfold's ``actions_detail``: a button on the change form, and an action on the
+detail page (``RecordPageMixin.detail_actions``); both open a confirmation page, and only its
+POST changes the record.
 """
 
 from django.contrib import messages
-from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import quote
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from unfold.decorators import action
 
 from ...bidi import Phrase
-from .pages import RecordPageMixin
+from .pages import RecordPageMixin, record_action
 
 
 class SetInvalidMixin(RecordPageMixin):
@@ -22,18 +21,16 @@ class SetInvalidMixin(RecordPageMixin):
     actions_detail = ["invalidate"]
 
     def has_invalidate_permission(self, request, obj=None):
-        # unfold asks with the object id from the URL; the detail view with the object.
-        if obj is not None and not isinstance(obj, self.model):
-            obj = self.get_object(request, unquote(str(obj)))
-        return obj is not None and obj.is_valid and self.has_change_permission(request, obj)
+        """Whether the user may set ``obj`` invalid: a valid record they may change; without
+        ``obj``, whether they may change records at all (as ``has_change_permission``)."""
+        return (obj is None or obj.is_valid) and self.has_change_permission(request, obj)
 
-    @action(description=gettext_lazy("Set invalid"), url_path="invalidate", permissions=["invalidate"], icon="block")
-    def invalidate(self, request, object_id):
+    @record_action(
+        permission="invalidate", description=gettext_lazy("Set invalid"), url_path="invalidate", icon="block"
+    )
+    def invalidate(self, request, obj):
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
-        obj = self.get_viewable_object(request, object_id)
-        if not self.has_invalidate_permission(request, obj):
-            raise PermissionDenied
         detail_url = self.admin_url("detail", quote(obj.pk))
         if request.method == "POST":
             obj.invalidate()

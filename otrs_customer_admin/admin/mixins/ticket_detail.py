@@ -7,18 +7,14 @@ and customer user with their business cards, and Edit for those who may change t
 
 from dataclasses import dataclass
 
-from django.contrib.admin.utils import quote
-from django.urls import path
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
-from ...admin_urls import admin_url, site_admin
 from ...bidi import Phrase
 from ...durations import span_since, span_until
 from ...models import SLADeadline
-from .detail import Action, ActionGroup
-from .pages import RecordPageMixin
+from .detail import DetailPageMixin
 
 # unfold's label variants for each kind of deadline row.
 DEADLINE_VARIANTS = {
@@ -74,55 +70,21 @@ def deadline_rows(ticket, now):
     return rows
 
 
-class TicketDetailMixin(RecordPageMixin):
-    ticket_detail_template = "otrs_customer_admin/ticket_detail.html"
-    # Everything the page shows comes with the ticket, in one query.
-    detail_select_related = ("customer", "customer_user", "sla")
-
-    def get_urls(self):
-        detail = path(
-            "<path:object_id>/detail/", self.admin_site.admin_view(self.detail_view), name=self.url_name("detail")
-        )
-        return [detail, *super().get_urls()]
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        match = request.resolver_match
-        if match is not None and match.url_name == self.url_name("detail"):
-            return queryset.select_related(*self.detail_select_related)
-        return queryset
+class TicketDetailMixin(DetailPageMixin):
+    def get_detail_queryset(self, request):
+        # Everything the page shows comes with the ticket, in one query.
+        return super().get_detail_queryset(request).select_related("customer", "customer_user", "sla")
 
     def detail_title(self, obj):
         return Phrase("%(number)s: %(title)s", number=obj.number, title=obj.title)
 
-    def detail_actions(self, request, obj):
-        """The action groups of the page, as on the customer's detail view; subclasses extend this."""
-        organize = ActionGroup(_("Organize"))
-        if self.has_change_permission(request, obj):
-            organize.actions.append(Action(_("Edit"), self.admin_url("change", quote(obj.pk)), "edit"))
-        return [organize]
-
-    def record_links(self, obj):
-        """``obj``'s detail and card URLs on this site, or ``None`` when the site has no admin for it."""
-        if obj is None or site_admin(self.admin_site, type(obj)) is None:
-            return None
-        return {
-            "detail": admin_url(self.admin_site, obj, "detail", quote(obj.pk)),
-            "card": admin_url(self.admin_site, obj, "card", quote(obj.pk)),
-        }
-
-    def detail_view(self, request, object_id):
-        ticket = self.get_viewable_object(request, object_id)
+    def get_detail_context(self, request, obj):
         now = timezone.now()
-        context = {
-            "original": ticket,
-            **self.title_context(ticket),
-            "action_groups": [group for group in self.detail_actions(request, ticket) if group.actions],
+        return {
             "now": now,
-            "deadlines": deadline_rows(ticket, now),
-            "escalated": ticket.is_escalated(now),
-            "reminder_due": ticket.is_reminder_due(now),
-            "customer_links": self.record_links(ticket.customer),
-            "customer_user_links": self.record_links(ticket.customer_user),
+            "deadlines": deadline_rows(obj, now),
+            "escalated": obj.is_escalated(now),
+            "reminder_due": obj.is_reminder_due(now),
+            "customer_links": self.record_links(obj.customer),
+            "customer_user_links": self.record_links(obj.customer_user),
         }
-        return self.render_page(request, self.ticket_detail_template, context)
