@@ -5,6 +5,10 @@ customer and customer user stores that key in its ``data_source`` field. Records
 of a read-only source can be written only by that source's own sync, which runs
 inside ``source.writing()``; everything else (admin, import, plain model code)
 is refused by the model layer.
+
+The sources sit below the models and import nothing of them: a source reads its
+directory and says what it found, and the layers above (the models' rules, the sync in
+``directory_sync``, the system checks) hand it what it needs to know of the models.
 """
 
 import contextvars
@@ -28,6 +32,14 @@ _writing_source = contextvars.ContextVar("otrs_customer_admin_writing_source", d
 
 class SyncError(Exception):
     """A sync that could not read everything, or was refused; it changed nothing."""
+
+
+class SyncAlreadyRunning(SyncError):
+    """Another real sync of the same source is running."""
+
+
+class MassInvalidation(SyncError):
+    """The sync would invalidate more records than the guard allows; nothing was changed."""
 
 
 @dataclass
@@ -54,14 +66,23 @@ class DirectoryRead:
     customer_users: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ModelFields:
+    """What a source may map for one model (``names``) and what every record needs (``required``),
+    handed to ``check_options`` by the layer that knows the models."""
+
+    names: tuple
+    required: tuple
+
+
 class DataSource:
     """Base class for data sources.
 
     Subclasses set ``read_only`` and ``required_modules`` (import names the backend
     needs; a system check reports missing ones with ``install_hint``). A source that
     mirrors an external directory sets ``can_sync`` and implements ``read()``, which
-    returns a complete ``DirectoryRead`` or raises ``SyncError``; ``sync()`` then
-    brings the records up to date (``datasources.sync``).
+    returns a complete ``DirectoryRead`` or raises ``SyncError``;
+    ``directory_sync.run_sync(source)`` then brings the records up to date.
     """
 
     read_only = False
@@ -102,21 +123,14 @@ class DataSource:
         return (dn.lower(),)
 
     @classmethod
-    def check_options(cls, where, options):
-        """Problems with this source's options, as ``(check number, message, hint)`` triples."""
+    def check_options(cls, where, options, fields):
+        """Problems with this source's options, as ``(check number, message, hint)`` triples;
+        ``fields`` is ``{"customer": ModelFields, "customer_user": ModelFields}``."""
         return []
 
     def read(self, progress=None):
         """Every entry of the directory (a ``DirectoryRead``); only sources that ``can_sync``."""
         raise NotImplementedError(f"{type(self).__name__} has nothing to sync")
-
-    def sync(self, *, dry_run=False, allow_mass_invalidation=False, user=None, progress=None):
-        """Bring this source's records up to date with its directory; returns a ``SyncReport``."""
-        from .sync import run_sync
-
-        return run_sync(
-            self, dry_run=dry_run, allow_mass_invalidation=allow_mass_invalidation, user=user, progress=progress
-        )
 
     @contextmanager
     def writing(self):
