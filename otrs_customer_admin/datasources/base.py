@@ -20,11 +20,14 @@ from functools import cache
 
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import SETTING_NAME, settings
 
 SOURCE_KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,50}\Z")
+# Test connection shows this many entries of each model.
+TEST_SAMPLE = 5
 
 # The key of the read-only source whose sync is writing right now, if any.
 _writing_source = contextvars.ContextVar("otrs_customer_admin_writing_source", default=None)
@@ -64,6 +67,37 @@ class DirectoryRead:
 
     customers: list = field(default_factory=list)
     customer_users: list = field(default_factory=list)
+
+
+@dataclass
+class Check:
+    """One step of Test connection."""
+
+    label: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class SearchSample:
+    """What Test connection found for one model (one search, in a directory)."""
+
+    label: str
+    count: int = 0
+    complete: bool = True
+    error: str = ""
+    # (DN, {field: value}, [attributes missing], [problems that make the sync skip it]) for the first entries.
+    entries: list = field(default_factory=list)
+
+
+@dataclass
+class ConnectionReport:
+    checks: list = field(default_factory=list)
+    searches: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return all(check.ok for check in self.checks) and not any(search.error for search in self.searches)
 
 
 @dataclass(frozen=True)
@@ -131,6 +165,36 @@ class DataSource:
     def read(self, progress=None):
         """Every entry of the directory (a ``DirectoryRead``); only sources that ``can_sync``."""
         raise NotImplementedError(f"{type(self).__name__} has nothing to sync")
+
+    def test_connection(self, entry_problems):
+        """What a sync would read, for the admin's Test connection: a ``ConnectionReport``.
+
+        ``entry_problems(model_key, values)`` says why the sync would skip an entry with these
+        values (the sync's checks, ``directory_sync.check_connection``). This default reads the
+        whole source once; a source whose read takes long overrides it to answer sooner, as
+        ``LDAPSource`` does.
+        """
+        report = ConnectionReport()
+        try:
+            read = self.read()
+        except SyncError as error:
+            report.checks.append(Check(gettext("Read"), False, str(error)))
+            return report
+        report.checks.append(Check(gettext("Read"), True))
+        for model_key in self.searched_models():
+            entries = read.customers if model_key == "customer" else read.customer_users
+            label = gettext("Customers") if model_key == "customer" else gettext("Customer users")
+            sample = SearchSample(label=label, count=len(entries))
+            for entry in entries[:TEST_SAMPLE]:
+                missing = [
+                    gettext("%(field)s: %(attribute)s missing") % {"field": name, "attribute": attribute}
+                    for name, attribute in self.attr_map(model_key).items()
+                    if name not in entry.values
+                ]
+                problems = entry.problems + entry_problems(model_key, entry.values)
+                sample.entries.append((entry.dn, entry.values, missing, problems))
+            report.searches.append(sample)
+        return report
 
     @contextmanager
     def writing(self):

@@ -9,13 +9,21 @@ writes to the directory. Searches are django-auth-ldap's ``LDAPSearch`` or
 
 import time
 import uuid
-from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import DataSource, DirectoryEntry, DirectoryRead, SyncError
+from .base import (
+    TEST_SAMPLE,
+    Check,
+    ConnectionReport,
+    DataSource,
+    DirectoryEntry,
+    DirectoryRead,
+    SearchSample,
+    SyncError,
+)
 
 # Our field -> LDAP attribute, for entries of the standard object classes
 # (organization for customers, inetOrgPerson for customer users).
@@ -70,7 +78,6 @@ AD_ACCOUNT_DISABLED = 0x2
 # Test connection answers within this many seconds, whatever TIMEOUT says.
 TEST_BUDGET = 9
 TEST_STEP = 2
-TEST_SAMPLE = 5
 
 
 def normalized_dn(dn):
@@ -92,37 +99,6 @@ def searches_of(search):
 def guid_text(raw):
     """An Active Directory objectGUID (16 bytes, little-endian fields) as its canonical text."""
     return str(uuid.UUID(bytes_le=raw))
-
-
-@dataclass
-class Check:
-    """One step of Test connection."""
-
-    label: str
-    ok: bool
-    detail: str = ""
-
-
-@dataclass
-class SearchSample:
-    """What Test connection found for one search."""
-
-    label: str
-    count: int = 0
-    complete: bool = True
-    error: str = ""
-    # (DN, {field: value}, [attributes missing], [problems that make the sync skip it]) for the first entries.
-    entries: list = field(default_factory=list)
-
-
-@dataclass
-class ConnectionReport:
-    checks: list = field(default_factory=list)
-    searches: list = field(default_factory=list)
-
-    @property
-    def ok(self):
-        return all(check.ok for check in self.checks) and not any(search.error for search in self.searches)
 
 
 class LDAPSource(DataSource):
