@@ -1,6 +1,7 @@
 """A syncing source of a site's own: the example of docs/data-sources.md ("Writing a source of your
-own"), whose block must stay a verbatim part of this file."""
+own"), where it is myapp/sources.py; that block must stay a verbatim part of this file."""
 
+# myapp/sources.py
 import csv
 
 from otrs_customer_admin.datasources import DataSource, DirectoryEntry, DirectoryRead, SyncError
