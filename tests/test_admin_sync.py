@@ -133,6 +133,16 @@ def test_with_a_task_backend_sync_now_enqueues_the_sync(admin_client, admin_user
     default_task_backend.clear()
 
 
+@pytest.mark.django_tasks
+@override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}})
+def test_the_enqueued_sync_runs_the_sync_as_the_user_who_asked(admin_client, admin_user, directory):
+    admin_client.post(SYNC)
+
+    run = SyncRun.objects.get()
+    assert (run.outcome, run.user) == (SyncRun.Outcome.SUCCEEDED, admin_user)
+    assert Customer.objects.filter(data_source="directory").count() == 4
+
+
 def test_synced_records_show_their_source_and_open_read_only(admin_client, directory):
     run_sync(get_data_source("directory"))
     acme = Customer.objects.get(customer_id="ACME")
