@@ -117,9 +117,10 @@ def child_sync(uri, database_url):
         OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": database, "bench": source_options(uri)}}
     ).enable()
     from otrs_customer_admin.datasources import get_data_source
+    from otrs_customer_admin.directory_sync import run_sync
 
     started = time.perf_counter()
-    report = get_data_source("bench").sync()
+    report = run_sync(get_data_source("bench"))
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result = {"seconds": seconds, "peak_mb": peak, "entries": report.entries, "counts": report.counts}

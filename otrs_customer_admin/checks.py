@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from .conf import DEFAULTS, SETTING_NAME
 from .datasources.base import SOURCE_KEY_PATTERN, DataSource
+from .directory_sync import model_fields
 
 ID = "otrs_customer_admin"
 
@@ -311,7 +312,9 @@ def _check_data_sources(sources):
                 )
             )
         else:
-            errors += [_error(number, msg, hint) for number, msg, hint in backend.check_options(where, options)]
+            errors += [
+                _error(number, msg, hint) for number, msg, hint in backend.check_options(where, options, model_fields())
+            ]
         writable += not backend.read_only
     if not errors and not writable:
         errors.append(

@@ -6,6 +6,7 @@ from django.tasks import task
 from django.utils.translation import gettext as _
 
 from .datasources import SyncError, get_data_source
+from .directory_sync import run_sync
 
 
 @task
@@ -15,4 +16,4 @@ def sync_data_source(source_key, user_id=None):
     if source is None or not source.can_sync:
         raise SyncError(_("%(key)s is not a data source that syncs.") % {"key": source_key})
     user = get_user_model()._default_manager.filter(pk=user_id).first() if user_id else None
-    return source.sync(user=user).counts
+    return run_sync(source, user=user).counts

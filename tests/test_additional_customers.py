@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from otrs_customer_admin.datasources import get_data_source
+from otrs_customer_admin.directory_sync import run_sync
 from otrs_customer_admin.importexport.resources import CustomerUserResource
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, Validity
 from tests import harness
@@ -352,22 +353,22 @@ def test_a_multi_valued_customer_attribute_gives_own_and_additional_customers(ma
         OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": database, "directory": directory.source()}}
     ):
         directory.modify(f"uid=wcoyote,{people}", o=["ACME", "Globex", "mueller-gmbh"])
-        get_data_source("directory").sync()
+        run_sync(get_data_source("directory"))
         wile = CustomerUser.objects.get(login="wcoyote")
         assert wile.customer.customer_id == "ACME"
         assert set(wile.additional_customers.values_list("customer_id", flat=True)) == {"Globex", "mueller-gmbh"}
 
         directory.modify(f"uid=wcoyote,{people}", o=["ACME", "Globex"])
-        report = get_data_source("directory").sync()
+        report = run_sync(get_data_source("directory"))
         assert report.counts["customer_users"]["updated"] == 1, report.details
         assert set(wile.additional_customers.values_list("customer_id", flat=True)) == {"Globex"}
 
-        unchanged = get_data_source("directory").sync()
+        unchanged = run_sync(get_data_source("directory"))
         assert unchanged.counts["customer_users"]["updated"] == 0
         skipped_before = unchanged.counts["customer_users"]["skipped"]  # the directory has a broken entry
 
         directory.modify(f"uid=wcoyote,{people}", o=["ACME", "Nowhere"])
-        skipped = get_data_source("directory").sync()
+        skipped = run_sync(get_data_source("directory"))
         assert skipped.counts["customer_users"]["skipped"] == skipped_before + 1
         assert "its additional customer Nowhere is not a known CustomerID" in str(skipped.details)
         assert set(wile.additional_customers.values_list("customer_id", flat=True)) == {"Globex"}
@@ -381,7 +382,7 @@ def test_a_person_without_customer_is_skipped_naming_default_customer_then_taken
     with override_settings(
         OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": database, "directory": directory.source()}}
     ):
-        report = get_data_source("directory").sync()
+        report = run_sync(get_data_source("directory"))
     reasons = [why for _model, dn, why in report.details["skipped"] if dn.startswith("uid=loner,")]
     assert reasons == [
         "it names no customer and is not under a customer entry; the source's DEFAULT_CUSTOMER option would give it one"
@@ -391,5 +392,5 @@ def test_a_person_without_customer_is_skipped_naming_default_customer_then_taken
             "DATA_SOURCES": {"database": database, "directory": directory.source(DEFAULT_CUSTOMER="Globex")}
         }
     ):
-        get_data_source("directory").sync()
+        run_sync(get_data_source("directory"))
     assert CustomerUser.objects.get(login="loner").customer.customer_id == "Globex"

@@ -7,6 +7,7 @@ from django.test.utils import override_settings
 from django.urls import reverse
 
 from otrs_customer_admin.datasources import get_data_source
+from otrs_customer_admin.directory_sync import run_sync
 from otrs_customer_admin.models import Customer, CustomerUser, SyncRun
 from tests.markup import attribute, document, element, elements, text
 
@@ -41,7 +42,7 @@ def test_the_customer_list_shows_the_last_sync_and_its_buttons(admin_client, dir
     assert f'action="{SYNC}"' in page and f'action="{TEST}"' in page
     assert "csrfmiddlewaretoken" in page
 
-    get_data_source("directory").sync()
+    run_sync(get_data_source("directory"))
     page = admin_client.get(CHANGELIST).content.decode()
     assert "succeeded" in page
     assert "Customers: 4 created; Customer users: 4 created, 1 skipped" in page
@@ -132,8 +133,18 @@ def test_with_a_task_backend_sync_now_enqueues_the_sync(admin_client, admin_user
     default_task_backend.clear()
 
 
+@pytest.mark.django_tasks
+@override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}})
+def test_the_enqueued_sync_runs_the_sync_as_the_user_who_asked(admin_client, admin_user, directory):
+    admin_client.post(SYNC)
+
+    run = SyncRun.objects.get()
+    assert (run.outcome, run.user) == (SyncRun.Outcome.SUCCEEDED, admin_user)
+    assert Customer.objects.filter(data_source="directory").count() == 4
+
+
 def test_synced_records_show_their_source_and_open_read_only(admin_client, directory):
-    get_data_source("directory").sync()
+    run_sync(get_data_source("directory"))
     acme = Customer.objects.get(customer_id="ACME")
     wile = CustomerUser.objects.get(login="wcoyote")
 
@@ -152,7 +163,7 @@ def test_synced_records_show_their_source_and_open_read_only(admin_client, direc
 
 
 def test_the_sync_runs_are_listed_read_only(admin_client, directory):
-    get_data_source("directory").sync()
+    run_sync(get_data_source("directory"))
     run = SyncRun.objects.get()
 
     page = admin_client.get(RUNS).content.decode()

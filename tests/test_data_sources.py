@@ -1,7 +1,10 @@
-"""Data sources: the registry, and read-only sources refusing writes through the model layer."""
+"""Data sources: the registry, read-only sources refusing writes through the model layer, and a
+syncing source of a site's own."""
 
 import pytest
+from django.core import checks
 from django.test import override_settings
+from django.urls import reverse
 
 from otrs_customer_admin.datasources import (
     data_source_choices,
@@ -9,8 +12,11 @@ from otrs_customer_admin.datasources import (
     get_data_source,
     writable_data_sources,
 )
+from otrs_customer_admin.directory_sync import run_sync
 from otrs_customer_admin.exceptions import DeletionNotAllowed, ReadOnlySourceError
-from otrs_customer_admin.models import Customer, CustomerUser, Validity
+from otrs_customer_admin.models import Customer, CustomerUser, SyncRun, Validity
+from tests.factories import make_customer
+from tests.markup import document, text
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +164,60 @@ def test_nothing_is_deleted_by_default():
 def test_allow_delete_turns_deletion_on():
     Customer.objects.create(customer_id="A", name="A", country="DE").delete()
     assert not Customer.objects.exists()
+
+
+# ---------------------------------------------------------------------------
+# A syncing source of a site's own (docs/data-sources.md: "Writing a source of your own")
+# ---------------------------------------------------------------------------
+
+PEOPLE_CSV = "id,user,mail,company\n1,jdoe,jdoe@acme.example,ACME\n2,nomail,,ACME\n"
+
+
+@pytest.fixture
+def people_file(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text(PEOPLE_CSV, encoding="utf-8")
+    sources = {
+        "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+        "people": {"BACKEND": "tests.people_source.PeopleFileSource", "PATH": str(path)},
+    }
+    with override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": sources}):
+        yield path
+
+
+def test_a_source_of_a_site_s_own_passes_the_checks_and_syncs_with_run_sync(people_file):
+    make_customer()
+    assert [message.id for message in checks.run_checks() if message.id.startswith("otrs_customer_admin")] == []
+
+    report = run_sync(get_data_source("people"))
+
+    assert report.counts["customer_users"]["created"] == 1
+    assert report.details["skipped"] == [("customer_users", "user=nomail", "Email is missing")]
+    person = CustomerUser.objects.get(login="jdoe")
+    assert (person.data_source, person.customer.customer_id, person.external_id) == ("people", "ACME", "1")
+    with pytest.raises(ReadOnlySourceError):
+        person.save()  # only its own sync writes it
+    assert SyncRun.objects.get().outcome == SyncRun.Outcome.SUCCEEDED
+
+
+def test_a_source_of_a_site_s_own_has_sync_now_and_test_connection_in_the_admin(admin_client, people_file):
+    make_customer()
+    changelist = reverse("admin:otrs_customer_admin_customer_changelist")
+    test_url = reverse("admin:otrs_customer_admin_customer_sync_test", args=["people"])
+    assert f'action="{test_url}"' in admin_client.get(changelist).content.decode()
+
+    page = text(document(admin_client.post(test_url).content.decode()))
+
+    assert "Test connection: People file" in page
+    assert "Customer users: 2 entries" in page
+    assert "user=nomail" in page and "email: mail missing" in page and "Email is missing" in page
+    assert not CustomerUser.objects.exists()  # it only looks
+
+    people_file.unlink()
+    page = text(document(admin_client.post(test_url).content.decode()))
+    assert "Read: People file: [Errno 2] No such file or directory" in page
+
+    people_file.write_text(PEOPLE_CSV, encoding="utf-8")
+    sync_url = reverse("admin:otrs_customer_admin_customer_sync", args=["people"])
+    page = text(document(admin_client.post(sync_url, follow=True).content.decode()))
+    assert "People file synced. Customer users: 1 created, 1 skipped" in page

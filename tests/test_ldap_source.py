@@ -13,8 +13,8 @@ from django.core import checks
 from django.core.management.base import OutputWrapper
 from django.test.utils import override_settings
 
-from otrs_customer_admin.datasources import get_data_source
-from otrs_customer_admin.datasources.sync import SyncAlreadyRunning
+from otrs_customer_admin.datasources import SyncAlreadyRunning, get_data_source
+from otrs_customer_admin.directory_sync import check_connection, run_sync
 from otrs_customer_admin.models import Customer, CustomerUser, SyncRun, Validity
 from tests import harness
 
@@ -133,7 +133,7 @@ def test_an_ldap_search_union_reads_every_search(make_directory):
         LDAPSearch(f"ou=america,ou=customers,{BASE}", ldap.SCOPE_SUBTREE, "(objectClass=organization)"),
     )
     with configured(directory, CUSTOMER_SEARCH=union, CUSTOMER_USER_SEARCH=None):
-        report = get_data_source("directory").sync()
+        report = run_sync(get_data_source("directory"))
     assert report.counts["customers"]["created"] == 4
 
 
@@ -141,9 +141,9 @@ def test_starttls_with_the_servers_certificate(make_directory):
     directory = make_directory()
     options = {ldap.OPT_X_TLS_CACERTFILE: directory.server.cafile, ldap.OPT_X_TLS_REQUIRE_CERT: ldap.OPT_X_TLS_DEMAND}
     with configured(directory, START_TLS=True, CONNECTION_OPTIONS=options):
-        report = get_data_source("directory").test_connection()
+        report = check_connection(get_data_source("directory"))
         assert [check.label for check in report.checks][:3] == ["Connect", "TLS", "Bind"]
-        assert get_data_source("directory").sync().counts["customers"]["created"] == 4
+        assert run_sync(get_data_source("directory")).counts["customers"]["created"] == 4
 
 
 def test_starttls_that_fails_says_so(make_directory):
@@ -151,7 +151,7 @@ def test_starttls_that_fails_says_so(make_directory):
     options = {ldap.OPT_X_TLS_REQUIRE_CERT: ldap.OPT_X_TLS_DEMAND}  # the test CA is not trusted
     with configured(directory, START_TLS=True, CONNECTION_OPTIONS=options):
         with pytest.raises(Exception, match="Company directory: StartTLS failed at ldap://"):
-            get_data_source("directory").sync()
+            run_sync(get_data_source("directory"))
     assert not Customer.objects.exists()
 
 
@@ -191,7 +191,7 @@ def test_active_directory_people_by_objectguid_and_useraccountcontrol(make_direc
         CUSTOMER_USER_SEARCH=search,
         CUSTOMER_USER_ATTR_MAP=ad_map,
     ):
-        report = get_data_source("directory").sync()
+        report = run_sync(get_data_source("directory"))
         assert report.counts["customer_users"]["created"] == 3, report.details
         people = {user.login: user for user in CustomerUser.objects.all()}
         assert people["ad0"].external_id == str(guids[0])
@@ -199,7 +199,7 @@ def test_active_directory_people_by_objectguid_and_useraccountcontrol(make_direc
 
         directory.modify(f"cn=Person 2,ou=users,{BASE}", userAccountControl="512")  # enabled again
         directory.modify(f"cn=Person 0,ou=users,{BASE}", userAccountControl="514")  # disabled
-        report = get_data_source("directory").sync()
+        report = run_sync(get_data_source("directory"))
     assert (report.counts["customer_users"]["reactivated"], report.counts["customer_users"]["invalidated"]) == (1, 1)
     assert set(CustomerUser.objects.valid().values_list("login", flat=True)) == {"ad1", "ad2"}
 
@@ -215,7 +215,7 @@ def test_an_objectguid_is_read_little_endian_as_active_directory_writes_it():
 def test_test_connection_reports_bind_paging_counts_and_mapped_entries(make_directory):
     directory = make_directory()
     with configured(directory):
-        report = get_data_source("directory").test_connection()
+        report = check_connection(get_data_source("directory"))
 
     assert report.ok is True
     assert [(check.label, check.ok) for check in report.checks] == [
@@ -236,7 +236,7 @@ def test_test_connection_answers_within_ten_seconds_when_the_server_hangs(make_d
     try:
         with configured(directory, TIMEOUT=30):
             started = time.monotonic()
-            report = get_data_source("directory").test_connection()
+            report = check_connection(get_data_source("directory"))
             elapsed = time.monotonic() - started
     finally:
         os.kill(directory.server._proc.pid, signal.SIGCONT)
@@ -247,7 +247,7 @@ def test_test_connection_answers_within_ten_seconds_when_the_server_hangs(make_d
 def test_test_connection_reports_a_wrong_password(make_directory):
     directory = make_directory()
     with configured(directory, BIND_PASSWORD="wrong"):
-        report = get_data_source("directory").test_connection()
+        report = check_connection(get_data_source("directory"))
     assert report.ok is False
     assert "Invalid credentials" in report.checks[0].detail
 
@@ -258,14 +258,14 @@ def test_test_connection_reports_a_wrong_password(make_directory):
 def test_history_names_the_sync_account_or_the_user_who_started_it(make_directory):
     directory = make_directory()
     with configured(directory):
-        get_data_source("directory").sync()
+        run_sync(get_data_source("directory"))
         account = User.objects.get(username="otrs-customer-admin-sync")
         assert not account.is_active and not account.has_usable_password()
         assert set(LogEntry.objects.values_list("user_id", flat=True)) == {account.pk}
 
         directory.modify(f"o=ACME,ou=america,ou=customers,{BASE}", l="Tucson")
         agent = User.objects.create_user("agent")
-        get_data_source("directory").sync(user=agent)
+        run_sync(get_data_source("directory"), user=agent)
     assert LogEntry.objects.latest("pk").user == agent
     assert LogEntry.objects.latest("pk").get_change_message() == "Changed by sync of Company directory: City."
 
@@ -311,7 +311,7 @@ def test_two_syncs_at_once_one_runs_and_the_other_exits_at_once(make_directory):
 
     def first():
         try:
-            outcome["report"] = get_data_source("directory").sync(progress=wait_while_reading)
+            outcome["report"] = run_sync(get_data_source("directory"), progress=wait_while_reading)
         finally:
             from django.db import connection
 
@@ -323,7 +323,7 @@ def test_two_syncs_at_once_one_runs_and_the_other_exits_at_once(make_directory):
         assert reading.wait(10)
         try:
             with pytest.raises(SyncAlreadyRunning, match="a sync is already running"):
-                get_data_source("directory").sync()
+                run_sync(get_data_source("directory"))
         finally:
             release.set()
             thread.join(20)

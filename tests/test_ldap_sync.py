@@ -15,8 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
-from otrs_customer_admin.datasources import SyncError, get_data_source
-from otrs_customer_admin.datasources.sync import MassInvalidation, SyncAlreadyRunning
+from otrs_customer_admin.datasources import MassInvalidation, SyncAlreadyRunning, SyncError, get_data_source
+from otrs_customer_admin.directory_sync import run_sync
 from otrs_customer_admin.models import Customer, CustomerUser, SyncRun, Ticket, Validity
 from tests import harness
 
@@ -48,7 +48,7 @@ def site(make_directory):
 
 
 def sync(**kwargs):
-    return get_data_source("directory").sync(**kwargs)
+    return run_sync(get_data_source("directory"), **kwargs)
 
 
 def snapshot():

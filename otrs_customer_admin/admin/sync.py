@@ -16,7 +16,7 @@ from unfold.decorators import display
 from ..admin_urls import admin_url, site_admin
 from ..bidi import Phrase, isolate
 from ..datasources import SyncError, get_data_source, syncable_data_sources
-from ..datasources.sync import DETAILS_KEPT, counts_text, word_labels
+from ..directory_sync import DETAILS_KEPT, check_connection, counts_text, run_sync, word_labels
 from ..models import CustomerUser, SyncRun
 from .mixins import DatabaseBusyMixin, RecordPageMixin
 
@@ -106,7 +106,7 @@ class DirectorySyncMixin(RecordPageMixin):
             )
         else:
             try:
-                report = source.sync(user=request.user)
+                report = run_sync(source, user=request.user)
             except SyncError as error:
                 messages.error(request, str(error))
             else:
@@ -131,7 +131,7 @@ class DirectorySyncMixin(RecordPageMixin):
 
     def _sync_test(self, request, key):
         source = self.syncing_source(request, key)
-        report = source.test_connection()
+        report = check_connection(source)
         context = {
             "title": _("Test connection: %(source)s") % {"source": source},
             "source": source,

@@ -5,6 +5,10 @@ customer and customer user stores that key in its ``data_source`` field. Records
 of a read-only source can be written only by that source's own sync, which runs
 inside ``source.writing()``; everything else (admin, import, plain model code)
 is refused by the model layer.
+
+The sources sit below the models and import nothing of them: a source reads its
+directory and says what it found, and the layers above (the models' rules, the sync in
+``directory_sync``, the system checks) hand it what it needs to know of the models.
 """
 
 import contextvars
@@ -16,11 +20,14 @@ from functools import cache
 
 from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import SETTING_NAME, settings
 
 SOURCE_KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,50}\Z")
+# Test connection shows this many entries of each model.
+TEST_SAMPLE = 5
 
 # The key of the read-only source whose sync is writing right now, if any.
 _writing_source = contextvars.ContextVar("otrs_customer_admin_writing_source", default=None)
@@ -28,6 +35,14 @@ _writing_source = contextvars.ContextVar("otrs_customer_admin_writing_source", d
 
 class SyncError(Exception):
     """A sync that could not read everything, or was refused; it changed nothing."""
+
+
+class SyncAlreadyRunning(SyncError):
+    """Another real sync of the same source is running."""
+
+
+class MassInvalidation(SyncError):
+    """The sync would invalidate more records than the guard allows; nothing was changed."""
 
 
 @dataclass
@@ -54,14 +69,54 @@ class DirectoryRead:
     customer_users: list = field(default_factory=list)
 
 
+@dataclass
+class Check:
+    """One step of Test connection."""
+
+    label: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class SearchSample:
+    """What Test connection found for one model (one search, in a directory)."""
+
+    label: str
+    count: int = 0
+    complete: bool = True
+    error: str = ""
+    # (DN, {field: value}, [attributes missing], [problems that make the sync skip it]) for the first entries.
+    entries: list = field(default_factory=list)
+
+
+@dataclass
+class ConnectionReport:
+    checks: list = field(default_factory=list)
+    searches: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return all(check.ok for check in self.checks) and not any(search.error for search in self.searches)
+
+
+@dataclass(frozen=True)
+class ModelFields:
+    """What a source may map for one model (``names``) and what every record needs (``required``),
+    handed to ``check_options`` by the layer that knows the models."""
+
+    names: tuple
+    required: tuple
+
+
 class DataSource:
     """Base class for data sources.
 
     Subclasses set ``read_only`` and ``required_modules`` (import names the backend
     needs; a system check reports missing ones with ``install_hint``). A source that
     mirrors an external directory sets ``can_sync`` and implements ``read()``, which
-    returns a complete ``DirectoryRead`` or raises ``SyncError``; ``sync()`` then
-    brings the records up to date (``datasources.sync``).
+    returns a complete ``DirectoryRead`` or raises ``SyncError``;
+    ``directory_sync.run_sync(source)`` then brings the records up to date.
     """
 
     read_only = False
@@ -102,21 +157,44 @@ class DataSource:
         return (dn.lower(),)
 
     @classmethod
-    def check_options(cls, where, options):
-        """Problems with this source's options, as ``(check number, message, hint)`` triples."""
+    def check_options(cls, where, options, fields):
+        """Problems with this source's options, as ``(check number, message, hint)`` triples;
+        ``fields`` is ``{"customer": ModelFields, "customer_user": ModelFields}``."""
         return []
 
     def read(self, progress=None):
         """Every entry of the directory (a ``DirectoryRead``); only sources that ``can_sync``."""
         raise NotImplementedError(f"{type(self).__name__} has nothing to sync")
 
-    def sync(self, *, dry_run=False, allow_mass_invalidation=False, user=None, progress=None):
-        """Bring this source's records up to date with its directory; returns a ``SyncReport``."""
-        from .sync import run_sync
+    def test_connection(self, entry_problems):
+        """What a sync would read, for the admin's Test connection: a ``ConnectionReport``.
 
-        return run_sync(
-            self, dry_run=dry_run, allow_mass_invalidation=allow_mass_invalidation, user=user, progress=progress
-        )
+        ``entry_problems(model_key, values)`` says why the sync would skip an entry with these
+        values (the sync's checks, ``directory_sync.check_connection``). This default reads the
+        whole source once; a source whose read takes long overrides it to answer sooner, as
+        ``LDAPSource`` does.
+        """
+        report = ConnectionReport()
+        try:
+            read = self.read()
+        except SyncError as error:
+            report.checks.append(Check(gettext("Read"), False, str(error)))
+            return report
+        report.checks.append(Check(gettext("Read"), True))
+        for model_key in self.searched_models():
+            entries = read.customers if model_key == "customer" else read.customer_users
+            label = gettext("Customers") if model_key == "customer" else gettext("Customer users")
+            sample = SearchSample(label=label, count=len(entries))
+            for entry in entries[:TEST_SAMPLE]:
+                missing = [
+                    gettext("%(field)s: %(attribute)s missing") % {"field": name, "attribute": attribute}
+                    for name, attribute in self.attr_map(model_key).items()
+                    if name not in entry.values
+                ]
+                problems = entry.problems + entry_problems(model_key, entry.values)
+                sample.entries.append((entry.dn, entry.values, missing, problems))
+            report.searches.append(sample)
+        return report
 
     @contextmanager
     def writing(self):

@@ -1,7 +1,7 @@
 """LDAP and Active Directory: read-only customers and customer users, mirrored by a sync.
 
 The source reads the directory with paged searches (RFC 2696) and hands the entries,
-mapped to our fields, to the sync (``datasources.sync``), which writes them. It never
+mapped to our fields, to the sync (``directory_sync``), which writes them. It never
 writes to the directory. Searches are django-auth-ldap's ``LDAPSearch`` or
 ``LDAPSearchUnion`` objects, used as configuration only: django-auth-ldap's own
 ``execute()`` is unpaged and turns errors into empty results, which a sync must not do.
@@ -9,13 +9,21 @@ writes to the directory. Searches are django-auth-ldap's ``LDAPSearch`` or
 
 import time
 import uuid
-from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import DataSource, DirectoryEntry, DirectoryRead, SyncError
+from .base import (
+    TEST_SAMPLE,
+    Check,
+    ConnectionReport,
+    DataSource,
+    DirectoryEntry,
+    DirectoryRead,
+    SearchSample,
+    SyncError,
+)
 
 # Our field -> LDAP attribute, for entries of the standard object classes
 # (organization for customers, inetOrgPerson for customer users).
@@ -70,7 +78,6 @@ AD_ACCOUNT_DISABLED = 0x2
 # Test connection answers within this many seconds, whatever TIMEOUT says.
 TEST_BUDGET = 9
 TEST_STEP = 2
-TEST_SAMPLE = 5
 
 
 def normalized_dn(dn):
@@ -92,37 +99,6 @@ def searches_of(search):
 def guid_text(raw):
     """An Active Directory objectGUID (16 bytes, little-endian fields) as its canonical text."""
     return str(uuid.UUID(bytes_le=raw))
-
-
-@dataclass
-class Check:
-    """One step of Test connection."""
-
-    label: str
-    ok: bool
-    detail: str = ""
-
-
-@dataclass
-class SearchSample:
-    """What Test connection found for one search."""
-
-    label: str
-    count: int = 0
-    complete: bool = True
-    error: str = ""
-    # (DN, {field: value}, [attributes missing], [problems that make the sync skip it]) for the first entries.
-    entries: list = field(default_factory=list)
-
-
-@dataclass
-class ConnectionReport:
-    checks: list = field(default_factory=list)
-    searches: list = field(default_factory=list)
-
-    @property
-    def ok(self):
-        return all(check.ok for check in self.checks) and not any(search.error for search in self.searches)
 
 
 class LDAPSource(DataSource):
@@ -167,9 +143,9 @@ class LDAPSource(DataSource):
         return [key for key in ("customer", "customer_user") if self.search(key) is not None]
 
     @classmethod
-    def check_options(cls, where, options):
+    def check_options(cls, where, options, fields):
         """System-check problems of one source's options: ``(id number, message, hint)`` triples."""
-        return check_options(where, options)
+        return check_options(where, options, fields)
 
     # --- connection --------------------------------------------------------------
 
@@ -328,10 +304,12 @@ class LDAPSource(DataSource):
 
     # --- Test connection -----------------------------------------------------------------
 
-    def test_connection(self):
+    def test_connection(self, entry_problems):
         """Connect, TLS, bind, paged results, and what each search finds: a ``ConnectionReport``.
 
-        Answers within ``TEST_BUDGET`` seconds; a count still going then is reported as incomplete.
+        ``entry_problems(model_key, values)`` says why the sync would skip an entry with these values
+        (the sync's checks, ``directory_sync.check_connection``). Answers within ``TEST_BUDGET``
+        seconds; a count still going then is reported as incomplete.
         """
         import ldap
 
@@ -362,14 +340,12 @@ class LDAPSource(DataSource):
                 paged, detail = False, describe_ldap_error(error)
             report.checks.append(Check(_("Paged results supported"), paged, detail))
             for model_key in self.searched_models():
-                report.searches.append(self.sample(connection, model_key, deadline))
+                report.searches.append(self.sample(connection, model_key, deadline, entry_problems))
         finally:
             close(connection)
         return report
 
-    def sample(self, connection, model_key, deadline):
-        from .plan import default_country_of, entry_problems
-
+    def sample(self, connection, model_key, deadline, entry_problems):
         label = _("Customers") if model_key == "customer" else _("Customer users")
         result = SearchSample(label=label)
         attr_map = self.attr_map(model_key)
@@ -386,7 +362,7 @@ class LDAPSource(DataSource):
                         for name, attribute in attr_map.items()
                         if attribute.lower() not in present
                     ]
-                    problems = entry.problems + entry_problems(model_key, entry.values, default_country_of(self))
+                    problems = entry.problems + entry_problems(model_key, entry.values)
                     result.entries.append((dn, entry.values, missing, problems))
                 if time.monotonic() > deadline:
                     result.complete = False
@@ -429,11 +405,10 @@ def describe_ldap_error(error):
     return ": ".join(parts)
 
 
-def check_options(where, options):
-    """The system-check problems of one LDAP source's options, as ``(number, message, hint)``."""
+def check_options(where, options, fields):
+    """The system-check problems of one LDAP source's options, as ``(number, message, hint)``;
+    ``fields`` maps ``"customer"`` and ``"customer_user"`` to their ``ModelFields``."""
     from django_auth_ldap.config import LDAPSearch, LDAPSearchUnion
-
-    from ..models import Customer, CustomerUser
 
     problems = []
     for key in options:
@@ -492,22 +467,22 @@ def check_options(where, options):
                 _("Use ldap:// with START_TLS, or ldaps:// without it."),
             )
         )
-    # Every record needs the fields that identify it: its unique ones (see plan.clean_values).
-    for key, model in (("CUSTOMER_ATTR_MAP", Customer), ("CUSTOMER_USER_ATTR_MAP", CustomerUser)):
-        fields, required = model.RECORD_FIELDS, model.FOLDED_FIELDS
+    # Every record needs the fields that identify it (see directory_sync.plan.clean_values).
+    for key, model_key in (("CUSTOMER_ATTR_MAP", "customer"), ("CUSTOMER_USER_ATTR_MAP", "customer_user")):
+        names, required = fields[model_key].names, fields[model_key].required
         given = options.get(key) or {}
         if not isinstance(given, dict):
             message = _("%(setting)s must be a dict of field -> LDAP attribute.") % {"setting": f"{where}[{key!r}]"}
             problems.append((23, message, None))
             continue
         for name, attribute in given.items():
-            if name not in fields:
+            if name not in names:
                 problems.append(
                     (
                         23,
                         _("%(setting)s maps %(name)s, which is not a field.")
                         % {"setting": f"{where}[{key!r}]", "name": repr(name)},
-                        _("Fields: %(names)s.") % {"names": ", ".join(fields)},
+                        _("Fields: %(names)s.") % {"names": ", ".join(names)},
                     )
                 )
             elif attribute is not None and not isinstance(attribute, str):

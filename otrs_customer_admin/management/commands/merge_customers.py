@@ -3,7 +3,7 @@
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
-from ...datasources.sync import history_user
+from ...directory_sync import history_user
 from ...folding import fold
 from ...merge import MergeRefused, merge_customers
 from ...models import Customer

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ...datasources import SyncError, get_data_source, syncable_data_sources
-from ...datasources.sync import DETAILS_SHOWN, word_labels
+from ...directory_sync import DETAILS_SHOWN, run_sync, word_labels
 from ..base import PackageCommand
 from ..users import find_user
 
@@ -62,7 +62,8 @@ class Command(PackageCommand):
         failed = []
         for source in sources:
             try:
-                report = source.sync(
+                report = run_sync(
+                    source,
                     dry_run=options["dry_run"],
                     allow_mass_invalidation=options["allow_mass_invalidation"],
                     user=user,

@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 
 from ..bidi import Phrase
 from ..conf import settings
+from ..datasources import MassInvalidation, ModelFields, SyncError
 from ..folding import fold
+from ..importexport.values import parse_country, parse_validity
 from ..models import Customer, CustomerUser, Validity
-from .base import SyncError
 
 MODEL_KEYS = ("customers", "customer_users")
 WRITE_BATCH = 1000
@@ -54,17 +55,22 @@ def field_label(model, name):
     return capfirst(model._meta.get_field(name).verbose_name)
 
 
+def model_fields():
+    """What a source may map for each model, and what every record needs (its unique fields):
+    the field lists a source's ``check_options`` checks its maps against."""
+    return {
+        model_key: ModelFields(names=model.RECORD_FIELDS, required=model.FOLDED_FIELDS)
+        for model_key, model in (("customer", Customer), ("customer_user", CustomerUser))
+    }
+
+
 def default_country_of(source):
     """The source's DEFAULT_COUNTRY, else the package's, as an ISO code."""
-    from ..importexport.values import parse_country
-
     return parse_country(source.option("DEFAULT_COUNTRY") or settings.DEFAULT_COUNTRY)
 
 
 def clean_values(model_key, values, default_country=""):
     """``values`` (field -> text) checked and parsed as the model would: ``(cleaned, problems)``."""
-    from ..importexport.values import parse_country, parse_validity
-
     model = model_of(model_key)
     is_customer = model_key in ("customer", "customers")
     cleaned, problems = {}, []
@@ -432,8 +438,6 @@ class Plan:
 
     def check(self, allow_mass_invalidation):
         """Raise ``MassInvalidation`` when the plan would invalidate more than the guard allows."""
-        from .sync import MassInvalidation
-
         if allow_mass_invalidation:
             return
         percent = settings.SYNC_MASS_INVALIDATION["PERCENT"]

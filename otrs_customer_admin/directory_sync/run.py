@@ -27,23 +27,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import settings
+from ..datasources import MassInvalidation, SyncAlreadyRunning, SyncError
 from ..models import SyncRun
-from .base import SyncError
-from .plan import MODEL_KEYS, Plan
+from .plan import MODEL_KEYS, Plan, default_country_of, entry_problems
 
 WORDS = ("created", "updated", "unchanged", "invalidated", "reactivated", "skipped", "conflicts")
 HEARTBEAT_EVERY = 30  # seconds
 DETAILS_SHOWN = 20
 # Which details a SyncRun keeps, and how many of each (the command prints DETAILS_SHOWN of every kind).
 DETAILS_KEPT = ("skipped", "conflicts")
-
-
-class SyncAlreadyRunning(SyncError):
-    """Another real sync of the same source is running."""
-
-
-class MassInvalidation(SyncError):
-    """The sync would invalidate more records than the guard allows; nothing was changed."""
 
 
 def word_labels():
@@ -256,3 +248,11 @@ def run_sync(source, *, dry_run=False, allow_mass_invalidation=False, user=None,
     report.seconds = time.monotonic() - started
     finish_run(run, report, SyncRun.Outcome.SUCCEEDED, "\n".join(report.summary_lines()))
     return report
+
+
+def check_connection(source):
+    """The source's Test connection (a ``ConnectionReport``), its first entries checked as the sync
+    would check them: the problems listed for an entry are those that would make the sync skip it."""
+    return source.test_connection(
+        entry_problems=lambda model_key, values: entry_problems(model_key, values, default_country_of(source))
+    )
