@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import settings
 from ..datasources import default_data_source_key, get_data_source, get_data_sources
 from ..exceptions import DeletionNotAllowed, ReadOnlySourceError
-from ..folding import fold
+from ..folding import fold, folded_twin
 
 
 class Validity(models.IntegerChoices):
@@ -139,10 +139,6 @@ def moved_to(rows_before, rows_after):
     ``rows_before``) count as moved."""
     before = dict(rows_before)
     return {target for pk, target in rows_after if pk not in before or before[pk] != target}
-
-
-def folded_twin(field_name):
-    return f"{field_name}_key"
 
 
 class FoldedUniqueFields:
