@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 
 from otrs_customer_admin.datasources import (
     data_source_choices,
@@ -10,7 +11,7 @@ from otrs_customer_admin.datasources import (
     writable_data_sources,
 )
 from otrs_customer_admin.exceptions import DeletionNotAllowed, ReadOnlySourceError
-from otrs_customer_admin.models import Customer, CustomerUser, Validity
+from otrs_customer_admin.models import Customer, CustomerUser, SyncRun, Validity
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +159,15 @@ def test_nothing_is_deleted_by_default():
 def test_allow_delete_turns_deletion_on():
     Customer.objects.create(customer_id="A", name="A", country="DE").delete()
     assert not Customer.objects.exists()
+
+
+def test_a_source_key_is_shown_by_its_label_or_itself_once_unconfigured(admin_client, directory_customer):
+    # One rule for the label of a source key, wherever a record or a sync run names its source.
+    person = directory_customer.customer_users.get()
+    run = SyncRun.objects.create(source="directory")
+    card = reverse("admin:otrs_customer_admin_customer_card", args=[directory_customer.pk])
+    assert [directory_customer.source_label, person.source_label, run.source_label] == ["Head office LDAP"] * 3
+    assert "<dd>Head office LDAP</dd>" in admin_client.get(card).content.decode()
+    with override_settings(OTRS_CUSTOMER_ADMIN={}):  # the source left the settings: its key stays
+        assert [directory_customer.source_label, person.source_label, run.source_label] == ["directory"] * 3
+        assert "<dd>directory</dd>" in admin_client.get(card).content.decode()

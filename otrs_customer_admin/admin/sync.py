@@ -165,8 +165,7 @@ class SyncRunAdmin(DatabaseBusyMixin, ModelAdmin):
 
     @display(description=gettext_lazy("Data source"), ordering="source")
     def source_label(self, obj):
-        source = get_data_source(obj.source)
-        return source.label if source else obj.source
+        return obj.source_label
 
     @display(description=gettext_lazy("Outcome"), ordering="outcome", label=OUTCOME_LABELS)
     def outcome_badge(self, obj):
