@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from ..admin_urls import admin_url, site_admin
+from ..admin_urls import admin_url, may_change_people, site_admin
 from ..bidi import Phrase, isolate
 from ..datasources import SyncError, get_data_source, syncable_data_sources
 from ..datasources.sync import DETAILS_KEPT, counts_text, word_labels
-from ..models import CustomerUser, SyncRun
+from ..models import SyncRun
 from .mixins import DatabaseBusyMixin, RecordPageMixin
 
 OUTCOME_LABELS = {
@@ -54,11 +54,7 @@ class DirectorySyncMixin(RecordPageMixin):
 
     def has_sync_permission(self, request):
         # Model permissions, not per record: a directory's records themselves are never changeable.
-        # A sync writes customers and customer users alike.
-        user_admin = site_admin(self.admin_site, CustomerUser)
-        return (
-            self.has_change_permission(request) and user_admin is not None and user_admin.has_change_permission(request)
-        )
+        return may_change_people(self.admin_site, request)
 
     def sync_statuses(self, request):
         """For each source that syncs: its last run and the URLs of its buttons."""
