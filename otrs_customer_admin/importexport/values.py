@@ -228,6 +228,11 @@ def parse_bool(value):
     )
 
 
+def validity_of_flag(flag):
+    """A yes/no flag's validity id: yes is valid, no invalid (never invalid-temporarily)."""
+    return int(Validity.VALID if flag else Validity.INVALID)
+
+
 def parse_validity(value):
     """The validity id (1 valid, 2 invalid, 3 invalid-temporarily) of a cell; ``None`` when empty.
 
@@ -236,7 +241,7 @@ def parse_validity(value):
     valid, false/no/0 invalid. Note "1" is valid either way.
     """
     if isinstance(value, bool):
-        return 1 if value else 2
+        return validity_of_flag(value)
     text = str(value if value is not None else "").strip()
     if not text:
         return None
@@ -252,7 +257,7 @@ def parse_validity(value):
     except ValueError:
         flag = None
     if flag is not None:
-        return 1 if flag else 2
+        return validity_of_flag(flag)
     raise ValueError(
         gettext(
             "Unknown validity '%(value)s': use valid, invalid or invalid-temporarily "
