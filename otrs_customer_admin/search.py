@@ -1,6 +1,6 @@
 """OTRS search syntax turned into Django ``Q`` objects.
 
-The syntax follows OTRS's ``QueryCondition`` (DESIGN.md section 2), case-insensitive:
+The syntax follows OTRS's ``QueryCondition`` (docs/admin.md, "Search"), case-insensitive:
 
 - every term matches as a substring of any of the searched fields (OR across fields);
 - ``*`` stands for any run of characters (``ac*me``; ``*`` or ``**`` alone match everything);
