@@ -18,7 +18,7 @@ prints one Markdown table: each page's query count, the median time and its spre
 * the business card against the detail view;
 * every page on the big database against the same page on the demo data.
 
-The goals are ratios (DESIGN: performance goals live here, never as timing asserts).
+The goals are ratios (docs/performance.md); they live here, never as timing asserts in the tests.
 """
 
 import argparse

@@ -13,10 +13,12 @@ list of 100 rows with two card links each would otherwise resolve 400 URLs.
 from functools import lru_cache
 from urllib.parse import urlencode
 
+from django.apps import apps
 from django.core.signals import setting_changed
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 PK_PLACEHOLDER = "~pk~"
+APP_LABEL = "otrs_customer_admin"
 
 
 def url_name(model, view):
@@ -43,6 +45,19 @@ def admin_url(site, model, view, *args, query=None):
 def site_admin(site, model):
     """The ``ModelAdmin`` of ``model`` on ``site``, or ``None`` when the site has none."""
     return site.get_model_admin(model) if site.is_registered(model) else None
+
+
+def may_change(site, request, model, obj=None):
+    """True when ``site`` has an admin for ``model`` that lets the request's user change ``obj``
+    (with ``None``: records of ``model``)."""
+    model_admin = site_admin(site, model)
+    return model_admin is not None and model_admin.has_change_permission(request, obj)
+
+
+def may_change_people(site, request):
+    """True when the request's user may change customers and customer users alike on ``site``:
+    what a sync and a merge of customers need, since each writes both."""
+    return all(may_change(site, request, apps.get_model(APP_LABEL, name)) for name in ("Customer", "CustomerUser"))
 
 
 @lru_cache(maxsize=256)

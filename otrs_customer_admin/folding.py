@@ -23,6 +23,19 @@ def fold(text):
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", str(text)).casefold())
 
 
+# Where ``fold()`` of a field that is unique ignoring case is stored: its folded twin.
+FOLDED_TWIN_SUFFIX = "_key"
+
+
+def folded_twin(field_name):
+    """The field that stores ``fold()`` of ``field_name``: ``name`` -> ``name_key``."""
+    return field_name + FOLDED_TWIN_SUFFIX
+
+
+def is_folded_twin(field_name):
+    return field_name.endswith(FOLDED_TWIN_SUFFIX)
+
+
 # --- matching names: what "possible duplicates" compares ------------------------------------------
 
 # Legal forms, as their letters and digits (``G.m.b.H.`` is ``gmbh``, ``A/S`` is ``as``). A name

@@ -1,6 +1,6 @@
 """OTRS search syntax turned into Django ``Q`` objects.
 
-The syntax follows OTRS's ``QueryCondition`` (DESIGN.md section 2), case-insensitive:
+The syntax follows OTRS's ``QueryCondition`` (docs/admin.md, "Search"), case-insensitive:
 
 - every term matches as a substring of any of the searched fields (OR across fields);
 - ``*`` stands for any run of characters (``ac*me``; ``*`` or ``**`` alone match everything);
@@ -26,7 +26,7 @@ from typing import NoReturn
 from django.db.models import Q
 from django.utils.translation import gettext
 
-from .folding import fold
+from .folding import fold, folded_twin, is_folded_twin
 
 MAX_LENGTH = 500
 MAX_TERMS = 50
@@ -332,7 +332,7 @@ def term_q(parts: Sequence[str], fields: Sequence[str]) -> Q:
         if isinstance(field, FullName):
             q |= field.q(pieces)
             continue
-        if field.endswith(FOLDED_SUFFIX):
+        if is_folded_twin(field):
             # A folded twin: fold the term the same way and compare exactly, on every database.
             folded = [fold(piece) for piece in pieces]
             if len(folded) == 1:
@@ -397,9 +397,6 @@ class FullName:
         return q
 
 
-FOLDED_SUFFIX = "_key"
-
-
 def folded_search_fields(model, fields):
     """``fields`` as the search compares them: each field that has a folded twin (``name`` ->
     ``name_key``) replaced by it, so that searching it follows the same Unicode folding as its
@@ -411,7 +408,7 @@ def folded_search_fields(model, fields):
         for name in relations:
             target = target._meta.get_field(name).related_model
         twinned = last in getattr(target, "FOLDED_FIELDS", ())
-        result.append(path + FOLDED_SUFFIX if twinned else path)
+        result.append(folded_twin(path) if twinned else path)
         first_name, last_name = getattr(target, "FULL_NAME_FIELDS", (None, None))
         prefix = path[: len(path) - len(last)]
         if last == first_name and prefix + last_name in fields:

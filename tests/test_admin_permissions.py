@@ -2,9 +2,11 @@
 change and superuser accounts: Django's model permissions govern everything."""
 
 import pytest
+from django.contrib.admin import site
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
+from otrs_customer_admin.admin_urls import may_change_people
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +121,26 @@ def test_state_changes_refuse_get_side_effects_and_need_csrf(records, model):
     assert client.post(url).status_code == FORBIDDEN
     obj.refresh_from_db()
     assert obj.is_valid
+
+
+@pytest.mark.parametrize(
+    "codenames, people",
+    [
+        ([], False),
+        (["change_customer"], False),
+        (["change_customeruser"], False),
+        (["change_customer", "change_customeruser"], True),
+    ],
+)
+def test_syncing_and_merging_need_change_permission_on_customers_and_customer_users(rf, records, codenames, people):
+    # One rule (admin_urls.may_change_people) for both, since each writes customers and customer users.
+    user = User.objects.create_user("staff", password="pw", is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="otrs_customer_admin", codename__in=codenames)
+    )
+    request = rf.get("/admin/")
+    request.user = User.objects.get(pk=user.pk)  # fresh, without a permission cache
+    customer_admin = site.get_model_admin(Customer)
+    assert may_change_people(site, request) is people
+    assert customer_admin.has_sync_permission(request) is people
+    assert customer_admin.has_merge_permission(request, records["customer"]) is people

@@ -1,4 +1,4 @@
-"""The customer rules of DESIGN.md section 2, enforced by the model and the database."""
+"""The customer rules of docs/models.md (``Customer``), enforced by the model and the database."""
 
 import pytest
 from django.core.exceptions import ValidationError

@@ -221,3 +221,15 @@ def test_a_source_of_a_site_s_own_has_sync_now_and_test_connection_in_the_admin(
     sync_url = reverse("admin:otrs_customer_admin_customer_sync", args=["people"])
     page = text(document(admin_client.post(sync_url, follow=True).content.decode()))
     assert "People file synced. Customer users: 1 created, 1 skipped" in page
+
+
+def test_a_source_key_is_shown_by_its_label_or_itself_once_unconfigured(admin_client, directory_customer):
+    # One rule for the label of a source key, wherever a record or a sync run names its source.
+    person = directory_customer.customer_users.get()
+    run = SyncRun.objects.create(source="directory")
+    card = reverse("admin:otrs_customer_admin_customer_card", args=[directory_customer.pk])
+    assert [directory_customer.source_label, person.source_label, run.source_label] == ["Head office LDAP"] * 3
+    assert "<dd>Head office LDAP</dd>" in admin_client.get(card).content.decode()
+    with override_settings(OTRS_CUSTOMER_ADMIN={}):  # the source left the settings: its key stays
+        assert [directory_customer.source_label, person.source_label, run.source_label] == ["directory"] * 3
+        assert "<dd>directory</dd>" in admin_client.get(card).content.decode()

@@ -242,6 +242,18 @@ def test_data_sources_page_names_every_ldap_option():
     assert sorted(rows) == sorted(["BACKEND", *ldap_source.OPTION_DEFAULTS])
 
 
+def test_the_code_points_only_at_pages_the_repository_has():
+    # Docstrings and comments send a newcomer to the docs; a page the repository lacks is a dead end.
+    sources = [*(REPO / "otrs_customer_admin").rglob("*.py"), *(REPO / "bench").rglob("*.py")]
+    sources += [*(REPO / "tests").glob("test_*.py"), *(REPO / "otrs_customer_admin" / "templates").rglob("*.html")]
+    missing = set()
+    for path in sources:
+        for name in re.findall(r"[\w./-]*\w\.md\b", path.read_text(encoding="utf-8")):
+            if not ((REPO / name).is_file() or (DOCS / name).is_file()):
+                missing.add(f"{path.relative_to(REPO)}: {name}")
+    assert sorted(missing) == []
+
+
 def check_ids_in_code():
     ids = set()
     checks = (REPO / "otrs_customer_admin" / "checks.py").read_text(encoding="utf-8")

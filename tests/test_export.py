@@ -200,7 +200,12 @@ def test_filters_the_list_cannot_read_send_the_export_back_to_the_list(admin_cli
 
 def test_every_matching_record_is_exported(admin_client):
     Customer.objects.bulk_create(
-        Customer(customer_id=f"C{number:04d}", name=f"Customer {number:04d}", country="DE", valid=1 + number % 2)
+        Customer(
+            customer_id=f"C{number:04d}",
+            name=f"Customer {number:04d}",
+            country="DE",
+            valid=Validity.INVALID if number % 2 else Validity.VALID,
+        )
         for number in range(1200)
     )
     assert len(records(export(admin_client, "customer", query="validity=all"))) == 1200

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.functions import Upper
 from django.forms import modelform_factory
 
-from otrs_customer_admin.folding import fold
+from otrs_customer_admin.folding import fold, folded_twin
 from otrs_customer_admin.importexport.importers import CustomerImport
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Validity
 from otrs_customer_admin.search import folded_search_fields, search_q
@@ -108,6 +108,15 @@ def test_every_write_path_keeps_the_folded_keys():
 
     with pytest.raises(ValueError, match="update\\(\\) sets name only to text"):
         Customer.objects.update(name=Upper("name"))
+
+
+@pytest.mark.parametrize("model", [Customer, CustomerUser, SLA])
+def test_each_folded_field_has_the_twin_one_rule_names(model):
+    # Models, searches and imports all find a field's twin through folding.folded_twin.
+    for name in model.FOLDED_FIELDS:
+        twin = model._meta.get_field(folded_twin(name))
+        assert not twin.editable
+        assert any(twin.name in constraint.fields for constraint in model._meta.constraints)
 
 
 def test_slas_fold_their_names_too():

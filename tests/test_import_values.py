@@ -153,7 +153,7 @@ def test_every_country_by_code_alpha3_numeric_and_english_name():
 
 
 def test_only_the_intended_names_are_ambiguous():
-    _, _, ambiguous = values._country_table()
+    _, ambiguous = values._country_table()
     assert ambiguous == {"korea": ["KP", "KR"], "islands virgin": ["VG", "VI"]}
 
 
@@ -195,6 +195,20 @@ def test_countries_outside_countries_only_are_still_parsed(settings):
     # The model field refuses them with its own message; the parser only reads the name.
     settings.COUNTRIES_ONLY = ["DE", "AT", "CH"]
     assert parse_country("France") == "FR"
+
+
+def test_the_codes_a_site_override_gives_are_read_as_codes(settings):
+    settings.COUNTRIES_OVERRIDE = {"XK": {"names": ["Kosovo"], "alpha3": "XKX", "numeric": 926}}
+    assert [parse_country(code) for code in ("XK", "xkx", "926")] == ["XK"] * 3
+    settings.COUNTRIES_OVERRIDE = {}
+    with pytest.raises(ValueError, match="Unknown country 'XKX'"):
+        parse_country("XKX")
+
+
+def test_codes_outside_countries_only_are_still_parsed(settings):
+    # As names: the model field refuses them with its own message.
+    settings.COUNTRIES_ONLY = ["DE", "AT", "CH"]
+    assert [parse_country(code) for code in ("FR", "fra", "250")] == ["FR"] * 3
 
 
 def test_country_lookup_is_built_once():

@@ -1,4 +1,4 @@
-"""OTRS search syntax (DESIGN.md section 2): the parser, and what it finds in real customer rows."""
+"""OTRS search syntax (docs/admin.md, "Search"): the parser, and what it finds in real customer rows."""
 
 import functools
 import operator

@@ -1,11 +1,14 @@
 """The OTRS_CUSTOMER_ADMIN settings object and the system checks that guard it."""
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core import checks
 from django.test import override_settings
 
+from otrs_customer_admin import checks as checks_module
 from otrs_customer_admin.conf import DEFAULTS, settings
 
 # The model checks ask the database what it supports (JSONField).
@@ -135,11 +138,39 @@ def test_widget_paths_that_do_not_import_or_are_not_widgets(path, expected):
         ({"MAP_URL": "https://maps.example/"}, "otrs_customer_admin.E018"),
         ({"SOCIAL_LINKS": [("Search", "https://search.example/")]}, "otrs_customer_admin.E019"),
         ({"DEFAULT_COUNTRY": "Narnia"}, "otrs_customer_admin.E020"),
-        ({"DEFAULT_COUNTRY": "Germany"}, "otrs_customer_admin.E020"),
+        ({"DEFAULT_COUNTRY": "Korea"}, "otrs_customer_admin.E020"),
+        # A country, written otherwise than its code: another message, so another id.
+        ({"DEFAULT_COUNTRY": "Germany"}, "otrs_customer_admin.E029"),
+        ({"DEFAULT_COUNTRY": "deu"}, "otrs_customer_admin.E029"),
     ],
 )
 def test_plain_values_are_checked(config, expected):
     assert list(messages(OTRS_CUSTOMER_ADMIN=config)) == [expected]
+
+
+@pytest.mark.parametrize(
+    "config, expected, text",
+    [
+        ({"ALLOW_DELETE": 1}, "E005", "['ALLOW_DELETE'] must be True or False."),
+        ({"SYNC_FAIL_ON_CONFLICT": "yes"}, "E005", "['SYNC_FAIL_ON_CONFLICT'] must be True or False."),
+        ({"SYNC_FAIL_ON_MALFORMED": None}, "E005", "['SYNC_FAIL_ON_MALFORMED'] must be True or False."),
+        ({"SYNC_MASS_INVALIDATION": {"PERCENT": 200, "MINIMUM": 5}}, "E028", "must be {'PERCENT': 0-100"),
+        ({"SYNC_USER": ""}, "E030", "['SYNC_USER'] must be a username."),
+        ({"SYNC_STALE_AFTER": timedelta(0)}, "E031", "['SYNC_STALE_AFTER'] must be a positive timedelta."),
+    ],
+)
+def test_each_kind_of_mistake_has_its_own_id(config, expected, text):
+    # docs/settings.md explains each id once: an id stands for one message, whichever setting it names.
+    found = messages(OTRS_CUSTOMER_ADMIN=config)
+    assert list(found) == [f"otrs_customer_admin.{expected}"]
+    assert text in found[f"otrs_customer_admin.{expected}"].msg
+
+
+def test_no_id_is_given_to_two_messages():
+    code = (Path(checks_module.__file__)).read_text(encoding="utf-8")
+    numbers = re.findall(r"_error\(\s*(\d+)", code)
+    assert len(numbers) > 20, numbers  # the scan found the checks
+    assert sorted(number for number in set(numbers) if numbers.count(number) > 1) == []
 
 
 def test_a_valid_default_country_passes():

@@ -1,12 +1,16 @@
 """The open and closed ticket counts kept on customers and customer users, through every ticket write."""
 
+import re
+from pathlib import Path
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils.module_loading import import_string
 
 from otrs_customer_admin.datasources import get_data_source
-from otrs_customer_admin.models import Customer, Ticket, TicketState
-from otrs_customer_admin.models.ticket import recount_tickets, ticket_count_annotations
+from otrs_customer_admin.models import Customer, Ticket, TicketState, recount_tickets
+from otrs_customer_admin.models.ticket_counters import ticket_count_annotations
 from tests.factories import make_customer, make_customer_user, make_ticket
 from tests.markup import document, element, elements, text
 
@@ -114,3 +118,10 @@ def test_the_customer_list_sorts_by_the_stored_counts(admin_client, acme, globex
     rows = elements(element(page, "table", id="result_list"), "tr", class_="data-row")  # unfold: a tbody per row
     shown = [next(text(cell) for cell in elements(row) if text(cell) in ("ACME", "GLOBEX")) for row in rows]
     assert shown == ["GLOBEX", "ACME"]
+
+
+def test_the_recount_for_raw_sql_is_where_the_docs_name_it():
+    # docs/models.md tells site builders which function to call after writing tickets with raw SQL.
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "models.md").read_text(encoding="utf-8")
+    named = re.search(r"`(otrs_customer_admin\.models\.\w+)\(\)` recounts", docs).group(1)
+    assert import_string(named) is recount_tickets

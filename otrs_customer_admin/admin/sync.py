@@ -13,11 +13,11 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from ..admin_urls import admin_url, site_admin
+from ..admin_urls import admin_url, may_change_people, site_admin
 from ..bidi import Phrase, isolate
 from ..datasources import SyncError, get_data_source, syncable_data_sources
 from ..directory_sync import DETAILS_KEPT, check_connection, counts_text, run_sync, word_labels
-from ..models import CustomerUser, SyncRun
+from ..models import SyncRun
 from .mixins import DatabaseBusyMixin, RecordPageMixin
 
 OUTCOME_LABELS = {
@@ -54,11 +54,7 @@ class DirectorySyncMixin(RecordPageMixin):
 
     def has_sync_permission(self, request):
         # Model permissions, not per record: a directory's records themselves are never changeable.
-        # A sync writes customers and customer users alike.
-        user_admin = site_admin(self.admin_site, CustomerUser)
-        return (
-            self.has_change_permission(request) and user_admin is not None and user_admin.has_change_permission(request)
-        )
+        return may_change_people(self.admin_site, request)
 
     def sync_statuses(self, request):
         """For each source that syncs: its last run and the URLs of its buttons."""
@@ -165,8 +161,7 @@ class SyncRunAdmin(DatabaseBusyMixin, ModelAdmin):
 
     @display(description=gettext_lazy("Data source"), ordering="source")
     def source_label(self, obj):
-        source = get_data_source(obj.source)
-        return source.label if source else obj.source
+        return obj.source_label
 
     @display(description=gettext_lazy("Outcome"), ordering="outcome", label=OUTCOME_LABELS)
     def outcome_badge(self, obj):

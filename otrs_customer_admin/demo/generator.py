@@ -21,7 +21,8 @@ from django.utils.translation import gettext
 from ..datasources import default_data_source_key
 from ..models import SLA, Customer, CustomerUser, Ticket, TicketState, Validity
 from ..models.base import replaying_history
-from ..models.ticket import CLOSED_STATES, PENDING_STATES, recount_tickets
+from ..models.ticket_counters import recount_tickets
+from ..models.ticket_states import CLOSED_STATES, PENDING_STATES
 from .bulk import Constructor, RowWriter, collecting_garbage_per_batch, large_sqlite_cache, one_transaction
 from .countries import COUNTRIES, GERMAN_SPEAKING, ascii_letters, domain_for
 from .tables import (

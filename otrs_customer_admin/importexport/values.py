@@ -30,7 +30,7 @@ from functools import cache
 
 from django.core.signals import setting_changed
 from django.utils.translation import gettext, override
-from django_countries import countries
+from django_countries import Countries, countries
 
 from ..models import Validity
 
@@ -107,22 +107,24 @@ def _names(entry):
     return [entry]
 
 
+class EveryCountry(Countries):
+    """The countries of django-countries and the site's ``COUNTRIES_OVERRIDE``, whatever its
+    ``COUNTRIES_ONLY`` (an empty ``only`` is no restriction): the parser reads every country, and
+    the model field then says whether the site takes it."""
+
+    only = []
+
+
+every_country = EveryCountry()
+
+
 @cache
 def _country_table():
-    """``(codes, names, ambiguous)``: code or name key -> alpha-2 code, built once."""
-    from django_countries.data import ALT_CODES, COUNTRIES
+    """``(names, ambiguous)``: name key -> alpha-2 code, and name key -> the codes it could mean; built once."""
+    from django_countries.data import COUNTRIES
 
     active = countries.countries  # with the site's COUNTRIES_OVERRIDE / COUNTRIES_ONLY
     known = set(COUNTRIES) | set(active)
-    codes = {}
-    for code in known:
-        codes[code.upper()] = code
-        alpha3, numeric = ALT_CODES.get(code, ("", None))
-        if alpha3:
-            codes[alpha3] = code
-        if numeric is not None:
-            codes[numeric] = code
-
     candidates = {}  # key -> set of codes
 
     def add(code, name):
@@ -149,12 +151,13 @@ def _country_table():
             names[key] = next(iter(choices))
         else:
             ambiguous.setdefault(key, sorted(choices))
-    return codes, names, ambiguous
+    return names, ambiguous
 
 
 def _reset_country_table(*, setting, **kwargs):
     if setting.startswith("COUNTRIES_"):
         del countries.countries  # django-countries' documented way to drop its own cache
+        del every_country.countries
         _country_table.cache_clear()
 
 
@@ -169,14 +172,11 @@ def parse_country(value):
     text = str(value or "").strip()
     if not text:
         return ""
-    codes, names, ambiguous = _country_table()
-    upper = text.upper()
-    if upper in codes:
-        return codes[upper]
-    if text.isdigit():
-        code = codes.get(int(text))
-        if code:
-            return code
+    # Alpha-2, alpha-3 and numeric codes, the site's own codes and the codes its overrides give.
+    code = every_country.alpha2(text)
+    if code:
+        return code
+    names, ambiguous = _country_table()
     keys = sorted(country_keys(text))
     for key in keys:
         if key in names:
@@ -228,6 +228,11 @@ def parse_bool(value):
     )
 
 
+def validity_of_flag(flag):
+    """A yes/no flag's validity id: yes is valid, no invalid (never invalid-temporarily)."""
+    return int(Validity.VALID if flag else Validity.INVALID)
+
+
 def parse_validity(value):
     """The validity id (1 valid, 2 invalid, 3 invalid-temporarily) of a cell; ``None`` when empty.
 
@@ -236,7 +241,7 @@ def parse_validity(value):
     valid, false/no/0 invalid. Note "1" is valid either way.
     """
     if isinstance(value, bool):
-        return 1 if value else 2
+        return validity_of_flag(value)
     text = str(value if value is not None else "").strip()
     if not text:
         return None
@@ -252,7 +257,7 @@ def parse_validity(value):
     except ValueError:
         flag = None
     if flag is not None:
-        return 1 if flag else 2
+        return validity_of_flag(flag)
     raise ValueError(
         gettext(
             "Unknown validity '%(value)s': use valid, invalid or invalid-temporarily "

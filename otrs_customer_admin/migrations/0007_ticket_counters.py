@@ -4,13 +4,13 @@ from django.db import migrations, models
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-# The states as of this migration (models.ticket.OPEN_STATES and CLOSED_STATES).
+# The states as of this migration (models.ticket_states.OPEN_STATES and CLOSED_STATES).
 OPEN = ["new", "open", "pending reminder", "pending auto close+", "pending auto close-"]
 CLOSED = ["closed successful", "closed unsuccessful"]
 
 
 def count_tickets(apps, schema_editor):
-    """Store the counts of the tickets there are, as models.ticket.recount_tickets does."""
+    """Store the counts of the tickets there are, as models.ticket_counters.recount_tickets does."""
     ticket = apps.get_model("otrs_customer_admin", "Ticket")
     for model_name, owner in (("customer", "customer"), ("customeruser", "customer_user")):
         model = apps.get_model("otrs_customer_admin", model_name)

@@ -2,20 +2,11 @@ from .base import Validity
 from .customer import Customer
 from .customer_user import CustomerUser
 from .preferences import WidgetPreference
+from .sla import SLA, Deadline, SLADeadline
 from .sync import SyncRun
-from .ticket import (
-    CLOSED_STATES,
-    OPEN_STATES,
-    PENDING_STATES,
-    SLA,
-    STATE_TYPES,
-    Deadline,
-    Priority,
-    SLADeadline,
-    StateType,
-    Ticket,
-    TicketState,
-)
+from .ticket import Ticket
+from .ticket_counters import recount_tickets
+from .ticket_states import CLOSED_STATES, OPEN_STATES, PENDING_STATES, STATE_TYPES, Priority, StateType, TicketState
 
 __all__ = [
     "CLOSED_STATES",
@@ -34,4 +25,5 @@ __all__ = [
     "TicketState",
     "Validity",
     "WidgetPreference",
+    "recount_tickets",
 ]

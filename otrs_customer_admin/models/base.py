@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from ..conf import settings
 from ..datasources import default_data_source_key, get_data_source, get_data_sources
 from ..exceptions import DeletionNotAllowed, ReadOnlySourceError
-from ..folding import fold
+from ..folding import fold, folded_twin
 
 
 class Validity(models.IntegerChoices):
@@ -62,6 +62,13 @@ def validate_data_source_key(key):
         )
 
 
+def data_source_label(key):
+    """How the data source ``key`` is shown: its label, or the key itself when no source of that
+    key is configured (any more)."""
+    source = get_data_source(key)
+    return source.label if source is not None else key
+
+
 def read_only_source_keys():
     """Keys of the sources that may not be written right now."""
     return {key for key, source in get_data_sources().items() if not source.allows_writes()}
@@ -75,7 +82,7 @@ def directory_source_keys():
 def refuse_read_only(keys):
     blocked = sorted(set(keys) & read_only_source_keys())
     if blocked:
-        labels = ", ".join(str(get_data_source(key)) for key in blocked)
+        labels = ", ".join(str(data_source_label(key)) for key in blocked)
         raise ReadOnlySourceError(
             gettext("The data source %(source)s is read-only; only its own sync may change its records.")
             % {"source": labels}
@@ -139,10 +146,6 @@ def moved_to(rows_before, rows_after):
     ``rows_before``) count as moved."""
     before = dict(rows_before)
     return {target for pk, target in rows_after if pk not in before or before[pk] != target}
-
-
-def folded_twin(field_name):
-    return f"{field_name}_key"
 
 
 class FoldedUniqueFields:
@@ -324,6 +327,10 @@ class SourcedRecord(FoldedUniqueFields, models.Model):
     def source(self):
         """The ``DataSource`` object of this record, or ``None`` if it is not configured."""
         return get_data_source(self.data_source)
+
+    @property
+    def source_label(self):
+        return data_source_label(self.data_source)
 
     @property
     def is_read_only(self):

@@ -96,7 +96,7 @@ class Customer(SourcedRecord):
     url = WebURLField(_("URL"), max_length=200, blank=True)
     comment = models.CharField(_("comment"), max_length=250, blank=True)
 
-    # Kept by every ticket write (models.ticket.recount_tickets), so lists sort by them.
+    # Kept by every ticket write (models.ticket_counters), so lists sort by them.
     open_ticket_count = models.PositiveIntegerField(_("open tickets"), default=0, editable=False)
     closed_ticket_count = models.PositiveIntegerField(_("closed tickets"), default=0, editable=False)
 

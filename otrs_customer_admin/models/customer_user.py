@@ -103,7 +103,7 @@ class CustomerUser(SourcedRecord):
         help_text=_("Other customers this person works for, besides their own."),
     )
 
-    # Kept by every ticket write (models.ticket.recount_tickets), so lists sort by them.
+    # Kept by every ticket write (models.ticket_counters), so lists sort by them.
     open_ticket_count = models.PositiveIntegerField(_("open tickets"), default=0, editable=False)
     closed_ticket_count = models.PositiveIntegerField(_("closed tickets"), default=0, editable=False)
 

@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .base import data_source_label
+
 
 class SyncRun(models.Model):
     """One run of a data source's sync: when, who, how it ended and what it counted.
@@ -57,6 +59,10 @@ class SyncRun(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.get_outcome_display()})"
+
+    @property
+    def source_label(self):
+        return data_source_label(self.source)
 
     @property
     def duration(self):

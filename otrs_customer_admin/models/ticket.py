@@ -1,243 +1,40 @@
-"""Tickets and SLAs: small, but with OTRS's states and escalation rules.
+"""Tickets: small, but with OTRS's states and escalation rules (``sla``).
 
-A ticket escalates at the earliest SLA deadline it has not met: first response
-(from creation, until an agent responded), update (from the last agent update,
-paused while the ticket is pending) and solution (from creation, until the
-ticket was first closed). Closed, merged and removed tickets never escalate.
-The result is stored in ``escalation_at`` so that "escalated" is an index scan.
+A ticket's customer user works for its customer, and a new ticket, or one moved to another
+customer or customer user, needs valid ones; every write keeps the owners' ticket counts
+(``ticket_counters``). ``Ticket`` stores when it escalates (``escalation_at``) and keeps the
+clocks that pending and closing change.
 """
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ..bidi import isolate_text
 from ..conf import settings
-from .base import (
-    FoldedUniqueFields,
-    FoldedUniqueFieldsQuerySet,
-    Validity,
-    first_not_valid,
-    folded_key_field,
-    moved_to,
-    not_valid_message,
-    refuse_invalid_targets,
-    unique_ignoring_case,
-    validity_constraint,
-)
+from .base import first_not_valid, moved_to, not_valid_message, refuse_invalid_targets
 from .customer import Customer
 from .customer_user import CustomerUser
+from .sla import SLA, Deadline, SLADeadline
+from .ticket_counters import owners_of, recount_tickets
+from .ticket_states import (
+    CLOSED_STATES,
+    OPEN_STATE_TYPES,
+    OPEN_STATES,
+    PENDING_STATE_TYPES,
+    PENDING_STATES,
+    STATE_TYPES,
+    Priority,
+    TicketState,
+)
 
-
-class TicketState(models.TextChoices):
-    NEW = "new", _("new")
-    OPEN = "open", _("open")
-    PENDING_REMINDER = "pending reminder", _("pending reminder")
-    PENDING_AUTO_CLOSE_PLUS = "pending auto close+", _("pending auto close+")
-    PENDING_AUTO_CLOSE_MINUS = "pending auto close-", _("pending auto close-")
-    CLOSED_SUCCESSFUL = "closed successful", _("closed successful")
-    CLOSED_UNSUCCESSFUL = "closed unsuccessful", _("closed unsuccessful")
-    MERGED = "merged", _("merged")
-    REMOVED = "removed", _("removed")
-
-
-class StateType(models.TextChoices):
-    NEW = "new", _("new")
-    OPEN = "open", _("open")
-    PENDING_REMINDER = "pending reminder", _("pending reminder")
-    PENDING_AUTO = "pending auto", _("pending auto")
-    CLOSED = "closed", _("closed")
-    MERGED = "merged", _("merged")
-    REMOVED = "removed", _("removed")
-
-
-STATE_TYPES = {
-    TicketState.NEW: StateType.NEW,
-    TicketState.OPEN: StateType.OPEN,
-    TicketState.PENDING_REMINDER: StateType.PENDING_REMINDER,
-    TicketState.PENDING_AUTO_CLOSE_PLUS: StateType.PENDING_AUTO,
-    TicketState.PENDING_AUTO_CLOSE_MINUS: StateType.PENDING_AUTO,
-    TicketState.CLOSED_SUCCESSFUL: StateType.CLOSED,
-    TicketState.CLOSED_UNSUCCESSFUL: StateType.CLOSED,
-    TicketState.MERGED: StateType.MERGED,
-    TicketState.REMOVED: StateType.REMOVED,
-}
-
-# OTRS's Ticket::ViewableStateType: what counts as open. Merged and removed are neither.
-OPEN_STATE_TYPES = (StateType.NEW, StateType.OPEN, StateType.PENDING_REMINDER, StateType.PENDING_AUTO)
-PENDING_STATE_TYPES = (StateType.PENDING_REMINDER, StateType.PENDING_AUTO)
-
-OPEN_STATES = [state.value for state, kind in STATE_TYPES.items() if kind in OPEN_STATE_TYPES]
-PENDING_STATES = [state.value for state, kind in STATE_TYPES.items() if kind in PENDING_STATE_TYPES]
-CLOSED_STATES = [state.value for state, kind in STATE_TYPES.items() if kind == StateType.CLOSED]
-
-
-class Priority(models.IntegerChoices):
-    VERY_LOW = 1, _("1 very low")
-    LOW = 2, _("2 low")
-    NORMAL = 3, _("3 normal")
-    HIGH = 4, _("4 high")
-    VERY_HIGH = 5, _("5 very high")
-
-
-class Deadline(models.TextChoices):
-    FIRST_RESPONSE = "response", _("first response")
-    UPDATE = "update", _("update")
-    SOLUTION = "solution", _("solution")
-
-
-@dataclass(frozen=True)
-class SLADeadline:
-    """One target of a ticket's SLA: when it falls due, and whether and when the ticket met it.
-
-    ``status`` is ``RUNNING`` (the clock runs: one of ``unmet_deadlines()``), ``MET`` (first
-    response given, ticket closed), ``PAUSED`` (the update clock of a pending ticket) or
-    ``STOPPED`` (unmet, and the ticket is no longer open).
-    """
-
-    RUNNING = "running"
-    MET = "met"
-    PAUSED = "paused"
-    STOPPED = "stopped"
-
-    deadline: Deadline
-    minutes: int
-    status: str
-    # When the target falls (or fell) due; None while the update clock is paused or stopped.
-    due_at: datetime | None = None
-    met_at: datetime | None = None
-
-    @property
-    def label(self):
-        return Deadline(self.deadline).label
-
-    def is_overdue(self, now):
-        return self.status == self.RUNNING and self.due_at <= now
-
-    @property
-    def met_late(self):
-        return self.status == self.MET and self.due_at is not None and self.met_at > self.due_at
-
-
-def minutes_field(verbose_name, help_text):
-    return models.PositiveIntegerField(verbose_name, null=True, blank=True, help_text=help_text)
-
-
-class SLA(FoldedUniqueFields, models.Model):
-    """Service level agreement: the time targets, in minutes, that tickets escalate by."""
-
-    name = models.CharField(_("name"), max_length=200)
-    first_response_time = minutes_field(
-        _("first response time"), _("Minutes from creation to the first agent response; empty for no target.")
-    )
-    update_time = minutes_field(
-        _("update time"),
-        _("Minutes from the last agent update to the next; paused while pending. Empty for no target."),
-    )
-    solution_time = minutes_field(
-        _("solution time"), _("Minutes from creation until the ticket is closed; empty for no target.")
-    )
-    comment = models.CharField(_("comment"), max_length=250, blank=True)
-    valid = models.PositiveSmallIntegerField(_("valid"), choices=Validity.choices, default=Validity.VALID)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    changed_at = models.DateTimeField(_("changed"), auto_now=True)
-
-    name_key = folded_key_field("name", 200)
-
-    objects = FoldedUniqueFieldsQuerySet.as_manager()
-
-    TARGET_FIELDS = ("first_response_time", "update_time", "solution_time")
-    FOLDED_FIELDS = ("name",)
-
-    class Meta:
-        verbose_name = _("SLA")
-        verbose_name_plural = _("SLAs")
-        ordering = ["name"]
-        constraints = [
-            unique_ignoring_case("otrs_sla", "name", _("An SLA with this name already exists (ignoring case).")),
-            validity_constraint("otrs_sla"),
-        ]
-
-    def __str__(self):
-        return self.name
-
-    @classmethod
-    def from_db(cls, *args, **kwargs):
-        instance = super().from_db(*args, **kwargs)
-        instance._loaded_targets = instance.targets()
-        return instance
-
-    def targets(self):
-        return tuple(getattr(self, name) for name in self.TARGET_FIELDS)
-
-    def save(self, *args, **kwargs):
-        targets_changed = getattr(self, "_loaded_targets", None) not in (None, self.targets())
-        super().save(*args, **kwargs)
-        self._loaded_targets = self.targets()
-        if targets_changed:
-            self.tickets.open().recompute_escalations()
-
-
-def ticket_count_annotations(owner_field):
-    """``open_tickets``/``closed_tickets`` counts for rows that tickets point at through ``owner_field``.
-
-    Correlated subqueries rather than a JOIN with GROUP BY: a paginated list then
-    counts tickets for the rows on the page only, and the page's count query
-    drops them altogether.
-    """
-
-    def count(states):
-        tickets = (
-            Ticket.objects.filter(**{owner_field: models.OuterRef("pk")}, state__in=states)
-            .order_by()
-            .values(owner_field)
-            .annotate(total=models.Count("pk"))
-            .values("total")
-        )
-        return Coalesce(models.Subquery(tickets, output_field=models.IntegerField()), 0)
-
-    return {"open_tickets": count(OPEN_STATES), "closed_tickets": count(CLOSED_STATES)}
-
-
-def recount_tickets(customer_ids=None, customer_user_ids=None):
-    """Store the open and closed ticket counts of these customers and customer users (every one with None).
-
-    The counts live on the rows, so that lists sort by them and cards and widgets read them
-    without counting thousands of tickets; every ticket write path calls this for the owners
-    it touched. It writes the counters only: a record of a read-only source gets its counts too.
-    """
-    for model, owner_field, ids in (
-        (Customer, "customer", customer_ids),
-        (CustomerUser, "customer_user", customer_user_ids),
-    ):
-        counts = ticket_count_annotations(owner_field)
-        fields = {"open_ticket_count": counts["open_tickets"], "closed_ticket_count": counts["closed_tickets"]}
-        if ids is None:
-            model._base_manager.update(**fields)
-            continue
-        ids = sorted({pk for pk in ids if pk is not None})
-        for start in range(0, len(ids), 500):
-            model._base_manager.filter(pk__in=ids[start : start + 500]).update(**fields)
-
-
-def owners_of(tickets):
-    """The (customer ids, customer-user ids) of ``tickets``, a queryset or a list of tickets."""
-    if isinstance(tickets, models.QuerySet):
-        pairs = tickets.order_by().values_list("customer_id", "customer_user_id").distinct()
-    else:
-        pairs = [(ticket.customer_id, ticket.customer_user_id) for ticket in tickets]
-    pairs = list(pairs)
-    return {customer for customer, _user in pairs}, {user for _customer, user in pairs}
-
-
-COUNTED_FIELDS = {"state", "customer", "customer_id", "customer_user", "customer_user_id"}
+# The fields whose change moves a ticket between owners, or between their counts.
 OWNER_FIELDS = {"customer", "customer_id", "customer_user", "customer_user_id"}
+COUNTED_FIELDS = {"state", *OWNER_FIELDS}
 
 
 def stranger_message():

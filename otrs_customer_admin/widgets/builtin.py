@@ -13,6 +13,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..admin_urls import may_change
 from ..conf import settings
 from ..models import CLOSED_STATES, OPEN_STATES, Customer, CustomerUser, Ticket, TicketState
 from .base import CUSTOMER, CUSTOMER_USER, Widget, register
@@ -253,10 +254,10 @@ class CustomerUsersWidget(ModelListWidget):
         rows = list(users[: settings.WIDGET_ROWS])
         total = users.count()
         user_admin, ticket_admin = self.admin_for(CustomerUser), self.admin_for(Ticket)
-        can_edit = user_admin is not None and user_admin.has_change_permission(request)
+        can_edit = may_change(self.model_admin.admin_site, request, CustomerUser)
         can_create_ticket = ticket_admin is not None and ticket_admin.has_add_permission(request)
         for user in rows:
-            user.links = self.user_links(request, obj, user, user_admin, can_edit, can_create_ticket)
+            user.links = self.user_links(request, obj, user, can_edit, can_create_ticket)
         can_add_user = user_admin is not None and user_admin.has_add_permission(request)
         return {
             "users": rows,
@@ -271,7 +272,7 @@ class CustomerUsersWidget(ModelListWidget):
             ),
         }
 
-    def user_links(self, request, customer, user, user_admin, can_edit, can_create_ticket):
+    def user_links(self, request, customer, user, can_edit, can_create_ticket):
         owner = {"customer_user__id__exact": user.pk}
         return {
             **self.record_links(user),
@@ -282,6 +283,6 @@ class CustomerUsersWidget(ModelListWidget):
             if can_create_ticket
             else "",
             "edit": self.url(CustomerUser, "change", quote(user.pk))
-            if can_edit and user_admin.has_change_permission(request, user)
+            if can_edit and may_change(self.model_admin.admin_site, request, CustomerUser, user)
             else "",
         }
