@@ -5,7 +5,7 @@ from unfold.admin import TabularInline
 from unfold.decorators import display
 from unfold.forms import PaginationInlineFormSet
 
-from ..admin_urls import admin_url, site_admin
+from ..admin_urls import admin_url, may_change, site_admin
 from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerResource
 from ..models import Customer, CustomerUser
@@ -35,10 +35,7 @@ class CustomerUserInline(TabularInline):
 
     # Adding or changing a customer's people here changes the customer: both admins must allow it.
     def _may_change_customer(self, request, customer):
-        if customer is None:
-            return True
-        customer_admin = site_admin(self.admin_site, Customer)
-        return customer_admin is not None and customer_admin.has_change_permission(request, customer)
+        return customer is None or may_change(self.admin_site, request, Customer, customer)
 
     def has_add_permission(self, request, obj=None):
         user_admin = site_admin(self.admin_site, CustomerUser)

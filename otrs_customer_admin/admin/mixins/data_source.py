@@ -62,5 +62,4 @@ class DataSourceStepMixin(RecordPageMixin):
 
     @display(description=gettext_lazy("Data source"), ordering="data_source")
     def data_source_label(self, obj):
-        source = obj.source
-        return source.label if source else obj.data_source
+        return obj.source_label

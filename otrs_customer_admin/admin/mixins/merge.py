@@ -15,7 +15,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ...admin_urls import site_admin
+from ...admin_urls import may_change_people
 from ...bidi import Phrase
 from ...merge import MergeRefused, merge_customers, plan_merge, source_refusals
 from ...models import Customer, CustomerUser
@@ -67,11 +67,7 @@ class MergeCustomersMixin(RecordPageMixin):
 
     def has_merge_permission(self, request, obj=None):
         """Change permission on customers and on customer users; never for a read-only ``obj`` (FROM)."""
-        user_admin = site_admin(self.admin_site, CustomerUser)
-        allowed = (
-            self.has_change_permission(request) and user_admin is not None and user_admin.has_change_permission(request)
-        )
-        return allowed and not (obj is not None and obj.is_read_only)
+        return may_change_people(self.admin_site, request) and not (obj is not None and obj.is_read_only)
 
     def merge_view(self, request, object_id):
         if request.method not in ("GET", "POST"):
