@@ -54,7 +54,7 @@ def test_a_well_configured_source_passes_the_checks():
         ({"CUSTOMER_SEARCH": "ou=customers"}, "E021", "is a str, not an LDAPSearch or LDAPSearchUnion"),
         (
             {"CUSTOMER_USER_SEARCH": LDAPSearch(BASE, ldap.SCOPE_SUBTREE, "(uid=%(user)s)")},
-            "E021",
+            "E032",
             "placeholder",
         ),
         (
@@ -74,6 +74,9 @@ def test_a_well_configured_source_passes_the_checks():
         ),
         ({"CUSTOMER_SEARCH": ORGANIZATIONS, "BIND_PASWORD": "x"}, "E025", "unknown option 'BIND_PASWORD'"),
         ({"CUSTOMER_SEARCH": ORGANIZATIONS, "PAGE_SIZE": 0}, "E026", "'PAGE_SIZE'] must be a positive number"),
+        ({"CUSTOMER_SEARCH": ORGANIZATIONS, "CUSTOMER_ATTR_MAP": ["uid"]}, "E033", "must be a dict of field -> LDAP"),
+        ({"CUSTOMER_SEARCH": ORGANIZATIONS, "CUSTOMER_ATTR_MAP": {"name": 7}}, "E034", "must be an attribute name"),
+        ({"CUSTOMER_SEARCH": ORGANIZATIONS, "UUID_ATTRIBUTE": ""}, "E035", "['UUID_ATTRIBUTE'] is empty"),
         ({}, "E027", "neither CUSTOMER_SEARCH nor CUSTOMER_USER_SEARCH"),
     ],
 )

@@ -439,7 +439,7 @@ def check_options(where, options, fields):
         elif any("%(" in plain.filterstr for plain in searches_of(search)):
             problems.append(
                 (
-                    21,
+                    32,
                     _(
                         "%(setting)s has a filter with a %(placeholder)s placeholder, "
                         "which a sync has nothing to fill in."
@@ -473,7 +473,7 @@ def check_options(where, options, fields):
         given = options.get(key) or {}
         if not isinstance(given, dict):
             message = _("%(setting)s must be a dict of field -> LDAP attribute.") % {"setting": f"{where}[{key!r}]"}
-            problems.append((23, message, None))
+            problems.append((33, message, None))
             continue
         for name, attribute in given.items():
             if name not in names:
@@ -487,7 +487,7 @@ def check_options(where, options, fields):
                 )
             elif attribute is not None and not isinstance(attribute, str):
                 message = _("%(setting)s must be an attribute name.") % {"setting": f"{where}[{key!r}][{name!r}]"}
-                problems.append((23, message, None))
+                problems.append((34, message, None))
         search_key = key.replace("ATTR_MAP", "SEARCH")
         defaults = DEFAULT_CUSTOMER_ATTR_MAP if key == "CUSTOMER_ATTR_MAP" else DEFAULT_CUSTOMER_USER_ATTR_MAP
         merged = {**defaults, **given}
@@ -510,7 +510,7 @@ def check_options(where, options, fields):
     if not str(options.get("UUID_ATTRIBUTE", "entryUUID") or ""):
         problems.append(
             (
-                26,
+                35,
                 _("%(setting)s is empty.") % {"setting": f"{where}['UUID_ATTRIBUTE']"},
                 _("entryUUID (OpenLDAP) or objectGUID (AD)."),
             )
