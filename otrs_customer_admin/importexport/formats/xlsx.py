@@ -4,6 +4,7 @@ import io
 import re
 import warnings
 import zipfile
+from contextlib import contextmanager
 
 import openpyxl
 from django.utils.translation import gettext
@@ -15,7 +16,7 @@ from openpyxl.utils.escape import unescape
 
 from .cells import cell_text
 from .problems import FileProblem, empty_file
-from .table import clean_headers, column_name, table, text_rows
+from .table import Table, checked_rows, clean_headers, column_name, text_rows
 from .text import as_bytes, decode
 
 #: Reading a spreadsheet stops after this many empty rows in a row: LibreOffice
@@ -67,6 +68,14 @@ def _not_xlsx(data):
 
 def read_xlsx(data, max_rows=None):
     """A Dataset from the first sheet of an .xlsx workbook; lines are the sheet's row numbers."""
+    with open_xlsx(data, max_rows) as sheet:
+        return sheet.dataset()
+
+
+@contextmanager
+def open_xlsx(data, max_rows=None):
+    """A Table of the first sheet of an .xlsx workbook, whose rows are read from the workbook as they
+    are iterated (openpyxl's read-only mode): memory for the file's bytes, which are compressed."""
     data = as_bytes(data)
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -74,26 +83,32 @@ def read_xlsx(data, max_rows=None):
         raise empty_file()
     if not data.startswith(b"PK"):
         raise _not_xlsx(data)
+    buffer = io.BytesIO(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it ignores
         try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+            book = openpyxl.load_workbook(buffer, read_only=True, data_only=False)
         except Exception:
             raise _not_xlsx(data) from None
         try:
-            if not book.worksheets:
-                raise empty_file(gettext("The workbook has no worksheet."))
-            sheet = book.worksheets[0]
-            sheet.reset_dimensions()  # the saved dimensions may claim 1,048,576 rows
-            return _read_sheet(sheet.iter_rows(), max_rows)
-        except FileProblem:
-            raise
-        except Exception:
-            raise FileProblem(
-                gettext("The Excel file is damaged and cannot be read. Open it in Excel and save it again.")
-            ) from None
+            try:
+                if not book.worksheets:
+                    raise empty_file(gettext("The workbook has no worksheet."))
+                sheet = book.worksheets[0]
+                sheet.reset_dimensions()  # the saved dimensions may claim 1,048,576 rows
+                opened = _read_sheet(sheet.iter_rows(), max_rows)
+            except FileProblem:
+                raise
+            except Exception:
+                raise _damaged() from None
+            opened.fraction_read = lambda: buffer.tell() / len(data)
+            yield opened
         finally:
             book.close()
+
+
+def _damaged():
+    return FileProblem(gettext("The Excel file is damaged and cannot be read. Open it in Excel and save it again."))
 
 
 def _read_sheet(rows, max_rows):
@@ -118,7 +133,13 @@ def _read_sheet(rows, max_rows):
 
     def records(lines):
         empty = 0
-        for line, row in lines:
+        while True:
+            try:
+                line, row = next(lines)
+            except StopIteration:
+                return
+            except Exception:
+                raise _damaged() from None
             cells = values(line, row)
             if not "".join(cells).strip():
                 empty += 1
@@ -131,7 +152,7 @@ def _read_sheet(rows, max_rows):
     lines = enumerate(rows, start=1)
     for line, cells in records(lines):
         headers = clean_headers(cells, line)
-        return table(headers, records(lines), max_rows)
+        return Table(headers, checked_rows(headers, records(lines), max_rows))
     raise empty_file(gettext("Its first sheet has no cells with values."))
 
 
