@@ -53,8 +53,8 @@ class CustomerImport(RecordImport):
                 )
             )
 
-    def read(self, dataset):
-        rows = super().read(dataset)
+    def read(self, records):
+        rows = super().read(records)
         for row in rows:
             domain = row.values.pop("domain", None)
             if domain:
@@ -100,7 +100,7 @@ class CustomerUserImport(RecordImport):
     relation_fields = ("additional_customers",)
     taken_messages = {"email": gettext_lazy("another valid customer user has the address %(value)s.")}
 
-    def run(self, dataset, *, dry_run=False):
+    def run(self, rows, *, dry_run=False):
         if self.default_customer:
             found = folded_lookup(Customer.objects, "customer_id", {fold(self.default_customer)}, ["pk"])
             if not found:
@@ -108,7 +108,7 @@ class CustomerUserImport(RecordImport):
                 self.report.problems.append(FileProblem(message % {"value": self.default_customer}))
                 return self.report
             self.default_customer = next(iter(found.values()))["pk"]
-        return super().run(dataset, dry_run=dry_run)
+        return super().run(rows, dry_run=dry_run)
 
     def attname(self, name):
         return "customer_id" if name == "customer" else name

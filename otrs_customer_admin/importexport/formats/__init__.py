@@ -24,6 +24,7 @@ header and row checks every reader shares), ``text`` (decoding uploads),
 ``csv``, ``json`` and ``xlsx``.
 """
 
+import os
 from contextlib import contextmanager, nullcontext
 
 from django.utils.translation import gettext
@@ -32,7 +33,7 @@ from import_export.formats import base_formats
 from .cells import FORMULA_PREFIXES, cell_text, neutralise_formula, restore_neutralised
 from .csv import open_csv, read_csv, write_csv
 from .json import open_json, read_json, write_json
-from .problems import FileProblem
+from .problems import FileProblem, file_changed
 from .table import LINE_COLUMN, DatasetRows, Table
 from .xlsx import open_xlsx, read_xlsx, write_xlsx
 
@@ -128,11 +129,18 @@ class FileRows:
         self.path = path
         self.file_format = file_format
         self.max_rows = max_rows
+        self.version = None  # size and time of change at the first open
 
     @contextmanager
     def open(self):
-        with open(self.path, "rb") as file, self.file_format.open(file, self.max_rows) as table:
-            yield table
+        with open(self.path, "rb") as file:
+            status = os.fstat(file.fileno())
+            version = (status.st_size, status.st_mtime_ns)
+            if self.version is not None and version != self.version:
+                raise file_changed()
+            self.version = version
+            with self.file_format.open(file, self.max_rows) as table:
+                yield table
 
 
 class CSV(FileFormat, base_formats.CSV):
