@@ -178,6 +178,7 @@ class RecordImport:
         self.first_lines = defaultdict(dict)  # field -> folded value -> the first line with it
         self.plans = bytearray()  # UNCHANGED, CREATE or UPDATE, a byte per row
         self.writing = False  # on the second reading
+        self.to_write = 0  # records the check plans to create or update
 
     # --- entry point -----------------------------------------------------------
 
@@ -224,8 +225,10 @@ class RecordImport:
             self.report.problems.append(FileProblem(_("The file has a header but no rows to import.")))
 
     def write_checked(self, source):
-        """The second reading: the rows read again and written as the check planned them; problems it
-        finds (the database or the file changed since the check) replace the report's counts."""
+        """The second reading: the rows read again and written as the check planned them. The report
+        keeps the check's counts; problems found now (the database or the file changed since the
+        check) become its problems, and nothing is written."""
+        self.first_lines.clear()  # the check's; the write relies on the database's constraints
         checked, self.report = self.report, ImportReport()
         self.to_write = checked.created + checked.updated
         self.writing = True
