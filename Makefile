@@ -27,7 +27,7 @@ STAMP := $(VENV)/.installed-$(SETUP_HASH)$(DJANGO_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
-.PHONY: help venv install system-deps test docs screenshots demo bench bench-ldap bench-pages bench-load lint format wheel clean distclean
+.PHONY: help venv install system-deps test docs screenshots demo bench bench-import-memory bench-ldap bench-pages bench-load lint format wheel clean distclean
 
 help: ## show this list
 	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12] [DJANGO='Django>=5.2,<5.3']"
@@ -96,6 +96,9 @@ demo: venv ## migrate, load the demo data, print the demo login, serve the examp
 
 bench: venv ## the import benchmark: this import vs a plain ModelResource, with and without use_bulk, vs raw bulk_create (BENCH_ROWS=100000)
 	$(PY) bench/import_bench.py --rows $(or $(BENCH_ROWS),100000)
+
+bench-import-memory: venv ## peak memory of import_customer_users vs the file's size (BENCH_ROWS="250000 500000 1000000"; DATABASE_URL for PostgreSQL)
+	$(PY) bench/import_memory.py --rows $(or $(BENCH_ROWS),250000 500000 1000000)
 
 bench-ldap: venv ## the LDAP sync vs ldapsearch paging, from a real slapd (10,000 customers, 50,000 customer users)
 	@scripts/install-system-deps

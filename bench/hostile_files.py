@@ -1,7 +1,7 @@
 """How fast, and in how much memory, hostile import files are refused.
 
     python bench/hostile_files.py                     # this checkout
-    python bench/hostile_files.py --root /work/main   # another checkout's code (the "before")
+    python bench/hostile_files.py --root ../other-checkout   # another checkout's code (the "before")
     python bench/hostile_files.py --timeout 30        # give up on a file after 30 s
 
 Each file is small compressed and huge unpacked (or, for JSON, small and nested);

@@ -335,6 +335,17 @@ def test_problems_are_listed_by_line_and_column_with_no_confirm_and_nothing_writ
     assert sorted(Customer.objects.values_list("customer_id", "city")) == [("ACME", "Berlin"), ("INITECH", "Austin")]
 
 
+def test_thousands_of_problems_list_the_first_thousand_and_count_the_rest(admin_client):
+    rows = [[f"C{number:04d}", f"Customer {number}", "", "Narnia"] for number in range(1200)]
+    preview = upload(admin_client, plain_csv([HEADER, *rows]))
+    assert "The file was rejected: 1200 problems. Nothing was written" in page_text(preview)
+    listed = problems(preview)
+    assert len(listed) == 1001
+    assert listed[0].startswith("Line 2, Country: Unknown country 'Narnia'")
+    assert listed[999].startswith("Line 1001, Country: Unknown country 'Narnia'")
+    assert listed[1000] == "… and 200 more."
+
+
 def test_each_problem_is_listed_once(admin_client):
     preview = upload(admin_client, plain_csv([HEADER, ["BAD ID", "Bad", "", "DE"]]))
     assert problems(preview) == [

@@ -15,7 +15,9 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 
 from otrs_customer_admin.datasources import get_data_source
-from otrs_customer_admin.importexport.formats import format_for
+from otrs_customer_admin.importexport.engine import CHUNK_ROWS
+from otrs_customer_admin.importexport.formats import FileProblem, FileRows, format_for
+from otrs_customer_admin.importexport.importers import CustomerUserImport
 from otrs_customer_admin.models import Customer, CustomerUser, Validity
 from tests.importing import excel_csv, plain_csv
 
@@ -248,6 +250,91 @@ def test_progress_is_plain_lines_when_not_a_terminal(tmp_path):
     assert [line.split(":")[0] for line in lines] == ["checking"] * 3 + ["writing"] * 3
     assert lines[2].startswith("checking: 2,100/2,100 rows, ")
     assert lines[-1].startswith("writing: 2,100/2,100 rows, ") and lines[-1].endswith(" rows/s")
+
+
+# ---------------------------------------------------------------------------
+# Files of any size: read a chunk at a time, checked whole, written all or nothing
+# ---------------------------------------------------------------------------
+
+
+def user_rows(count):
+    return [[f"user{n:05d}", "Jane", f"Doe {n}", f"user{n:05d}@acme.example", "ACME", ""] for n in range(count)]
+
+
+ROWS = 2 * CHUNK_ROWS + 500  # three chunks, the last one short
+
+
+@pytest.fixture
+def acme():
+    return Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
+
+
+def test_a_file_of_several_chunks_imports_every_row(tmp_path, acme):
+    rows = user_rows(ROWS)
+    path = write(tmp_path, "users.csv", plain_csv([USER_HEADER, *rows]))
+    out, _ = run("import_customer_users", path)
+    assert out.startswith(f"{ROWS} created, 0 updated, 0 unchanged ({ROWS} rows in ")
+    assert CustomerUser.objects.filter(customer=acme).count() == ROWS
+    last = CustomerUser.objects.get(login=f"user{ROWS - 1:05d}")
+    assert (last.last_name, last.email) == (f"Doe {ROWS - 1}", f"user{ROWS - 1:05d}@acme.example")
+
+    rows[-1][5] = "+49 30 1234"  # one change, in the last chunk
+    path = write(tmp_path, "users.csv", plain_csv([USER_HEADER, *rows]))
+    out, _ = run("import_customer_users", path)
+    assert out.startswith(f"0 created, 1 updated, {ROWS - 1} unchanged")
+    assert CustomerUser.objects.get(login=f"user{ROWS - 1:05d}").phone == "+49 30 1234"
+
+
+def test_a_problem_in_the_last_chunk_writes_nothing(tmp_path, acme):
+    rows = user_rows(ROWS)
+    rows[-1][4] = "NOPE"
+    message, err = refused("import_customer_users", write(tmp_path, "users.csv", plain_csv([USER_HEADER, *rows])))
+    assert message == "The file was rejected with 1 problem(s); nothing was written."
+    assert f"Line {ROWS + 1}, UserCustomerID: no customer with the CustomerID NOPE." in err.splitlines()
+    assert not CustomerUser.objects.exists()
+
+
+def test_a_login_or_address_repeated_in_another_chunk_names_both_lines(tmp_path, acme):
+    rows = user_rows(ROWS)
+    rows[2200][0] = "USER00003"  # line 2202 repeats the login of line 5
+    rows[2300][3] = "USER00010@Acme.example"  # line 2302 repeats the address of line 12
+    message, err = refused("import_customer_users", write(tmp_path, "users.csv", plain_csv([USER_HEADER, *rows])))
+    assert message == "The file was rejected with 2 problem(s); nothing was written."
+    problems = [line for line in err.splitlines() if line.startswith("Line ")]
+    assert problems == [
+        "Line 2202, UserLogin: USER00003 appears again (first on line 5); each record may appear once.",
+        "Line 2302, UserEmail: USER00010@Acme.example appears again (first on line 12).",
+    ]
+    assert not CustomerUser.objects.exists()
+
+
+def test_thousands_of_problems_print_the_first_thousand_and_count_the_rest(tmp_path, acme):
+    rows = [[*row[:4], "NOPE", ""] for row in user_rows(1500)]
+    message, err = refused("import_customer_users", write(tmp_path, "users.csv", plain_csv([USER_HEADER, *rows])))
+    assert message == "The file was rejected with 1500 problem(s); nothing was written."
+    problems = [line for line in err.splitlines() if line.startswith("Line ")]
+    assert len(problems) == 1000
+    assert problems[0] == "Line 2, UserCustomerID: no customer with the CustomerID NOPE."
+    assert problems[-1] == "Line 1001, UserCustomerID: no customer with the CustomerID NOPE."
+    assert err.splitlines()[-1] == "… and 500 more."
+
+
+def test_a_file_changed_between_the_check_and_the_write_writes_nothing(tmp_path, acme):
+    path = Path(write(tmp_path, "users.csv", plain_csv([USER_HEADER, *user_rows(3)])))
+
+    def edit_when_checked(phase, done, total):
+        # Someone saves the file again after the check read it, before the write reads it again.
+        if phase == "check" and done == total:
+            with path.open("a") as file:
+                file.write("late,Late,Comer,late@acme.example,ACME,\n")
+
+    importer = CustomerUserImport(progress=edit_when_checked)
+    with pytest.raises(FileProblem) as raised:
+        importer.run(FileRows(path, format_for(path.name)))
+    assert (
+        str(raised.value) == "The file changed while it was being imported, so nothing was imported. Import it again."
+    )
+    assert not CustomerUser.objects.exists()
 
 
 # ---------------------------------------------------------------------------

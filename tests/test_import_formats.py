@@ -28,6 +28,8 @@ from otrs_customer_admin.importexport.formats import (
     neutralise_formula,
     restore_neutralised,
 )
+from otrs_customer_admin.importexport.formats import csv as csv_module
+from otrs_customer_admin.importexport.formats import text as text_module
 
 HEADERS = ["CustomerID", "Name", "Street", "City", "Comment"]
 
@@ -260,6 +262,57 @@ def test_max_rows_refuses_bigger_files_and_accepts_the_limit():
     assert str(problem).startswith("The file has more than 4 rows.")
     assert len(CSV(max_rows=5).create_dataset(data)) == 5
     assert problem_of(CSV, b"a\n\n\n1\n\n", max_rows=0).line is None
+
+
+# --- CSV read a chunk at a time ---------------------------------------------------------------
+
+STREAMED = (
+    'CustomerID;Name;Comment\r\nA;Müller;"two\r\nlines"\r\n\r\nB;東京;x\rC;Ölmühle;\nD;"Semi; colon";"""quoted"""\r\n'
+)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64])
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_csv_read_in_chunks_of_any_size_gives_the_same_rows(monkeypatch, encoding, chunk):
+    # Chunk boundaries fall inside letters, CRLFs, quoted line breaks and the header.
+    monkeypatch.setattr(text_module, "READ_CHUNK", chunk)
+    monkeypatch.setattr(text_module, "HEAD", 32)  # the header line, not the rows
+    with CSV().open(io.BytesIO(STREAMED.encode(encoding))) as table:
+        assert table.headers == ["CustomerID", "Name", "Comment"]
+        assert list(table.rows) == [
+            (2, ["A", "Müller", "two\r\nlines"]),
+            (5, ["B", "東京", "x"]),
+            (6, ["C", "Ölmühle", ""]),
+            (7, ["D", "Semi; colon", '"quoted"']),
+        ]
+
+
+@pytest.mark.parametrize("chunk", [3, 16, 1 << 20])
+def test_problems_in_a_later_chunk_name_their_line_and_column(monkeypatch, chunk):
+    monkeypatch.setattr(text_module, "READ_CHUNK", chunk)
+    monkeypatch.setattr(text_module, "HEAD", 32)  # the header line, not the rows
+    start = "CustomerID;Name;City\r\n" + "".join(f"C{n};Name {n};Berlin\r\n" for n in range(50))
+    problem = problem_of(CSV, start.encode() + "D;Müller;Köln\r\n".encode("cp1252"))
+    assert (problem.line, problem.column) == (52, "Name")
+    assert problem.message.startswith("The file is not saved as UTF-8")
+    problem = problem_of(CSV, (start + 'D;"Open;Köln\r\nE;x;y\r\n').encode())
+    assert (problem.line, problem.column) == (52, "Name")
+    assert "never closed" in problem.message
+    problem = problem_of(CSV, (start + "D;x;\x00\r\n").encode())
+    assert problem.line == 52 and "NUL" in problem.message
+
+
+def test_a_line_or_record_too_long_for_a_csv_file_is_refused(monkeypatch):
+    monkeypatch.setattr(text_module, "READ_CHUNK", 16)
+    monkeypatch.setattr(text_module, "HEAD", 32)  # the header line, not the rows
+    monkeypatch.setattr(text_module, "MAX_LINE", 100)
+    problem = problem_of(CSV, b"a,b\n1,2\n" + b"x" * 500 + b"\n3,4\n")
+    assert problem.line == 3
+    assert str(problem).startswith("Line 3: This line is longer than 100 characters")
+    monkeypatch.setattr(csv_module, "MAX_RECORD", 100)
+    problem = problem_of(CSV, b'a,b\n1,2\n3,"' + b"x\n" * 200 + b'"\n')
+    assert (problem.line, problem.column) == (3, "b")
+    assert "never closed" in problem.message
 
 
 # --- XLSX ------------------------------------------------------------------------------------

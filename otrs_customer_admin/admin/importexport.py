@@ -332,13 +332,13 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
                 "Correct the file and upload it again.",
                 "Nothing was imported: since the preview, the data changed and the file now has %(count)d problems. "
                 "Correct the file and upload it again.",
-                len(report.problems),
+                report.problem_count,
             )
-            % {"count": len(report.problems)},
+            % {"count": report.problem_count},
         )
         for problem in report.problems[:CONFIRM_PROBLEMS_SHOWN]:
             messages.error(request, str(problem))
-        hidden = len(report.problems) - CONFIRM_PROBLEMS_SHOWN
+        hidden = report.problem_count - CONFIRM_PROBLEMS_SHOWN
         if hidden > 0:
             messages.error(
                 request, ngettext("… and %(count)d more.", "… and %(count)d more.", hidden) % {"count": hidden}

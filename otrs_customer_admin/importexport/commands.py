@@ -14,7 +14,7 @@ from ..datasources import get_data_sources
 from ..management.base import PackageCommand, known_value
 from ..management.users import find_user
 from ..models import Validity
-from .formats import FileProblem, format_for
+from .formats import FileProblem, FileRows, format_for
 from .values import parse_country
 
 
@@ -92,7 +92,6 @@ class ImportCommand(PackageCommand):
         try:
             default_country = parse_country(default_country) if default_country else ""
             file_format = format_for(options["format"] or path.name)
-            dataset = file_format.create_dataset(path.read_bytes())
         except (FileProblem, ValueError) as problem:
             raise CommandError(str(problem)) from None
         user = find_user(options["user"]) if options["user"] else None
@@ -103,16 +102,25 @@ class ImportCommand(PackageCommand):
             progress=Progress(self.stderr),
             **self.importer_options(options),
         )
-        report = importer.run(dataset, dry_run=options["dry_run"])
+        try:
+            # The file is read a chunk at a time, twice (check, then write): any size fits in memory.
+            report = importer.run(FileRows(path, file_format), dry_run=options["dry_run"])
+        except FileProblem as problem:
+            raise CommandError(str(problem)) from None
         seconds = time.monotonic() - started
         for warning in report.warnings:
             self.stderr.write(warning)
         if not report.ok:
             for problem in report.problems:
                 self.stderr.write(str(problem))
+            if report.more_problems:
+                self.stderr.write(
+                    ngettext("… and %(count)d more.", "… and %(count)d more.", report.more_problems)
+                    % {"count": report.more_problems}
+                )
             raise CommandError(
                 _("The file was rejected with %(count)d problem(s); nothing was written.")
-                % {"count": len(report.problems)}
+                % {"count": report.problem_count}
             )
         summary = _(
             "%(created)d created, %(updated)d updated, %(unchanged)d unchanged (%(rows)d rows in %(seconds).1f s)."

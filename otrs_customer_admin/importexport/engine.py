@@ -6,12 +6,19 @@ nothing are counted and left alone, and any problem anywhere means nothing is
 written. Existing records are looked up in batches and the writes are bulk
 inserts and updates, so an import costs a fixed number of queries per batch of
 rows, not per row.
+
+The rows are read twice, a chunk of ``CHUNK_ROWS`` at a time, so that a file of
+any size fits in memory: the check reads every row and keeps only what the
+all-or-nothing rule needs (each key and unique value with its first line, and
+one byte per row: what the row will do); the write reads them again and writes
+each chunk, all in one transaction. A dry run is the check alone.
 """
 
 import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import batched
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -30,7 +37,8 @@ from ..folding import fold
 from ..models import Validity
 from ..models.base import folded_twin
 from . import columns
-from .formats import LINE_COLUMN, FileProblem, restore_neutralised
+from .formats import DatasetRows, FileProblem, restore_neutralised
+from .formats.problems import file_changed
 from .values import parse_country, parse_validity
 
 LOOKUP_BATCH = 2000
@@ -42,6 +50,12 @@ WRITE_BATCH = 1000
 PREVIEW_ROWS = 100
 # The unknown columns a warning names; the rest are counted (a header may have a million).
 UNKNOWN_COLUMNS_NAMED = 10
+# Rows read, checked, looked up and written together.
+CHUNK_ROWS = 1000
+# Problems kept in a report (those of the first lines); the others are only counted.
+MAX_PROBLEMS = 1000
+# What the check planned for a row, one byte a row for the write.
+UNCHANGED, CREATE, UPDATE = 0, 1, 2
 
 
 @dataclass
@@ -52,7 +66,9 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # The first MAX_PROBLEMS problems by line; more_problems counts the others.
     problems: list[FileProblem] = field(default_factory=list)
+    more_problems: int = 0
     warnings: list[str] = field(default_factory=list)
     # The first rows that change something: (line, "new" | "update", record, changes), the
     # changes as (field, old value, new value), sorted by field; the old value of a new record is None.
@@ -62,6 +78,18 @@ class ImportReport:
     def ok(self):
         return not self.problems
 
+    @property
+    def problem_count(self):
+        return len(self.problems) + self.more_problems
+
+
+def problem_order(problem):
+    return (problem.line or 0, problem.column or "")
+
+
+class Rejected(Exception):
+    """The second reading of the rows found a problem the check had not: nothing is written."""
+
 
 @dataclass
 class Row:
@@ -70,6 +98,7 @@ class Row:
     existing: dict | None = None  # the record's current values, with "pk"
     changes: dict = field(default_factory=dict)
     failed: set = field(default_factory=set)  # fields whose cell could not be read
+    planned: int | None = None  # on the second reading: what the check planned (CREATE, UPDATE)
 
 
 def folded_lookup(queryset, field_name, keys, fields):
@@ -161,30 +190,114 @@ class RecordImport:
         self.progress = progress or (lambda phase, done, total: None)
         self.report = ImportReport()
         self.header_of = {}
+        self.found = []  # the problems of the chunk being checked
+        self.first_lines = defaultdict(dict)  # field -> folded value -> the first line with it
+        self.plans = bytearray()  # UNCHANGED, CREATE or UPDATE, a byte per row
+        self.writing = False  # on the second reading
+        self.to_write = 0  # records the check plans to create or update
 
     # --- entry point -----------------------------------------------------------
 
-    def run(self, dataset, *, dry_run=False):
+    def run(self, rows, *, dry_run=False):
+        """Check every row of ``rows``, then write them all or nothing (not on a dry run).
+
+        ``rows`` is a Dataset (the admin's upload) or a file's ``formats.FileRows``.
+        """
         if self.default_country:
             try:
                 self.default_country = parse_country(self.default_country)
             except ValueError as error:
                 self.report.problems.append(FileProblem(_("Default country: %(error)s") % {"error": error}))
                 return self.report
-        rows = self.read(dataset)
-        # Problems in single cells still let every other row be checked; a file
-        # whose columns cannot be read stops here.
-        if self.columns_ok:
-            self.match(rows)
-            self.plan(rows)
-        self.report.problems.sort(key=lambda problem: (problem.line or 0, problem.column or ""))
-        if self.report.ok and not dry_run:
-            self.write(rows)
+        source = rows if hasattr(rows, "open") else DatasetRows(rows)
+        self.check(source)
+        self.report.problems.sort(key=problem_order)
+        if self.report.ok and not dry_run and self.report.created + self.report.updated:
+            self.write_checked(source)
         return self.report
+
+    def check(self, source):
+        """The first reading: every row checked, a chunk at a time; a file whose columns cannot be read
+        has its cells checked only."""
+        with source.open() as table:
+            self.read_headers(table.headers)
+            done = 0
+            for records in batched(table.rows, CHUNK_ROWS):
+                rows = self.read(records)
+                if self.columns_ok:
+                    self.match(rows)
+                    self.plan(rows)
+                    self.plans.extend(
+                        CREATE if row.existing is None else UPDATE if row.changes else UNCHANGED for row in rows
+                    )
+                self.keep_problems()
+                done += len(records)
+                if len(records) == CHUNK_ROWS:
+                    self.progress("check", done, estimated_total(table, done))
+        self.report.rows = done
+        self.progress("check", done, done)
+        if not done and self.columns_ok:
+            self.columns_ok = False
+            self.report.problems.append(FileProblem(_("The file has a header but no rows to import.")))
+
+    def write_checked(self, source):
+        """The second reading: the rows read again and written as the check planned them. The report
+        keeps the check's counts; problems found now (the database or the file changed since the
+        check) become its problems, and nothing is written."""
+        self.first_lines.clear()  # the check's; the write relies on the database's constraints
+        checked, self.report = self.report, ImportReport()
+        self.to_write = checked.created + checked.updated
+        self.writing = True
+        chunks = self.planned_chunks(source)
+        try:
+            self.write(chunks)
+        except Rejected:
+            pass
+        finally:
+            chunks.close()
+            written, self.report = self.report, checked
+        if not written.ok:
+            self.report.problems = sorted(written.problems, key=problem_order)
+            self.report.more_problems = written.more_problems
+
+    def planned_chunks(self, source):
+        """The rows to write, a chunk at a time, read and planned again; raises Rejected on a problem."""
+        with source.open() as table:
+            self.read_headers(table.headers)
+            done = 0
+            for records in batched(table.rows, CHUNK_ROWS):
+                plans = self.plans[done : done + len(records)]
+                done += len(records)
+                if len(plans) != len(records):
+                    raise file_changed()
+                changing = [(record, plan) for record, plan in zip(records, plans, strict=True) if plan != UNCHANGED]
+                rows = self.read([record for record, _plan in changing])
+                for row, (_record, plan) in zip(rows, changing, strict=True):
+                    row.planned = plan
+                self.match(rows)
+                for row in rows:
+                    if row.planned == UPDATE and row.existing is None:  # deleted since the check
+                        self.report.problems.append(FileProblem(self.collision_message("")))
+                        raise Rejected
+                self.plan(rows)
+                self.keep_problems()
+                if not self.report.ok:
+                    raise Rejected
+                yield rows
+            if done != len(self.plans):
+                raise file_changed()
 
     def problem(self, line, field_name, message):
         column = self.header_of.get(field_name) or self.label(field_name)
-        self.report.problems.append(FileProblem(message, line=line, column=column))
+        self.found.append(FileProblem(message, line=line, column=column))
+
+    def keep_problems(self):
+        """The problems of the chunk just checked go to the report: the first MAX_PROBLEMS by line."""
+        self.found.sort(key=problem_order)
+        room = max(MAX_PROBLEMS - len(self.report.problems), 0)
+        self.report.problems += self.found[:room]
+        self.report.more_problems += len(self.found[room:])
+        self.found = []
 
     def label(self, field_name):
         try:
@@ -194,14 +307,12 @@ class RecordImport:
 
     # --- reading ---------------------------------------------------------------
 
-    def read(self, dataset):
-        headers = list(dataset.headers or [])
-        has_lines = bool(headers) and headers[0] == LINE_COLUMN
-        file_headers = headers[1:] if has_lines else headers
+    def read_headers(self, headers):
+        """Which column holds which field, and the header's problems and warnings."""
         field_of_column, unknown, duplicates = columns.map_headers(
-            file_headers, columns.alias_table(self.model, self.aliases)
+            headers, columns.alias_table(self.model, self.aliases)
         )
-        self.header_of = {name: file_headers[position] for position, name in field_of_column.items()}
+        self.header_of = {name: headers[position] for position, name in field_of_column.items()}
         for header, name in duplicates:
             self.report.problems.append(
                 FileProblem(_("a second column for %(field)s.") % {"field": self.label(name)}, line=1, column=header)
@@ -210,15 +321,14 @@ class RecordImport:
             self.report.warnings.append(unknown_columns_warning(unknown))
         self.check_columns(set(field_of_column.values()))
         self.columns_ok = self.report.ok
+        self.cells = [(position, name, self.parsers.get(name)) for position, name in field_of_column.items()]
+
+    def read(self, records):
+        """A ``Row`` for each ``(line, cells)`` record, with the values of its non-empty cells."""
         rows = []
-        offset = 1 if has_lines else 0
-        cells = [(position + offset, name, self.parsers.get(name)) for position, name in field_of_column.items()]
-        total = len(dataset)
-        for number, record in enumerate(dataset, start=2):
-            if number % WRITE_BATCH == 0:
-                self.progress("check", number - 2, total)
-            row = Row(int(record[0]) if has_lines else number, {})
-            for index, name, parser in cells:
+        for line, record in records:
+            row = Row(line, {})
+            for index, name, parser in self.cells:
                 cell = record[index]
                 text = cell.strip() if isinstance(cell, str) else ("" if cell is None else str(cell).strip())
                 if not text:
@@ -234,11 +344,6 @@ class RecordImport:
                         continue
                 row.values[name] = text
             rows.append(row)
-        self.report.rows = len(rows)
-        self.progress("check", len(rows), total)
-        if not rows and self.columns_ok:
-            self.columns_ok = False
-            self.report.problems.append(FileProblem(_("The file has a header but no rows to import.")))
         return rows
 
     def check_columns(self, present):
@@ -254,28 +359,31 @@ class RecordImport:
         return fold(value) if value else None
 
     def match(self, rows):
-        """Find each row's record, and refuse two rows for one record."""
-        first_line = {}
-        for row in rows:
-            key = self.key_of(row)
-            if key is None:
-                continue
-            if key in first_line:
-                self.problem(
-                    row.line,
-                    self.key_field,
-                    _("%(value)s appears again (first on line %(line)s); each record may appear once.")
-                    % {"value": row.values[self.key_field], "line": first_line[key]},
-                )
-            else:
-                first_line[key] = row.line
+        """Find each row's record, and refuse two rows for one record (in this chunk or one before)."""
+        if not self.writing:
+            first_line = self.first_lines[self.key_field]
+            for row in rows:
+                key = self.key_of(row)
+                if key is None:
+                    continue
+                if key in first_line:
+                    self.problem(
+                        row.line,
+                        self.key_field,
+                        _("%(value)s appears again (first on line %(line)s); each record may appear once.")
+                        % {"value": row.values[self.key_field], "line": first_line[key]},
+                    )
+                else:
+                    first_line[key] = row.line
+        # A row the check planned to create stays new: a record someone else created since is a collision.
+        looked_up = [row for row in rows if row.planned != CREATE]
         existing = folded_lookup(
             self.model.objects,
             self.key_field,
-            first_line,
+            {self.key_of(row) for row in looked_up} - {None},
             ["pk", "data_source", *self.stored_fields],
         )
-        for row in rows:
+        for row in looked_up:
             key = self.key_of(row)
             row.existing = existing.get(key) if key else None
         if self.relation_fields:
@@ -294,7 +402,8 @@ class RecordImport:
                 self.plan_update(row)
             else:
                 self.plan_create(row)
-        self.check_unique(rows)
+        if not self.writing:  # the write relies on the check and on the database's constraints
+            self.check_unique(rows)
 
     def plan_update(self, row):
         existing = row.existing
@@ -357,7 +466,8 @@ class RecordImport:
         return rules
 
     def check_unique(self, rows):
-        """The values of each unique field stay unique ignoring case, across the file and the database.
+        """The values of each unique field stay unique ignoring case, across the file (this chunk and
+        those before) and the database.
 
         A row is checked when it writes the field or a field the constraint's condition reads (only
         then can it newly clash), and its values after the import meet the condition.
@@ -373,7 +483,7 @@ class RecordImport:
             records = self.model.objects if rule.condition is None else self.model.objects.filter(rule.condition)
             keys = {fold(values[rule.field]) for _row, values in checked}
             holders = folded_lookup(records, rule.field, keys, [self.key_field])
-            first_line = {}
+            first_line = self.first_lines[rule.field]
             for row, values in checked:
                 value = values[rule.field]
                 key = fold(value)
@@ -391,6 +501,8 @@ class RecordImport:
 
     def validate(self, row, values):
         """The model's field rules, checked directly: lengths and the few validators that matter."""
+        if self.writing:
+            return  # the check validated these very values: they depend on nothing else
         for name in row.changes:
             value = values[name]
             limit = self.max_lengths.get(name)
@@ -428,7 +540,22 @@ class RecordImport:
 
     # --- writing ---------------------------------------------------------------
 
-    def write(self, rows):
+    def write(self, chunks):
+        """Write the checked rows, a chunk of them at a time, in one transaction: all or nothing."""
+        written = 0
+        try:
+            with transaction.atomic():
+                for rows in chunks:
+                    count = self.write_rows(rows)
+                    if count:
+                        written += count
+                        self.progress("write", written, self.to_write)
+        except IntegrityError as error:
+            # Someone else (another import, an admin) wrote a clashing record since the check.
+            self.report.problems.append(FileProblem(self.collision_message(error)))
+
+    def write_rows(self, rows):
+        """Create and update the records of one chunk of rows; returns how many."""
         now = timezone.now()
         source = default_data_source_key()
         new_rows = [row for row in rows if row.existing is None and row.changes]
@@ -445,24 +572,15 @@ class RecordImport:
             obj.changed_at = now
             obj.change_list = sorted(row.changes)
             updates.append(obj)
-        total = len(new) + len(updates)
-        try:
-            with transaction.atomic():
-                for start in range(0, len(new), WRITE_BATCH):
-                    self.model.objects.bulk_create(new[start : start + WRITE_BATCH])
-                    self.progress("write", start + WRITE_BATCH, total)
-                for start in range(0, len(updates), WRITE_BATCH):
-                    self.model.objects.bulk_update(updates[start : start + WRITE_BATCH], update_fields)
-                    self.progress("write", len(new) + start + WRITE_BATCH, total)
-                if self.relation_fields:
-                    written = [(row, obj) for row, obj in zip(new_rows, new, strict=True)]
-                    written += [(row, obj) for row, obj in zip(changed, updates, strict=True)]
-                    self.write_relations(written)
-                if self.user is not None:
-                    self.log(new, updates)
-        except IntegrityError as error:
-            # Someone else (another import, an admin) wrote a clashing record since the check.
-            self.report.problems.append(FileProblem(self.collision_message(error)))
+        self.model.objects.bulk_create(new, batch_size=WRITE_BATCH)
+        self.model.objects.bulk_update(updates, update_fields, batch_size=WRITE_BATCH)
+        if self.relation_fields:
+            written = [(row, obj) for row, obj in zip(new_rows, new, strict=True)]
+            written += [(row, obj) for row, obj in zip(changed, updates, strict=True)]
+            self.write_relations(written)
+        if self.user is not None:
+            self.log(new, updates)
+        return len(new) + len(updates)
 
     def collision_message(self, error):
         """What a unique constraint the database enforced means, in words, without its name."""
@@ -543,3 +661,11 @@ class RecordImport:
             for obj in updated
         ]
         LogEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
+
+
+def estimated_total(table, done):
+    """The rows of ``table``: known for a Dataset, else estimated from how much of the file ``done`` rows are."""
+    if table.total is not None:
+        return table.total
+    fraction = table.fraction_read() if table.fraction_read else 0
+    return max(done, round(done / fraction)) if fraction > 0 else done

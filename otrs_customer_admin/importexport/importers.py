@@ -60,8 +60,8 @@ class CustomerImport(RecordImport):
                 )
             )
 
-    def read(self, dataset):
-        rows = super().read(dataset)
+    def read(self, records):
+        rows = super().read(records)
         for row in rows:
             domain = row.values.pop("domain", None)
             if domain:
@@ -115,7 +115,7 @@ class CustomerUserImport(RecordImport):
     relation_fields = ("additional_customers",)
     taken_messages = {"email": gettext_lazy("another valid customer user has the address %(value)s.")}
 
-    def run(self, dataset, *, dry_run=False):
+    def run(self, rows, *, dry_run=False):
         # Customers the file names that are not valid: pk -> "name (CustomerID)". New people,
         # people moved to another customer and new links to additional customers need valid ones.
         self.not_valid_customers = {}
@@ -131,7 +131,7 @@ class CustomerUserImport(RecordImport):
                 self.report.problems.append(FileProblem(message % {"value": customer_label(customer)}))
                 return self.report
             self.default_customer = customer["pk"]
-        return super().run(dataset, dry_run=dry_run)
+        return super().run(rows, dry_run=dry_run)
 
     def note_validity(self, customer):
         if customer["valid"] != Validity.VALID:

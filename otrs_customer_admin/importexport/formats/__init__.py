@@ -13,6 +13,10 @@ pages can offer them. They are *binary* formats as far as django-import-export
 is concerned: they read the uploaded bytes themselves (to recognise UTF-8,
 UTF-16 and their byte order marks instead of guessing) and export bytes.
 
+For the management commands, ``FileRows`` reads a file of any size: its rows are read
+from disk as the import iterates them (``FileFormat.open`` gives a ``table.Table``), a
+chunk at a time, and read again for the write.
+
 This module holds the format classes, as django-import-export's ``base_formats``
 does; the reading and writing is in one module per concern: ``problems``
 (FileProblem), ``cells`` (cell text, formula neutralising), ``table`` (the
@@ -20,15 +24,18 @@ header and row checks every reader shares), ``text`` (decoding uploads),
 ``csv``, ``json`` and ``xlsx``.
 """
 
+import os
+from contextlib import contextmanager, nullcontext
+
 from django.utils.translation import gettext
 from import_export.formats import base_formats
 
 from .cells import FORMULA_PREFIXES, cell_text, neutralise_formula, restore_neutralised
-from .csv import read_csv, write_csv
-from .json import read_json, write_json
-from .problems import FileProblem
-from .table import LINE_COLUMN
-from .xlsx import read_xlsx, write_xlsx
+from .csv import open_csv, read_csv, write_csv
+from .json import open_json, read_json, write_json
+from .problems import FileProblem, file_changed
+from .table import LINE_COLUMN, DatasetRows, Table
+from .xlsx import open_xlsx, read_xlsx, write_xlsx
 
 __all__ = [
     "CSV",
@@ -39,7 +46,10 @@ __all__ = [
     "LINE_COLUMN",
     "TSV",
     "XLSX",
+    "DatasetRows",
     "FileProblem",
+    "FileRows",
+    "Table",
     "cell_text",
     "format_for",
     "neutralise_formula",
@@ -105,6 +115,33 @@ class FileFormat:
     def read(self, data, max_rows=None):
         raise NotImplementedError
 
+    def open(self, file, max_rows=None):
+        """A context manager giving a ``Table`` of the binary ``file``, whose rows are read as they
+        are iterated (see ``FileRows``); raises FileProblem."""
+        raise NotImplementedError
+
+
+class FileRows:
+    """The rows of an import file on disk, for ``RecordImport.run``: each ``open()`` reads the file
+    anew as its rows are iterated, so that a file of any size is read in bounded memory."""
+
+    def __init__(self, path, file_format, max_rows=None):
+        self.path = path
+        self.file_format = file_format
+        self.max_rows = max_rows
+        self.version = None  # size and time of change at the first open
+
+    @contextmanager
+    def open(self):
+        with open(self.path, "rb") as file:
+            status = os.fstat(file.fileno())
+            version = (status.st_size, status.st_mtime_ns)
+            if self.version is not None and version != self.version:
+                raise file_changed()
+            self.version = version
+            with self.file_format.open(file, self.max_rows) as table:
+                yield table
+
 
 class CSV(FileFormat, base_formats.CSV):
     """Comma-, semicolon- or tab-separated text, as Excel, LibreOffice, OTRS and Zammad write it."""
@@ -114,6 +151,10 @@ class CSV(FileFormat, base_formats.CSV):
 
     def read(self, data, max_rows=None):
         return read_csv(data, delimiter=self.DELIMITER, max_rows=max_rows)
+
+    def open(self, file, max_rows=None):
+        # A chunk of the file at a time.
+        return nullcontext(open_csv(file, delimiter=self.DELIMITER, max_rows=max_rows))
 
     def export_data(self, dataset, **kwargs):
         return write_csv(dataset, delimiter=self.DELIMITER or ",")
@@ -134,6 +175,10 @@ class JSON(FileFormat, base_formats.JSON):
     def read(self, data, max_rows=None):
         return read_json(data, max_rows=max_rows)
 
+    def open(self, file, max_rows=None):
+        # The whole text, which JSON needs; the rows one at a time.
+        return nullcontext(open_json(file.read(), max_rows=max_rows))
+
     def export_data(self, dataset, **kwargs):
         return write_json(dataset)
 
@@ -149,6 +194,10 @@ class XLSX(FileFormat, base_formats.XLSX):
 
     def read(self, data, max_rows=None):
         return read_xlsx(data, max_rows=max_rows)
+
+    def open(self, file, max_rows=None):
+        # The compressed bytes; the rows one at a time.
+        return open_xlsx(file.read(), max_rows=max_rows)
 
     def export_data(self, dataset, **kwargs):
         return write_xlsx(dataset)

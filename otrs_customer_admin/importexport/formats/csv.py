@@ -8,8 +8,11 @@ import re
 from django.utils.translation import gettext
 
 from .problems import FileProblem, empty_file
-from .table import clean_headers, column_name, table, text_rows
-from .text import decode, line_at
+from .table import Table, checked_rows, clean_headers, column_name, text_rows
+from .text import PHYSICAL_LINE, TextStream, as_bytes, line_at
+
+#: The most characters of one record: far more than any real one, and memory for a few.
+MAX_RECORD = 16 << 20
 
 _SEP_LINE = re.compile(r"sep=(.)(\r\n|\r|\n|$)", re.IGNORECASE)
 _BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\r|\n))*")
@@ -67,30 +70,18 @@ def _first_quote_problem(text, position, delimiter):
     return None
 
 
-_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-
-
 def _physical_lines(text):
     """The lines of ``text`` with their ends, split at CRLF, LF or CR only (as a text editor does).
 
     Unlike ``io.StringIO(text, newline="")`` this keeps no second copy of the text.
     """
-    return map(re.Match.group, _PHYSICAL_LINE.finditer(text))
+    return map(re.Match.group, PHYSICAL_LINE.finditer(text))
 
 
-def _line_offset(text, line):
-    """Where ``line`` (from 1) starts in ``text``."""
-    offset = 0
-    for number, match in enumerate(_PHYSICAL_LINE.finditer(text), start=1):
-        if number == line:
-            return offset
-        offset = match.end()
-    return offset
-
-
-def _csv_problem(error, text, record_line, delimiter, headers):
-    """A FileProblem for the csv module's complaint about the record starting on ``record_line``."""
-    found = _first_quote_problem(text, _line_offset(text, record_line), delimiter)
+def _csv_problem(error, record, record_line, delimiter, headers):
+    """A FileProblem for the csv module's complaint about ``record``, the text of the record starting on
+    ``record_line`` as far as the csv module read it."""
+    found = _first_quote_problem(record, 0, delimiter)
     if found is None:
         return FileProblem(
             gettext(
@@ -112,58 +103,108 @@ def _csv_problem(error, text, record_line, delimiter, headers):
             "A quoted value is followed by more characters after its closing quote. Put the whole value "
             'in quotes and double each quote inside it ("").'
         )
-    return FileProblem(message, line=line_at(text, position), column=column)
+    return FileProblem(message, line=record_line - 1 + line_at(record, position), column=column)
 
 
-def _csv_locator(delimiter):
-    """For encoding errors: which column the first bad byte is in, from the text before it."""
+def _column_from_start(prefix, delimiter):
+    """For an encoding error in the first chunk: the column of the first bad byte, from the text before it."""
+    separator = delimiter
+    if separator is None:
+        match = _SEP_LINE.match(prefix)
+        separator = match.group(1) if match else _detect_delimiter(prefix, 0)
+    reader = csv.reader(_physical_lines(prefix + "\x01"), delimiter=separator)
+    records = [row for row in reader if "".join(row).strip()]
+    if _SEP_LINE.match(prefix):
+        records = records[1:]
+    if len(records) < 2:
+        return None  # the bad byte is in the header itself
+    return column_name([name.strip() for name in records[0]], len(records[-1]) - 1)
 
-    def locate(prefix):
-        separator = delimiter
-        if separator is None:
-            match = _SEP_LINE.match(prefix)
-            separator = match.group(1) if match else _detect_delimiter(prefix, 0)
-        reader = csv.reader(_physical_lines(prefix + "\x01"), delimiter=separator)
+
+class CSVFile:
+    """The records of a CSV file, read a chunk at a time: ``header()`` gives its header and rows.
+
+    The csv module reads the lines of a ``TextStream``; the lines of the record it is reading are
+    kept (at most ``MAX_RECORD`` characters) to say where a quote or an encoding goes wrong.
+    """
+
+    def __init__(self, file, delimiter=None):
+        self.headers = None
+        self.delimiter = delimiter  # None until detected from the first chunk
+        self.record = []  # the lines of the record the csv module is reading
+        self.record_size = 0
+        self.stream = TextStream(file, self.locate_column)
+        head = self.stream.head()
+        self.sep_line = _SEP_LINE.match(head)  # Excel's "sep=;" hint line
+        if self.sep_line:
+            delimiter = delimiter or self.sep_line.group(1)
+        if delimiter is None:
+            delimiter = _detect_delimiter(head, _BLANK_LINES.match(head).end())
+        self.delimiter = delimiter
+        self.reader = csv.reader(self.lines(), delimiter=delimiter, strict=True)
+
+    def header(self):
+        """The column names, and the ``(line, cells)`` records after them (unchecked)."""
+        rows = self.records()
+        for line, cells in rows:
+            if "".join(cells).strip():
+                self.headers = clean_headers(cells, line)
+                return self.headers, rows
+        raise empty_file()
+
+    def fraction_read(self):
+        return self.stream.fraction_read(self.reader.line_num)
+
+    def lines(self):
+        record = self.record
+        for line in self.stream.lines():
+            record.append(line)
+            self.record_size += len(line)
+            if self.record_size > MAX_RECORD:
+                raise csv.Error(f"field larger than field limit ({csv.field_size_limit()})")
+            yield line
+
+    def records(self):
+        """``(line, cells)`` for each record that has cells, ``line`` where it starts."""
+        reader, previous = self.reader, 0
+        try:
+            if self.sep_line:
+                next(reader)
+                previous = reader.line_num
+                self.record.clear()
+            for cells in reader:
+                start, previous = previous + 1, reader.line_num
+                self.record.clear()
+                self.record_size = 0
+                if cells:
+                    yield start, cells
+        except csv.Error as error:
+            raise _csv_problem(error, "".join(self.record), previous + 1, self.delimiter, self.headers) from None
+
+    def locate_column(self, before, from_start):
+        """For encoding errors: which column the first bad byte is in, from the text before it."""
+        if from_start:
+            return _column_from_start(before, self.delimiter)
+        if self.headers is None:
+            return None
+        reader = csv.reader(_physical_lines("".join(self.record) + before + "\x01"), delimiter=self.delimiter)
         records = [row for row in reader if "".join(row).strip()]
-        if _SEP_LINE.match(prefix):
-            records = records[1:]
-        if len(records) < 2:
-            return None  # the bad byte is in the header itself
-        return column_name([name.strip() for name in records[0]], len(records[-1]) - 1)
-
-    return locate
+        return column_name(self.headers, len(records[-1]) - 1)
 
 
 def read_csv(data, delimiter=None, max_rows=None):
     """A Dataset from CSV bytes or text; ``delimiter`` ``None`` detects ``,``, ``;`` or tab."""
-    text = decode(data, _csv_locator(delimiter))
-    sep_line = _SEP_LINE.match(text)  # Excel's "sep=;" hint line
-    if sep_line:
-        delimiter = delimiter or sep_line.group(1)
-    if delimiter is None:
-        delimiter = _detect_delimiter(text, _BLANK_LINES.match(text).end())
-    reader = csv.reader(_physical_lines(text), delimiter=delimiter, strict=True)
-    headers = None
+    data = as_bytes(data)
+    if isinstance(data, str):
+        data = codecs.BOM_UTF8 + data.removeprefix("\ufeff").encode("utf-8", "surrogatepass")
+    return open_csv(io.BytesIO(data), delimiter, max_rows).dataset()
 
-    def records():
-        previous = 0
-        try:
-            if sep_line:
-                next(reader)
-                previous = reader.line_num
-            for cells in reader:
-                start, previous = previous + 1, reader.line_num
-                if cells:
-                    yield start, cells
-        except csv.Error as error:
-            raise _csv_problem(error, text, previous + 1, delimiter, headers) from None
 
-    rows = records()
-    for line, cells in rows:
-        if "".join(cells).strip():
-            headers = clean_headers(cells, line)
-            return table(headers, rows, max_rows)
-    raise empty_file()
+def open_csv(file, delimiter=None, max_rows=None):
+    """A Table of the CSV in the binary ``file``, read a chunk at a time, in bounded memory."""
+    csv_file = CSVFile(file, delimiter)
+    headers, rows = csv_file.header()
+    return Table(headers, checked_rows(headers, rows, max_rows), fraction_read=csv_file.fraction_read)
 
 
 def write_csv(dataset, delimiter=","):

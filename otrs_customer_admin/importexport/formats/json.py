@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 
 from .cells import cell_text
 from .problems import FileProblem, empty_file, too_many_rows
-from .table import LINE_COLUMN, table, text_rows
+from .table import LINE_COLUMN, Table, checked_rows, text_rows
 from .text import decode, line_at, line_breaks
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -224,26 +224,41 @@ def _clean_keys(names, lines):
 
 def read_json(data, max_rows=None):
     """A Dataset from a JSON list of objects: headers are the keys in first-seen order."""
+    return open_json(data, max_rows).dataset()
+
+
+def open_json(data, max_rows=None):
+    """A Table of a JSON list of objects, its columns the keys in first-seen order.
+
+    JSON has no lines to read one at a time: the file's text is held in memory and read twice,
+    for the keys and then for the rows, which are made as they are iterated.
+    """
     text = decode(data)
     columns = {}  # key -> position
     names = []
     lines = []  # where each key first appeared
-    rows = []
+    count = 0
     for line, record in _json_objects(text, max_rows):
-        cells = [""] * len(names)  # rows with fewer keys are padded by table()
+        count += 1
         for key, value in record.items():
-            position = columns.get(key)
-            if position is None:
-                position = columns[key] = len(names)
+            _json_cell(value, line, key)  # refused values are found in this first reading
+            if key not in columns:
+                columns[key] = len(names)
                 names.append(key)
                 lines.append(line)
-                cells.append("")
-            cells[position] = _json_cell(value, line, key)
-        rows.append((line, cells))
-    if not rows:
+    if not count:
         # "[]" has no columns to name, unlike a CSV header without rows.
         raise empty_file()
-    return table(_clean_keys(names, lines), rows, None)
+    headers = _clean_keys(names, lines)
+
+    def rows():
+        for line, record in _json_objects(text, None):
+            cells = [""] * len(names)
+            for key, value in record.items():
+                cells[columns[key]] = _json_cell(value, line, key)
+            yield line, cells
+
+    return Table(headers, checked_rows(headers, rows(), None))
 
 
 def write_json(dataset):

@@ -47,3 +47,9 @@ def too_many_rows(max_rows):
         )
         % {"max_rows": max_rows}
     )
+
+
+def file_changed():
+    return FileProblem(
+        gettext("The file changed while it was being imported, so nothing was imported. Import it again.")
+    )

@@ -1,9 +1,14 @@
 """The table every reader builds and every writer reads: a header row, then rows of text.
 
 The readers hand ``table()`` the header and ``(line, cells)`` records; it checks
-their shape and builds the ``tablib.Dataset`` whose first column, ``LINE_COLUMN``,
-is each row's line in the file.
+their shape (``checked_rows``) and builds the ``tablib.Dataset`` whose first column,
+``LINE_COLUMN``, is each row's line in the file. For files of any size the readers
+give a ``Table`` instead, whose checked rows are read as the import iterates them.
 """
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import tablib
 from django.utils.translation import gettext
@@ -75,16 +80,33 @@ def _longer_than_header(line, count, width):
     )
 
 
-def table(headers, records, max_rows):
-    """A Dataset of ``(line, *cells)`` rows from ``(line, cells)`` records.
+@dataclass
+class Table:
+    """An open import file: its header, and its rows as ``(line, cells)``, read as they are iterated.
+
+    ``total`` is the number of rows when it is known before they are read (a Dataset);
+    ``fraction_read()`` says how much of the file the rows read so far are (0 to 1), for progress.
+    """
+
+    headers: list
+    rows: Iterator
+    total: int | None = None
+    fraction_read: Callable[[], float] | None = None
+
+    def dataset(self):
+        """All the rows in a Dataset of ``(line, *cells)`` rows, as the admin's import reads them."""
+        return tablib.Dataset(*((line, *cells) for line, cells in self.rows), headers=[LINE_COLUMN, *self.headers])
+
+
+def checked_rows(headers, records, max_rows):
+    """The ``(line, cells)`` records of a file whose header is ``headers``, as the import reads them.
 
     Rows whose cells are all empty are skipped; short rows are padded with
     ``""``; values beyond the header are an error (empty ones are dropped).
     """
     width = len(headers)
     padding = [""] * width
-    rows = []
-    append = rows.append
+    count_rows = 0
     for line, cells in records:
         joined = "".join(cells)
         if not joined or joined.isspace():
@@ -99,10 +121,33 @@ def table(headers, records, max_rows):
                         count -= 1
                     raise _longer_than_header(line, count, width)
                 cells = cells[:width]
-        if max_rows is not None and len(rows) >= max_rows:
+        if max_rows is not None and count_rows >= max_rows:
             raise too_many_rows(max_rows)
-        append((line, *cells))
-    return tablib.Dataset(*rows, headers=[LINE_COLUMN, *headers])
+        count_rows += 1
+        yield line, cells
+
+
+def table(headers, records, max_rows):
+    """A Dataset of ``(line, *cells)`` rows from ``(line, cells)`` records (see ``checked_rows``)."""
+    return Table(headers, checked_rows(headers, records, max_rows)).dataset()
+
+
+class DatasetRows:
+    """The rows of a Dataset, as the import reads a file's: ``open()`` gives a Table of them; the
+    line of each row is its ``LINE_COLUMN`` (else its place after the header)."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    @contextmanager
+    def open(self):
+        headers = list(self.dataset.headers or [])
+        if headers[:1] == [LINE_COLUMN]:
+            rows = ((int(row[0]), row[1:]) for row in self.dataset)
+            headers = headers[1:]
+        else:
+            rows = enumerate(self.dataset, start=2)
+        yield Table(headers, rows, total=len(self.dataset))
 
 
 def text_rows(dataset):

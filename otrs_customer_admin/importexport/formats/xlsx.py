@@ -4,6 +4,7 @@ import io
 import re
 import warnings
 import zipfile
+from contextlib import contextmanager
 
 import openpyxl
 from django.utils.translation import gettext
@@ -17,7 +18,7 @@ from openpyxl.utils.escape import unescape
 from . import limits
 from .cells import cell_text
 from .problems import FileProblem, empty_file
-from .table import clean_headers, column_name, table, text_rows
+from .table import Table, checked_rows, clean_headers, column_name, text_rows
 from .text import as_bytes, decode
 from .xlsx_parts import Archive
 
@@ -117,6 +118,14 @@ def _load(data):
 
 def read_xlsx(data, max_rows=None):
     """A Dataset from the first sheet of an .xlsx workbook; lines are the sheet's row numbers."""
+    with open_xlsx(data, max_rows) as sheet:
+        return sheet.dataset()
+
+
+@contextmanager
+def open_xlsx(data, max_rows=None):
+    """A Table of the first sheet of an .xlsx workbook, whose rows are read from the workbook as they
+    are iterated (openpyxl's read-only mode): memory for the file's bytes, which are compressed."""
     data = as_bytes(data)
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -133,20 +142,26 @@ def read_xlsx(data, max_rows=None):
         except Exception:
             raise _not_xlsx(data) from None
         try:
-            if not book.worksheets:
-                raise empty_file(gettext("The workbook has no worksheet."))
-            sheet = book.worksheets[0]
-            book._archive.check(sheet._worksheet_path)  # the whole sheet, before openpyxl parses it
-            sheet.reset_dimensions()  # the saved dimensions may claim 1,048,576 rows
-            return _read_sheet(sheet.iter_rows(), max_rows)
-        except FileProblem:
-            raise
-        except Exception:
-            raise FileProblem(
-                gettext("The Excel file is damaged and cannot be read. Open it in Excel and save it again.")
-            ) from None
+            try:
+                if not book.worksheets:
+                    raise empty_file(gettext("The workbook has no worksheet."))
+                sheet = book.worksheets[0]
+                book._archive.check(sheet._worksheet_path)  # the whole sheet, before openpyxl parses it
+                sheet.reset_dimensions()  # the saved dimensions may claim 1,048,576 rows
+                opened = _read_sheet(sheet.iter_rows(), max_rows)
+            except FileProblem:
+                raise
+            except Exception:
+                raise _damaged() from None
+            archive = book._archive.fp  # the workbook's bytes, read as the rows are
+            opened.fraction_read = lambda: archive.tell() / len(data)
+            yield opened
         finally:
             book.close()
+
+
+def _damaged():
+    return FileProblem(gettext("The Excel file is damaged and cannot be read. Open it in Excel and save it again."))
 
 
 def _read_sheet(rows, max_rows):
@@ -173,7 +188,13 @@ def _read_sheet(rows, max_rows):
 
     def records(lines):
         empty = 0
-        for line, row in lines:
+        while True:
+            try:
+                line, row = next(lines)
+            except StopIteration:
+                return
+            except Exception:
+                raise _damaged() from None
             cells = values(line, row)
             if not "".join(cells).strip():
                 empty += 1
@@ -186,7 +207,7 @@ def _read_sheet(rows, max_rows):
     lines = enumerate(rows, start=1)
     for line, cells in records(lines):
         headers = clean_headers(cells, line)
-        return table(headers, records(lines), max_rows)
+        return Table(headers, checked_rows(headers, records(lines), max_rows))
     raise empty_file(gettext("Its first sheet has no cells with values."))
 
 
