@@ -341,7 +341,7 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
         hidden = report.problem_count - CONFIRM_PROBLEMS_SHOWN
         if hidden > 0:
             messages.error(
-                request, ngettext("… and %(count)d more.", "… and %(count)d more.", hidden) % {"count": hidden}
+                request, ngettext("… and %(count)s more.", "… and %(count)s more.", hidden) % {"count": hidden}
             )
         return HttpResponseRedirect(self.import_url())
 

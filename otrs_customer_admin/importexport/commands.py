@@ -115,7 +115,7 @@ class ImportCommand(PackageCommand):
                 self.stderr.write(str(problem))
             if report.more_problems:
                 self.stderr.write(
-                    ngettext("… and %(count)d more.", "… and %(count)d more.", report.more_problems)
+                    ngettext("… and %(count)s more.", "… and %(count)s more.", report.more_problems)
                     % {"count": report.more_problems}
                 )
             raise CommandError(
