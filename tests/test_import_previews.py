@@ -17,6 +17,7 @@ from django.test import override_settings
 from otrs_customer_admin.importexport import previews
 from otrs_customer_admin.models import Customer
 from tests.importing import plain_csv
+from tests.markup import document, elements
 from tests.test_admin_import_export import (
     CUSTOMER,
     CUSTOMER_USER,
@@ -62,7 +63,7 @@ def age(name, seconds):
 def refused(response, message=REFUSED, model=CUSTOMER):
     assert response.status_code == 400
     assert message in page_text(response)
-    assert f'href="{url(model, "import")}"' in response.content.decode()  # the way back: upload again
+    assert elements(document(response), "a", href=url(model, "import"))  # the way back: upload again
 
 
 # ---------------------------------------------------------------------------
