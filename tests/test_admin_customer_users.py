@@ -9,7 +9,7 @@ from django.urls import reverse
 from otrs_customer_admin.admin.customer_user import CustomerUserAdmin
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
-from tests.factories import make_customer, make_customer_user
+from tests.factories import make_customer, make_customer_user, make_ticket
 from tests.markup import action_groups, assert_in_html, document, element, elements, text
 from tests.test_admin_customers import selected_country
 
@@ -204,7 +204,7 @@ def test_list_query_count_does_not_grow_with_rows_or_tickets(
 
 def test_the_detail_view_has_the_title_summary_and_actions(admin_client, acme):
     jane = make_customer_user(acme, title="Dr.", phone="+49 30 123")
-    Ticket.objects.create(title="Printer", customer=acme, customer_user=jane)
+    make_ticket(acme, "Printer", customer_user=jane)
     page = admin_client.get(url("detail", jane)).content.decode()
     assert text(element(document(page), "h2", class_="otrs-detail-title")) == "Dr. Jane Doe (jdoe)"
     assert action_groups(document(page)) == {

@@ -11,7 +11,7 @@ from unfold.widgets import UnfoldAdminSelectWidget
 from otrs_customer_admin.admin.customer import CustomerAdmin
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
-from tests.factories import make_customer
+from tests.factories import make_customer, make_ticket
 from tests.markup import action_groups, attribute, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
@@ -80,7 +80,7 @@ def test_the_list_shows_valid_customers_by_default_and_filters_the_others(admin_
 def test_the_list_columns(admin_client):
     acme = make_customer(city="Berlin", url="https://acme.example")
     for state in (TicketState.OPEN, TicketState.NEW, TicketState.CLOSED_SUCCESSFUL, TicketState.MERGED):
-        Ticket.objects.create(title="t", customer=acme, state=state)
+        make_ticket(acme, "t", state=state)
     response = admin_client.get(CHANGELIST)
     page = response.content.decode()
     headers = [capfirst(str(header["text"])) for header in response.context["result_headers"]]
@@ -372,7 +372,7 @@ def test_no_delete_by_default(admin_client):
 def test_allow_delete_deletes_but_protects_customers_with_users_or_tickets(admin_client):
     plain = make_customer("PLAIN", "Plain")
     busy = make_customer("BUSY", "Busy")
-    Ticket.objects.create(title="Still open", customer=busy)
+    make_ticket(busy, "Still open")
     page = admin_client.get(url("delete", busy)).content.decode()
     assert "protected related objects" in page and "Still open" in page
     admin_client.post(url("delete", busy), {"post": "yes"})

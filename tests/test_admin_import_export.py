@@ -16,7 +16,8 @@ from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
-from otrs_customer_admin.models import Customer, CustomerUser, Ticket, Validity
+from otrs_customer_admin.models import Customer, CustomerUser, Validity
+from tests.factories import make_customer, make_customer_user, make_ticket
 from tests.importing import excel_csv, plain_csv
 from tests.markup import assert_in_html, attribute, document, element, elements, text
 
@@ -182,8 +183,8 @@ HEADER = ["CustomerID", "Name", "City", "Country"]
 
 @pytest.fixture
 def existing():
-    acme = Customer.objects.create(customer_id="ACME", name="Acme Corporation", city="Berlin", country="DE")
-    initech = Customer.objects.create(customer_id="INITECH", name="Initech", city="Austin", country="US")
+    acme = make_customer("ACME", "Acme Corporation", city="Berlin")
+    initech = make_customer("INITECH", "Initech", city="Austin", country="US")
     return acme, initech
 
 
@@ -252,9 +253,7 @@ def test_the_preview_shows_old_and_new_values_escaped_and_isolated(admin_client,
 
 def test_the_customer_user_preview_names_customers_by_their_customer_id(admin_client, existing):
     acme, initech = existing
-    jane = CustomerUser.objects.create(
-        login="jdoe", first_name="Jane", last_name="Doe", email="jane@acme.example", customer=acme
-    )
+    jane = make_customer_user(acme, "jdoe", "Jane", "Doe", email="jane@acme.example")
     jane.additional_customers.set([initech])
     header = ["login", "first_name", "last_name", "email", "customer", "additional_customers", "valid"]
     rows = [header, ["jdoe", "Jane", "Doe", "jane@acme.example", "INITECH", "ACME", "invalid"]]
@@ -328,9 +327,7 @@ def test_problem_messages_are_escaped(admin_client):
 
 def test_customer_users_import_in_two_steps(admin_client, admin_user, existing):
     acme, _ = existing
-    CustomerUser.objects.create(
-        login="jdoe", first_name="Jane", last_name="Doe", email="jane@acme.example", customer=acme
-    )
+    make_customer_user(acme, "jdoe", "Jane", "Doe", email="jane@acme.example")
     header = ["UserLogin", "UserFirstname", "UserLastname", "UserEmail", "UserCustomerID", "UserPhone"]
     rows = [
         ["jdoe", "Jane", "Doe", "jane@acme.example", "ACME", "+49 30 1234"],
@@ -434,7 +431,7 @@ def test_a_confirm_that_no_longer_fits_the_database_writes_nothing_and_says_why(
     preview = upload(admin_client, plain_csv([HEADER, ["GLOBEX", "Globex", "", "US"], ["HOOLI", "Hooli", "", "US"]]))
     assert counts(preview) == (2, 2, 0, 0)
     # Between the preview and the confirm, someone else takes the name.
-    Customer.objects.create(customer_id="GLOBEX-INC", name="Globex", country="US")
+    make_customer("GLOBEX-INC", "Globex", country="US")
     done = confirm(admin_client, preview)
     assert done.redirect_chain[-1][0] == url(CUSTOMER, "import")
     assert messages_of(done) == [
@@ -616,7 +613,7 @@ def test_a_clerk_with_add_and_change_permission_imports_and_the_history_names_th
         preview = upload(client, plain_csv([HEADER, ["ACME", "Acme", "", "DE"]]))
         expected = "Acme (ACME)"
     else:
-        Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
+        make_customer("ACME", "Acme")
         rows = [
             ["login", "first_name", "last_name", "email", "customer"],
             ["jdoe", "Jane", "Doe", "j@a.example", "ACME"],
@@ -651,6 +648,6 @@ def test_tickets_are_exported_not_imported(admin_client):
     page = admin_client.get(url("ticket", "changelist"))
     assert "/ticket/import/" not in page.content.decode()
     assert elements(document(page), "a", href=lambda href: href.startswith(f"{url('ticket', 'export')}?"))
-    Ticket.objects.create(title="Printer", customer=Customer.objects.create(customer_id="A", name="A", country="DE"))
+    make_ticket(make_customer("A", "A"), "Printer")
     response = admin_client.get("/admin/otrs_customer_admin/ticket/import/", follow=True)
     assert "import_file" not in response.content.decode()

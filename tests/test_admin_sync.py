@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, SyncRun
+from tests.factories import make_customer
 from tests.markup import attribute, document, element, elements, text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.ldap]
@@ -191,7 +192,7 @@ def test_sync_now_links_to_the_run_which_says_why_entries_were_skipped_or_confli
             ]
         )
     )
-    Customer.objects.create(customer_id="Globex", name="Globex (ours)", country="US")
+    make_customer("Globex", "Globex (ours)", country="US")
     source = directory.source(CUSTOMER_USER_ATTR_MAP={"fax": "audio"})
     with override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": DATABASE, "directory": source}}):
         response = admin_client.post(SYNC, follow=True)

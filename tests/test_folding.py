@@ -13,7 +13,7 @@ from otrs_customer_admin.folding import fold
 from otrs_customer_admin.importexport.importers import CustomerImport
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Validity
 from otrs_customer_admin.search import folded_search_fields, search_q
-from tests.factories import make_customer
+from tests.factories import make_customer, make_customer_user
 from tests.importing import dataset, import_customers, plain_csv, problems
 
 pytestmark = pytest.mark.django_db
@@ -64,10 +64,10 @@ def test_names_logins_and_emails_that_fold_alike_are_refused(first, second):
     acme = make_customer("ACME", first)
     with pytest.raises(IntegrityError), transaction.atomic():
         make_customer("OTHER", second)
-    CustomerUser.objects.create(login=first, first_name="A", last_name="B", email=f"{first}@example.com", customer=acme)
+    make_customer_user(acme, first, "A", "B", email=f"{first}@example.com")
     for login, email in ((second, "other@example.com"), ("other", f"{second}@example.com")):
         with pytest.raises(IntegrityError), transaction.atomic():
-            CustomerUser.objects.create(login=login, first_name="C", last_name="D", email=email, customer=acme)
+            make_customer_user(acme, login, "C", "D", email=email)
 
 
 @pytest.mark.parametrize(("first", "second"), DIFFERENT)

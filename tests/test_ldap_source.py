@@ -17,6 +17,7 @@ from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.datasources.sync import SyncAlreadyRunning
 from otrs_customer_admin.models import Customer, CustomerUser, SyncRun, Validity
 from tests import harness
+from tests.factories import make_customer
 from tests.markup import document, elements
 
 ldap = pytest.importorskip("ldap", reason=harness.PYTHON_LDAP_HINT)
@@ -184,7 +185,7 @@ def test_active_directory_people_by_objectguid_and_useraccountcontrol(make_direc
     directory = make_directory(ldif, schemas=[harness.AD_SCHEMA_LDIF])
     ad_map = {"login": "sAMAccountName", "valid": "userAccountControl"}
     search = LDAPSearch(f"ou=users,{BASE}", ldap.SCOPE_SUBTREE, "(objectClass=adAccount)")
-    Customer.objects.create(customer_id="ACME", name="ACME Corporation", country="US")  # in the database
+    make_customer("ACME", "ACME Corporation", country="US")  # in the database
     with configured(
         directory,
         UUID_ATTRIBUTE="objectGUID",

@@ -17,6 +17,7 @@ from otrs_customer_admin.search import (
     search_q,
     search_q_or_literal,
 )
+from tests.factories import make_customer, make_customer_user
 
 FIELDS = ["customer_id", "name", "city"]
 
@@ -211,7 +212,7 @@ class TestMatching:
         assert found(query) == expected
 
     def test_every_ascii_punctuation_mark_is_literal_in_like_and_in_regex(self):
-        Customer.objects.create(customer_id="PUNCT", name=f"P {string.punctuation} Q", country="DE")
+        make_customer("PUNCT", f"P {string.punctuation} Q")
         quoted = '"' + string.punctuation.replace("\\", "\\\\").replace('"', '\\"') + '"'
         assert found(quoted) == {"PUNCT"}  # icontains
         assert found(f"p*{quoted}*q") == {"PUNCT"}  # iregex
@@ -221,9 +222,7 @@ class TestMatching:
         acme = Customer.objects.get(customer_id="ACME")
         orbit = Customer.objects.get(customer_id="ORBIT")
         for login, customer in [("jdoe", acme), ("mmax", orbit)]:
-            CustomerUser.objects.create(
-                login=login, first_name="J", last_name="D", email=f"{login}@example.com", customer=customer
-            )
+            make_customer_user(customer, login, "J", "D", email=f"{login}@example.com")
         fields = ["login", "customer__customer_id", "customer__name"]
         users = CustomerUser.objects.filter(search_q("corp* || !orb*", fields))
         assert set(users.values_list("login", flat=True)) == {"jdoe"}
@@ -237,7 +236,7 @@ class TestMatching:
         assert search_q_or_literal(" ", FIELDS) == (Q(), None)
 
     def test_literal_fallback_matches_the_whole_search(self):
-        Customer.objects.create(customer_id="EU", name="Acme (Europe)", city="Paris", country="FR")
+        make_customer("EU", "Acme (Europe)", city="Paris", country="FR")
         q, message = search_q_or_literal("  Acme   (Europe) ", FIELDS)
         assert message == 'Missing AND or OR before "(" at position 10.'
         assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"EU"}
@@ -248,8 +247,8 @@ class TestMatching:
         assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"QUOTE"}
 
     def test_literal_fallback_treats_wildcards_and_operators_as_plain_characters(self):
-        Customer.objects.create(customer_id="STAR", name="Star*Shop (Nord) + Süd", country="DE")
-        Customer.objects.create(customer_id="STARX", name="StarXShop (Nord) + Süd", country="DE")
+        make_customer("STAR", "Star*Shop (Nord) + Süd")
+        make_customer("STARX", "StarXShop (Nord) + Süd")
         q, message = search_q_or_literal("star*shop (nord) + SÜD", FIELDS)
         assert message == 'Missing AND or OR before "(" at position 11.'
         assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"STAR"}
