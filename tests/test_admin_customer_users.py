@@ -9,7 +9,14 @@ from django.urls import reverse
 from otrs_customer_admin.admin.customer_user import CustomerUserAdmin
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
-from tests.factories import make_customer, make_customer_user, make_ticket
+from tests.factories import (
+    build_customer,
+    build_customer_user,
+    build_ticket,
+    make_customer,
+    make_customer_user,
+    make_ticket,
+)
 from tests.markup import action_groups, assert_in_html, document, element, elements, text
 from tests.test_admin_customers import selected_country
 
@@ -162,21 +169,13 @@ def test_sorting_by_the_customer_column_sorts_what_it_shows(admin_client):
 def test_list_query_count_does_not_grow_with_rows_or_tickets(
     admin_client, monkeypatch, django_assert_num_queries, django_assert_max_num_queries
 ):
-    companies = Customer.objects.bulk_create(
-        Customer(customer_id=f"C{i:03d}", name=f"Customer {i:03d}", country="DE") for i in range(10)
-    )
+    companies = Customer.objects.bulk_create(build_customer(f"C{i:03d}", f"Customer {i:03d}") for i in range(10))
     users = CustomerUser.objects.bulk_create(
-        CustomerUser(
-            login=f"user{i:03d}",
-            first_name="U",
-            last_name=f"{i:03d}",
-            email=f"u{i}@c.example",
-            customer=companies[i % 10],
-        )
+        build_customer_user(companies[i % 10], f"user{i:03d}", "U", f"{i:03d}", email=f"u{i}@c.example")
         for i in range(200)
     )
     Ticket.objects.bulk_create(
-        Ticket(number=f"N{u.pk}-{n}", title="t", customer=u.customer, customer_user=u, state=state)
+        build_ticket(u.customer, "t", number=f"N{u.pk}-{n}", customer_user=u, state=state)
         for u in users
         for n, state in enumerate((TicketState.OPEN, TicketState.CLOSED_SUCCESSFUL, TicketState.NEW))
     )

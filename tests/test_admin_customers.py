@@ -11,7 +11,7 @@ from unfold.widgets import UnfoldAdminSelectWidget
 from otrs_customer_admin.admin.customer import CustomerAdmin
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
-from tests.factories import make_customer, make_ticket
+from tests.factories import build_customer, build_customer_user, build_ticket, make_customer, make_ticket
 from tests.markup import action_groups, attribute, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
@@ -137,13 +137,9 @@ def test_a_malformed_search_is_matched_literally_with_a_message(admin_client):
 def test_list_query_count_does_not_grow_with_rows_or_tickets(
     admin_client, per_page, monkeypatch, django_assert_max_num_queries
 ):
-    customers = Customer.objects.bulk_create(
-        Customer(customer_id=f"C{i:03d}", name=f"Customer {i:03d}", country="DE") for i in range(100)
-    )
+    customers = Customer.objects.bulk_create(build_customer(f"C{i:03d}", f"Customer {i:03d}") for i in range(100))
     Ticket.objects.bulk_create(
-        Ticket(number=f"N{c.pk}-{n}", title="t", customer=c, state=TicketState.OPEN)
-        for c in customers
-        for n in range(5)
+        build_ticket(c, "t", number=f"N{c.pk}-{n}", state=TicketState.OPEN) for c in customers for n in range(5)
     )
     admin_client.get(CHANGELIST)  # warm caches (content types, session)
     monkeypatch.setattr(CustomerAdmin, "list_per_page", per_page)
@@ -387,8 +383,7 @@ def test_allow_delete_deletes_but_protects_customers_with_users_or_tickets(admin
 def test_customer_users_are_inline_ten_a_page_and_editable(admin_client):
     acme = make_customer()
     users = CustomerUser.objects.bulk_create(
-        CustomerUser(login=f"user{i:02d}", first_name="U", last_name=f"{i:02d}", email=f"u{i}@a.example", customer=acme)
-        for i in range(15)
+        build_customer_user(acme, f"user{i:02d}", "U", f"{i:02d}", email=f"u{i}@a.example") for i in range(15)
     )
     response = admin_client.get(url("change", acme))
     formset = response.context["inline_admin_formsets"][0].formset

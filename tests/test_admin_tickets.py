@@ -9,7 +9,14 @@ from django.utils import formats, timezone
 
 from otrs_customer_admin.admin.ticket import TicketAdmin
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Deadline, Ticket, TicketState, Validity
-from tests.factories import make_customer, make_customer_user, make_ticket
+from tests.factories import (
+    build_customer,
+    build_customer_user,
+    build_ticket,
+    make_customer,
+    make_customer_user,
+    make_ticket,
+)
 from tests.markup import assert_in_html, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
@@ -171,19 +178,16 @@ def test_list_query_count_does_not_grow_with_page_size(
     admin_client, monkeypatch, django_assert_num_queries, django_assert_max_num_queries
 ):
     sla = SLA.objects.create(name="Gold", first_response_time=30, solution_time=60)
-    companies = Customer.objects.bulk_create(
-        Customer(customer_id=f"C{i:03d}", name=f"Customer {i:03d}", country="DE") for i in range(20)
-    )
+    companies = Customer.objects.bulk_create(build_customer(f"C{i:03d}", f"Customer {i:03d}") for i in range(20))
     users = CustomerUser.objects.bulk_create(
-        CustomerUser(login=f"u{i}", first_name="U", last_name=str(i), email=f"u{i}@c.example", customer=c)
-        for i, c in enumerate(companies)
+        build_customer_user(c, f"u{i}", "U", str(i), email=f"u{i}@c.example") for i, c in enumerate(companies)
     )
     tickets = []
     for n in range(150):
-        item = Ticket(
+        item = build_ticket(
+            companies[n % 20],
+            f"Ticket {n}",
             number=f"N{n:05d}",
-            title=f"Ticket {n}",
-            customer=companies[n % 20],
             customer_user=users[n % 20] if n % 3 else None,
             sla=sla,
             state=TicketState.OPEN,

@@ -11,7 +11,7 @@ from otrs_customer_admin.datasources import (
 )
 from otrs_customer_admin.exceptions import DeletionNotAllowed, ReadOnlySourceError
 from otrs_customer_admin.models import Customer, CustomerUser, Validity
-from tests.factories import make_customer, make_customer_user
+from tests.factories import build_customer, make_customer, make_customer_user
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def test_without_a_writable_source_there_is_no_default():
 
 
 def test_an_unknown_data_source_key_is_a_field_error():
-    customer = Customer(customer_id="A", name="A", country="DE", data_source="nowhere")
+    customer = build_customer("A", "A", data_source="nowhere")
     with pytest.raises(Exception) as caught:
         customer.full_clean()
     assert "data_source" in caught.value.message_dict
@@ -73,7 +73,7 @@ def test_read_only_records_cannot_be_created_outside_the_sync(directory_customer
     with pytest.raises(ReadOnlySourceError):
         make_customer("NEW", "New", data_source="directory")
     with pytest.raises(ReadOnlySourceError):
-        Customer.objects.bulk_create([Customer(customer_id="NEW", name="New", country="DE", data_source="directory")])
+        Customer.objects.bulk_create([build_customer("NEW", "New", data_source="directory")])
     assert Customer.objects.count() == 1
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from otrs_customer_admin.importexport.formats import format_for
 from otrs_customer_admin.importexport.importers import CustomerImport, CustomerUserImport
 from otrs_customer_admin.models import Customer, CustomerUser, TicketState, Validity
-from tests.factories import make_customer, make_customer_user, make_ticket
+from tests.factories import build_customer, build_customer_user, make_customer, make_customer_user, make_ticket
 from tests.markup import attribute, document, element
 
 pytestmark = pytest.mark.django_db
@@ -198,8 +198,7 @@ def test_filters_the_list_cannot_read_send_the_export_back_to_the_list(admin_cli
 
 def test_every_matching_record_is_exported(admin_client):
     Customer.objects.bulk_create(
-        Customer(customer_id=f"C{number:04d}", name=f"Customer {number:04d}", country="DE", valid=1 + number % 2)
-        for number in range(1200)
+        build_customer(f"C{number:04d}", f"Customer {number:04d}", valid=1 + number % 2) for number in range(1200)
     )
     assert len(records(export(admin_client, "customer", query="validity=all"))) == 1200
     assert len(records(export(admin_client, "customer", "xlsx"), "xlsx")) == 600
@@ -209,19 +208,17 @@ def test_every_matching_record_is_exported(admin_client):
 def test_the_customer_user_export_costs_the_same_queries_for_more_rows(
     admin_client, django_assert_num_queries, django_assert_max_num_queries
 ):
-    companies = Customer.objects.bulk_create(
-        Customer(customer_id=f"C{number}", name=f"Customer {number}", country="DE") for number in range(40)
-    )
+    companies = Customer.objects.bulk_create(build_customer(f"C{number}", f"Customer {number}") for number in range(40))
 
     def make(count, valid):
         # Customer users are never deleted: each round exports its own validity.
         CustomerUser.objects.bulk_create(
-            CustomerUser(
-                login=f"u{valid}-{number}",
-                first_name="F",
-                last_name="L",
+            build_customer_user(
+                companies[number % len(companies)],
+                f"u{valid}-{number}",
+                "F",
+                "L",
                 email=f"u{valid}-{number}@example.com",
-                customer=companies[number % len(companies)],
                 valid=valid,
             )
             for number in range(count)

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from otrs_customer_admin.admin.pagination import EstimatedCountPaginator
 from otrs_customer_admin.models import Customer
+from tests.factories import build_customer
 from tests.markup import document, text
 
 pytestmark = pytest.mark.django_db
@@ -18,9 +19,7 @@ CUSTOMERS = reverse("admin:otrs_customer_admin_customer_changelist")
 
 @pytest.fixture
 def customers():
-    Customer.objects.bulk_create(
-        [Customer(customer_id=f"C{number:03d}", name=f"Customer {number:03d}", country="DE") for number in range(250)]
-    )
+    Customer.objects.bulk_create([build_customer(f"C{number:03d}", f"Customer {number:03d}") for number in range(250)])
 
 
 def test_a_list_below_the_threshold_is_counted_exactly(admin_client, customers):

@@ -17,7 +17,7 @@ from otrs_customer_admin.search import (
     search_q,
     search_q_or_literal,
 )
-from tests.factories import make_customer, make_customer_user
+from tests.factories import build_customer, build_customer_user, make_customer, make_customer_user
 
 FIELDS = ["customer_id", "name", "city"]
 
@@ -48,9 +48,7 @@ ALL = {row[0] for row in ROWS}
 
 @pytest.fixture
 def customers(db):
-    Customer.objects.bulk_create(
-        Customer(customer_id=customer_id, name=name, city=city, country="DE") for customer_id, name, city in ROWS
-    )
+    Customer.objects.bulk_create(build_customer(customer_id, name, city=city) for customer_id, name, city in ROWS)
 
 
 def found(query, fields=FIELDS):
@@ -451,10 +449,7 @@ def test_on_postgresql_a_full_name_search_uses_the_name_trigram_indexes():
 
     acme = make_customer()
     CustomerUser.objects.bulk_create(
-        CustomerUser(
-            login=f"p{n}", first_name=f"First{n}", last_name=f"Last{n}", email=f"p{n}@acme.example", customer=acme
-        )
-        for n in range(300)
+        build_customer_user(acme, f"p{n}", f"First{n}", f"Last{n}", email=f"p{n}@acme.example") for n in range(300)
     )
     fields = [field for field in folded_search_fields(CustomerUser, ["first_name", "last_name"])]
     queryset = CustomerUser.objects.filter(search_q('"st12 Las"', fields)).order_by()
@@ -506,9 +501,7 @@ def batches(items, size):
 def test_on_postgresql_a_wildcard_search_uses_a_trigram_index():
     from django.db import connection
 
-    Customer.objects.bulk_create(
-        [Customer(customer_id=f"C{number}", name=f"Customer {number} Berlin", country="DE") for number in range(300)]
-    )
+    Customer.objects.bulk_create([build_customer(f"C{number}", f"Customer {number} Berlin") for number in range(300)])
     fields = folded_search_fields(Customer, ["customer_id", "name", "city"])
     queryset = Customer.objects.filter(search_q("*erli*", fields)).order_by()  # as the list counts it
     with connection.cursor() as cursor:

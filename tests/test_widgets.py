@@ -13,7 +13,15 @@ from django.utils import timezone
 from otrs_customer_admin.models import SLA, CustomerUser, Ticket, TicketState, Validity, WidgetPreference
 from otrs_customer_admin.widgets import CUSTOMER, CUSTOMER_USER, Layout, Widget, available_widgets, get_widget, register
 from otrs_customer_admin.widgets.base import _registered
-from tests.factories import ACME_ADDRESS, build_customer_user, make_customer, make_customer_user, make_sla, make_ticket
+from tests.factories import (
+    ACME_ADDRESS,
+    build_customer_user,
+    build_ticket,
+    make_customer,
+    make_customer_user,
+    make_sla,
+    make_ticket,
+)
 from tests.markup import assert_in_html, attribute, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
@@ -226,10 +234,10 @@ def make_tickets(customer, user, count, sla):
     states = list(TicketState)
     tickets = []
     for i in range(count):
-        ticket = Ticket(
+        ticket = build_ticket(
+            customer,
+            f"Ticket {i}",
             number=f"Q{customer.pk}-{i}",
-            title=f"Ticket {i}",
-            customer=customer,
             customer_user=user,
             state=states[i % len(states)],
             sla=sla,
@@ -347,9 +355,7 @@ def test_every_widget_has_an_empty_state(admin_client, acme):
 
 
 def test_long_lists_are_cut_with_a_link_to_the_filtered_ticket_list(admin_client, acme):
-    Ticket.objects.bulk_create(
-        Ticket(number=f"N{i}", title=f"T{i}", customer=acme, state=TicketState.OPEN) for i in range(14)
-    )
+    Ticket.objects.bulk_create(build_ticket(acme, f"T{i}", number=f"N{i}", state=TicketState.OPEN) for i in range(14))
     open_widget = element(document(detail(admin_client, acme)), "section", data_widget="open-tickets")
     assert len(elements(open_widget, "tr", data_ticket=True)) == 10
     link = reverse("admin:otrs_customer_admin_ticket_changelist") + f"?customer__id__exact={acme.pk}&state_type=open"
@@ -417,10 +423,10 @@ def test_customer_users_widget(admin_client, acme, jane):
 def test_ticket_list_pages_and_filters_by_state(admin_client, acme):
     now = timezone.now()
     Ticket.objects.bulk_create(
-        Ticket(
+        build_ticket(
+            acme,
+            f"T{i}",
             number=f"N{i}",
-            title=f"T{i}",
-            customer=acme,
             created_at=now - i * MINUTE,
             state=TicketState.OPEN if i % 2 else TicketState.CLOSED_SUCCESSFUL,
         )
