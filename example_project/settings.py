@@ -1,13 +1,13 @@
 """Settings of the example site: otrs-customer-admin in an unfold-themed admin.
 
 SQLite by default; ``DATABASE_URL`` (``postgres://user:pass@host:port/name`` or
-``sqlite:////absolute/path.db``) points it at another database.
+``sqlite:////absolute/path.db``, read by dj-database-url) points it at another database.
 """
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
+import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from otrs_customer_admin.admin.navigation import sidebar_group
@@ -74,32 +74,15 @@ WSGI_APPLICATION = "example_project.wsgi.application"
 SQLITE_OPTIONS = {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
 
 
-def sqlite_database(name):
-    return {"ENGINE": "django.db.backends.sqlite3", "NAME": name, "OPTIONS": dict(SQLITE_OPTIONS)}
-
-
 def database_from_url(url):
-    """A DATABASES entry from a ``postgres://`` or ``sqlite:////abs/path.db`` URL."""
-    parts = urlsplit(url)
-    if parts.scheme == "sqlite":
-        return sqlite_database(unquote(parts.path) or ":memory:")
-    if parts.scheme in ("postgres", "postgresql"):
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parts.path.lstrip("/")),
-            "USER": unquote(parts.username or ""),
-            "PASSWORD": unquote(parts.password or ""),
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-        }
-    raise ValueError(f"DATABASE_URL must start with postgres:// or sqlite:////, not {parts.scheme}://")
+    """A DATABASES entry from a database URL (dj-database-url), with SQLITE_OPTIONS under a SQLite one's own."""
+    database = dj_database_url.parse(url)
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["OPTIONS"] = {**SQLITE_OPTIONS, **database.get("OPTIONS", {})}
+    return database
 
 
-DATABASES = {
-    "default": database_from_url(os.environ["DATABASE_URL"])
-    if os.environ.get("DATABASE_URL")
-    else sqlite_database(BASE_DIR / "db.sqlite3")
-}
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 
 AUTH_PASSWORD_VALIDATORS = []
 

@@ -9,7 +9,8 @@ look things up by element and attribute::
     assert text(element(widget, "a", href=link)).startswith("Show all 14 tickets")
 
 Attribute values are compared unescaped (``href="?a=1&b=2"``, not ``&amp;``), and whitespace in
-text is collapsed, as ``django.test.html`` does.
+text is collapsed, as ``django.test.html`` does. ``text()`` is the one way to read what a page says:
+``text(document(response))`` for a whole page.
 """
 
 from django.test import SimpleTestCase
@@ -89,12 +90,17 @@ NO_SPACE_BEFORE = tuple(")]}>,.:;!?")
 NO_SPACE_AFTER = tuple("([{<")
 
 
+# Elements whose content a person does not read.
+UNREAD = {"script", "style"}
+
+
 def text(node):
-    """The text content of ``node``, whitespace collapsed."""
+    """The text content of ``node`` as a person reads it: whitespace collapsed, non-breaking spaces
+    (Django's "3\xa0days") as plain ones, no scripts or styles."""
     if isinstance(node, str):
-        return node
+        return node.replace("\xa0", " ")
     result = ""
-    for part in (text(child).strip() for child in node.children):
+    for part in (text(child).strip() for child in node.children if getattr(child, "name", None) not in UNREAD):
         if not part:
             continue
         if result and not (part.startswith(NO_SPACE_BEFORE) or result.endswith(NO_SPACE_AFTER)):

@@ -64,11 +64,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": example_project.settings.database_from_url(os.environ["DATABASE_URL"])
-    if os.environ.get("DATABASE_URL")
-    else example_project.settings.sqlite_database(":memory:")
-}
+DATABASES = {"default": example_project.settings.database_from_url(os.environ.get("DATABASE_URL") or "sqlite://")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
 

@@ -18,7 +18,7 @@ from otrs_customer_admin.directory_sync import run_sync
 from otrs_customer_admin.importexport.resources import CustomerUserResource
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, Validity
 from tests import harness
-from tests.factories import make_customer, make_customer_user, make_ticket
+from tests.factories import build_ticket, make_customer, make_customer_user, make_ticket
 from tests.importing import import_customer_users, plain_csv, problems
 from tests.markup import attribute, document, element, elements, text
 from tests.test_admin_customer_users import form_data
@@ -69,7 +69,7 @@ def test_a_ticket_may_name_a_person_of_either_kind_and_no_stranger(firms):
 
     with pytest.raises(ValidationError, match="another customer"):
         make_ticket(initech, customer_user=jane)
-    stranger = Ticket(title="t", customer=initech, customer_user=jane)
+    stranger = build_ticket(initech, "t", customer_user=jane)
     with pytest.raises(ValidationError, match="another customer"):
         stranger.full_clean()
     with pytest.raises(ValidationError, match="another customer"):

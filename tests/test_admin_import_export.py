@@ -1,11 +1,9 @@
 """Import in the admin: upload, preview with counts and line-numbered problems, confirm;
 unreadable files, size and row limits, and who may import and export."""
 
-import html
 import io
 import json
 import re
-from html.parser import HTMLParser
 
 import openpyxl
 import pytest
@@ -18,9 +16,10 @@ from django.test import override_settings
 from django.urls import NoReverseMatch, reverse
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
-from otrs_customer_admin.models import Customer, CustomerUser, Ticket, Validity
+from otrs_customer_admin.models import Customer, CustomerUser, Validity
+from tests.factories import make_customer, make_customer_user, make_ticket
 from tests.importing import excel_csv, plain_csv
-from tests.markup import attribute, document, element
+from tests.markup import assert_in_html, attribute, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
 
@@ -34,10 +33,7 @@ def url(model, name):
 
 
 def page_text(response):
-    """The page as a person reads it: no tags, entities decoded, whitespace collapsed."""
-    content = response.content.decode()
-    content = re.sub(r"<(script|style)\b.*?</\1>", " ", content, flags=re.S)
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", content)).split())
+    return text(document(response))
 
 
 def upload(client, data, name="customers.csv", model=CUSTOMER, file_format=None, default_country=""):
@@ -52,34 +48,16 @@ def upload(client, data, name="customers.csv", model=CUSTOMER, file_format=None,
     )
 
 
-class ConfirmForm(HTMLParser):
-    """The hidden fields of the form that posts to process_import."""
-
-    def __init__(self, action):
-        super().__init__()
-        self.action = action
-        self.inside = False
-        self.found = False
-        self.fields = {}
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form":
-            self.inside = attrs.get("action") == self.action
-            self.found = self.found or self.inside
-        elif tag == "input" and self.inside and attrs.get("type") == "hidden":
-            self.fields[attrs["name"]] = attrs.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self.inside = False
-
-
 def confirm_fields(response, model=CUSTOMER):
     """The hidden fields of the preview's confirm form, or None when the preview has no confirm form."""
-    parser = ConfirmForm(url(model, "process_import"))
-    parser.feed(response.content.decode())
-    return parser.fields if parser.found else None
+    forms = elements(document(response), "form", action=url(model, "process_import"))
+    if not forms:
+        return None
+    return {
+        attribute(field, "name"): attribute(field, "value") or ""
+        for form in forms
+        for field in elements(form, "input", type="hidden")
+    }
 
 
 def confirm(client, preview, model=CUSTOMER):
@@ -96,11 +74,8 @@ def counts(response):
 
 def problems(response):
     """The line-numbered problems the preview lists."""
-    content = response.content.decode()
-    listed = re.search(r'<ul class="otrs-import-problems[^"]*">(.*?)</ul>', content, flags=re.S)
-    if not listed:
-        return []
-    return [" ".join(html.unescape(item).split()) for item in re.findall(r"<li[^>]*>(.*?)</li>", listed.group(1), re.S)]
+    listed = elements(document(response), "ul", class_="otrs-import-problems")
+    return [text(item) for item in elements(listed[0], "li")] if listed else []
 
 
 def messages_of(response):
@@ -136,11 +111,11 @@ def staff(*codenames, username="clerk"):
 
 @pytest.mark.parametrize("model", [CUSTOMER, CUSTOMER_USER])
 def test_the_lists_show_import_and_export_buttons(admin_client, model):
-    page = admin_client.get(url(model, "changelist")).content.decode()
+    page = document(admin_client.get(url(model, "changelist")))
 
     def button(href):
-        found = re.search(rf'<a href="{re.escape(href)}[^"]*"[^>]*>(.*?)</a>', page, flags=re.S)
-        return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else None
+        found = elements(page, "a", href=lambda value: value.startswith(href))
+        return text(found[0]) if found else None
 
     assert button(url(model, "import")) == "upload Import"  # unfold's icon ligature, then the label
     assert button(url(model, "export") + "?") == "download Export"
@@ -208,8 +183,8 @@ HEADER = ["CustomerID", "Name", "City", "Country"]
 
 @pytest.fixture
 def existing():
-    acme = Customer.objects.create(customer_id="ACME", name="Acme Corporation", city="Berlin", country="DE")
-    initech = Customer.objects.create(customer_id="INITECH", name="Initech", city="Austin", country="US")
+    acme = make_customer("ACME", "Acme Corporation", city="Berlin")
+    initech = make_customer("INITECH", "Initech", city="Austin", country="US")
     return acme, initech
 
 
@@ -269,16 +244,16 @@ def test_the_preview_shows_old_and_new_values_escaped_and_isolated(admin_client,
     text = page_text(preview)
     assert "2 Update ACME City: Berlin → <b>Hamburg</b> Comment: (empty) → שלום" in text
     assert "3 New GLOBEX " in text and "Country: US" in text and "Valid: valid" in text
-    content = preview.content.decode()
-    assert "<b>Hamburg" not in content and "<bdi>&lt;b&gt;Hamburg&lt;/b&gt;</bdi>" in content
-    assert "<bdi>שלום</bdi>" in content and "<bdi>Berlin</bdi>" in content
+    assert "<b>Hamburg" not in preview.content.decode()  # escaped
+    page = document(preview)
+    assert_in_html("<bdi>&lt;b&gt;Hamburg&lt;/b&gt;</bdi>", page)
+    assert_in_html("<bdi>שלום</bdi>", page)
+    assert_in_html("<bdi>Berlin</bdi>", page)
 
 
 def test_the_customer_user_preview_names_customers_by_their_customer_id(admin_client, existing):
     acme, initech = existing
-    jane = CustomerUser.objects.create(
-        login="jdoe", first_name="Jane", last_name="Doe", email="jane@acme.example", customer=acme
-    )
+    jane = make_customer_user(acme, "jdoe", "Jane", "Doe", email="jane@acme.example")
     jane.additional_customers.set([initech])
     header = ["login", "first_name", "last_name", "email", "customer", "additional_customers", "valid"]
     rows = [header, ["jdoe", "Jane", "Doe", "jane@acme.example", "INITECH", "ACME", "invalid"]]
@@ -299,7 +274,7 @@ def test_a_preview_where_every_row_is_unchanged_offers_no_confirm(admin_client, 
     assert counts(preview) == (2, 0, 0, 2)
     assert "Nothing to import: every row matches the data as it is." in page_text(preview)
     assert confirm_fields(preview) is None and "Confirm import" not in page_text(preview)
-    assert 'name="import_file"' in preview.content.decode()  # the upload form, for another file
+    assert elements(document(preview), "input", name="import_file")  # the upload form, for another file
 
 
 def test_a_header_of_a_hundred_thousand_unknown_columns_gives_a_short_warning(admin_client):
@@ -331,7 +306,7 @@ def test_problems_are_listed_by_line_and_column_with_no_confirm_and_nothing_writ
     assert confirm_fields(preview) is None
     assert "Confirm import" not in page_text(preview)
     # The upload form is there again, for the corrected file.
-    assert preview.context["form"] is not None and 'name="import_file"' in preview.content.decode()
+    assert preview.context["form"] is not None and elements(document(preview), "input", name="import_file")
     assert sorted(Customer.objects.values_list("customer_id", "city")) == [("ACME", "Berlin"), ("INITECH", "Austin")]
 
 
@@ -363,9 +338,7 @@ def test_problem_messages_are_escaped(admin_client):
 
 def test_customer_users_import_in_two_steps(admin_client, admin_user, existing):
     acme, _ = existing
-    CustomerUser.objects.create(
-        login="jdoe", first_name="Jane", last_name="Doe", email="jane@acme.example", customer=acme
-    )
+    make_customer_user(acme, "jdoe", "Jane", "Doe", email="jane@acme.example")
     header = ["UserLogin", "UserFirstname", "UserLastname", "UserEmail", "UserCustomerID", "UserPhone"]
     rows = [
         ["jdoe", "Jane", "Doe", "jane@acme.example", "ACME", "+49 30 1234"],
@@ -469,7 +442,7 @@ def test_a_confirm_that_no_longer_fits_the_database_writes_nothing_and_says_why(
     preview = upload(admin_client, plain_csv([HEADER, ["GLOBEX", "Globex", "", "US"], ["HOOLI", "Hooli", "", "US"]]))
     assert counts(preview) == (2, 2, 0, 0)
     # Between the preview and the confirm, someone else takes the name.
-    Customer.objects.create(customer_id="GLOBEX-INC", name="Globex", country="US")
+    make_customer("GLOBEX-INC", "Globex", country="US")
     done = confirm(admin_client, preview)
     assert done.redirect_chain[-1][0] == url(CUSTOMER, "import")
     assert messages_of(done) == [
@@ -651,7 +624,7 @@ def test_a_clerk_with_add_and_change_permission_imports_and_the_history_names_th
         preview = upload(client, plain_csv([HEADER, ["ACME", "Acme", "", "DE"]]))
         expected = "Acme (ACME)"
     else:
-        Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
+        make_customer("ACME", "Acme")
         rows = [
             ["login", "first_name", "last_name", "email", "customer"],
             ["jdoe", "Jane", "Doe", "j@a.example", "ACME"],
@@ -670,8 +643,8 @@ def test_export_needs_view_permission(client, model):
     assert client.post(url(model, "export"), {"format": "0"}).status_code == 403
 
     client.force_login(staff(f"view_{model}", username="viewer"))
-    page = client.get(url(model, "changelist")).content.decode()
-    assert f'href="{url(model, "export")}?' in page
+    page = document(client.get(url(model, "changelist")))
+    assert elements(page, "a", href=lambda href: href.startswith(f"{url(model, 'export')}?"))
     assert client.get(url(model, "export")).status_code == 200
     response = client.post(url(model, "export"), {"format": "0"})
     assert response.status_code == 200
@@ -683,9 +656,9 @@ def test_tickets_are_exported_not_imported(admin_client):
         url("ticket", "import")
     with pytest.raises(NoReverseMatch):
         url("ticket", "process_import")
-    page = admin_client.get(url("ticket", "changelist")).content.decode()
-    assert "/ticket/import/" not in page
-    assert f'href="{url("ticket", "export")}?' in page
-    Ticket.objects.create(title="Printer", customer=Customer.objects.create(customer_id="A", name="A", country="DE"))
+    page = admin_client.get(url("ticket", "changelist"))
+    assert "/ticket/import/" not in page.content.decode()
+    assert elements(document(page), "a", href=lambda href: href.startswith(f"{url('ticket', 'export')}?"))
+    make_ticket(make_customer("A", "A"), "Printer")
     response = admin_client.get("/admin/otrs_customer_admin/ticket/import/", follow=True)
     assert "import_file" not in response.content.decode()

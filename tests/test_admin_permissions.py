@@ -7,7 +7,8 @@ from django.contrib.auth.models import Permission, User
 from django.urls import reverse
 
 from otrs_customer_admin.admin_urls import may_change_people
-from otrs_customer_admin.models import SLA, Customer, CustomerUser, Ticket
+from otrs_customer_admin.models import SLA, Customer
+from tests.factories import make_customer, make_customer_user, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -53,13 +54,11 @@ CASES = [
 
 @pytest.fixture
 def records():
-    customer = Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
-    user = CustomerUser.objects.create(
-        login="jdoe", first_name="J", last_name="D", email="j@a.example", customer=customer
-    )
+    customer = make_customer("ACME", "Acme")
+    user = make_customer_user(customer, "jdoe", "J", "D", email="j@a.example")
     sla = SLA.objects.create(name="Gold", solution_time=60)
     # A ticket without links, so that the superuser may delete it (protected links aside).
-    ticket = Ticket.objects.create(title="Printer", customer=customer)
+    ticket = make_ticket(customer, "Printer")
     return {"customer": customer, "customeruser": user, "ticket": ticket, "sla": sla}
 
 

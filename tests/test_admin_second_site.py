@@ -1,52 +1,35 @@
 """``register(site)`` on a second admin site with another name: every page of the package
 works there, and every link it shows stays on that site."""
 
-from html.parser import HTMLParser
-
 import pytest
 from django.contrib.admin.utils import quote
 from django.utils import timezone
 
 from otrs_customer_admin.models import TicketState
 from tests.factories import make_customer, make_customer_user, make_sla, make_ticket
+from tests.markup import attribute, document, elements, text
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.second_site_urls")]
 
 SITE = "/helpdesk/otrs_customer_admin"
 
 
-class LinkParser(HTMLParser):
-    """Every href, form action and business-card URL of a page, outside unfold's sidebar
-    (its navigation is the site's settings, shared by all its admin sites)."""
-
-    SIDEBAR_ID = "nav-sidebar-inner"
-
-    def __init__(self):
-        super().__init__()
-        self.links = []
-        self.sidebar_depth = 0  # open <nav> elements from the sidebar's own on
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "nav" and (self.sidebar_depth or attrs.get("id") == self.SIDEBAR_ID):
-            self.sidebar_depth += 1
-        if self.sidebar_depth:
-            return
-        for name in ("href", "action", "data-otrs-card"):
-            value = attrs.get(name)
-            if value and not value.startswith("/static/"):
-                self.links.append(value)
-
-    def handle_endtag(self, tag):
-        if tag == "nav" and self.sidebar_depth:
-            self.sidebar_depth -= 1
+# unfold's sidebar: its navigation is the site's settings, shared by all its admin sites.
+SIDEBAR_ID = "nav-sidebar-inner"
 
 
 def links_of(response):
+    """Every href, form action and business-card URL of a page, outside unfold's sidebar."""
     assert response.status_code == 200, response.status_code
-    parser = LinkParser()
-    parser.feed(response.content.decode())
-    return parser.links
+    page = document(response)
+    sidebar = {id(node) for nav in elements(page, "nav", id=SIDEBAR_ID) for node in elements(nav)}
+    return [
+        value
+        for node in elements(page)
+        if id(node) not in sidebar
+        for name in ("href", "action", "data-otrs-card")
+        if (value := attribute(node, name)) and not value.startswith("/static/")
+    ]
 
 
 def package_links(links):
@@ -104,7 +87,7 @@ def test_lists_and_cards_link_to_the_same_site(admin_client, records):
     for model, obj in (("customer", customer), ("customeruser", person)):
         card = admin_client.get(f"{SITE}/{model}/{obj.pk}/card/")
         assert card.status_code == 200
-        assert str(obj.customer_id if model == "customer" else obj.login) in card.content.decode()
+        assert str(obj.customer_id if model == "customer" else obj.login) in text(document(card))
 
 
 def test_set_invalid_works_on_the_second_site(admin_client, records):

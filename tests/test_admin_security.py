@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState
+from otrs_customer_admin.models import Ticket, TicketState
+from tests.factories import make_customer, make_customer_user, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -14,23 +15,22 @@ DANGEROUS = ("<script>alert", "<img src=x", "onerror=alert(1)>")
 @pytest.fixture
 def hostile():
     """Every text field holds the payload (created without validation, as an import bug might)."""
-    customer = Customer.objects.create(
-        customer_id="X" + PAYLOAD,
-        name="N" + PAYLOAD,
+    customer = make_customer(
+        "X" + PAYLOAD,
+        "N" + PAYLOAD,
         street=PAYLOAD,
         zip=PAYLOAD,
         city=PAYLOAD,
-        country="DE",
         url="https://example.com/" + PAYLOAD,
         comment=PAYLOAD,
     )
-    user = CustomerUser.objects.create(
-        login="L" + PAYLOAD,
+    user = make_customer_user(
+        customer,
+        "L" + PAYLOAD,
+        "F" + PAYLOAD,
+        PAYLOAD,
         title=PAYLOAD[:50],  # the field holds 50 characters
-        first_name="F" + PAYLOAD,
-        last_name=PAYLOAD,
         email="e@example.com",
-        customer=customer,
         phone=PAYLOAD,
         fax=PAYLOAD,
         mobile=PAYLOAD,
@@ -39,7 +39,7 @@ def hostile():
         city=PAYLOAD,
         comment=PAYLOAD,
     )
-    Ticket.objects.create(title=PAYLOAD, customer=customer, customer_user=user, state=TicketState.OPEN)
+    make_ticket(customer, PAYLOAD, customer_user=user, state=TicketState.OPEN)
     return customer, user
 
 

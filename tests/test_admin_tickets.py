@@ -9,7 +9,15 @@ from django.utils import formats, timezone
 
 from otrs_customer_admin.admin.ticket import TicketAdmin
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Deadline, Ticket, TicketState, Validity
-from tests.factories import make_customer, make_customer_user, make_ticket
+from tests.factories import (
+    build_customer,
+    build_customer_user,
+    build_ticket,
+    make_customer,
+    make_customer_user,
+    make_ticket,
+)
+from tests.markup import assert_in_html, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
 
@@ -87,14 +95,14 @@ def test_the_list_filters_by_state(admin_client, acme):
     assert titles(admin_client) == ["closed successful", "new", "open"]
     assert titles(admin_client, state__exact="open") == ["open"]
     assert titles(admin_client, state__exact="closed successful") == ["closed successful"]
-    assert 'name="state__exact"' in admin_client.get(TICKETS).content.decode()
+    assert elements(document(admin_client.get(TICKETS)), name="state__exact")
 
 
 def test_the_list_filters_by_customer(admin_client, acme):
     globex = make_customer("GLOBEX", "Globex")
     make_ticket(acme, title="Acme's")
     make_ticket(globex, title="Globex's")
-    assert 'name="customer__id__exact"' in admin_client.get(TICKETS).content.decode()
+    assert elements(document(admin_client.get(TICKETS)), name="customer__id__exact")
     assert titles(admin_client, customer__id__exact=globex.pk) == ["Globex's"]
     assert titles(admin_client, customer__id__exact=acme.pk) == ["Acme's"]
 
@@ -159,30 +167,27 @@ def test_the_list_columns(admin_client, acme):
     sla = SLA.objects.create(name="Gold", solution_time=60)
     printer = make_ticket(acme, customer_user=jane, sla=sla, state=TicketState.OPEN)
     response = admin_client.get(TICKETS)
-    page = response.content.decode()
-    assert f'href="{url("detail", printer)}"' in page and printer.number in page
-    assert f'href="{url("detail", acme)}" data-otrs-card="{url("card", acme)}"' in page
-    assert f'href="{url("detail", jane)}" data-otrs-card="{url("card", jane)}"' in page
-    assert escalation_text(printer.escalation_at, "solution") in page
+    page = document(response)
+    assert text(element(page, "a", href=url("detail", printer))) == printer.number
+    assert elements(page, "a", href=url("detail", acme), data_otrs_card=url("card", acme))
+    assert elements(page, "a", href=url("detail", jane), data_otrs_card=url("card", jane))
+    assert escalation_text(printer.escalation_at, "solution") in text(page)
 
 
 def test_list_query_count_does_not_grow_with_page_size(
     admin_client, monkeypatch, django_assert_num_queries, django_assert_max_num_queries
 ):
     sla = SLA.objects.create(name="Gold", first_response_time=30, solution_time=60)
-    companies = Customer.objects.bulk_create(
-        Customer(customer_id=f"C{i:03d}", name=f"Customer {i:03d}", country="DE") for i in range(20)
-    )
+    companies = Customer.objects.bulk_create(build_customer(f"C{i:03d}", f"Customer {i:03d}") for i in range(20))
     users = CustomerUser.objects.bulk_create(
-        CustomerUser(login=f"u{i}", first_name="U", last_name=str(i), email=f"u{i}@c.example", customer=c)
-        for i, c in enumerate(companies)
+        build_customer_user(c, f"u{i}", "U", str(i), email=f"u{i}@c.example") for i, c in enumerate(companies)
     )
     tickets = []
     for n in range(150):
-        item = Ticket(
+        item = build_ticket(
+            companies[n % 20],
+            f"Ticket {n}",
             number=f"N{n:05d}",
-            title=f"Ticket {n}",
-            customer=companies[n % 20],
             customer_user=users[n % 20] if n % 3 else None,
             sla=sla,
             state=TicketState.OPEN,
@@ -219,9 +224,9 @@ def test_the_add_form_is_prefilled_with_customer_and_customer_user(admin_client,
     response = admin_client.get(TICKET_ADD, {"customer": globex.pk, "customer_user": hank.pk})
     initial = response.context["adminform"].form.initial
     assert (initial["customer"], initial["customer_user"]) == (str(globex.pk), str(hank.pk))
-    page = response.content.decode()
-    assert f'<option value="{globex.pk}" selected>Globex (GLOBEX)</option>' in page
-    assert f'<option value="{hank.pk}" selected>Hank Scorpio (hank)</option>' in page
+    page = document(response)
+    assert_in_html(f'<option value="{globex.pk}" selected>Globex (GLOBEX)</option>', page)
+    assert_in_html(f'<option value="{hank.pk}" selected>Hank Scorpio (hank)</option>', page)
 
 
 def test_a_prefill_the_form_cannot_take_is_left_out_with_a_message(admin_client, acme):
@@ -239,14 +244,15 @@ def test_a_prefill_the_form_cannot_take_is_left_out_with_a_message(admin_client,
     assert not {"customer", "sla", "pending_until", "state"} & set(initial)
     # What it can take is filled in.
     assert (initial["customer_user"], initial["title"]) == (str(jane.pk), "Printer")
-    assert f'<option value="{jane.pk}" selected>' in response.content.decode()
+    assert elements(document(response), "option", value=str(jane.pk), selected=True)
 
 
 def test_a_prefilled_pending_time_shows_as_date_and_time(admin_client, acme):
     response = admin_client.get(TICKET_ADD, {"customer": acme.pk, "pending_until": "2031-02-03 10:30"})
     assert response.status_code == 200 and not list(response.context["messages"])
-    page = response.content.decode()
-    assert 'name="pending_until_0" value="2031-02-03"' in page and 'name="pending_until_1" value="10:30:00"' in page
+    page = document(response)
+    assert elements(page, "input", name="pending_until_0", value="2031-02-03")
+    assert elements(page, "input", name="pending_until_1", value="10:30:00")
 
 
 def test_saving_a_ticket_through_the_form_numbers_it_and_computes_its_escalation(admin_client, acme):
@@ -370,7 +376,7 @@ def test_changing_an_sla_target_recomputes_its_tickets_escalations(admin_client,
     response = admin_client.post(url("change", gold), sla_form(solution_time="60"))
     assert response.status_code == 302
     assert titles(admin_client, escalated="yes") == ["gold"]
-    page = admin_client.get(TICKETS).content.decode()
+    page = text(document(admin_client.get(TICKETS)))
     assert escalation_text(created + HOUR, "solution") in page
     assert escalation_text(created + 8 * HOUR, "solution") in page  # Silver's ticket is unchanged
     silver_ticket.refresh_from_db()

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from otrs_customer_admin.models import Customer, CustomerUser, TicketState, Validity
 from tests.factories import ACME_ADDRESS, make_customer, make_customer_user, make_ticket
-from tests.markup import document
+from tests.markup import document, elements
 from tests.markup import text as markup_text
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_cards_are_offered_wherever_customers_are_listed(admin_client, acme):
         "customer inline": (reverse("admin:otrs_customer_admin_customer_change", args=[acme.pk]), [user_card]),
     }
     for name, (url, cards) in pages.items():
-        page = admin_client.get(url).content.decode()
+        page = document(admin_client.get(url))
         for expected in cards:
-            assert f'data-otrs-card="{expected}"' in page, name
-        assert "otrs_customer_admin/cards.js" in page, name
+            assert elements(page, data_otrs_card=expected), name
+        assert elements(page, "script", src=lambda src: src.endswith("otrs_customer_admin/cards.js")), name

@@ -15,7 +15,7 @@ from otrs_customer_admin.datasources import (
 from otrs_customer_admin.directory_sync import run_sync
 from otrs_customer_admin.exceptions import DeletionNotAllowed, ReadOnlySourceError
 from otrs_customer_admin.models import Customer, CustomerUser, SyncRun, Validity
-from tests.factories import make_customer
+from tests.factories import build_customer, make_customer, make_customer_user
 from tests.markup import document, text
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_without_a_writable_source_there_is_no_default():
 
 
 def test_an_unknown_data_source_key_is_a_field_error():
-    customer = Customer(customer_id="A", name="A", country="DE", data_source="nowhere")
+    customer = build_customer("A", "A", data_source="nowhere")
     with pytest.raises(Exception) as caught:
         customer.full_clean()
     assert "data_source" in caught.value.message_dict
@@ -62,17 +62,8 @@ def directory_customer():
     with override_settings(OTRS_CUSTOMER_ADMIN=WITH_DIRECTORY):
         source = get_data_source("directory")
         with source.writing():
-            customer = Customer.objects.create(
-                customer_id="DIR", name="Directory Inc", country="DE", data_source="directory"
-            )
-            CustomerUser.objects.create(
-                login="dir.user",
-                first_name="D",
-                last_name="U",
-                email="d@dir.example",
-                customer=customer,
-                data_source="directory",
-            )
+            customer = make_customer("DIR", "Directory Inc", data_source="directory")
+            make_customer_user(customer, "dir.user", "D", "U", email="d@dir.example", data_source="directory")
         yield customer
 
 
@@ -85,9 +76,9 @@ def test_read_only_records_cannot_be_saved(directory_customer):
 
 def test_read_only_records_cannot_be_created_outside_the_sync(directory_customer):
     with pytest.raises(ReadOnlySourceError):
-        Customer.objects.create(customer_id="NEW", name="New", country="DE", data_source="directory")
+        make_customer("NEW", "New", data_source="directory")
     with pytest.raises(ReadOnlySourceError):
-        Customer.objects.bulk_create([Customer(customer_id="NEW", name="New", country="DE", data_source="directory")])
+        Customer.objects.bulk_create([build_customer("NEW", "New", data_source="directory")])
     assert Customer.objects.count() == 1
 
 
@@ -102,7 +93,7 @@ def test_read_only_records_cannot_be_moved_out_of_their_source(directory_custome
 
 
 def test_writable_records_cannot_be_moved_into_a_read_only_source(directory_customer):
-    customer = Customer.objects.create(customer_id="DB", name="Database GmbH", country="DE")
+    customer = make_customer("DB", "Database GmbH")
     customer.data_source = "directory"
     with pytest.raises(ReadOnlySourceError):
         customer.save()
@@ -111,7 +102,7 @@ def test_writable_records_cannot_be_moved_into_a_read_only_source(directory_cust
 
 
 def test_queryset_updates_touching_read_only_rows_are_refused(directory_customer):
-    Customer.objects.create(customer_id="DB", name="Database GmbH", country="DE")
+    make_customer("DB", "Database GmbH")
     with pytest.raises(ReadOnlySourceError):
         Customer.objects.update(valid=Validity.INVALID)
     with pytest.raises(ReadOnlySourceError):
@@ -152,7 +143,7 @@ def test_another_source_s_sync_may_not_write(directory_customer):
 
 
 def test_nothing_is_deleted_by_default():
-    customer = Customer.objects.create(customer_id="A", name="A", country="DE")
+    customer = make_customer("A", "A")
     with pytest.raises(DeletionNotAllowed):
         customer.delete()
     with pytest.raises(DeletionNotAllowed):
@@ -162,7 +153,7 @@ def test_nothing_is_deleted_by_default():
 
 @override_settings(OTRS_CUSTOMER_ADMIN={"ALLOW_DELETE": True})
 def test_allow_delete_turns_deletion_on():
-    Customer.objects.create(customer_id="A", name="A", country="DE").delete()
+    make_customer("A", "A").delete()
     assert not Customer.objects.exists()
 
 

@@ -284,3 +284,30 @@ def test_with_the_sites_wait_an_admin_save_and_an_import_wait_for_the_lock_and_s
     assert importer.returncode == 0, err
     assert out.startswith("1 created, 0 updated, 0 unchanged")
     assert records(site)["WAITING"] == ["", 1]
+
+
+# --- DATABASE_URL ----------------------------------------------------------------------------
+
+
+def test_a_database_url_gives_its_options_and_a_sqlite_one_keeps_the_sites_wait_immediate_and_wal():
+    from example_project.settings import database_from_url
+
+    sqlite = database_from_url("sqlite:////srv/otrs/site.sqlite3?timeout=5")
+    assert (sqlite["ENGINE"], sqlite["NAME"]) == ("django.db.backends.sqlite3", "/srv/otrs/site.sqlite3")
+    assert sqlite["OPTIONS"] == {
+        "timeout": 5,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL",
+    }
+    assert database_from_url("sqlite://")["NAME"] == ":memory:"
+
+    postgres = database_from_url("postgres://otrs:p%40ss@db.example:5433/otrs?sslmode=require")
+    assert {key: postgres[key] for key in ("ENGINE", "NAME", "USER", "PASSWORD", "HOST")} == {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "otrs",
+        "USER": "otrs",
+        "PASSWORD": "p@ss",
+        "HOST": "db.example",
+    }
+    assert str(postgres["PORT"]) == "5433"
+    assert postgres["OPTIONS"] == {"sslmode": "require"}

@@ -21,6 +21,7 @@ page in turn, into one database, with no problem, and a second time with every r
 
 import ast
 import datetime
+import functools
 import os
 import re
 import subprocess
@@ -29,56 +30,82 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+import markdown
 import pytest
+from markdown.extensions.fenced_code import FencedBlockPreprocessor
 
 from otrs_customer_admin import conf
 from otrs_customer_admin.importexport import columns
 from tests import harness
+from tests.markup import document, elements, text
 
 REPO = harness.REPO_ROOT
 DOCS = REPO / "docs"
 PAGES = sorted(DOCS.glob("*.md"))
 
 # ---------------------------------------------------------------------------
-# Reading Markdown: headings, tables, fenced blocks
+# Reading Markdown: Python-Markdown renders a page, tests/markup.py reads the HTML
 # ---------------------------------------------------------------------------
 
-FENCE = re.compile(r"^(```+|~~~+)\s*([\w+-]*)")
+# mkdocs.yml's extensions that Python-Markdown has; fenced_code reads the fences as
+# pymdownx.superfences does at the top level of a page.
+EXTENSIONS = ["tables", "fenced_code", "admonition", "attr_list", "def_list", "md_in_html"]
+# The code of a fence is read from the page itself, by the fenced_code extension's own pattern
+# (the parsed HTML collapses whitespace).
+FENCED_BLOCK = FencedBlockPreprocessor.FENCED_BLOCK_RE
 MARKER = re.compile(r"^<!--\s*snippet:\s*(.+?)\s*-->\s*$")
-CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
-def split_row(line):
-    """A Markdown table row's cells: ``|`` splits, except inside code spans or escaped as ``\\|``."""
-    cells, cell, ticks, index = [], "", 0, 0
-    text = line.strip().removeprefix("|").removesuffix("|")
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and text[index + 1 : index + 2] == "|":
-            cell += "|"
-            index += 2
-            continue
-        if char == "`":
-            run = len(text[index:]) - len(text[index:].lstrip("`"))
-            ticks = 0 if ticks == run else (ticks or run)
-            cell += "`" * run
-            index += run
-            continue
-        if char == "|" and not ticks:
-            cells.append(cell.strip())
-            cell = ""
-        else:
-            cell += char
-        index += 1
-    cells.append(cell.strip())
-    return cells
+@functools.cache
+def rendered(page):
+    """The page as HTML, parsed (``tests/markup.py``)."""
+    return document(markdown.markdown(page.read_text(encoding="utf-8"), extensions=EXTENSIONS))
+
+
+def heading_level(node):
+    """1 to 6 for a heading, 0 for anything else."""
+    name = getattr(node, "name", "")
+    return int(name[1]) if re.fullmatch(r"h[1-6]", name) else 0
 
 
 @dataclass
 class Table:
-    heading: str  # the nearest heading above it, without the #s
-    header: list
-    rows: list  # lists of cells
+    heading: str  # the text of the nearest heading above it
+    header: list  # the texts of the header cells
+    rows: list  # lists of cells (elements)
+
+
+def tables(page):
+    found, heading = [], ""
+    for node in elements(rendered(page)):
+        if heading_level(node):
+            heading = text(node)
+        elif node.name == "table":
+            header = [text(cell) for cell in elements(node, "th")]
+            rows = [cells for row in elements(node, "tr") if (cells := elements(row, "td"))]
+            found.append(Table(heading, header, rows))
+    return found
+
+
+def section(page, heading):
+    """The elements of ``page`` under the heading ``heading``, up to the next heading of its level or higher."""
+    nodes = rendered(DOCS / page).children
+    start = next(i for i, node in enumerate(nodes) if heading_level(node) and text(node) == heading)
+    level = heading_level(nodes[start])
+    end = next((i for i in range(start + 1, len(nodes)) if 0 < heading_level(nodes[i]) <= level), len(nodes))
+    return nodes[start + 1 : end]
+
+
+def code_spans(node):
+    """The texts of the code spans in ``node`` (not its code blocks)."""
+    if getattr(node, "name", "pre") == "pre":
+        return []
+    return [text(code) for code in elements(node, "code")]
+
+
+def first_code(cell):
+    spans = code_spans(cell)
+    return spans[0] if spans else None
 
 
 @dataclass
@@ -93,59 +120,28 @@ class Block:
         return f"{self.page.relative_to(REPO)}:{self.line}"
 
 
-def parse(page):
-    """``(tables, blocks)`` of one Markdown page; tables inside fenced blocks are not tables."""
-    tables, blocks = [], []
-    heading, fence, marker, previous = "", None, "", ""
-    table = None
-    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
-        if fence is not None:
-            if line.strip().startswith(fence[0]) and not line.strip().strip(fence[0][0]):
-                blocks.append(Block(page, fence[1], fence[2], "\n".join(fence[3]) + "\n", fence[4]))
-                fence = None
-            else:
-                fence[3].append(line)
-            continue
-        match = FENCE.match(line.strip())
-        if match:
-            fence = (match.group(1), number, match.group(2), [], marker)
-            marker, table = "", None
-            continue
-        if line.startswith("#"):
-            heading = line.lstrip("#").strip()
-        stripped = line.strip()
-        if stripped.startswith("|"):
-            cells = split_row(stripped)
-            if table is None and re.fullmatch(r"\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?", stripped):
-                table = Table(heading, split_row(previous), [])
-                tables.append(table)
-            elif table is not None:
-                table.rows.append(cells)
-        else:
-            table = None
-        if stripped:
-            found = MARKER.match(stripped)
-            marker = found.group(1) if found else ""
-        previous = stripped
-    assert fence is None, f"{page.name}: a fenced block opened on line {fence[1]} is never closed"
-    return tables, blocks
-
-
-def code_spans(cell):
-    return [match.group(2).strip() for match in CODE_SPAN.finditer(cell)]
-
-
-def first_code(cell):
-    spans = code_spans(cell)
-    return spans[0] if spans else None
+@functools.cache
+def blocks(page):
+    """The fenced blocks of ``page``, each with the marker on the line before it, if any."""
+    source = page.read_text(encoding="utf-8")
+    found = []
+    for match in FENCED_BLOCK.finditer(source):
+        marker = MARKER.match(source[: match.start()].rstrip().rpartition("\n")[2].strip())
+        line = source.count("\n", 0, match.start()) + 1
+        found.append(
+            Block(page, line, match.group("lang") or "", match.group("code"), marker.group(1) if marker else "")
+        )
+    outside = FENCED_BLOCK.sub(lambda match: "\n" * match.group().count("\n"), source).splitlines()
+    unread = [number for number, line in enumerate(outside, start=1) if line.strip().startswith(("```", "~~~"))]
+    assert not unread, f"{page.name}:{unread[0]}: a fence that is not a code block (indented, or never closed)"
+    return found
 
 
 def key_tables(page, heading=None):
     """Tables of ``page`` whose header starts with ``key | default``, under ``heading`` if given."""
-    tables, _ = parse(DOCS / page)
     return [
         table
-        for table in tables
+        for table in tables(DOCS / page)
         if [cell.lower() for cell in table.header[:2]] == ["key", "default"]
         and (heading is None or table.heading == heading)
     ]
@@ -155,7 +151,7 @@ def rows_by_key(table):
     rows = {}
     for cells in table.rows:
         key = first_code(cells[0])
-        assert key, f"a row of the table under {table.heading!r} has no key: {cells}"
+        assert key, f"a row of the table under {table.heading!r} has no key: {[text(cell) for cell in cells]}"
         assert key not in rows, f"{key} appears twice in the table under {table.heading!r}"
         rows[key] = cells
     return rows
@@ -166,11 +162,11 @@ DEFAULT_NAMES = {"timedelta": datetime.timedelta, "datetime": datetime, "None": 
 
 def default_value(cells, where):
     expression = first_code(cells[1])
-    assert expression is not None, f"{where}: the default of {cells[0]} is not a code span"
+    assert expression is not None, f"{where}: the default of {text(cells[0])} is not a code span"
     try:
         return eval(expression, {"__builtins__": {}}, dict(DEFAULT_NAMES))  # the docs' own text
     except Exception as exc:  # pragma: no cover - the message is the point
-        pytest.fail(f"{where}: the default of {cells[0]}, {expression!r}, is not a Python value: {exc}")
+        pytest.fail(f"{where}: the default of {text(cells[0])}, {expression!r}, is not a Python value: {exc}")
 
 
 def only_table(page, heading):
@@ -185,7 +181,7 @@ def only_table(page, heading):
 
 
 def test_every_setting_is_in_the_reference_with_its_default():
-    rows = rows_by_key(only_table("configuration.md", "`OTRS_CUSTOMER_ADMIN`"))
+    rows = rows_by_key(only_table("configuration.md", "OTRS_CUSTOMER_ADMIN"))
     assert sorted(rows) == sorted(conf.DEFAULTS), "configuration.md and conf.DEFAULTS name different keys"
     for key, cells in rows.items():
         assert default_value(cells, "configuration.md") == conf.DEFAULTS[key], f"the default of {key}"
@@ -209,16 +205,15 @@ def test_every_ldap_option_is_in_the_reference_with_its_default():
     assert sorted(rows) == sorted(["BACKEND", *ldap_source.OPTION_DEFAULTS])
     for key, default in ldap_source.OPTION_DEFAULTS.items():
         assert default_value(rows[key], "configuration.md") == default, f"the default of the LDAP option {key}"
-    fallback = table.header.index("from `AUTH_LDAP_*`")
-    falls_back = sorted(key for key, cells in rows.items() if cells[fallback] == "yes")
+    fallback = table.header.index("from AUTH_LDAP_*")
+    falls_back = sorted(key for key, cells in rows.items() if text(cells[fallback]) == "yes")
     assert falls_back == sorted(ldap_source.CONNECTION_KEYS)
 
 
 def test_the_default_attribute_maps_are_in_the_reference():
     ldap_source = pytest.importorskip("otrs_customer_admin.datasources.ldap")
-    tables, _ = parse(DOCS / "configuration.md")
     maps = {}
-    for table in tables:
+    for table in tables(DOCS / "configuration.md"):
         if table.heading == "Default attribute maps":
             maps[table.header[0]] = {first_code(cells[0]): first_code(cells[1]) for cells in table.rows}
     assert maps == {
@@ -266,9 +261,8 @@ def check_ids_in_code():
 
 
 def test_every_system_check_is_documented():
-    tables, _ = parse(DOCS / "settings.md")
     documented = set()
-    for table in tables:
+    for table in tables(DOCS / "settings.md"):
         if table.header[:2] == ["id", "level"]:
             documented |= {first_code(cells[0]).removeprefix("otrs_customer_admin.") for cells in table.rows}
     ids = check_ids_in_code()
@@ -282,24 +276,8 @@ def test_every_system_check_is_documented():
 # ---------------------------------------------------------------------------
 
 
-def section(page, heading):
-    """The text of ``page`` from the heading ``heading`` to the next heading of the same or a higher level."""
-    lines = (DOCS / page).read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.lstrip("#").strip() == heading and line.startswith("#"))
-    level = len(lines[start]) - len(lines[start].lstrip("#"))
-    end = next(
-        (
-            i
-            for i in range(start + 1, len(lines))
-            if lines[i].startswith("#") and len(lines[i]) - len(lines[i].lstrip("#")) <= level
-        ),
-        len(lines),
-    )
-    return "\n".join(lines[start:end])
-
-
-def documented_names(text):
-    return {columns.normalise(span) for span in code_spans(text)}
+def documented_names(nodes):
+    return {columns.normalise(span) for node in nodes for span in code_spans(node)}
 
 
 @pytest.mark.parametrize(
@@ -342,7 +320,7 @@ EXAMPLE_MODULES = {
 
 
 def python_blocks():
-    return [block for page in PAGES for block in parse(page)[1] if block.language in ("python", "py")]
+    return [block for page in PAGES for block in blocks(page) if block.language in ("python", "py")]
 
 
 def assigned_names(tree):
@@ -404,10 +382,10 @@ def test_markers_are_known():
 @pytest.fixture
 def snippet_site(tmp_path):
     """A directory for the snippets' modules, with the docs' example modules in it."""
-    for name, text in EXAMPLE_MODULES.items():
+    for name, code in EXAMPLE_MODULES.items():
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
+        path.write_text(textwrap.dedent(code).lstrip())
     return tmp_path
 
 
@@ -447,7 +425,7 @@ BASE_SETTINGS = "from tests.settings import *  # noqa: F403\n\n"
 def page_files(block):
     """The file blocks of ``block``'s page above it: ``{path: code}``."""
     files = {}
-    for other in parse(block.page)[1]:
+    for other in blocks(block.page):
         if other.line >= block.line:
             break
         if other.language in ("python", "py") and file_name(other):
@@ -492,7 +470,7 @@ def test_snippet(block, snippet_site):
 
 def test_same_as_blocks_of_other_languages():
     for page in PAGES:
-        for block in parse(page)[1]:
+        for block in blocks(page):
             if block.language not in ("python", "py") and block.marker.startswith("same-as "):
                 path = REPO / block.marker.removeprefix("same-as ").strip()
                 assert block.code.strip() in path.read_text(encoding="utf-8"), f"{block} differs from {path.name}"
@@ -508,7 +486,7 @@ IMPORT_MARKER = re.compile(r"import (customers|customer-users)(?: default-countr
 def import_blocks():
     found = {}
     for page in PAGES:
-        for block in parse(page)[1]:
+        for block in blocks(page):
             if block.marker.startswith("import "):
                 match = IMPORT_MARKER.fullmatch(block.marker)
                 assert match, f"{block}: unknown import marker {block.marker!r}"
@@ -549,10 +527,10 @@ def test_example_files_import(page):
 def test_quickstart_installs_the_apps_the_wheel_test_runs_with():
     from tests.test_packaging import INSTALLED_APPS
 
-    blocks = [block for block in parse(DOCS / "quickstart.md")[1] if "INSTALLED_APPS" in block.code]
-    assert len(blocks) == 1
+    found = [block for block in blocks(DOCS / "quickstart.md") if "INSTALLED_APPS" in block.code]
+    assert len(found) == 1
     namespace = {}
-    exec(blocks[0].code, namespace)  # the docs' own text
+    exec(found[0].code, namespace)  # the docs' own text
     assert namespace["INSTALLED_APPS"] == INSTALLED_APPS
 
 
@@ -587,7 +565,7 @@ def import_messages():
 
 
 def test_every_import_and_export_message_is_in_the_docs():
-    documented = " ".join(section("import-export.md", "Every message").split())
+    documented = " ".join(text(node) for node in section("import-export.md", "Every message"))
     messages = import_messages()
     assert len(messages) > 50, messages  # the scan found them
     missing = [

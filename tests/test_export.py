@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from otrs_customer_admin.importexport.formats import format_for
 from otrs_customer_admin.importexport.importers import CustomerImport, CustomerUserImport
-from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
-from tests.factories import make_customer, make_customer_user, make_ticket
+from otrs_customer_admin.models import Customer, CustomerUser, TicketState, Validity
+from tests.factories import build_customer, build_customer_user, make_customer, make_customer_user, make_ticket
 from tests.markup import attribute, document, element
 
 pytestmark = pytest.mark.django_db
@@ -97,9 +97,7 @@ def test_customer_users_export_follows_the_customer_and_validity_filters(admin_c
         ("gone", acme, Validity.INVALID),
         ("hank", globex, Validity.VALID),
     ):
-        CustomerUser.objects.create(
-            login=login, first_name=login, last_name="X", email=f"{login}@example.com", customer=company, valid=valid
-        )
+        make_customer_user(company, login, login, "X", email=f"{login}@example.com", valid=valid)
 
     def exported(query=""):
         return column(export(admin_client, "customeruser", query=query), "login")
@@ -200,11 +198,8 @@ def test_filters_the_list_cannot_read_send_the_export_back_to_the_list(admin_cli
 
 def test_every_matching_record_is_exported(admin_client):
     Customer.objects.bulk_create(
-        Customer(
-            customer_id=f"C{number:04d}",
-            name=f"Customer {number:04d}",
-            country="DE",
-            valid=Validity.INVALID if number % 2 else Validity.VALID,
+        build_customer(
+            f"C{number:04d}", f"Customer {number:04d}", valid=Validity.INVALID if number % 2 else Validity.VALID
         )
         for number in range(1200)
     )
@@ -216,19 +211,17 @@ def test_every_matching_record_is_exported(admin_client):
 def test_the_customer_user_export_costs_the_same_queries_for_more_rows(
     admin_client, django_assert_num_queries, django_assert_max_num_queries
 ):
-    companies = Customer.objects.bulk_create(
-        Customer(customer_id=f"C{number}", name=f"Customer {number}", country="DE") for number in range(40)
-    )
+    companies = Customer.objects.bulk_create(build_customer(f"C{number}", f"Customer {number}") for number in range(40))
 
     def make(count, valid):
         # Customer users are never deleted: each round exports its own validity.
         CustomerUser.objects.bulk_create(
-            CustomerUser(
-                login=f"u{valid}-{number}",
-                first_name="F",
-                last_name="L",
+            build_customer_user(
+                companies[number % len(companies)],
+                f"u{valid}-{number}",
+                "F",
+                "L",
                 email=f"u{valid}-{number}@example.com",
-                customer=companies[number % len(companies)],
                 valid=valid,
             )
             for number in range(count)
@@ -265,12 +258,12 @@ def tricky():
     )
     make_customer("PLUS", "+Plus GmbH", comment="\tTabbed", city="\rReturn", zip="+49")
     make_customer("QUOTE", "'=Quoted", comment="'plain quote", city="Köln", valid=Validity.INVALID)
-    CustomerUser.objects.create(
-        login="jdoe",
-        first_name="=cmd|' /C calc'!A0",
-        last_name="-Doe",
+    make_customer_user(
+        acme,
+        "jdoe",
+        "=cmd|' /C calc'!A0",
+        "-Doe",
         email="jdoe@acme.example",
-        customer=acme,
         phone="+49 30 1234",
         fax="-",
         mobile="=1+1",
@@ -352,13 +345,13 @@ def round_trip_data():
     make_customer("PLUS+1", "+Plus GmbH", comment="\tTabbed\nand two lines", country="AT", valid=Validity.INVALID)
     make_customer("QUOTE", "'=Quoted", comment="#N/A", street="TRUE", city="Zürich", country="CH")
     globex = make_customer("GLOBEX", "Globex", city="Springfield", country="US")
-    CustomerUser.objects.create(
-        login="jdoe",
+    make_customer_user(
+        acme,
+        "jdoe",
+        "Jane",
+        "Doe",
         title="Dr.",
-        first_name="Jane",
-        last_name="Doe",
         email="jane@acme.example",
-        customer=acme,
         phone="+49 30 1234",
         fax="-",
         mobile="=1+1",
@@ -368,21 +361,19 @@ def round_trip_data():
         country="DE",
         comment="-dash",
     )
-    CustomerUser.objects.create(
-        login="@hank",
-        first_name="=Hank",
-        last_name="'-Scorpio",
+    make_customer_user(
+        home,
+        "@hank",
+        "=Hank",
+        "'-Scorpio",
         email="hank@globex.example",
-        customer=home,
         phone="+1 555 0100 ext. 12",
         mobile="004930123456789012",
         zip="1E5",
         comment="'plain quote",
         valid=Validity.INVALID,
     )
-    CustomerUser.objects.create(
-        login="ggg", first_name="G", last_name="G", email="g@globex.example", customer=globex, phone="=1+1"
-    )
+    make_customer_user(globex, "ggg", "G", "G", email="g@globex.example", phone="=1+1")
     # Paused after Hank joined it: his link stays.
     Customer.objects.filter(pk=home.pk).update(valid=Validity.INVALID_TEMPORARILY)
 
@@ -448,12 +439,10 @@ def test_an_edited_export_imports_only_the_edit(admin_client):
 def test_the_ticket_list_exports_with_its_filter(admin_client):
     acme = make_customer("ACME", "Acme")
     globex = make_customer("GLOBEX", "Globex")
-    jdoe = CustomerUser.objects.create(
-        login="jdoe", first_name="Jane", last_name="Doe", email="jane@acme.example", customer=acme
-    )
-    printer = Ticket.objects.create(title="=Printer on fire", customer=acme, customer_user=jdoe, state=TicketState.OPEN)
-    Ticket.objects.create(title="Closed one", customer=acme, state=TicketState.CLOSED_SUCCESSFUL)
-    Ticket.objects.create(title="Other customer", customer=globex, state=TicketState.NEW)
+    jdoe = make_customer_user(acme, "jdoe", "Jane", "Doe", email="jane@acme.example")
+    printer = make_ticket(acme, "=Printer on fire", customer_user=jdoe, state=TicketState.OPEN)
+    make_ticket(acme, "Closed one", state=TicketState.CLOSED_SUCCESSFUL)
+    make_ticket(globex, "Other customer", state=TicketState.NEW)
 
     rows = records(export(admin_client, "ticket", query=f"state_type=open&customer__id__exact={acme.pk}"))
     assert len(rows) == 1

@@ -13,7 +13,7 @@ from otrs_customer_admin.folding import fold, folded_twin
 from otrs_customer_admin.importexport.importers import CustomerImport
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Validity
 from otrs_customer_admin.search import folded_search_fields, search_q
-from tests.factories import make_customer
+from tests.factories import build_customer, make_customer, make_customer_user
 from tests.importing import dataset, import_customers, plain_csv, problems
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_folding_keeps_these_apart(first, second):
 
 def test_the_issues_example_is_refused_on_every_database():
     make_customer("ÄRZTE-1", "Ärztekammer Süd")
-    duplicate = Customer(customer_id="ärzte-1", name="ärztekammer süd", country="DE")
+    duplicate = build_customer("ärzte-1", "ärztekammer süd")
 
     with pytest.raises(ValidationError) as error:
         duplicate.full_clean()
@@ -64,10 +64,10 @@ def test_names_logins_and_emails_that_fold_alike_are_refused(first, second):
     acme = make_customer("ACME", first)
     with pytest.raises(IntegrityError), transaction.atomic():
         make_customer("OTHER", second)
-    CustomerUser.objects.create(login=first, first_name="A", last_name="B", email=f"{first}@example.com", customer=acme)
+    make_customer_user(acme, first, "A", "B", email=f"{first}@example.com")
     for login, email in ((second, "other@example.com"), ("other", f"{second}@example.com")):
         with pytest.raises(IntegrityError), transaction.atomic():
-            CustomerUser.objects.create(login=login, first_name="C", last_name="D", email=email, customer=acme)
+            make_customer_user(acme, login, "C", "D", email=email)
 
 
 @pytest.mark.parametrize(("first", "second"), DIFFERENT)
@@ -89,8 +89,8 @@ def test_an_email_may_repeat_among_invalid_customer_users():
 def test_every_write_path_keeps_the_folded_keys():
     [acme, globex] = Customer.objects.bulk_create(
         [
-            Customer(customer_id="ACME", name="Straße 1", country="DE"),
-            Customer(customer_id="GLOBEX", name="G", country="DE"),
+            build_customer("ACME", "Straße 1"),
+            build_customer("GLOBEX", "G"),
         ]
     )
     assert Customer.objects.get(pk=acme.pk).name_key == "strasse 1"

@@ -19,6 +19,7 @@ from otrs_customer_admin.importexport.engine import CHUNK_ROWS
 from otrs_customer_admin.importexport.formats import FileProblem, FileRows, format_for
 from otrs_customer_admin.importexport.importers import CustomerUserImport
 from otrs_customer_admin.models import Customer, CustomerUser, Validity
+from tests.factories import make_customer, make_customer_user
 from tests.importing import excel_csv, plain_csv
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +99,7 @@ def test_import_customers_creates_and_summarises(customers_file):
 
 
 def test_dry_run_counts_and_writes_nothing(customers_file):
-    Customer.objects.create(customer_id="acme", name="Acme Corporation", city="Bonn", country="DE")
+    make_customer("acme", "Acme Corporation", city="Bonn")
     out, _ = run("import_customers", customers_file, "--dry-run")
     assert out.splitlines()[0].startswith("2 created, 1 updated, 0 unchanged (3 rows in ")
     assert out.splitlines()[1] == "Dry run: nothing was written."
@@ -106,7 +107,7 @@ def test_dry_run_counts_and_writes_nothing(customers_file):
 
 
 def test_user_records_the_changes_in_the_admin_history(customers_file, admin_user):
-    Customer.objects.create(customer_id="ACME", name="Acme Corporation", city="Bonn", country="DE")
+    make_customer("ACME", "Acme Corporation", city="Bonn")
     run("import_customers", customers_file, "--user", admin_user.username)
     entries = LogEntry.objects.order_by("object_repr")
     assert [(entry.object_repr, entry.action_flag, entry.user) for entry in entries] == [
@@ -205,8 +206,8 @@ def test_default_country_completes_a_zammad_file(tmp_path):
 
 
 def test_default_country_fills_in_new_customer_users_without_one(tmp_path):
-    acme = Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
-    CustomerUser.objects.create(login="jdoe", first_name="Jane", last_name="Doe", email="j@acme.example", customer=acme)
+    acme = make_customer("ACME", "Acme")
+    make_customer_user(acme, "jdoe", "Jane", "Doe", email="j@acme.example")
     header = ["login", "first_name", "last_name", "email", "customer", "country"]
     rows = [
         header,
@@ -220,7 +221,7 @@ def test_default_country_fills_in_new_customer_users_without_one(tmp_path):
 
 
 def test_import_customer_users(tmp_path, admin_user):
-    acme = Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
+    acme = make_customer("ACME", "Acme")
     rows = [
         USER_HEADER,
         ["jdoe", "Jane", "Doe", "jane@acme.example", "acme", "+49 30 1234"],
@@ -344,15 +345,11 @@ def test_a_file_changed_between_the_check_and_the_write_writes_nothing(tmp_path,
 
 @pytest.fixture
 def records():
-    acme = Customer.objects.create(customer_id="ACME", name="Acme", comment="=1+1", country="DE")
-    Customer.objects.create(customer_id="OLD", name="Old", country="DE", valid=Validity.INVALID)
-    Customer.objects.create(customer_id="AWAY", name="Away", country="DE", valid=Validity.INVALID_TEMPORARILY)
-    CustomerUser.objects.create(
-        login="jdoe", first_name="Jane", last_name="Doe", email="j@acme.example", customer=acme, phone="+49 30 1"
-    )
-    CustomerUser.objects.create(
-        login="gone", first_name="G", last_name="One", email="g@acme.example", customer=acme, valid=Validity.INVALID
-    )
+    acme = make_customer("ACME", "Acme", comment="=1+1")
+    make_customer("OLD", "Old", valid=Validity.INVALID)
+    make_customer("AWAY", "Away", valid=Validity.INVALID_TEMPORARILY)
+    make_customer_user(acme, "jdoe", "Jane", "Doe", email="j@acme.example", phone="+49 30 1")
+    make_customer_user(acme, "gone", "G", "One", email="g@acme.example", valid=Validity.INVALID)
     return acme
 
 
@@ -394,7 +391,7 @@ def test_export_filters_by_validity_and_data_source(tmp_path, records):
     }
     with override_settings(OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": sources}):
         with get_data_source("directory").writing():
-            Customer.objects.create(customer_id="DIR", name="Directory", country="DE", data_source="directory")
+            make_customer("DIR", "Directory", data_source="directory")
         assert exported("--data-source", "directory") == ["DIR"]
         assert exported("--data-source", "database", "--validity", "valid") == ["ACME"]
 
@@ -448,7 +445,7 @@ def test_export_format_overrides_the_file_name(records, tmp_path):
 def test_export_to_a_binary_standard_output_writes_its_bytes(records):
     # As on a real terminal or pipe: a text stream over bytes. The CSV's own CRLF and
     # UTF-8 pass through unchanged, without a byte order mark.
-    Customer.objects.create(customer_id="KOELN", name="Köln\nGmbH", country="DE")
+    make_customer("KOELN", "Köln\nGmbH")
     raw = io.BytesIO()
     stdout = io.TextIOWrapper(raw, encoding="utf-8", newline="")
     call_command("export_customers", "-", "--validity", "valid", stdout=stdout, stderr=io.StringIO())

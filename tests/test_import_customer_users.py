@@ -3,6 +3,7 @@
 import pytest
 
 from otrs_customer_admin.models import Customer, CustomerUser, Validity
+from tests.factories import make_customer, make_customer_user
 from tests.importing import excel_csv, import_customer_users, plain_csv, problems
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +49,8 @@ def otrs_file(*rows):
 
 @pytest.fixture(autouse=True)
 def customers():
-    Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
-    Customer.objects.create(customer_id="GLOBEX", name="Globex Corporation", country="US")
+    make_customer("ACME", "Acme")
+    make_customer("GLOBEX", "Globex Corporation", country="US")
 
 
 def test_an_otrs_export_creates_customer_users_linked_by_customer_id_ignoring_case():
@@ -77,13 +78,7 @@ def test_an_unknown_customer_is_a_problem_on_its_line():
 
 
 def test_emails_are_unique_ignoring_case_among_valid_users():
-    CustomerUser.objects.create(
-        login="old",
-        first_name="O",
-        last_name="O",
-        email="Jane@Acme.example",
-        customer=Customer.objects.get(customer_id="ACME"),
-    )
+    make_customer_user(Customer.objects.get(customer_id="ACME"), "old", "O", "O", email="Jane@Acme.example")
     report = import_customer_users(
         otrs_file(
             user_row("jdoe", "jane@acme.example"),
@@ -110,9 +105,7 @@ def test_malformed_emails_and_missing_required_fields():
 
 def test_logins_match_ignoring_case_and_empty_cells_keep_values():
     acme = Customer.objects.get(customer_id="ACME")
-    CustomerUser.objects.create(
-        login="JDoe", first_name="Jane", last_name="Doe", email="j@acme.example", customer=acme, phone="1"
-    )
+    make_customer_user(acme, "JDoe", "Jane", "Doe", email="j@acme.example", phone="1")
     row = user_row("jdoe", "", "", UserCity="Berlin")
     row[OTRS_HEADER.index("UserFirstname")] = ""
     row[OTRS_HEADER.index("UserLastname")] = ""
@@ -153,9 +146,7 @@ def test_duplicate_logins_in_the_file():
 
 def existing_user(login, email, valid=Validity.VALID):
     acme = Customer.objects.get(customer_id="ACME")
-    return CustomerUser.objects.create(
-        login=login, first_name="F", last_name="L", email=email, customer=acme, valid=valid
-    )
+    return make_customer_user(acme, login, "F", "L", email=email, valid=valid)
 
 
 def test_making_a_user_valid_checks_its_address_even_without_an_email_column():

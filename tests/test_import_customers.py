@@ -5,6 +5,7 @@ from django.test import override_settings
 
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, Validity
+from tests.factories import make_customer
 from tests.importing import excel_csv, import_customers, plain_csv, problems
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +75,7 @@ def test_headers_match_ignoring_case_and_spaces_and_accept_our_names_and_labels(
 
 
 def test_rows_update_by_customer_id_ignoring_case_and_empty_cells_keep_values():
-    Customer.objects.create(customer_id="ACME", name="Acme", city="Berlin", street="Old Street", country="DE")
+    make_customer("ACME", "Acme", city="Berlin", street="Old Street")
     report = import_customers(otrs_file(["acme", "Acme", "", "", "Hamburg", "", "", "", ""]))
     assert problems(report) == []
     assert (report.created, report.updated, report.unchanged) == (0, 1, 0)
@@ -83,7 +84,7 @@ def test_rows_update_by_customer_id_ignoring_case_and_empty_cells_keep_values():
 
 
 def test_rows_that_change_nothing_are_unchanged_and_not_written():
-    Customer.objects.create(customer_id="ACME", name="Acme", city="Berlin", country="DE")
+    make_customer("ACME", "Acme", city="Berlin")
     before = snapshot()
     report = import_customers(otrs_file(["ACME", "Acme", "", "", "Berlin", "DE", "", "", "valid"]))
     assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
@@ -91,7 +92,7 @@ def test_rows_that_change_nothing_are_unchanged_and_not_written():
 
 
 def test_a_dry_run_counts_and_writes_nothing():
-    Customer.objects.create(customer_id="ACME", name="Acme", city="Berlin", country="DE")
+    make_customer("ACME", "Acme", city="Berlin")
     before = snapshot()
     report = import_customers(
         otrs_file(["ACME", "Acme", "", "", "Bonn", "", "", "", ""], ["NEW", "New", "", "", "", "FR", "", "", ""]),
@@ -124,7 +125,7 @@ BROKEN = {
 @pytest.mark.parametrize("case", BROKEN)
 def test_a_bad_row_rejects_the_whole_file_with_its_line_and_column(case):
     row, message = BROKEN[case]
-    Customer.objects.create(customer_id="KEEP", name="Keep", country="DE")
+    make_customer("KEEP", "Keep")
     before = snapshot()
     report = import_customers(otrs_file(["GOOD", "Good Row", "", "", "", "DE", "", "", ""], row))
     assert report.problems, case
@@ -154,7 +155,7 @@ def test_duplicate_customer_ids_in_different_case_name_both_lines():
 
 
 def test_a_name_taken_by_another_customer_is_refused():
-    Customer.objects.create(customer_id="ACME", name="Acme", country="DE")
+    make_customer("ACME", "Acme")
     report = import_customers(otrs_file(["OTHER", "ACME", "", "", "", "DE", "", "", ""]))
     assert problems(report) == ["Line 2, CustomerCompanyName: another customer is already called ACME."]
 
@@ -206,7 +207,7 @@ READ_ONLY = {
 @override_settings(OTRS_CUSTOMER_ADMIN=READ_ONLY)
 def test_rows_touching_a_read_only_customer_are_rejected():
     with get_data_source("directory").writing():
-        Customer.objects.create(customer_id="DIR", name="Directory", country="DE", data_source="directory")
+        make_customer("DIR", "Directory", data_source="directory")
     report = import_customers(
         otrs_file(["NEW", "New", "", "", "", "DE", "", "", ""], ["dir", "Directory", "", "", "Köln", "", "", "", ""])
     )

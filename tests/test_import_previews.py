@@ -16,7 +16,9 @@ from django.test import override_settings
 
 from otrs_customer_admin.importexport import previews
 from otrs_customer_admin.models import Customer
+from tests.factories import make_customer
 from tests.importing import plain_csv
+from tests.markup import document, elements
 from tests.test_admin_import_export import (
     CUSTOMER,
     CUSTOMER_USER,
@@ -62,7 +64,7 @@ def age(name, seconds):
 def refused(response, message=REFUSED, model=CUSTOMER):
     assert response.status_code == 400
     assert message in page_text(response)
-    assert f'href="{url(model, "import")}"' in response.content.decode()  # the way back: upload again
+    assert elements(document(response), "a", href=url(model, "import"))  # the way back: upload again
 
 
 # ---------------------------------------------------------------------------
@@ -183,7 +185,7 @@ def test_refused_previews_leave_no_file_behind(admin_client, temporary_directory
 
 
 def test_a_preview_that_changes_nothing_offers_no_confirm_and_keeps_no_file(admin_client, temporary_directory):
-    Customer.objects.create(customer_id="GLOBEX", name="Globex", city="Springfield", country="US")
+    make_customer("GLOBEX", "Globex", city="Springfield", country="US")
     preview = upload(admin_client, GOOD)
     assert counts(preview) == (1, 0, 0, 1)
     assert "1 row: 0 to create, 0 to update, 1 unchanged." in page_text(preview)

@@ -19,6 +19,7 @@ from otrs_customer_admin.datasources import MassInvalidation, SyncAlreadyRunning
 from otrs_customer_admin.directory_sync import run_sync
 from otrs_customer_admin.models import Customer, CustomerUser, SyncRun, Ticket, Validity
 from tests import harness
+from tests.factories import make_customer, make_ticket
 
 pytestmark = [pytest.mark.ldap, pytest.mark.django_db]
 
@@ -194,7 +195,7 @@ def test_a_deleted_entry_is_set_invalid_never_deleted_and_keeps_its_tickets(site
     directory = site()
     sync()
     wile = CustomerUser.objects.get(login="wcoyote")
-    ticket = Ticket.objects.create(number="1", title="Anvil", customer=wile.customer, customer_user=wile)
+    ticket = make_ticket(wile.customer, "Anvil", number="1", customer_user=wile)
     directory.delete(f"uid=wcoyote,{PEOPLE}")
 
     report = sync()
@@ -291,7 +292,7 @@ def test_the_email_of_a_record_invalidated_by_hand_is_free(site):
 def test_a_conflicting_entrys_record_keeps_its_values_for_itself(site):
     directory = site()
     sync()
-    Customer.objects.create(customer_id="INITECH", name="Initech", country="US")
+    make_customer("INITECH", "Initech", country="US")
     directory.modify(f"o=ACME,{AMERICA}", description="Initech")  # taken: ACME's record stays "ACME Corporation"
     directory.modify(f"o=Globex,{AMERICA}", description="ACME Corporation")  # so this one must wait
 
@@ -355,9 +356,7 @@ def test_the_default_customer_may_come_from_the_same_sync(site):
 def test_a_record_of_the_source_from_before_its_uuid_was_stored_is_adopted(site):
     site()
     with get_data_source("directory").writing():
-        acme = Customer.objects.create(
-            customer_id="acme", name="ACME Corporation", country="DE", data_source="directory"
-        )
+        acme = make_customer("acme", "ACME Corporation", data_source="directory")
 
     report = sync()
 
@@ -422,7 +421,7 @@ def test_the_guard_needs_at_least_its_minimum(site, make_directory):
 
 def test_a_customer_id_of_a_database_customer_is_a_conflict_and_left_alone(site):
     site()
-    acme = Customer.objects.create(customer_id="acme", name="Acme (ours)", country="US")
+    acme = make_customer("acme", "Acme (ours)", country="US")
 
     report = sync()
 
@@ -439,7 +438,7 @@ def test_a_customer_id_of_a_database_customer_is_a_conflict_and_left_alone(site)
 def test_a_setting_makes_a_conflict_fail_the_whole_sync(site, settings):
     site()
     settings.OTRS_CUSTOMER_ADMIN = {**settings.OTRS_CUSTOMER_ADMIN, "SYNC_FAIL_ON_CONFLICT": True}
-    Customer.objects.create(customer_id="Globex", name="Globex (ours)", country="US")
+    make_customer("Globex", "Globex (ours)", country="US")
 
     with pytest.raises(SyncError, match="CustomerID Globex belongs to a record of another data source"):
         sync()

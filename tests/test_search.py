@@ -17,6 +17,7 @@ from otrs_customer_admin.search import (
     search_q,
     search_q_or_literal,
 )
+from tests.factories import build_customer, build_customer_user, make_customer, make_customer_user
 
 FIELDS = ["customer_id", "name", "city"]
 
@@ -47,9 +48,7 @@ ALL = {row[0] for row in ROWS}
 
 @pytest.fixture
 def customers(db):
-    Customer.objects.bulk_create(
-        Customer(customer_id=customer_id, name=name, city=city, country="DE") for customer_id, name, city in ROWS
-    )
+    Customer.objects.bulk_create(build_customer(customer_id, name, city=city) for customer_id, name, city in ROWS)
 
 
 def found(query, fields=FIELDS):
@@ -211,7 +210,7 @@ class TestMatching:
         assert found(query) == expected
 
     def test_every_ascii_punctuation_mark_is_literal_in_like_and_in_regex(self):
-        Customer.objects.create(customer_id="PUNCT", name=f"P {string.punctuation} Q", country="DE")
+        make_customer("PUNCT", f"P {string.punctuation} Q")
         quoted = '"' + string.punctuation.replace("\\", "\\\\").replace('"', '\\"') + '"'
         assert found(quoted) == {"PUNCT"}  # icontains
         assert found(f"p*{quoted}*q") == {"PUNCT"}  # iregex
@@ -221,9 +220,7 @@ class TestMatching:
         acme = Customer.objects.get(customer_id="ACME")
         orbit = Customer.objects.get(customer_id="ORBIT")
         for login, customer in [("jdoe", acme), ("mmax", orbit)]:
-            CustomerUser.objects.create(
-                login=login, first_name="J", last_name="D", email=f"{login}@example.com", customer=customer
-            )
+            make_customer_user(customer, login, "J", "D", email=f"{login}@example.com")
         fields = ["login", "customer__customer_id", "customer__name"]
         users = CustomerUser.objects.filter(search_q("corp* || !orb*", fields))
         assert set(users.values_list("login", flat=True)) == {"jdoe"}
@@ -237,7 +234,7 @@ class TestMatching:
         assert search_q_or_literal(" ", FIELDS) == (Q(), None)
 
     def test_literal_fallback_matches_the_whole_search(self):
-        Customer.objects.create(customer_id="EU", name="Acme (Europe)", city="Paris", country="FR")
+        make_customer("EU", "Acme (Europe)", city="Paris", country="FR")
         q, message = search_q_or_literal("  Acme   (Europe) ", FIELDS)
         assert message == 'Missing AND or OR before "(" at position 10.'
         assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"EU"}
@@ -248,8 +245,8 @@ class TestMatching:
         assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"QUOTE"}
 
     def test_literal_fallback_treats_wildcards_and_operators_as_plain_characters(self):
-        Customer.objects.create(customer_id="STAR", name="Star*Shop (Nord) + Süd", country="DE")
-        Customer.objects.create(customer_id="STARX", name="StarXShop (Nord) + Süd", country="DE")
+        make_customer("STAR", "Star*Shop (Nord) + Süd")
+        make_customer("STARX", "StarXShop (Nord) + Süd")
         q, message = search_q_or_literal("star*shop (nord) + SÜD", FIELDS)
         assert message == 'Missing AND or OR before "(" at position 11.'
         assert set(Customer.objects.filter(q).values_list("customer_id", flat=True)) == {"STAR"}
@@ -452,10 +449,7 @@ def test_on_postgresql_a_full_name_search_uses_the_name_trigram_indexes():
 
     acme = make_customer()
     CustomerUser.objects.bulk_create(
-        CustomerUser(
-            login=f"p{n}", first_name=f"First{n}", last_name=f"Last{n}", email=f"p{n}@acme.example", customer=acme
-        )
-        for n in range(300)
+        build_customer_user(acme, f"p{n}", f"First{n}", f"Last{n}", email=f"p{n}@acme.example") for n in range(300)
     )
     fields = [field for field in folded_search_fields(CustomerUser, ["first_name", "last_name"])]
     queryset = CustomerUser.objects.filter(search_q('"st12 Las"', fields)).order_by()
@@ -507,9 +501,7 @@ def batches(items, size):
 def test_on_postgresql_a_wildcard_search_uses_a_trigram_index():
     from django.db import connection
 
-    Customer.objects.bulk_create(
-        [Customer(customer_id=f"C{number}", name=f"Customer {number} Berlin", country="DE") for number in range(300)]
-    )
+    Customer.objects.bulk_create([build_customer(f"C{number}", f"Customer {number} Berlin") for number in range(300)])
     fields = folded_search_fields(Customer, ["customer_id", "name", "city"])
     queryset = Customer.objects.filter(search_q("*erli*", fields)).order_by()  # as the list counts it
     with connection.cursor() as cursor:

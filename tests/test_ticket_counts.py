@@ -11,7 +11,7 @@ from django.utils.module_loading import import_string
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, Ticket, TicketState, recount_tickets
 from otrs_customer_admin.models.ticket_counters import ticket_count_annotations
-from tests.factories import make_customer, make_customer_user, make_ticket
+from tests.factories import build_ticket, make_customer, make_customer_user, make_ticket
 from tests.markup import document, element, elements, text
 
 pytestmark = pytest.mark.django_db
@@ -61,9 +61,7 @@ def test_merged_and_removed_tickets_count_as_neither(acme):
 
 
 def test_queryset_writes_keep_the_counts(acme, globex):
-    tickets = Ticket.objects.bulk_create(
-        [Ticket(title=f"t{n}", number=f"N{n}", customer=acme, state=OPEN) for n in range(4)]
-    )
+    tickets = Ticket.objects.bulk_create([build_ticket(acme, f"t{n}", number=f"N{n}", state=OPEN) for n in range(4)])
     assert stored(acme) == (4, 0)
 
     Ticket.objects.filter(pk__in=[tickets[0].pk, tickets[1].pk]).update(state=CLOSED)

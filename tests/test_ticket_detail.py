@@ -88,13 +88,8 @@ def moment(when):
     return local.isoformat(), formats.date_format(local, "SHORT_DATETIME_FORMAT")
 
 
-def said(node):
-    """``text(node)`` with Django's non-breaking spaces in durations ("3\xa0days") as plain ones."""
-    return text(node).replace("\xa0", " ")
-
-
 def relative(node):
-    return said(element(node, "span", class_="otrs-relative-time"))
+    return text(element(node, "span", class_="otrs-relative-time"))
 
 
 def time_of(node):
@@ -108,7 +103,7 @@ def deadlines(page):
     return {
         attribute(row, "data-deadline"): (
             attribute(row, "data-kind"),
-            said(element(row, "td", class_="otrs-deadline-status")),
+            text(element(row, "td", class_="otrs-deadline-status")),
             "otrs-escalation-current" in (attribute(row, "class") or ""),
         )
         for row in rows

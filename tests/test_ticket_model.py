@@ -17,7 +17,7 @@ from otrs_customer_admin.models import (
     Ticket,
     TicketState,
 )
-from tests.factories import make_customer, make_customer_user, make_sla, make_ticket
+from tests.factories import build_ticket, make_customer, make_customer_user, make_sla, make_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -170,7 +170,7 @@ def test_recompute_escalations_batches_updates(acme, sla, django_assert_max_num_
 
 
 def test_pending_states_need_a_pending_time(acme):
-    t = Ticket(title="x", customer=acme, state=TicketState.PENDING_REMINDER)
+    t = build_ticket(acme, "x", state=TicketState.PENDING_REMINDER)
     with pytest.raises(ValidationError) as caught:
         t.full_clean()
     assert "pending_until" in caught.value.message_dict
@@ -178,7 +178,7 @@ def test_pending_states_need_a_pending_time(acme):
 
 def test_customer_user_must_belong_to_the_ticket_s_customer(acme):
     stranger = make_customer_user(make_customer("OTHER", "Other", country="FR"), "s", "S", "T")
-    t = Ticket(title="x", customer=acme, customer_user=stranger)
+    t = build_ticket(acme, "x", customer_user=stranger)
     with pytest.raises(ValidationError) as caught:
         t.full_clean()
     assert "customer_user" in caught.value.message_dict

@@ -1,6 +1,5 @@
 """The detail-view widgets: framework, per-user screens, selection rules, query counts."""
 
-import re
 from datetime import timedelta
 from urllib.parse import quote
 
@@ -14,8 +13,16 @@ from django.utils import timezone
 from otrs_customer_admin.models import SLA, CustomerUser, Ticket, TicketState, Validity, WidgetPreference
 from otrs_customer_admin.widgets import CUSTOMER, CUSTOMER_USER, Layout, Widget, available_widgets, get_widget, register
 from otrs_customer_admin.widgets.base import _registered
-from tests.factories import ACME_ADDRESS, build_customer_user, make_customer, make_customer_user, make_sla, make_ticket
-from tests.markup import attribute, document, element, elements, text
+from tests.factories import (
+    ACME_ADDRESS,
+    build_customer_user,
+    build_ticket,
+    make_customer,
+    make_customer_user,
+    make_sla,
+    make_ticket,
+)
+from tests.markup import assert_in_html, attribute, document, element, elements, text
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +54,8 @@ def detail(client, obj):
 
 
 def widget_order(page):
-    return re.findall(r'data-widget="([^"]+)"', page)
+    """The keys of the widgets on the page, top to bottom."""
+    return [attribute(widget, "data-widget") for widget in elements(document(page), data_widget=True)]
 
 
 def change_screen(client, screen, action, widget="", next_url="/admin/"):
@@ -88,7 +96,7 @@ def test_ticket_list_is_available_but_has_to_be_added(admin_client, acme):
     page = detail(admin_client, acme).content.decode()
     assert "ticket-list" in available_widgets(CUSTOMER)
     assert 'data-widget="ticket-list"' not in page
-    assert '<option value="ticket-list">Ticket List</option>' in page
+    assert_in_html('<option value="ticket-list">Ticket List</option>', document(page))
 
 
 @override_settings(OTRS_CUSTOMER_ADMIN={"CUSTOMER_WIDGETS": ["ticket-list", "customer-information"]})
@@ -172,8 +180,7 @@ def test_hide_show_and_move_are_kept_per_user_until_reset(admin_client, admin_us
     assert widget_order(detail(other_session, acme).content.decode()) == DEFAULT_CUSTOMER_SCREEN
 
     other_session.force_login(admin_user)
-    page = detail(other_session, acme).content.decode()
-    assert "Reset to default" in page
+    assert "Reset to default" in text(document(detail(other_session, acme)))
     change_screen(other_session, "customer", "reset")
     assert widget_order(detail(other_session, acme).content.decode()) == DEFAULT_CUSTOMER_SCREEN
     assert not WidgetPreference.objects.filter(user=admin_user).exists()
@@ -227,10 +234,10 @@ def make_tickets(customer, user, count, sla):
     states = list(TicketState)
     tickets = []
     for i in range(count):
-        ticket = Ticket(
+        ticket = build_ticket(
+            customer,
+            f"Ticket {i}",
             number=f"Q{customer.pk}-{i}",
-            title=f"Ticket {i}",
-            customer=customer,
             customer_user=user,
             state=states[i % len(states)],
             sla=sla,
@@ -336,7 +343,7 @@ def test_open_tickets_are_new_open_and_pending_newest_first(acme):
 
 def test_every_widget_has_an_empty_state(admin_client, acme):
     with override_settings(OTRS_CUSTOMER_ADMIN={"CUSTOMER_WIDGETS": available_widgets(CUSTOMER)}):
-        page = detail(admin_client, acme).content.decode()
+        page = text(document(detail(admin_client, acme)))
     for message in (
         "No escalated tickets.",
         "No reminders due.",
@@ -348,9 +355,7 @@ def test_every_widget_has_an_empty_state(admin_client, acme):
 
 
 def test_long_lists_are_cut_with_a_link_to_the_filtered_ticket_list(admin_client, acme):
-    Ticket.objects.bulk_create(
-        Ticket(number=f"N{i}", title=f"T{i}", customer=acme, state=TicketState.OPEN) for i in range(14)
-    )
+    Ticket.objects.bulk_create(build_ticket(acme, f"T{i}", number=f"N{i}", state=TicketState.OPEN) for i in range(14))
     open_widget = element(document(detail(admin_client, acme)), "section", data_widget="open-tickets")
     assert len(elements(open_widget, "tr", data_ticket=True)) == 10
     link = reverse("admin:otrs_customer_admin_ticket_changelist") + f"?customer__id__exact={acme.pk}&state_type=open"
@@ -391,9 +396,9 @@ def test_customer_information(admin_client, acme):
     }
 )
 def test_map_and_social_links_are_configurable(admin_client, acme):
-    page = detail(admin_client, acme).content.decode()
-    assert f'href="https://maps.example/?q={quote(acme.address_line)}"' in page
-    assert f'href="https://search.example/?q={quote(acme.name)}&amp;kind=company"' in page
+    page = document(detail(admin_client, acme))
+    assert elements(page, "a", href=f"https://maps.example/?q={quote(acme.address_line)}")
+    assert elements(page, "a", href=f"https://search.example/?q={quote(acme.name)}&kind=company")
 
 
 def test_customer_users_widget(admin_client, acme, jane):
@@ -418,10 +423,10 @@ def test_customer_users_widget(admin_client, acme, jane):
 def test_ticket_list_pages_and_filters_by_state(admin_client, acme):
     now = timezone.now()
     Ticket.objects.bulk_create(
-        Ticket(
+        build_ticket(
+            acme,
+            f"T{i}",
             number=f"N{i}",
-            title=f"T{i}",
-            customer=acme,
             created_at=now - i * MINUTE,
             state=TicketState.OPEN if i % 2 else TicketState.CLOSED_SUCCESSFUL,
         )
@@ -429,26 +434,27 @@ def test_ticket_list_pages_and_filters_by_state(admin_client, acme):
     )
     with override_settings(OTRS_CUSTOMER_ADMIN={"CUSTOMER_WIDGETS": ["ticket-list"]}):
         url = reverse("admin:otrs_customer_admin_customer_detail", args=[acme.pk])
-        first = admin_client.get(url).content.decode()
-        assert first.count("<tr data-ticket=") == 10
-        assert "?ticket-list-page=3" in first
-        third = admin_client.get(url, {"ticket-list-page": 3}).content.decode()
-        assert third.count("<tr data-ticket=") == 5
-        only_open = admin_client.get(url, {"ticket-list-state": "any-open"}).content.decode()
-        rows = element(element(document(only_open), "section", data_widget="ticket-list"), "tbody")
+        first = document(admin_client.get(url))
+        assert len(elements(first, "tr", data_ticket=True)) == 10
+        assert elements(first, "a", href=lambda href: "?ticket-list-page=3" in href)
+        third = document(admin_client.get(url, {"ticket-list-page": 3}))
+        assert len(elements(third, "tr", data_ticket=True)) == 5
+        only_open = document(admin_client.get(url, {"ticket-list-state": "any-open"}))
+        rows = element(element(only_open, "section", data_widget="ticket-list"), "tbody")
         assert len(elements(rows, "tr", data_ticket=True)) == 10
         assert "closed successful" not in text(rows)
-        assert "ticket-list-state=any-open&amp;ticket-list-page=2" in only_open
-        closed = admin_client.get(url, {"ticket-list-state": "closed successful"}).content.decode()
-        assert closed.count("<tr data-ticket=") == 10
+        assert elements(only_open, "a", href=lambda href: "ticket-list-state=any-open&ticket-list-page=2" in href)
+        closed = document(admin_client.get(url, {"ticket-list-state": "closed successful"}))
+        assert len(elements(closed, "tr", data_ticket=True)) == 10
 
 
 def test_customer_user_screen_shows_that_user_s_tickets(admin_client, acme, jane):
     other = make_customer_user(acme, "o", "O", "O")
     make_ticket(acme, title="Jane's", customer_user=jane, state=TicketState.OPEN)
     make_ticket(acme, title="Other's", customer_user=other, state=TicketState.OPEN)
-    page = detail(admin_client, jane).content.decode()
-    assert "Jane&#x27;s" in page and "Other&#x27;s" not in page
+    response = detail(admin_client, jane)
+    page = text(document(response))
+    assert "Jane's" in page and "Other&#x27;s" not in response.content.decode()
     assert "jdoe" in page and "j@acme.example" in page
 
 
