@@ -689,3 +689,20 @@ def test_tickets_are_exported_not_imported(admin_client):
     Ticket.objects.create(title="Printer", customer=Customer.objects.create(customer_id="A", name="A", country="DE"))
     response = admin_client.get("/admin/otrs_customer_admin/ticket/import/", follow=True)
     assert "import_file" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("model", "columns"),
+    [
+        (CUSTOMER, "customer_id, name, street, zip, city, country, url, comment, valid, data_source"),
+        (
+            CUSTOMER_USER,
+            "login, title, first_name, last_name, email, customer, phone, fax, mobile, street, zip, city, "
+            "country, comment, valid, additional_customers, data_source",
+        ),
+    ],
+)
+def test_the_export_form_names_the_columns_of_the_file(admin_client, model, columns):
+    # The import page leaves data_source out; the exported file has it.
+    text = page_text(admin_client.get(url(model, "export")))
+    assert f"This exporter will export the following fields: {columns} " in text

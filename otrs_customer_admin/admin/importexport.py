@@ -133,11 +133,6 @@ def with_row_limit(format_class, max_rows):
     return Limited
 
 
-def import_columns(resource_class, fields):
-    importer_class = getattr(resource_class, "importer_class", None)
-    return list(importer_class.data_fields) if importer_class is not None else fields
-
-
 class PermissionsMixin:
     """Import needs add and change permission, export view permission, whatever the
     site's IMPORT_EXPORT_* settings say."""
@@ -201,6 +196,17 @@ class ListExportMixin(PermissionsMixin):
             )
             return HttpResponseRedirect(admin_url(self.admin_site, self.model, "changelist", query={ERROR_FLAG: 1}))
 
+    def init_request_context_data(self, request, form):
+        # "This exporter will export the following fields": the file's columns. django-import-export
+        # lists get_user_visible_fields() there, which are the import's columns on both pages.
+        context = super().init_request_context_data(request, form)
+        resource_kwargs = self.get_export_resource_kwargs(request)
+        context["fields_list"] = [
+            (resource_class.get_display_name(), resource_class(**resource_kwargs).get_export_headers())
+            for resource_class in self.get_export_resource_classes(request)
+        ]
+        return context
+
 
 class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
     import_form_class = CustomerImportForm
@@ -237,14 +243,6 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         self.keep_upload_only_for_confirm(request, context)
-        if context.get("fields_list"):
-            # "This importer will import the following fields": the engine's columns, not
-            # the resource's export columns (data_source is exported, never imported).
-            resource_classes = self.get_import_resource_classes(request)
-            context["fields_list"] = [
-                (name, import_columns(resource_class, fields))
-                for (name, fields), resource_class in zip(context["fields_list"], resource_classes, strict=False)
-            ]
         return response
 
     def keep_upload_only_for_confirm(self, request, context):
