@@ -295,6 +295,7 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
                 **self.admin_site.each_context(request),
                 "title": gettext("Import"),
                 "opts": self.opts,
+                "media": self.media,
                 "errors": confirm_form.non_field_errors(),
                 "import_url": self.import_url(),
             }
