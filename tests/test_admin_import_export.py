@@ -20,7 +20,8 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from otrs_customer_admin.models import Customer, CustomerUser, Ticket, Validity
 from tests.importing import excel_csv, plain_csv
-from tests.markup import attribute, document, element
+from tests.markup import attribute, document, element, elements
+from tests.markup import text as markup_text
 
 pytestmark = pytest.mark.django_db
 
@@ -272,6 +273,16 @@ def test_the_preview_shows_old_and_new_values_escaped_and_isolated(admin_client,
     content = preview.content.decode()
     assert "<b>Hamburg" not in content and "<bdi>&lt;b&gt;Hamburg&lt;/b&gt;</bdi>" in content
     assert "<bdi>שלום</bdi>" in content and "<bdi>Berlin</bdi>" in content
+
+
+def test_the_preview_is_unfolds_table_a_row_per_record(admin_client, existing):
+    data = plain_csv([HEADER, ["ACME", "Acme Corporation", "Hamburg", "DE"], ["GLOBEX", "Globex", "Austin", "US"]])
+    table = element(document(upload(admin_client, data).content.decode()), "div", class_="otrs-import-preview")
+    assert [markup_text(header) for header in elements(table, "th")] == ["Line", "Change", "Record", "Changes"]
+    rows = [[markup_text(cell) for cell in elements(row, "td")] for row in elements(table, "tr", class_="data-row")]
+    assert rows[0][:3] == ["2", "Update", "ACME"] and rows[0][3] == "City: Berlin → Hamburg"
+    assert rows[1][:3] == ["3", "New", "GLOBEX"] and "City: Austin" in rows[1][3]
+    assert [attribute(body, "data-change") for body in elements(table, "tbody")] == ["update", "new"]
 
 
 def test_the_customer_user_preview_names_customers_by_their_customer_id(admin_client, existing):

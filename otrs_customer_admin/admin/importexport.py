@@ -8,9 +8,11 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -179,6 +181,35 @@ def preview_changes(model, preview):
     ]
 
 
+def preview_table(model, preview):
+    """The preview's changes as unfold's table component takes them: a row per record, with its
+    line, New or Update, its key and each field's value before (on an update) and after."""
+
+    def shown(value):
+        return gettext("(empty)") if value is None else format_html("<bdi>{}</bdi>", value)
+
+    def change(kind, field_label, old, new):
+        before = format_html('<span class="otrs-import-old text-subtle">{}</span> → ', shown(old))
+        return format_html(
+            '<li><span class="font-semibold">{}:</span> {}<span class="otrs-import-new">{}</span></li>',
+            field_label,
+            before if kind == "update" else "",
+            shown(new),
+        )
+
+    labels = {
+        "new": render_to_string("unfold/helpers/label.html", {"text": gettext("New"), "variant": "success"}),
+        "update": render_to_string("unfold/helpers/label.html", {"text": gettext("Update"), "variant": "info"}),
+    }
+    rows = []
+    for line, kind, key, changed in preview_changes(model, preview):
+        changes = format_html_join("", "{}", ((change(kind, *field),) for field in changed))
+        cells = [line, labels[kind], format_html("<bdi>{}</bdi>", key)]
+        cells.append(format_html('<ul class="otrs-import-changes flex flex-col gap-0.5">{}</ul>', changes))
+        rows.append({"attrs": {"data-change": kind}, "cols": cells})
+    return {"headers": [gettext("Line"), gettext("Change"), gettext("Record"), gettext("Changes")], "rows": rows}
+
+
 class ListExportMixin(PermissionsMixin):
     """The export takes the list's filters and search from its address, through the list's own
     ChangeList; filters the list cannot read send the user back to the list, as the list does."""
@@ -256,7 +287,7 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
         if context.get("confirm_form") and report is not None and not (report.created or report.updated):
             context["confirm_form"] = None
         if context.get("result") is not None and report is not None:
-            context["preview_changes"] = preview_changes(self.model, report.preview)
+            context["preview_table"] = preview_table(self.model, report.preview)
         if not context.get("confirm_form"):
             PreviewUpload(name=name).remove()
 
