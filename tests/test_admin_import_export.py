@@ -20,6 +20,7 @@ from otrs_customer_admin.models import Customer, CustomerUser, Validity
 from tests.factories import make_customer, make_customer_user, make_ticket
 from tests.importing import excel_csv, plain_csv
 from tests.markup import assert_in_html, attribute, document, element, elements, text
+from tests.markup import text as markup_text
 
 pytestmark = pytest.mark.django_db
 
@@ -249,6 +250,16 @@ def test_the_preview_shows_old_and_new_values_escaped_and_isolated(admin_client,
     assert_in_html("<bdi>&lt;b&gt;Hamburg&lt;/b&gt;</bdi>", page)
     assert_in_html("<bdi>שלום</bdi>", page)
     assert_in_html("<bdi>Berlin</bdi>", page)
+
+
+def test_the_preview_is_unfolds_table_a_row_per_record(admin_client, existing):
+    data = plain_csv([HEADER, ["ACME", "Acme Corporation", "Hamburg", "DE"], ["GLOBEX", "Globex", "Austin", "US"]])
+    table = element(document(upload(admin_client, data).content.decode()), "div", class_="otrs-import-preview")
+    assert [markup_text(header) for header in elements(table, "th")] == ["Line", "Change", "Record", "Changes"]
+    rows = [[markup_text(cell) for cell in elements(row, "td")] for row in elements(table, "tr", class_="data-row")]
+    assert rows[0][:3] == ["2", "Update", "ACME"] and rows[0][3] == "City: Berlin → Hamburg"
+    assert rows[1][:3] == ["3", "New", "GLOBEX"] and "City: Austin" in rows[1][3]
+    assert [attribute(body, "data-change") for body in elements(table, "tbody")] == ["update", "new"]
 
 
 def test_the_customer_user_preview_names_customers_by_their_customer_id(admin_client, existing):
@@ -662,3 +673,20 @@ def test_tickets_are_exported_not_imported(admin_client):
     make_ticket(make_customer("A", "A"), "Printer")
     response = admin_client.get("/admin/otrs_customer_admin/ticket/import/", follow=True)
     assert "import_file" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("model", "columns"),
+    [
+        (CUSTOMER, "customer_id, name, street, zip, city, country, url, comment, valid, data_source"),
+        (
+            CUSTOMER_USER,
+            "login, title, first_name, last_name, email, customer, phone, fax, mobile, street, zip, city, "
+            "country, comment, valid, additional_customers, data_source",
+        ),
+    ],
+)
+def test_the_export_form_names_the_columns_of_the_file(admin_client, model, columns):
+    # The import page leaves data_source out; the exported file has it.
+    text = page_text(admin_client.get(url(model, "export")))
+    assert f"This exporter will export the following fields: {columns} " in text

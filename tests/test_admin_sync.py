@@ -121,6 +121,16 @@ def test_test_connection_shows_the_checks_counts_and_first_entries(admin_client,
     assert not Customer.objects.exists()  # it only looks
 
 
+def test_test_connection_lists_the_first_entries_in_unfolds_table(admin_client, directory):
+    page = document(admin_client.post(TEST).content.decode())
+    people = elements(page, "div", class_="otrs-sync-sample")[1]
+    assert [text(header) for header in elements(people, "th")] == ["Entry", "Fields", "Attributes missing", "Problems"]
+    rows = {text(elements(row, "td")[0]): elements(row, "td") for row in elements(people, "tr", class_="data-row")}
+    nomail = rows["uid=nomail,ou=people,dc=example,dc=com"]
+    assert "email: mail missing" in [text(line) for line in elements(nomail[2], "div", class_="otrs-sync-missing")]
+    assert [text(line) for line in elements(nomail[3], "div", class_="otrs-sync-problem")] == ["Email is missing"]
+
+
 @pytest.mark.django_tasks
 @override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}})
 def test_with_a_task_backend_sync_now_enqueues_the_sync(admin_client, admin_user, directory):

@@ -109,3 +109,27 @@ def test_cards_are_offered_wherever_customers_are_listed(admin_client, acme):
         for expected in cards:
             assert elements(page, data_otrs_card=expected), name
         assert elements(page, "script", src=lambda src: src.endswith("otrs_customer_admin/cards.js")), name
+
+
+def test_every_page_of_the_package_carries_its_stylesheet_and_script_once(admin_client, acme):
+    # One way to attach them: the admins' Media, which Django's pages and the package's own render.
+    jane = CustomerUser.objects.get()
+    ticket = jane.tickets.first()
+    pages = {
+        "customer detail": reverse("admin:otrs_customer_admin_customer_detail", args=[acme.pk]),
+        "customer user detail": reverse("admin:otrs_customer_admin_customeruser_detail", args=[jane.pk]),
+        "ticket detail": reverse("admin:otrs_customer_admin_ticket_detail", args=[ticket.pk]),
+        "merge": reverse("admin:otrs_customer_admin_customer_merge", args=[acme.pk]),
+        "change form": reverse("admin:otrs_customer_admin_customer_change", args=[acme.pk]),
+        "ticket list": reverse("admin:otrs_customer_admin_ticket_changelist"),
+    }
+    for name, url in pages.items():
+        page = admin_client.get(url).content.decode()
+        assert page.count('href="/static/otrs_customer_admin/otrs_customer_admin.css"') == 1, name
+        assert page.count('src="/static/otrs_customer_admin/cards.js"') == 1, name
+    # The import page: the stylesheet; its scripts are django-import-export's.
+    page = admin_client.get(reverse("admin:otrs_customer_admin_customer_import")).content.decode()
+    assert page.count('href="/static/otrs_customer_admin/otrs_customer_admin.css"') == 1
+    refused = admin_client.post(reverse("admin:otrs_customer_admin_customer_process_import"), {"token": "forged"})
+    assert refused.status_code == 400
+    assert refused.content.decode().count('href="/static/otrs_customer_admin/otrs_customer_admin.css"') == 1

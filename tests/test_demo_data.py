@@ -318,3 +318,13 @@ def test_demo_superuser_prints_the_address_the_site_is_served_on(db, example_sit
     out = StringIO()
     call_command("demo_superuser", "--address", "127.0.0.1:8765", stdout=out)
     assert "Demo login: admin / admin at http://127.0.0.1:8765/admin/" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_verbose_loading_reports_progress_as_the_other_commands_do():
+    # Off a terminal, as the import command does: done of total per model, and the rate.
+    lines = load(verbosity=2, **SMALL).splitlines()
+    progress = [line for line in lines if "/s" in line]
+    assert [line.split(":")[0] for line in progress] == ["Customers", "Customer users", "Tickets"]
+    assert progress[0].startswith("Customers: 6/6 records, ") and progress[0].endswith(" records/s")
+    assert progress[2].startswith("Tickets: 40/40 records, ")

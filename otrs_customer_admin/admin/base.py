@@ -46,10 +46,6 @@ class SourcedRecordAdmin(
     list_display_links = None
     actions = None
 
-    class Media:
-        css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
-        js = ["otrs_customer_admin/cards.js"]
-
     # --- who may do what -------------------------------------------------------
 
     def has_add_permission(self, request):

@@ -8,9 +8,11 @@ from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -133,11 +135,6 @@ def with_row_limit(format_class, max_rows):
     return Limited
 
 
-def import_columns(resource_class, fields):
-    importer_class = getattr(resource_class, "importer_class", None)
-    return list(importer_class.data_fields) if importer_class is not None else fields
-
-
 class PermissionsMixin:
     """Import needs add and change permission, export view permission, whatever the
     site's IMPORT_EXPORT_* settings say."""
@@ -184,6 +181,35 @@ def preview_changes(model, preview):
     ]
 
 
+def preview_table(model, preview):
+    """The preview's changes as unfold's table component takes them: a row per record, with its
+    line, New or Update, its key and each field's value before (on an update) and after."""
+
+    def shown(value):
+        return gettext("(empty)") if value is None else format_html("<bdi>{}</bdi>", value)
+
+    def change(kind, field_label, old, new):
+        before = format_html('<span class="otrs-import-old text-subtle">{}</span> → ', shown(old))
+        return format_html(
+            '<li><span class="font-semibold">{}:</span> {}<span class="otrs-import-new">{}</span></li>',
+            field_label,
+            before if kind == "update" else "",
+            shown(new),
+        )
+
+    labels = {
+        "new": render_to_string("unfold/helpers/label.html", {"text": gettext("New"), "variant": "success"}),
+        "update": render_to_string("unfold/helpers/label.html", {"text": gettext("Update"), "variant": "info"}),
+    }
+    rows = []
+    for line, kind, key, changed in preview_changes(model, preview):
+        changes = format_html_join("", "{}", ((change(kind, *field),) for field in changed))
+        cells = [line, labels[kind], format_html("<bdi>{}</bdi>", key)]
+        cells.append(format_html('<ul class="otrs-import-changes flex flex-col gap-0.5">{}</ul>', changes))
+        rows.append({"attrs": {"data-change": kind}, "cols": cells})
+    return {"headers": [gettext("Line"), gettext("Change"), gettext("Record"), gettext("Changes")], "rows": rows}
+
+
 class ListExportMixin(PermissionsMixin):
     """The export takes the list's filters and search from its address, through the list's own
     ChangeList; filters the list cannot read send the user back to the list, as the list does."""
@@ -200,6 +226,17 @@ class ListExportMixin(PermissionsMixin):
                 ),
             )
             return HttpResponseRedirect(admin_url(self.admin_site, self.model, "changelist", query={ERROR_FLAG: 1}))
+
+    def init_request_context_data(self, request, form):
+        # "This exporter will export the following fields": the file's columns. django-import-export
+        # lists get_user_visible_fields() there, which are the import's columns on both pages.
+        context = super().init_request_context_data(request, form)
+        resource_kwargs = self.get_export_resource_kwargs(request)
+        context["fields_list"] = [
+            (resource_class.get_display_name(), resource_class(**resource_kwargs).get_export_headers())
+            for resource_class in self.get_export_resource_classes(request)
+        ]
+        return context
 
 
 class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
@@ -237,14 +274,6 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         self.keep_upload_only_for_confirm(request, context)
-        if context.get("fields_list"):
-            # "This importer will import the following fields": the engine's columns, not
-            # the resource's export columns (data_source is exported, never imported).
-            resource_classes = self.get_import_resource_classes(request)
-            context["fields_list"] = [
-                (name, import_columns(resource_class, fields))
-                for (name, fields), resource_class in zip(context["fields_list"], resource_classes, strict=False)
-            ]
         return response
 
     def keep_upload_only_for_confirm(self, request, context):
@@ -258,7 +287,7 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
         if context.get("confirm_form") and report is not None and not (report.created or report.updated):
             context["confirm_form"] = None
         if context.get("result") is not None and report is not None:
-            context["preview_changes"] = preview_changes(self.model, report.preview)
+            context["preview_table"] = preview_table(self.model, report.preview)
         if not context.get("confirm_form"):
             PreviewUpload(name=name).remove()
 
@@ -297,6 +326,7 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
                 **self.admin_site.each_context(request),
                 "title": gettext("Import"),
                 "opts": self.opts,
+                "media": self.media,
                 "errors": confirm_form.non_field_errors(),
                 "import_url": self.import_url(),
             }

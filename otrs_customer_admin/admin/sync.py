@@ -38,6 +38,30 @@ def tasks_configured():
     return django_settings.is_overridden("TASKS")
 
 
+def sample_table(entries):
+    """Test connection's first entries of a search as unfold's table component takes them: a row per
+    entry (its DN, the fields as the sync maps them, the attributes missing, the problems)."""
+
+    def lines(texts, css_class):
+        return format_html_join("", '<div class="{}">{}</div>', ((css_class, text) for text in texts)) or "—"
+
+    return {
+        "headers": [_("Entry"), _("Fields"), _("Attributes missing"), _("Problems")],
+        "rows": [
+            [
+                dn,
+                format_html(
+                    '<dl class="otrs-sync-fields">{}</dl>',
+                    format_html_join("", "<dt>{}</dt><dd>{}</dd>", values.items()),
+                ),
+                {"content": lines(missing, "otrs-sync-missing"), "class": "text-subtle"},
+                lines(problems, "otrs-sync-problem text-red-700 dark:text-red-400"),
+            ]
+            for dn, values, missing, problems in entries
+        ],
+    }
+
+
 class DirectorySyncMixin(RecordPageMixin):
     """Adds the sync of the directory sources to the customer list (status, Sync now, Test connection)."""
 
@@ -132,6 +156,7 @@ class DirectorySyncMixin(RecordPageMixin):
             "title": _("Test connection: %(source)s") % {"source": source},
             "source": source,
             "report": report,
+            "searches": [(search, sample_table(search.entries)) for search in report.searches],
             "back_url": self.admin_url("changelist"),
         }
         return self.render_page(request, self.sync_test_template, context)

@@ -55,10 +55,6 @@ class TicketAdmin(
         (_("Escalation"), {"fields": ["escalation_at", "escalation_deadline"]}),
     ]
 
-    class Media:
-        css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
-        js = ["otrs_customer_admin/cards.js"]
-
     @display(description=_("Ticket number"), ordering="number")
     def number_link(self, obj):
         url = admin_url(self.admin_site, obj, "detail", quote(obj.pk))

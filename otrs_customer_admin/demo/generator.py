@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from itertools import accumulate
 
+from django.conf import settings
+from django.db import reset_queries
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -191,7 +193,7 @@ class DemoDataGenerator:
         self.seed = seed
         self.batch_size = batch_size
         self.now = now or timezone.now()
-        self.progress = progress or (lambda message: None)
+        self.progress = progress or (lambda phase, done, total=None: None)
         self.rng = random.Random()
         self.new_customer = Constructor(Customer)
         self.new_customer_user = Constructor(CustomerUser)
@@ -237,10 +239,11 @@ class DemoDataGenerator:
 
     def _report(self, counts, done, total):
         gc.collect(0)
-        self.progress(
-            gettext("%(model)s: %(done)s of %(total)s")
-            % {"model": counts.label, "done": f"{done:,}", "total": f"{total:,}"}
-        )
+        # With DEBUG on, Django keeps every query in a log; a bulk insert's SQL
+        # is megabytes long, so the log would grow by hundreds of them.
+        if settings.DEBUG:
+            reset_queries()
+        self.progress(counts.label, done, total)
 
     # -- SLAs ---------------------------------------------------------------
 

@@ -87,9 +87,10 @@ class EngineImportMixin:
         )
         return ImportResult(importer.run(dataset, dry_run=dry_run))
 
-
-def text_field(name):
-    return fields.Field(attribute=name, column_name=name)
+    def get_import_fields(self):
+        """The columns the engine reads; the admin's import page lists them ("This importer will
+        import the following fields"), the exported-only ones (data_source) left out."""
+        return [self.fields[name] for name in self.importer_class.data_fields]
 
 
 class ValidityField(fields.Field):
@@ -128,20 +129,16 @@ class CountryCodeField(fields.Field):
         return obj.country.code if obj.country else ""
 
 
+# The resources declare only the columns that need a widget of ours; ModelResource makes the
+# others from the model fields Meta.fields names.
+
+
 class CustomerResource(SafeExportMixin, EngineImportMixin, resources.ModelResource):
     importer_class = CustomerImport
     formula_exempt = ("zip",)
 
-    customer_id = text_field("customer_id")
-    name = text_field("name")
-    street = text_field("street")
-    zip = text_field("zip")
-    city = text_field("city")
     country = CountryCodeField(attribute="country", column_name="country")
-    url = text_field("url")
-    comment = text_field("comment")
     valid = ValidityField(attribute="valid", column_name="valid")
-    data_source = text_field("data_source")
 
     class Meta:
         model = Customer
@@ -158,23 +155,10 @@ class CustomerUserResource(SafeExportMixin, EngineImportMixin, resources.ModelRe
     formula_exempt = ("phone", "fax", "mobile", "zip")
     export_related = ("customer",)
 
-    login = text_field("login")
-    title = text_field("title")
-    first_name = text_field("first_name")
-    last_name = text_field("last_name")
-    email = text_field("email")
     customer = fields.Field(attribute="customer__customer_id", column_name="customer")
-    phone = text_field("phone")
-    fax = text_field("fax")
-    mobile = text_field("mobile")
-    street = text_field("street")
-    zip = text_field("zip")
-    city = text_field("city")
     country = CountryCodeField(attribute="country", column_name="country")
-    comment = text_field("comment")
     valid = ValidityField(attribute="valid", column_name="valid")
     additional_customers = CustomerIDsField(attribute="additional_customer_ids", column_name="additional_customers")
-    data_source = text_field("data_source")
 
     class Meta:
         model = CustomerUser
@@ -191,17 +175,13 @@ class CustomerUserResource(SafeExportMixin, EngineImportMixin, resources.ModelRe
 class TicketResource(SafeExportMixin, resources.ModelResource):
     """Tickets are exported only."""
 
-    number = text_field("number")
-    title = text_field("title")
     customer = fields.Field(attribute="customer__customer_id", column_name="customer")
     customer_user = fields.Field(attribute="customer_user__login", column_name="customer_user")
-    state = text_field("state")
     priority = fields.Field(attribute="priority", column_name="priority")
     sla = fields.Field(attribute="sla__name", column_name="sla")
     created_at = fields.Field(attribute="created_at", column_name="created_at")
     pending_until = fields.Field(attribute="pending_until", column_name="pending_until")
     escalation_at = fields.Field(attribute="escalation_at", column_name="escalation_at")
-    escalation_deadline = text_field("escalation_deadline")
     closed_at = fields.Field(attribute="closed_at", column_name="closed_at")
 
     formula_exempt = ("number", "priority")

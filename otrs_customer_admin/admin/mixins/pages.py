@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Media
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -61,6 +62,12 @@ def record_action(*, permission, **options):
 
 
 class RecordPageMixin:
+    # The package's stylesheet and the business-card script: Django's admin pages render an
+    # admin's media, and the package's own pages get it from render_page.
+    class Media:
+        css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
+        js = ["otrs_customer_admin/cards.js"]
+
     def url_name(self, view):
         return url_name(self.model, view)
 
@@ -160,4 +167,5 @@ class RecordPageMixin:
         reverses to this site."""
         request.current_app = self.admin_site.name
         base = self.admin_site.each_context(request) if admin_chrome else {}
-        return TemplateResponse(request, template, {**base, "opts": self.opts, **context})
+        media = self.media + context.get("media", Media())
+        return TemplateResponse(request, template, {**base, "opts": self.opts, **context, "media": media})

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext
 
-from otrs_customer_admin.importexport.commands import ExportCommand
-from otrs_customer_admin.importexport.resources import CustomerUserResource
+from ...importexport.resources import CustomerUserResource
+from ..files import ExportCommand
 
 
 class Command(ExportCommand):

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext
 
-from otrs_customer_admin.importexport.commands import ExportCommand
-from otrs_customer_admin.importexport.resources import CustomerResource
+from ...importexport.resources import CustomerResource
+from ..files import ExportCommand
 
 
 class Command(ExportCommand):

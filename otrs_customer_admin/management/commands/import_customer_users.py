@@ -1,7 +1,7 @@
 from django.utils.translation import gettext, gettext_lazy
 
-from otrs_customer_admin.importexport.commands import ImportCommand
-from otrs_customer_admin.importexport.importers import CustomerUserImport
+from ...importexport.importers import CustomerUserImport
+from ..files import ImportCommand
 
 
 class Command(ImportCommand):

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext
 
-from otrs_customer_admin.importexport.commands import ImportCommand
-from otrs_customer_admin.importexport.importers import CustomerImport
+from ...importexport.importers import CustomerImport
+from ..files import ImportCommand
 
 
 class Command(ImportCommand):

@@ -6,9 +6,7 @@ and prints the summary.
 
 import argparse
 
-from django.conf import settings
 from django.core.management.base import CommandError
-from django.db import reset_queries
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +21,7 @@ from ...demo import (
     load_demo_data,
 )
 from ..base import PackageCommand
+from ..progress import Progress
 
 
 def count(value):
@@ -88,14 +87,6 @@ class Command(PackageCommand):
         quiet = options["quiet"] or options["verbosity"] == 0
         verbose = options["verbosity"] >= 2 and not quiet
 
-        def progress(message):
-            # With DEBUG on, Django keeps every query in a log; a bulk insert's SQL
-            # is megabytes long, so the log would grow by hundreds of them.
-            if settings.DEBUG:
-                reset_queries()
-            if verbose:
-                self.stdout.write(message)
-
         try:
             result = load_demo_data(
                 customers=options["customers"],
@@ -103,7 +94,7 @@ class Command(PackageCommand):
                 tickets=options["tickets"],
                 seed=options["seed"],
                 batch_size=options["batch_size"],
-                progress=progress,
+                progress=Progress(self.stdout, "records") if verbose else None,
             )
         except DemoDataError as error:
             raise CommandError(str(error)) from error

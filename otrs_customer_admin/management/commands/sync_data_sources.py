@@ -1,39 +1,14 @@
 """manage.py sync_data_sources: mirror the directory sources (LDAP, Active Directory) into the database."""
 
-import time
-
 from django.core.management.base import CommandError
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ...datasources import SyncError, get_data_source, syncable_data_sources
 from ...directory_sync import DETAILS_SHOWN, run_sync, word_labels
 from ..base import PackageCommand
+from ..progress import Progress
 from ..users import find_user
-
-
-class Progress:
-    """Entries read per second: a line redrawn on a terminal, nothing otherwise (cron mails stay short)."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.started = time.monotonic()
-
-    def __call__(self, phase, done, total):
-        if not self.tty:
-            return
-        rate = done / max(time.monotonic() - self.started, 1e-6)
-        label = {"customers": _("customers"), "customer users": _("customer users"), "write": _("writing")}
-        end = "\n" if total is not None and done >= total else ""
-        line = _("%(label)s: %(done)s entries, %(rate)s entries/s") % {
-            "label": f"{label.get(phase, phase):>15}",
-            "done": number_format(done, force_grouping=True),
-            "rate": number_format(round(rate), force_grouping=True),
-        }
-        self.stream.write(f"\r{line}{end}", ending="")
-        self.stream.flush()
 
 
 class Command(PackageCommand):
@@ -58,7 +33,8 @@ class Command(PackageCommand):
     def handle(self, *args, **options):
         sources = self.sources(options["source"])
         user = find_user(options["user"]) if options["user"] else None
-        progress = Progress(self.stdout)
+        # Entries per second on a terminal; nothing off one (cron mails stay short).
+        progress = Progress(self.stdout, "entries", lines_off_a_terminal=False)
         failed = []
         for source in sources:
             try:

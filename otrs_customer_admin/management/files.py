@@ -1,69 +1,22 @@
-"""The import and export management commands, for files too big for a browser upload."""
+"""The bases of the import and export commands (``import_customers``, ``export_customers``, ...):
+files of any size, read and written outside a browser."""
 
 import codecs
 import time
 from pathlib import Path
 
-from django.core.management.base import CommandError, OutputWrapper
-from django.utils.formats import number_format
+from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..conf import settings
 from ..datasources import get_data_sources
-from ..management.base import PackageCommand, known_value
-from ..management.users import find_user
+from ..importexport.formats import FileProblem, FileRows, format_for
+from ..importexport.values import parse_country
 from ..models import Validity
-from .formats import FileProblem, FileRows, format_for
-from .values import parse_country
-
-
-class Progress:
-    """A bar with rows per second on a terminal, a line per tenth otherwise."""
-
-    def __init__(self, stream):
-        self.stream = stream
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.started = time.monotonic()
-        self.last_tenth = {}
-
-    def __call__(self, phase, done, total):
-        done = min(done, total)
-        rate = done / max(time.monotonic() - self.started, 1e-6)
-        label = {"check": _("checking"), "write": _("writing")}.get(phase, phase)
-        numbers = {
-            "done": number_format(done, force_grouping=True),
-            "total": number_format(total, force_grouping=True),
-            "rate": number_format(round(rate), force_grouping=True),
-        }
-        if self.tty:
-            width = 30
-            filled = int(width * done / total) if total else width
-            bar = "#" * filled + "-" * (width - filled)
-            # ending="": a command's OutputWrapper would end every write with a newline,
-            # and the bar must stay on its line; plain style, not the error colour of stderr.
-            line = "\r" + _("%(label)s [%(bar)s] %(done)s/%(total)s rows, %(rate)s rows/s") % {
-                "label": f"{label:>9}",
-                "bar": bar,
-                **numbers,
-            }
-            self.write(line + ("\n" if done >= total else ""))
-            self.stream.flush()
-            return
-        tenth = 10 * done // total if total else 10
-        if self.last_tenth.get(phase) != tenth:
-            self.last_tenth[phase] = tenth
-            self.write(_("%(label)s: %(done)s/%(total)s rows, %(rate)s rows/s") % {"label": label, **numbers} + "\n")
-
-    def write(self, text):
-        if isinstance(self.stream, OutputWrapper):
-            self.stream.write(text, style_func=plain, ending="")
-        else:
-            self.stream.write(text)
-
-
-def plain(text):
-    return text
+from .base import PackageCommand, known_value
+from .progress import Progress
+from .users import find_user
 
 
 class ImportCommand(PackageCommand):
@@ -99,7 +52,7 @@ class ImportCommand(PackageCommand):
         importer = self.importer_class(
             default_country=default_country,
             user=user,
-            progress=Progress(self.stderr),
+            progress=Progress(self.stderr, "rows"),
             **self.importer_options(options),
         )
         try:
