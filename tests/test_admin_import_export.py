@@ -20,7 +20,6 @@ from otrs_customer_admin.models import Customer, CustomerUser, Validity
 from tests.factories import make_customer, make_customer_user, make_ticket
 from tests.importing import excel_csv, plain_csv
 from tests.markup import assert_in_html, attribute, document, element, elements, text
-from tests.markup import text as markup_text
 
 pytestmark = pytest.mark.django_db
 
@@ -255,8 +254,8 @@ def test_the_preview_shows_old_and_new_values_escaped_and_isolated(admin_client,
 def test_the_preview_is_unfolds_table_a_row_per_record(admin_client, existing):
     data = plain_csv([HEADER, ["ACME", "Acme Corporation", "Hamburg", "DE"], ["GLOBEX", "Globex", "Austin", "US"]])
     table = element(document(upload(admin_client, data).content.decode()), "div", class_="otrs-import-preview")
-    assert [markup_text(header) for header in elements(table, "th")] == ["Line", "Change", "Record", "Changes"]
-    rows = [[markup_text(cell) for cell in elements(row, "td")] for row in elements(table, "tr", class_="data-row")]
+    assert [text(header) for header in elements(table, "th")] == ["Line", "Change", "Record", "Changes"]
+    rows = [[text(cell) for cell in elements(row, "td")] for row in elements(table, "tr", class_="data-row")]
     assert rows[0][:3] == ["2", "Update", "ACME"] and rows[0][3] == "City: Berlin → Hamburg"
     assert rows[1][:3] == ["3", "New", "GLOBEX"] and "City: Austin" in rows[1][3]
     assert [attribute(body, "data-change") for body in elements(table, "tbody")] == ["update", "new"]
