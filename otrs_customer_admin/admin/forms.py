@@ -24,12 +24,11 @@ class SavesChangedFields:
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.changes_stored_record = self.instance.pk is not None
-        if self.changes_stored_record:
-            for name, field in self.fields.items():
-                # A client that sends no shown values (a script, a test) is told against the record as it is now.
-                shown = self.add_initial_prefix(name)
-                if not self.is_bound or not field.hidden_widget().value_omitted_from_data(self.data, self.files, shown):
-                    field.show_hidden_initial = True
+        # A client that sends no shown values (a script, a test) is told against the record as it is now.
+        shown = self.add_initial_prefix("")
+        if self.changes_stored_record and (not self.is_bound or any(key.startswith(shown) for key in self.data)):
+            for field in self.fields.values():
+                field.show_hidden_initial = True
 
     def model_fields_changed(self):
         """The names of the record's own (not many-to-many) fields the user changed."""
