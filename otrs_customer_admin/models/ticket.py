@@ -444,10 +444,16 @@ class Ticket(models.Model):
     def refuse_invalid_owners(self, stored):
         """Raise ``ValidationError`` for a customer user who does not work for the customer, and for
         a customer or customer user, new to this ticket, that is not valid."""
-        if self.customer_user_id and not self.customer_user.works_for(self.customer_id):
-            raise ValidationError({"customer_user": stranger_message()})
+        errors = {}
         for field_name, model, pk in self.moved_owners(stored):
-            refuse_invalid_targets(field_name, model, [pk], lock=True)
+            try:
+                refuse_invalid_targets(field_name, model, [pk], lock=True)
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        if self.customer_user_id and not self.customer_user.works_for(self.customer_id):
+            errors.setdefault("customer_user", [stranger_message()])
+        if errors:
+            raise ValidationError(errors)
 
     def _save_with_new_number(self, *args, **kwargs):
         # Numbers are YYYYMMDD plus a counter, as OTRS's date-based generator;
