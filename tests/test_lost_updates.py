@@ -213,7 +213,7 @@ print(json.dumps({"counts": counts, "tickets": on, "all": Ticket.objects.count()
 
 
 @pytest.fixture
-def shared_database(request, tmp_path):
+def shared_database(tmp_path):
     """The environment of processes that share one database with the test: its own PostgreSQL
     database (committed, emptied afterwards), or a fresh, migrated SQLite file."""
     from django.db import connection
@@ -223,7 +223,6 @@ def shared_database(request, tmp_path):
     if connection.vendor == "sqlite":
         url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
     else:
-        request.getfixturevalue("transactional_db")
         db = connection.settings_dict
         url = f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "tests.settings"}
@@ -236,6 +235,7 @@ def shared_database(request, tmp_path):
     return env
 
 
+@pytest.mark.django_db(transaction=True)  # the processes' rows are committed: emptied afterwards
 def test_a_ticket_saved_while_its_customer_is_merged_away_is_moved_or_refused(shared_database):
     from tests.test_database_busy import python, read_line, start, tell
 
