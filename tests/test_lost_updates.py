@@ -8,6 +8,7 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 
 from otrs_customer_admin.folding import name_match_key
@@ -64,6 +65,7 @@ def test_the_customer_user_form_keeps_what_an_import_wrote_while_it_was_open(adm
     assert response.status_code == 302
     jane.refresh_from_db()
     assert (jane.first_name, jane.phone, jane.email) == ("Janet", "+49 30 2", "jane@new.example")
+    assert LogEntry.objects.get(object_id=str(jane.pk)).get_change_message() == "Changed First name."
 
 
 def test_the_customer_user_form_keeps_additional_customers_linked_while_it_was_open(admin_client):
@@ -91,6 +93,7 @@ def test_the_ticket_form_keeps_what_an_import_wrote_while_it_was_open(admin_clie
     assert response.status_code == 302
     ticket.refresh_from_db()
     assert (ticket.title, ticket.priority, ticket.first_response_at) == ("Printer still on fire", 5, answered)
+    assert LogEntry.objects.get(object_id=str(ticket.pk)).get_change_message() == "Changed Title."
 
 
 def test_the_ticket_form_writes_what_the_model_derives_from_the_change(admin_client):
