@@ -272,9 +272,9 @@ def test_a_person_added_on_an_invalid_customers_page_is_refused_where_it_shows(a
 # --- the race with a merge ----------------------------------------------------------------------
 
 
-def submitted(page):
+def submitted(page, form_id="ticket_form"):
     """What a browser submits from the page's change form: its named inputs, selects and text areas."""
-    form = element(document(page), "form", id="ticket_form")
+    form = element(document(page), "form", id=form_id)
     values = {}
     for field in elements(form, "input"):
         name, kind = attribute(field, "name"), attribute(field, "type") or "text"
@@ -289,7 +289,8 @@ def submitted(page):
             attribute(option, "value") for option in elements(field, "option") if "selected" in dict(option.attributes)
         ]
         if attribute(field, "name"):
-            values[attribute(field, "name")] = chosen[0] if chosen else ""
+            multiple = "multiple" in dict(field.attributes)
+            values[attribute(field, "name")] = chosen if multiple else chosen[0] if chosen else ""
     for field in elements(form, "textarea"):
         values[attribute(field, "name")] = text(field)
     return values

@@ -15,7 +15,7 @@ from ..conf import settings
 from ..datasources import writable_data_sources
 from .display import VALIDITY_LABELS, edit_link, validity_badge
 from .filters import OtrsSearchMixin
-from .forms import SourcedRecordForm
+from .forms import SourcedRecordChangeForm
 from .importexport import RecordImportExportMixin
 from .mixins import (
     BusinessCardMixin,
@@ -23,6 +23,7 @@ from .mixins import (
     DataSourceStepMixin,
     DetailViewMixin,
     PrefillMixin,
+    SaveChangedFieldsMixin,
     SetInvalidMixin,
 )
 from .pagination import KeyedPagesMixin
@@ -38,9 +39,10 @@ class SourcedRecordAdmin(
     DataSourceStepMixin,
     PrefillMixin,
     RecordImportExportMixin,
+    SaveChangedFieldsMixin,
     ModelAdmin,
 ):
-    form = SourcedRecordForm
+    form = SourcedRecordChangeForm
     view_on_site = False
     change_form_outer_before_template = "otrs_customer_admin/change_form_header.html"
     list_display_links = None

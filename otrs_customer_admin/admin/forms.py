@@ -1,13 +1,82 @@
-"""Forms of the customer and customer-user admin."""
+"""Forms of the customer, customer-user and ticket admin."""
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminSelectWidget
 
 from ..conf import settings
 from ..datasources import writable_data_sources
 from ..models.base import not_valid_message
+
+
+class SavesChangedFields:
+    """ModelForm mixin: a change form writes only the fields its user changed.
+
+    What the user changed is told against the values the page showed (each field carries its
+    shown value as a hidden input, ``initial-<name>``), not against the record as it is now: a comment an import
+    wrote while the form was open is not the user's change, and survives the save. The whole
+    form is still validated as submitted; the saved record is the stored one plus the user's
+    changes, and ``Model.save(update_fields=…)`` writes those (and what the model derives from
+    them). A new record is saved whole.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.changes_stored_record = self.instance.pk is not None
+        # A client that sends no shown values (a script, a test) is told against the record as it is now.
+        shown = self.add_initial_prefix("")
+        if self.changes_stored_record and (not self.is_bound or any(key.startswith(shown) for key in self.data)):
+            for field in self.fields.values():
+                field.show_hidden_initial = True
+
+    def model_fields_changed(self):
+        """The names of the record's own (not many-to-many) fields the user changed."""
+        names = []
+        for name in self.changed_data:
+            field = self._model_field(name)
+            if field is not None and field.concrete and not field.many_to_many:
+                names.append(field.name)
+        return names
+
+    def update_fields(self):
+        """What saving the changed record writes; ``changed_at`` also when only links changed."""
+        return self.model_fields_changed() or ["changed_at"]
+
+    def _model_field(self, name):
+        try:
+            return self._meta.model._meta.get_field(name)
+        except FieldDoesNotExist:  # a form-only field
+            return None
+
+    def _post_clean(self):
+        stored = self._stored_values() if self.changes_stored_record else {}
+        super()._post_clean()
+        # Validated as submitted; saved as stored plus the user's changes.
+        changed = set(self.changed_data)
+        for name, (attname, value) in stored.items():
+            if name not in changed:
+                setattr(self.instance, attname, value)
+
+    def _stored_values(self):
+        values = {}
+        for name in self.fields:
+            field = self._model_field(name)
+            if field is not None and field.concrete and not field.many_to_many:
+                values[name] = (field.attname, getattr(self.instance, field.attname))
+        return values
+
+    def _save_m2m(self):
+        if not self.changes_stored_record:
+            return super()._save_m2m()
+        # Links the user did not change stay as they are now.
+        unchanged = {
+            name: self.cleaned_data.pop(name) for name in list(self.cleaned_data) if name not in self.changed_data
+        }
+        try:
+            super()._save_m2m()
+        finally:
+            self.cleaned_data.update(unchanged)
 
 
 class SourcedRecordForm(forms.ModelForm):
@@ -66,7 +135,11 @@ class SourcedRecordForm(forms.ModelForm):
                 self._errors.setdefault(NON_FIELD_ERRORS, self.error_class(error_class="nonfield")).extend(errors)
 
 
-class CustomerUserForm(SourcedRecordForm):
+class SourcedRecordChangeForm(SavesChangedFields, SourcedRecordForm):
+    """The change form of a customer (a customer user's is ``CustomerUserForm``)."""
+
+
+class CustomerUserForm(SavesChangedFields, SourcedRecordForm):
     def clean(self):
         cleaned = super().clean()
         customer, additional = cleaned.get("customer"), cleaned.get("additional_customers")
@@ -112,6 +185,10 @@ class AdditionalLinkForm(forms.ModelForm):
                 if not record.is_valid:
                     raise ValidationError(not_valid_message(record))
         return cleaned
+
+
+class TicketForm(SavesChangedFields, forms.ModelForm):
+    """The ticket's change form."""
 
 
 class SelectDataSourceForm(forms.Form):

@@ -10,14 +10,23 @@ from ..bidi import isolate
 from ..importexport.resources import TicketResource
 from .display import VALIDITY_LABELS, card_link, moment, moment_text, validity_badge
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
+from .forms import TicketForm
 from .importexport import TicketExportMixin
-from .mixins import DatabaseBusyMixin, PrefillMixin, TicketDetailMixin
+from .mixins import DatabaseBusyMixin, PrefillMixin, SaveChangedFieldsMixin, TicketDetailMixin
 from .pagination import KeyedPagesMixin
 
 
 class TicketAdmin(
-    DatabaseBusyMixin, KeyedPagesMixin, OtrsSearchMixin, TicketDetailMixin, PrefillMixin, TicketExportMixin, ModelAdmin
+    DatabaseBusyMixin,
+    KeyedPagesMixin,
+    OtrsSearchMixin,
+    TicketDetailMixin,
+    PrefillMixin,
+    TicketExportMixin,
+    SaveChangedFieldsMixin,
+    ModelAdmin,
 ):
+    form = TicketForm
     view_on_site = False  # its absolute URL is this form; the detail view is the page to open
     resource_classes = [TicketResource]
     picker_valid_only = False

@@ -115,23 +115,38 @@ def replaying_history():
         _replaying_history.reset(token)
 
 
-def first_not_valid(model, pks):
-    """The first record of ``model`` among ``pks`` that is not valid, or ``None``; one query."""
+def with_changed_at(update_fields):
+    """A save that writes some fields writes when it did too (``auto_now`` is written only if named)."""
+    if not update_fields:
+        return update_fields
+    return [*update_fields, "changed_at"]
+
+
+def first_not_valid(model, pks, *, lock=False):
+    """The first record of ``model`` among ``pks`` that is not valid, or ``None``; one query.
+
+    With ``lock`` (inside a transaction) the records stay locked until it ends, where the
+    database locks rows: they cannot become invalid before what points at them is written.
+    """
     pks = sorted({pk for pk in pks if pk is not None})
     if not pks:
         return None
-    return model._base_manager.filter(pk__in=pks).exclude(valid=Validity.VALID).order_by("pk").first()
+    records = model._base_manager.filter(pk__in=pks).order_by("pk")
+    if not lock:
+        return records.exclude(valid=Validity.VALID).first()
+    return next((record for record in records.select_for_update() if not record.is_valid), None)
 
 
-def refuse_invalid_targets(field_name, model, pks):
+def refuse_invalid_targets(field_name, model, pks, *, lock=False):
     """Raise ``ValidationError`` on ``field_name`` when one of ``pks`` is not a valid ``model`` record.
 
     Only valid records are in use: a new record, and one moved to another, must point at a
     valid one. What already points at a record that became invalid may stay (see ``moved_to``).
+    ``lock`` as for ``first_not_valid``.
     """
     if _replaying_history.get():
         return
-    record = first_not_valid(model, pks)
+    record = first_not_valid(model, pks, lock=lock)
     if record is not None:
         raise ValidationError({field_name: not_valid_message(record)}, code="not_valid")
 
@@ -348,6 +363,7 @@ class SourcedRecord(FoldedUniqueFields, models.Model):
         if not self.data_source:
             self.data_source = default_data_source_key()
         self.check_writable()
+        kwargs["update_fields"] = with_changed_at(kwargs.get("update_fields"))
         super().save(*args, **kwargs)
         self._loaded_data_source = self.data_source
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..bidi import isolate_text
 from ..conf import settings
-from .base import first_not_valid, moved_to, not_valid_message, refuse_invalid_targets
+from .base import first_not_valid, moved_to, not_valid_message, refuse_invalid_targets, with_changed_at
 from .customer import Customer
 from .customer_user import CustomerUser
 from .sla import SLA, Deadline, SLADeadline
@@ -35,6 +35,16 @@ from .ticket_states import (
 # The fields whose change moves a ticket between owners, or between their counts.
 OWNER_FIELDS = {"customer", "customer_id", "customer_user", "customer_user_id"}
 COUNTED_FIELDS = {"state", *OWNER_FIELDS}
+# What save() derives (the clocks and the escalation), and the fields it derives them from.
+DERIVED_FIELDS = {
+    "update_clock_from",
+    "pending_since",
+    "closed_at",
+    "pending_until",
+    "escalation_at",
+    "escalation_deadline",
+}
+CLOCK_INPUTS = {"state", "sla", "sla_id", "created_at", "first_response_at", "last_update_at", "pending_until"}
 
 
 def stranger_message():
@@ -280,16 +290,25 @@ class Ticket(models.Model):
             errors["pending_until"] = _("A pending ticket needs a pending time.")
         if self.customer_user_id and self.customer_id and not self.customer_user.works_for(self.customer_id):
             errors["customer_user"] = stranger_message()
+        # Inside a transaction (the admin's form), the owners stay locked until the save: a merge
+        # cannot retire the customer between this check and the write.
+        lock = not transaction.get_autocommit()
         for field_name, model, pk in self.moved_owners():
-            record = first_not_valid(model, [pk])
+            record = first_not_valid(model, [pk], lock=lock)
             if record is not None:
                 errors.setdefault(field_name, not_valid_message(record))
         if errors:
             raise ValidationError(errors)
 
-    def moved_owners(self):
-        """``(field name, model, pk)`` of the customer and customer user this ticket would be new at or move to."""
-        old_customer, old_user = getattr(self, "_loaded_owners", (None, None)) if self.pk else (None, None)
+    def moved_owners(self, stored=None):
+        """``(field name, model, pk)`` of the customer and customer user this ticket would be new at or move to.
+
+        Moved from ``stored``, the (customer id, customer-user id) in the database, or else from
+        those it was loaded with.
+        """
+        if stored is None:
+            stored = getattr(self, "_loaded_owners", (None, None)) if self.pk else (None, None)
+        old_customer, old_user = stored
         owners = []
         if self.customer_id is not None and (self.pk is None or self.customer_id != old_customer):
             owners.append(("customer", Customer, self.customer_id))
@@ -377,18 +396,64 @@ class Ticket(models.Model):
         self.compute_escalation()
 
     def save(self, *args, **kwargs):
-        if self.customer_user_id and not self.customer_user.works_for(self.customer_id):
-            raise ValidationError({"customer_user": stranger_message()})
-        for field_name, model, pk in self.moved_owners():
-            refuse_invalid_targets(field_name, model, [pk])
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            update_fields = kwargs["update_fields"] = self.fields_to_write(update_fields)
         self.prepare_for_save()
         with transaction.atomic():
+            stored = self.lock_owners()
+            if update_fields is None or OWNER_FIELDS & set(update_fields):
+                self.refuse_invalid_owners(stored)
             if self.number:
                 super().save(*args, **kwargs)
             else:
                 self._save_with_new_number(*args, **kwargs)
             self.recount_owners()
         self._loaded_state = self.state
+
+    @staticmethod
+    def fields_to_write(update_fields):
+        """``update_fields`` with what save() derives from them, and ``changed_at``."""
+        names = set(update_fields)
+        if names & CLOCK_INPUTS:
+            names |= DERIVED_FIELDS
+        return with_changed_at(sorted(names))
+
+    def stored_owners(self):
+        """(customer id, customer-user id) as stored now; (None, None) for a new ticket."""
+        if self._state.adding:
+            return None, None
+        row = Ticket._base_manager.filter(pk=self.pk).values_list("customer_id", "customer_user_id").first()
+        return row or (None, None)
+
+    def lock_owners(self):
+        """Lock the customers and customer users this save touches, before it writes; returns the
+        stored owners, read under the lock.
+
+        The merge locks the customers first too: a ticket saved for a customer being merged away
+        waits for the merge, and then sees the ticket moved and the customer not valid.
+        """
+        stored = self.stored_owners()
+        loaded = getattr(self, "_loaded_owners", (None, None))
+        for index, model in enumerate((Customer, CustomerUser)):
+            pks = {stored[index], loaded[index], (self.customer_id, self.customer_user_id)[index]} - {None}
+            if pks:
+                list(model._base_manager.filter(pk__in=pks).order_by("pk").select_for_update().values_list("pk"))
+        return self.stored_owners()
+
+    def refuse_invalid_owners(self, stored):
+        """Raise ``ValidationError`` for a customer user who does not work for the customer, and for
+        a customer or customer user, new to this ticket, that is not valid."""
+        errors = {}
+        for field_name, model, pk in self.moved_owners(stored):
+            try:
+                refuse_invalid_targets(field_name, model, [pk], lock=True)
+            except ValidationError as error:
+                errors.update(error.message_dict)
+        if self.customer_user_id and not self.customer_user.works_for(self.customer_id):
+            errors.setdefault("customer_user", [stranger_message()])
+        if errors:
+            raise ValidationError(errors)
 
     def _save_with_new_number(self, *args, **kwargs):
         # Numbers are YYYYMMDD plus a counter, as OTRS's date-based generator;

@@ -6,6 +6,7 @@ customer users; a site's own admin may take any of them on its own.
 
 from .busy import DatabaseBusyMixin
 from .card import BusinessCardMixin
+from .changed_fields import SaveChangedFieldsMixin
 from .data_source import DataSourceStepMixin
 from .detail import DetailPageMixin, DetailViewMixin
 from .invalidate import SetInvalidMixin
@@ -25,6 +26,7 @@ __all__ = [
     "MergeCustomersMixin",
     "PrefillMixin",
     "RecordPageMixin",
+    "SaveChangedFieldsMixin",
     "SetInvalidMixin",
     "TicketDetailMixin",
     "record_action",
