@@ -14,6 +14,7 @@ from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.apps import apps
+from django.contrib.admin.utils import quote
 from django.core.signals import setting_changed
 from django.urls import get_script_prefix, get_urlconf, reverse
 
@@ -45,6 +46,12 @@ def admin_url(site, model, view, *args, query=None):
 def site_admin(site, model):
     """The ``ModelAdmin`` of ``model`` on ``site``, or ``None`` when the site has none."""
     return site.get_model_admin(model) if site.is_registered(model) else None
+
+
+def record_links(site, obj):
+    """``obj``'s detail and card URLs on ``site``: what a link that shows its business card on hover needs."""
+    pk = quote(obj.pk)
+    return {"detail": admin_url(site, obj, "detail", pk), "card": admin_url(site, obj, "card", pk)}
 
 
 def may_change(site, request, model, obj=None):

@@ -1,10 +1,9 @@
 """Small renderers for list columns: links that open a business card, validity badges, moments."""
 
-from django.contrib.admin.utils import quote
 from django.utils import formats, timezone
 from django.utils.html import format_html
 
-from ..admin_urls import admin_url
+from ..admin_urls import record_links
 from ..bidi import isolate
 from ..models import Validity
 
@@ -20,10 +19,11 @@ def card_link(site, obj, text):
     ``text`` is user text, isolated (``bidi.isolate``)."""
     if obj is None:
         return "-"
+    links = record_links(site, obj)
     return format_html(
         '<a href="{}" data-otrs-card="{}" class="otrs-card-link text-primary-600 dark:text-primary-500">{}</a>',
-        admin_url(site, obj, "detail", quote(obj.pk)),
-        admin_url(site, obj, "card", quote(obj.pk)),
+        links["detail"],
+        links["card"],
         isolate(text),
     )
 

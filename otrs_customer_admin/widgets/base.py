@@ -23,14 +23,13 @@ change for themselves (``Layout``).
 
 from functools import cache
 
-from django.contrib.admin.utils import quote
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from ..admin_urls import admin_url, site_admin
+from ..admin_urls import admin_url, record_links, site_admin
 from ..conf import SETTING_NAME, settings
 
 CUSTOMER = "customer"
@@ -70,8 +69,9 @@ class Widget:
 
     def record_links(self, obj):
         """``obj``'s detail and card URLs, for a row that shows its business card on hover."""
-        model = type(obj)
-        return {"detail": self.url(model, "detail", quote(obj.pk)), "card": self.url(model, "card", quote(obj.pk))}
+        if self.admin_for(type(obj)) is None:
+            return {"detail": "", "card": ""}
+        return record_links(self.model_admin.admin_site, obj)
 
     def get_context(self, request, obj):
         """Extra template context; keep it to a fixed number of queries."""

@@ -19,7 +19,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from unfold.decorators import action
 
-from ...admin_urls import admin_url, site_admin, url_name
+from ...admin_urls import admin_url, record_links, site_admin, url_name
 from ...bidi import Phrase
 
 
@@ -156,10 +156,7 @@ class RecordPageMixin:
         """``obj``'s detail and card URLs on this site, or ``None`` when the site has no admin for it."""
         if obj is None or site_admin(self.admin_site, type(obj)) is None:
             return None
-        return {
-            "detail": admin_url(self.admin_site, obj, "detail", quote(obj.pk)),
-            "card": admin_url(self.admin_site, obj, "card", quote(obj.pk)),
-        }
+        return record_links(self.admin_site, obj)
 
     def render_page(self, request, template, context, *, admin_chrome=True):
         """A page of this admin: its site's context (menu, title) unless ``admin_chrome`` is off,
