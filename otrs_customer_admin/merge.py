@@ -24,8 +24,7 @@ merge_customers`` both call them. The rules:
 
 from dataclasses import dataclass, field
 
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.admin.models import CHANGE
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -34,6 +33,7 @@ from django.utils.translation import ngettext
 
 from .bidi import isolate_text
 from .models import Customer, CustomerUser, Ticket
+from .writes import before_write, write_history
 
 ADDRESS_FIELDS = ("street", "zip", "city")
 FILLED_ONE_BY_ONE = ("url", "comment")
@@ -41,7 +41,8 @@ FILLED_ONE_BY_ONE = ("url", "comment")
 TICKETS_LISTED = 20
 # How many customer users a refusal names.
 USERS_NAMED = 10
-HISTORY_BATCH = 1000
+# What a merge compares of the customers it planned on.
+PLANNED_FIELDS = ("data_source", "invalidated_by_sync", *Customer.RECORD_FIELDS)
 USER_FIELDS = ("pk", "login", "title", "first_name", "last_name", "data_source", "customer_id")
 USER_ORDER = ("last_name", "first_name", "login_key")
 
@@ -272,6 +273,7 @@ def merge_customers(source, target, *, user, dry_run=False):
         if not plan.allowed:
             raise MergeRefused(plan.refusals, plan)
         return MergeReport(plan, True, len(plan.customer_users), len(plan.additional_links), plan.ticket_count)
+    before_write.send(sender="merge")
     with transaction.atomic():
         source, target = locked(source, target)
         plan = plan_merge(source, target)
@@ -288,7 +290,7 @@ def merge_customers(source, target, *, user, dry_run=False):
             target.save(update_fields=[*plan.filled, "changed_at"])
         retire(source, plan.source_comment)
         report = MergeReport(plan, False, moved_users, moved_links, moved_tickets)
-        write_history(report, tickets, user)
+        log_merge(report, tickets, user)
     return report
 
 
@@ -301,7 +303,22 @@ def locked(source, target):
     missing = [customer for customer in (source, target) if customer.pk not in rows]
     if missing:
         raise MergeRefused([_("%(customer)s no longer exists.") % {"customer": customer} for customer in missing])
+    # The merge was planned on the customers as the caller read them (the confirm page, the
+    # command): if another writer changed one since, what was planned is not what would be merged.
+    moved = [customer for customer in (source, target) if changed_since(customer, rows[customer.pk])]
+    if moved:
+        message = _(
+            "Nothing was merged: %(customer)s changed since the merge was planned (an import, a sync or a user "
+            "saved it). Run the merge again."
+        )
+        raise MergeRefused([message % {"customer": customer} for customer in moved])
     return rows[source.pk], rows[target.pk]
+
+
+def changed_since(read, now):
+    """Whether the customer ``now`` (fresh from the database) differs from ``read``, as the caller read it,
+    in what the customer's writers write (not the ticket counters every ticket write keeps)."""
+    return any(getattr(read, name) != getattr(now, name) for name in PLANNED_FIELDS)
 
 
 def retire(source, comment):
@@ -313,7 +330,7 @@ def retire(source, comment):
     source.save(update_fields=[*values, "comment", "changed_at"])
 
 
-def write_history(report, tickets, user):
+def log_merge(report, tickets, user):
     """One admin history entry for each moved record and each of the two customers, in bulk.
 
     Stored as text: the customers' own texts (``str()``) isolate their values."""
@@ -329,20 +346,12 @@ def write_history(report, tickets, user):
         target_message += " " + _("Filled from it: %(fields)s.") % {
             "fields": ", ".join(label for label, _value in plan.filled_fields())
         }
-    types = ContentType.objects.get_for_models(Customer, CustomerUser, Ticket)
-
-    def entry(model, object_id, text, message):
-        return LogEntry(
-            user_id=user.pk,
-            content_type=types[model],
-            object_id=str(object_id),
-            object_repr=str(text)[:200],
-            action_flag=CHANGE,
-            change_message=message,
-        )
-
-    entries = [entry(Customer, source.pk, source, source_message), entry(Customer, target.pk, target, target_message)]
-    entries += [entry(CustomerUser, person.pk, person, moved) for person in plan.customer_users]
-    entries += [entry(CustomerUser, person.pk, person, relinked) for person in plan.additional_links]
-    entries += [entry(Ticket, pk, f"{number}: {title}", moved) for pk, number, title in tickets]
-    LogEntry.objects.bulk_create(entries, batch_size=HISTORY_BATCH)
+    write_history(
+        user,
+        Customer,
+        [(source.pk, source, CHANGE, source_message), (target.pk, target, CHANGE, target_message)],
+    )
+    people = [(person.pk, person, CHANGE, moved) for person in plan.customer_users]
+    people += [(person.pk, person, CHANGE, relinked) for person in plan.additional_links]
+    write_history(user, CustomerUser, people)
+    write_history(user, Ticket, [(pk, f"{number}: {title}", CHANGE, moved) for pk, number, title in tickets])
