@@ -51,8 +51,24 @@ CustomerUser.objects.update_or_create(
 # A command of the example site (argv[1:]) that stops between its plan and its write: it says
 # "planned" and goes on when it reads a line.
 PAUSED = """
+import os
 import sys
 import django
+from django.conf import settings
+
+if os.environ.get("PEOPLE_FILE"):  # the sync's source: the people file, writable by the import too
+    from tests.people_source import PeopleFileSource
+
+    class WritablePeopleFile(PeopleFileSource):
+        read_only = False
+
+    settings.OTRS_CUSTOMER_ADMIN = {
+        **settings.OTRS_CUSTOMER_ADMIN,
+        "DATA_SOURCES": {
+            "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+            "people": {"BACKEND": "__main__.WritablePeopleFile", "PATH": os.environ["PEOPLE_FILE"]},
+        },
+    }
 django.setup()
 from otrs_customer_admin.writes import before_write
 
@@ -127,8 +143,10 @@ def python(site, script, *args, **kwargs):
 
 
 def command(site, *arguments):
+    """A command of the example site, run to its end (as ``PAUSED`` runs it, without the pause)."""
+    script = PAUSED.replace("before_write.connect(pause)", "")
     return subprocess.run(
-        [sys.executable, MANAGE, *map(str, arguments)],
+        [sys.executable, "-c", textwrap.dedent(script), *map(str, arguments)],
         env=site["env"],
         cwd=ROOT,
         capture_output=True,
@@ -242,3 +260,32 @@ def test_of_two_imports_of_overlapping_files_the_one_that_read_first_is_refused(
     assert "Nothing was imported: A changed while this file was being imported" in err
     after = records()["customers"]
     assert (after["A"]["city"], after["C"]["city"]) == ("München", "Berlin")
+
+
+def test_an_import_between_the_syncs_plan_and_its_write_refuses_the_sync(site, records):
+    directory = site["folder"] / "people-directory.csv"
+    site["env"]["PEOPLE_FILE"] = str(directory)
+    try:
+        directory.write_text("id,user,mail,company\n1,pat,pat@example.com,A\n", encoding="utf-8")
+        first = command(site, "sync_data_sources")
+        assert first.returncode == 0, first.stderr
+        directory.write_text("id,user,mail,company\n1,pat,pat@directory.example,B\n", encoding="utf-8")
+        syncing = Paused(site, "sync_data_sources")
+        syncing.planned()
+
+        path = people_file(site, "pat.csv", ["pat", "Pat", "Smith", "pat@imported.example", "C"])
+        imported = command(site, "import_customer_users", path)
+        assert imported.returncode == 0, imported.stderr
+        code, err = syncing.finish()
+    finally:
+        del site["env"]["PEOPLE_FILE"]
+
+    assert code == 1
+    assert "nothing was written: user=pat changed while the sync ran" in err and "Run the sync again." in err
+    assert records()["people"]["pat"] == "C"
+    email = python(
+        site,
+        "import django; django.setup(); from otrs_customer_admin.models import CustomerUser; "
+        "print(CustomerUser.objects.get(login='pat').email)",
+    ).stdout.strip()
+    assert email == "pat@imported.example"
