@@ -169,14 +169,24 @@ def update_rows(model, updates):
 
     Rows changing the same fields are written by one prepared statement, one execution a row
     (``executemany``); when fewer rows matched than were given, ``RowsMoved`` names those that
-    moved. Call it inside the writer's transaction, which the exception is to roll back.
+    moved. Call it inside the writer's transaction, which the exception is to roll back. As the
+    model's queryset writes do, it keeps the stored keys (the folded twins) and refuses rows of
+    read-only sources (but those of the source whose sync is writing).
     """
     groups = defaultdict(list)
+    stored_keys = getattr(model, "stored_keys", None)
     for pk, old, new in updates:
-        if new:
-            groups[(tuple(old), tuple(new))].append((pk, old, new))
+        if not new:
+            continue
+        if stored_keys is not None:
+            new = {**new, **{key: function(new[name] or "") for key, name, function in stored_keys(new)}}
+        groups[(tuple(old), tuple(new))].append((pk, old, new))
     if not groups:
         return
+    if hasattr(model.objects.none(), "_refuse_read_only_rows"):
+        pks = [pk for rows in groups.values() for pk, _old, _new in rows]
+        for start in range(0, len(pks), LOOKUP_BATCH):
+            model.objects.filter(pk__in=pks[start : start + LOOKUP_BATCH])._refuse_read_only_rows()
     database = router.db_for_write(model)
     connection = connections[database]
     meta = model._meta

@@ -43,6 +43,13 @@ def test_an_update_writes_only_the_fields_it_changes_where_the_row_still_holds_w
     assert (acme.city, acme.comment) == ("Hamburg", "theirs")
 
 
+def test_an_update_keeps_the_folded_twins_so_the_record_is_found_by_its_new_name_ignoring_case():
+    acme = make_customer("ACME", "Acme", city="Berlin")
+    with transaction.atomic():
+        update_rows(Customer, [(acme.pk, {"name": "Acme"}, {"name": "Straße AG"})])
+    assert Customer.objects.get(name_key="strasse ag").pk == acme.pk
+
+
 def test_an_update_of_a_row_that_moved_is_refused_and_names_it_and_nothing_is_written():
     acme = make_customer("ACME", "Acme", city="Berlin")
     globex = make_customer("GLOBEX", "Globex", city="Berlin", comment="")
