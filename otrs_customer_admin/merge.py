@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 from django.contrib.admin.models import CHANGE
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .bidi import isolate_text
 from .models import Customer, CustomerUser, Ticket
-from .writes import before_write, write_history
+from .writes import before_write, field_label, write_history
 
 ADDRESS_FIELDS = ("street", "zip", "city")
 FILLED_ONE_BY_ONE = ("url", "comment")
@@ -82,7 +81,7 @@ class MergePlan:
 
     def filled_fields(self):
         """``(label, value)`` of each field of INTO that FROM fills, in the form's order."""
-        return [(field_label(name), display_value(self.source, name)) for name in self.filled]
+        return [(field_label(Customer, name), display_value(self.source, name)) for name in self.filled]
 
     def moved_summary(self):
         return moved_summary(len(self.customer_users), len(self.additional_links), self.ticket_count)
@@ -100,10 +99,6 @@ class MergeReport:
 
     def moved_summary(self):
         return moved_summary(self.customer_users, self.additional_links, self.tickets)
-
-
-def field_label(name):
-    return str(capfirst(Customer._meta.get_field(name).verbose_name))
 
 
 def display_value(customer, name):

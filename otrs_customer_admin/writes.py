@@ -8,7 +8,8 @@
   row changes, row by row, and only where the row still holds the values the writer read
   (compare-and-set); a row that moved under it raises ``RowsMoved``, inside the writer's
   transaction, so that nothing is written and nothing another writer saved is overwritten.
-* ``write_history``: admin history entries for what a writer did, in bulk.
+* ``write_history``: admin history entries for what a writer did, in bulk; ``field_label``:
+  a field's name in them and in messages.
 * ``before_write``: sent between a writer's plan and its write: a seam for tests that make
   another writer run in between (a receiver may wait there), and for nothing else.
 """
@@ -22,6 +23,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 from django.db.models import Q, UniqueConstraint
 from django.dispatch import Signal
+from django.utils.text import capfirst
 
 from .models.base import folded_twin
 
@@ -114,6 +116,18 @@ def folded_lookup(queryset, field_name, keys, fields):
         for row in queryset.filter(**{f"{twin}__in": batch}).values(twin, *fields):
             found[row.pop(twin)] = row
     return found
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+def field_label(model, name):
+    """A field's name in messages and history: its verbose name, capitalised (the name itself for
+    what is not a field)."""
+    try:
+        return str(capfirst(model._meta.get_field(name).verbose_name))
+    except Exception:
+        return name
 
 
 # --- many-to-many links -------------------------------------------------------------------------

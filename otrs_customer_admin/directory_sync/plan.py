@@ -14,7 +14,6 @@ from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from ..bidi import Phrase
@@ -34,6 +33,7 @@ from ..writes import (
     update_rows,
     write_history,
 )
+from ..writes import field_label as kernel_field_label
 
 MODEL_KEYS = ("customers", "customer_users")
 VALID = Validity.VALID
@@ -63,7 +63,7 @@ def field_label(model, name):
         return _("external ID")
     if name == "customer_id" and model._meta.model_name == "customeruser":
         name = "customer"
-    return capfirst(model._meta.get_field(name).verbose_name)
+    return kernel_field_label(model, name)
 
 
 def model_fields():

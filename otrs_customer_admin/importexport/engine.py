@@ -27,7 +27,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import CharField
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -39,6 +38,7 @@ from ..writes import (
     WRITE_BATCH,
     RowsMoved,
     before_write,
+    field_label,
     folded_lookup,
     load_links,
     meets,
@@ -275,10 +275,7 @@ class RecordImport:
         self.found = []
 
     def label(self, field_name):
-        try:
-            return str(capfirst(self.model._meta.get_field(field_name).verbose_name))
-        except Exception:
-            return field_name
+        return field_label(self.model, field_name)
 
     # --- reading ---------------------------------------------------------------
 
