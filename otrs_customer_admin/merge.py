@@ -22,6 +22,7 @@ merge_customers`` both call them. The rules:
   one by one.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import CHANGE
@@ -69,6 +70,8 @@ class MergePlan:
     source_comment: str = ""
     refusals: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    # The customers as planned (``planned_state`` of FROM and INTO): what the confirm page posts.
+    state: str = ""
 
     @property
     def allowed(self):
@@ -169,6 +172,7 @@ def move_additional_links(source, target, moved_user_ids=()):
 def plan_merge(source, target):
     """The ``MergePlan`` of merging ``source`` into ``target``; reads, never writes."""
     plan = MergePlan(source=source, target=target)
+    plan.state = f"{planned_state(source)}:{planned_state(target)}"
     if source.pk == target.pk:
         plan.refusals.append(_("A customer cannot be merged into itself."))
         return plan
@@ -257,11 +261,13 @@ def fields_to_fill(plan):
 # --- the merge -------------------------------------------------------------------------------
 
 
-def merge_customers(source, target, *, user, dry_run=False):
+def merge_customers(source, target, *, user, dry_run=False, planned=None):
     """Merge ``source`` (FROM) into ``target`` (INTO), in one transaction; returns a ``MergeReport``.
 
     ``user`` is who the admin history names. Raises ``MergeRefused`` (changing nothing) when the
-    plan refuses. With ``dry_run`` nothing is written and the report gives the plan's numbers.
+    plan refuses, or when a customer changed since it was planned: since ``source`` and ``target``
+    were read, or since the plan whose ``state`` is ``planned`` (the confirm page's). With ``dry_run``
+    nothing is written and the report gives the plan's numbers.
     """
     if dry_run:
         plan = plan_merge(source, target)
@@ -270,7 +276,7 @@ def merge_customers(source, target, *, user, dry_run=False):
         return MergeReport(plan, True, len(plan.customer_users), len(plan.additional_links), plan.ticket_count)
     before_write.send(sender="merge")
     with transaction.atomic():
-        source, target = locked(source, target)
+        source, target = locked(source, target, planned)
         plan = plan_merge(source, target)
         if not plan.allowed:
             raise MergeRefused(plan.refusals, plan)
@@ -289,7 +295,7 @@ def merge_customers(source, target, *, user, dry_run=False):
     return report
 
 
-def locked(source, target):
+def locked(source, target, planned=None):
     """Both customers, fresh from the database and locked until the transaction ends (where the database locks rows).
 
     While FROM is locked no customer user or ticket can be added to it (their foreign key waits).
@@ -300,14 +306,26 @@ def locked(source, target):
         raise MergeRefused([_("%(customer)s no longer exists.") % {"customer": customer} for customer in missing])
     # The merge was planned on the customers as the caller read them (the confirm page, the
     # command): if another writer changed one since, what was planned is not what would be merged.
-    moved = [customer for customer in (source, target) if changed_since(customer, rows[customer.pk])]
+    states = (planned or "").split(":")
+    moved = [
+        customer
+        for position, customer in enumerate((source, target))
+        if changed_since(customer, rows[customer.pk])
+        or (planned is not None and states[position : position + 1] != [planned_state(rows[customer.pk])])
+    ]
     if moved:
         message = _(
-            "Nothing was merged: %(customer)s changed since the merge was planned (an import, a sync or a user "
-            "saved it). Run the merge again."
+            "%(customer)s changed since the merge was planned (an import, a sync or a user saved it); run the "
+            "merge again."
         )
         raise MergeRefused([message % {"customer": customer} for customer in moved])
     return rows[source.pk], rows[target.pk]
+
+
+def planned_state(customer):
+    """What the merge plans on of ``customer``, as text: the confirm page sends it with its POST."""
+    values = [str(getattr(customer, name)) for name in PLANNED_FIELDS]
+    return hashlib.sha256("\x00".join(values).encode()).hexdigest()[:32]
 
 
 def changed_since(read, now):

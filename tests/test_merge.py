@@ -165,8 +165,8 @@ def test_a_customer_changed_since_the_merge_was_planned_refuses_it_and_the_next_
     with pytest.raises(MergeRefused) as refused:
         merge_customers(stale, into, user=agent)
     assert refused.value.reasons == [
-        "Nothing was merged: Acme G.m.b.H. (ACME-2) changed since the merge was planned (an import, a sync or a "
-        "user saved it). Run the merge again."
+        "Acme G.m.b.H. (ACME-2) changed since the merge was planned (an import, a sync or a user saved it); run "
+        "the merge again."
     ]
     assert Customer.objects.get(pk=source.pk).is_valid and not LogEntry.objects.exists()
 
