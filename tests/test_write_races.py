@@ -95,30 +95,36 @@ print(json.dumps({
 """
 
 
-def fresh_postgres_database(url, name):
-    """A new, empty database ``name`` on the server of ``url``; its URL."""
+RACES_DATABASE = "otrs_customer_admin_write_races"
+
+
+def on_postgres_server(url, *statements):
+    """Run ``statements`` on the server of ``url``, outside any database of the suite."""
     import psycopg
 
-    parts = urlsplit(url)
-    server = urlunsplit(parts._replace(path="/postgres"))
+    server = urlunsplit(urlsplit(url)._replace(path="/postgres"))
     with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
+        for statement in statements:
+            connection.execute(statement)
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     folder = tmp_path_factory.mktemp("races")
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        url = fresh_postgres_database(url, "otrs_customer_admin_write_races")
+    suite_url = os.environ.get("DATABASE_URL", "")
+    postgres = suite_url.startswith("postgres")
+    if postgres:
+        drop = f'DROP DATABASE IF EXISTS "{RACES_DATABASE}"'
+        on_postgres_server(suite_url, drop, f'CREATE DATABASE "{RACES_DATABASE}"')
+        url = urlunsplit(urlsplit(suite_url)._replace(path=f"/{RACES_DATABASE}"))
     else:
         url = f"sqlite:///{folder / 'site.sqlite3'}"
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "example_project.settings"}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     subprocess.run([sys.executable, MANAGE, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=300)
-    return {"env": env, "folder": folder}
+    yield {"env": env, "folder": folder}
+    if postgres:
+        on_postgres_server(suite_url, drop)
 
 
 @pytest.fixture
