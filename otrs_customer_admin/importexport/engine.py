@@ -10,8 +10,14 @@ rows, not per row.
 The rows are read twice, a chunk of ``CHUNK_ROWS`` at a time, so that a file of
 any size fits in memory: the check reads every row and keeps only what the
 all-or-nothing rule needs (each key and unique value with its first line, and
-one byte per row: what the row will do); the write reads them again and writes
-each chunk, all in one transaction. A dry run is the check alone.
+one byte per row: what the row will do, and a fingerprint of each record it will
+update); the write reads them again and writes each chunk, all in one transaction.
+A dry run is the check alone.
+
+Updates go through the write kernel (``writes.update_rows``): each row writes only
+the fields it changes, and only where the record still holds what was read. A record
+that another writer changed since the check (its fingerprint differs) or since the
+write read it (the compare-and-set fails) refuses the whole import.
 """
 
 import re
