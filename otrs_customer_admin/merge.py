@@ -22,18 +22,18 @@ merge_customers`` both call them. The rules:
   one by one.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
-from django.contrib.admin.models import CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.admin.models import CHANGE
 from django.db import transaction
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .bidi import isolate_text
 from .models import Customer, CustomerUser, Ticket
+from .writes import before_write, field_label, write_history
 
 ADDRESS_FIELDS = ("street", "zip", "city")
 FILLED_ONE_BY_ONE = ("url", "comment")
@@ -41,7 +41,8 @@ FILLED_ONE_BY_ONE = ("url", "comment")
 TICKETS_LISTED = 20
 # How many customer users a refusal names.
 USERS_NAMED = 10
-HISTORY_BATCH = 1000
+# What a merge compares of the customers it planned on.
+PLANNED_FIELDS = ("data_source", "invalidated_by_sync", *Customer.RECORD_FIELDS)
 USER_FIELDS = ("pk", "login", "title", "first_name", "last_name", "data_source", "customer_id")
 USER_ORDER = ("last_name", "first_name", "login_key")
 
@@ -69,6 +70,8 @@ class MergePlan:
     source_comment: str = ""
     refusals: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    # The customers as planned (``planned_state`` of FROM and INTO): what the confirm page posts.
+    state: str = ""
 
     @property
     def allowed(self):
@@ -81,7 +84,7 @@ class MergePlan:
 
     def filled_fields(self):
         """``(label, value)`` of each field of INTO that FROM fills, in the form's order."""
-        return [(field_label(name), display_value(self.source, name)) for name in self.filled]
+        return [(field_label(Customer, name), display_value(self.source, name)) for name in self.filled]
 
     def moved_summary(self):
         return moved_summary(len(self.customer_users), len(self.additional_links), self.ticket_count)
@@ -99,10 +102,6 @@ class MergeReport:
 
     def moved_summary(self):
         return moved_summary(self.customer_users, self.additional_links, self.tickets)
-
-
-def field_label(name):
-    return str(capfirst(Customer._meta.get_field(name).verbose_name))
 
 
 def display_value(customer, name):
@@ -173,6 +172,7 @@ def move_additional_links(source, target, moved_user_ids=()):
 def plan_merge(source, target):
     """The ``MergePlan`` of merging ``source`` into ``target``; reads, never writes."""
     plan = MergePlan(source=source, target=target)
+    plan.state = f"{planned_state(source)}:{planned_state(target)}"
     if source.pk == target.pk:
         plan.refusals.append(_("A customer cannot be merged into itself."))
         return plan
@@ -261,19 +261,22 @@ def fields_to_fill(plan):
 # --- the merge -------------------------------------------------------------------------------
 
 
-def merge_customers(source, target, *, user, dry_run=False):
+def merge_customers(source, target, *, user, dry_run=False, planned=None):
     """Merge ``source`` (FROM) into ``target`` (INTO), in one transaction; returns a ``MergeReport``.
 
     ``user`` is who the admin history names. Raises ``MergeRefused`` (changing nothing) when the
-    plan refuses. With ``dry_run`` nothing is written and the report gives the plan's numbers.
+    plan refuses, or when a customer changed since it was planned: since ``source`` and ``target``
+    were read, or since the plan whose ``state`` is ``planned`` (the confirm page's). With ``dry_run``
+    nothing is written and the report gives the plan's numbers.
     """
     if dry_run:
         plan = plan_merge(source, target)
         if not plan.allowed:
             raise MergeRefused(plan.refusals, plan)
         return MergeReport(plan, True, len(plan.customer_users), len(plan.additional_links), plan.ticket_count)
+    before_write.send(sender="merge")
     with transaction.atomic():
-        source, target = locked(source, target)
+        source, target = locked(source, target, planned)
         plan = plan_merge(source, target)
         if not plan.allowed:
             raise MergeRefused(plan.refusals, plan)
@@ -288,11 +291,11 @@ def merge_customers(source, target, *, user, dry_run=False):
             target.save(update_fields=[*plan.filled, "changed_at"])
         retire(source, plan.source_comment)
         report = MergeReport(plan, False, moved_users, moved_links, moved_tickets)
-        write_history(report, tickets, user)
+        log_merge(report, tickets, user)
     return report
 
 
-def locked(source, target):
+def locked(source, target, planned=None):
     """Both customers, fresh from the database and locked until the transaction ends (where the database locks rows).
 
     While FROM is locked no customer user or ticket can be added to it (their foreign key waits).
@@ -301,7 +304,34 @@ def locked(source, target):
     missing = [customer for customer in (source, target) if customer.pk not in rows]
     if missing:
         raise MergeRefused([_("%(customer)s no longer exists.") % {"customer": customer} for customer in missing])
+    # The merge was planned on the customers as the caller read them (the confirm page, the
+    # command): if another writer changed one since, what was planned is not what would be merged.
+    states = (planned or "").split(":")
+    moved = [
+        customer
+        for position, customer in enumerate((source, target))
+        if changed_since(customer, rows[customer.pk])
+        or (planned is not None and states[position : position + 1] != [planned_state(rows[customer.pk])])
+    ]
+    if moved:
+        message = _(
+            "%(customer)s changed since the merge was planned (an import, a sync or a user saved it); run the "
+            "merge again."
+        )
+        raise MergeRefused([message % {"customer": customer} for customer in moved])
     return rows[source.pk], rows[target.pk]
+
+
+def planned_state(customer):
+    """What the merge plans on of ``customer``, as text: the confirm page sends it with its POST."""
+    values = [str(getattr(customer, name)) for name in PLANNED_FIELDS]
+    return hashlib.sha256("\x00".join(values).encode()).hexdigest()[:32]
+
+
+def changed_since(read, now):
+    """Whether the customer ``now`` (fresh from the database) differs from ``read``, as the caller read it,
+    in what the customer's writers write (not the ticket counters every ticket write keeps)."""
+    return any(getattr(read, name) != getattr(now, name) for name in PLANNED_FIELDS)
 
 
 def retire(source, comment):
@@ -313,7 +343,7 @@ def retire(source, comment):
     source.save(update_fields=[*values, "comment", "changed_at"])
 
 
-def write_history(report, tickets, user):
+def log_merge(report, tickets, user):
     """One admin history entry for each moved record and each of the two customers, in bulk.
 
     Stored as text: the customers' own texts (``str()``) isolate their values."""
@@ -329,20 +359,12 @@ def write_history(report, tickets, user):
         target_message += " " + _("Filled from it: %(fields)s.") % {
             "fields": ", ".join(label for label, _value in plan.filled_fields())
         }
-    types = ContentType.objects.get_for_models(Customer, CustomerUser, Ticket)
-
-    def entry(model, object_id, text, message):
-        return LogEntry(
-            user_id=user.pk,
-            content_type=types[model],
-            object_id=str(object_id),
-            object_repr=str(text)[:200],
-            action_flag=CHANGE,
-            change_message=message,
-        )
-
-    entries = [entry(Customer, source.pk, source, source_message), entry(Customer, target.pk, target, target_message)]
-    entries += [entry(CustomerUser, person.pk, person, moved) for person in plan.customer_users]
-    entries += [entry(CustomerUser, person.pk, person, relinked) for person in plan.additional_links]
-    entries += [entry(Ticket, pk, f"{number}: {title}", moved) for pk, number, title in tickets]
-    LogEntry.objects.bulk_create(entries, batch_size=HISTORY_BATCH)
+    write_history(
+        user,
+        Customer,
+        [(source.pk, source, CHANGE, source_message), (target.pk, target, CHANGE, target_message)],
+    )
+    people = [(person.pk, person, CHANGE, moved) for person in plan.customer_users]
+    people += [(person.pk, person, CHANGE, relinked) for person in plan.additional_links]
+    write_history(user, CustomerUser, people)
+    write_history(user, Ticket, [(pk, f"{number}: {title}", CHANGE, moved) for pk, number, title in tickets])

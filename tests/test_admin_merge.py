@@ -226,6 +226,25 @@ def test_yes_merges_and_opens_into_with_a_message(admin_client, admin_user, sour
     assert LogEntry.objects.filter(user=admin_user).count() == 2 + 3 + 25
 
 
+def test_a_customer_changed_after_the_confirm_page_was_shown_is_not_merged(admin_client, source, into):
+    page = document(admin_client.get(url("merge", source, into=into.pk)))
+    planned = attribute(element(element(page, "div", id="content-main"), "input", name="planned"), "value")
+    Customer.objects.filter(pk=into.pk).update(city="Hamburg")  # an import, say, in between
+    before = state()
+
+    response = admin_client.post(url("merge", source), {"into": into.pk, "planned": planned}, follow=True)
+    assert (
+        "Nothing was merged: ACME GmbH (ACME) changed since the merge was planned (an import, a sync or a user "
+        "saved it); run the merge again." in text(document(response))
+    )
+    assert state() == before
+
+    page = document(response)  # the confirm page again, planned on what is there now
+    planned = attribute(element(element(page, "div", id="content-main"), "input", name="planned"), "value")
+    response = admin_client.post(url("merge", source), {"into": into.pk, "planned": planned})
+    assert response.status_code == 302 and Ticket.objects.filter(customer=into).count() == 25
+
+
 def test_only_a_post_with_its_csrf_token_merges(admin_client, admin_user, source, into):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)

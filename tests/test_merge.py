@@ -159,10 +159,18 @@ def test_a_merge_that_fails_half_way_leaves_both_customers_unchanged(source, int
     assert source.is_valid and source.comment == ""
 
 
-def test_the_merge_reads_the_customers_afresh(source, into, agent):
+def test_a_customer_changed_since_the_merge_was_planned_refuses_it_and_the_next_merge_reads_afresh(source, into, agent):
     stale = Customer.objects.get(pk=source.pk)
     Customer.objects.filter(pk=source.pk).update(comment="Second import")
-    report = merge_customers(stale, into, user=agent)
+    with pytest.raises(MergeRefused) as refused:
+        merge_customers(stale, into, user=agent)
+    assert refused.value.reasons == [
+        "Acme G.m.b.H. (ACME-2) changed since the merge was planned (an import, a sync or a user saved it); run "
+        "the merge again."
+    ]
+    assert Customer.objects.get(pk=source.pk).is_valid and not LogEntry.objects.exists()
+
+    report = merge_customers(Customer.objects.get(pk=source.pk), into, user=agent)
     assert report.plan.source_comment == "Second import Merged into ACME GmbH (ACME)."
     into.refresh_from_db()
     assert into.comment == "Second import"

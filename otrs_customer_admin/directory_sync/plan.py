@@ -10,12 +10,10 @@ database's unique constraints accept.
 
 from dataclasses import dataclass, field
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from ..bidi import Phrase
@@ -24,14 +22,27 @@ from ..datasources import MassInvalidation, ModelFields, SyncError
 from ..folding import fold
 from ..importexport.values import parse_country, parse_validity
 from ..models import Customer, CustomerUser, Validity
+from ..writes import (
+    WRITE_BATCH,
+    RowsMoved,
+    before_write,
+    load_links,
+    meets,
+    replace_links,
+    unique_rules,
+    update_rows,
+    write_history,
+)
+from ..writes import field_label as kernel_field_label
 
 MODEL_KEYS = ("customers", "customer_users")
-WRITE_BATCH = 1000
 VALID = Validity.VALID
 LINKS = "additional_customers"
 # A CustomerID or name a record gives up in this sync is parked on this placeholder
 # (with its pk) first, so that another record may take it in the same transaction.
 PARKED = "~sync-{pk}"
+# The records a refusal names.
+MOVED_NAMED = 10
 
 
 def link_key(customer):
@@ -52,7 +63,7 @@ def field_label(model, name):
         return _("external ID")
     if name == "customer_id" and model._meta.model_name == "customeruser":
         name = "customer"
-    return capfirst(model._meta.get_field(name).verbose_name)
+    return kernel_field_label(model, name)
 
 
 def model_fields():
@@ -122,6 +133,7 @@ class Change:
     dn: str
     values: dict  # the new value of every changed field
     pk: object = None
+    old: dict = field(default_factory=dict)  # the value the plan read of every changed field
     changed: list = field(default_factory=list)  # field names, for the history
     why: str = ""
     obj: object = None  # the new instance, for created records
@@ -163,7 +175,7 @@ class Plan:
         if not self.searched["customers"]:
             return
         fields = self.mapped_fields("customer", Customer)
-        planned = self.plan_model("customers", Customer, "customer_id", fields, entries, unique=("name",))
+        planned = self.plan_model("customers", Customer, "customer_id", fields, entries)
         for candidate, change in planned:
             target = change.obj if change is not None and change.obj is not None else candidate.row["pk"]
             self.customer_by_dn[candidate.entry.normalized_dn] = target
@@ -216,7 +228,7 @@ class Plan:
         fields.append("customer_id")
         if "customer" in self.source.attr_map("customer_user"):
             fields.append(LINKS)  # the customer attribute's further values
-        self.plan_model("customer_users", CustomerUser, "login", fields, entries, unique=("email",), resolve=resolve)
+        self.plan_model("customer_users", CustomerUser, "login", fields, entries, resolve=resolve)
 
     def mapped_fields(self, model_key, model):
         """The model's text fields the source maps, and the country (which has a default);
@@ -227,7 +239,7 @@ class Plan:
 
     # --- matching, checking, planning ---
 
-    def plan_model(self, model_key, model, key_field, fields, entries, *, unique, resolve=None):
+    def plan_model(self, model_key, model, key_field, fields, entries, *, resolve=None):
         """Match ``entries`` to this source's records and plan their changes; returns what was planned."""
         rows = list(
             model.objects.filter(data_source=self.source.key).values(
@@ -241,7 +253,8 @@ class Plan:
         entries = sorted(entries, key=lambda entry: entry.normalized_dn[::-1])
         matched = self.match(entries, rows, key_field)
         claimed = {row["pk"] for row in matched.values()}
-        names = (key_field, *unique)
+        # The unique fields (the key first), each with the condition its constraint holds in.
+        names = {rule.field: rule.condition for rule in sorted(unique_rules(model), key=lambda r: r.field != key_field)}
 
         # Values no entry may take: other sources' records, this source's vanished records
         # (they keep their key and name; their email stops counting once invalid), and the
@@ -252,7 +265,7 @@ class Plan:
                 reason = _("belongs to this source's record of %(dn)s, whose entry vanished") % {
                     "dn": row["external_dn"] or row[key_field]
                 }
-                self.reserve(occupied, row, names, reason, keeps_email=False)
+                self.reserve(occupied, row, names, reason, valid=False)
 
         candidates = []
         for index, entry in enumerate(entries):
@@ -273,7 +286,7 @@ class Plan:
             self.report.add(model_key, "skipped", entry.dn, why)
             if row is not None:
                 reason = _("belongs to the record of %(dn)s, which this sync skips") % {"dn": entry.dn}
-                self.reserve(occupied, row, names, reason, keeps_email=row["valid"] == VALID)
+                self.reserve(occupied, row, names, reason, valid=row["valid"] == VALID)
 
         conflicts = self.find_conflicts(model, names, candidates, occupied)
         planned = []
@@ -289,7 +302,8 @@ class Plan:
             if row["pk"] not in claimed and row["valid"] == VALID:
                 why = _("no longer in the directory")
                 values = model.invalidation(by_sync=True)
-                change = Change(model_key, "invalidated", row["external_dn"], values, row["pk"], ["valid"], why)
+                old = {name: row[name] for name in values if name in row}
+                change = Change(model_key, "invalidated", row["external_dn"], values, row["pk"], old, ["valid"], why)
                 self.changes[model_key].append(change)
                 self.report.add(model_key, "invalidated", row["external_dn"] or row[key_field], why)
         return planned
@@ -297,15 +311,9 @@ class Plan:
     @staticmethod
     def load_links(rows):
         """Each customer user row's additional customers, as a frozenset of pks."""
-        links = CustomerUser.additional_customers.through.objects
-        linked = {}
-        pks = [row["pk"] for row in rows]
-        for start in range(0, len(pks), WRITE_BATCH):
-            batch = links.filter(customeruser_id__in=pks[start : start + WRITE_BATCH])
-            for user, customer in batch.values_list("customeruser_id", "customer_id"):
-                linked.setdefault(user, set()).add(customer)
+        linked = load_links(CustomerUser, LINKS, [row["pk"] for row in rows])
         for row in rows:
-            row[LINKS] = frozenset(linked.get(row["pk"], ()))
+            row[LINKS] = frozenset(linked[row["pk"]])
 
     @staticmethod
     def match(entries, rows, key_field):
@@ -329,9 +337,10 @@ class Plan:
         return matched
 
     @staticmethod
-    def reserve(occupied, row, names, reason, *, keeps_email):
-        for name in names:
-            if name != "email" or keeps_email:
+    def reserve(occupied, row, names, reason, *, valid):
+        """``row``'s unique values are taken: those whose constraint holds for a record of its validity."""
+        for name, condition in names.items():
+            if meets(condition, {"valid": VALID if valid else Validity.INVALID}):
                 occupied[name].setdefault(fold(row[name]), reason)
 
     def occupied_elsewhere(self, model, names):
@@ -339,8 +348,8 @@ class Plan:
         reason = _("belongs to a record of another data source")
         others = model.objects.exclude(data_source=self.source.key)
         occupied = {}
-        for name in names:
-            queryset = others.filter(valid=VALID) if name == "email" else others
+        for name, condition in names.items():
+            queryset = others if condition is None else others.filter(condition)
             occupied[name] = {fold(value): reason for value in queryset.values_list(name, flat=True).iterator()}
         return occupied
 
@@ -355,8 +364,8 @@ class Plan:
                 if problem:
                     found[index] = problem
                     continue
-                for name in names:
-                    if name != "email" or candidate.valid == VALID:
+                for name, condition in names.items():
+                    if meets(condition, {"valid": candidate.valid}):
                         taken[name][fold(candidate.values[name])] = candidate.entry.dn
             new = set(found) - set(conflicts)
             conflicts = found
@@ -368,12 +377,12 @@ class Plan:
                     reason = _("belongs to the record of %(dn)s, which this sync leaves alone") % {
                         "dn": candidates[index].entry.dn
                     }
-                    self.reserve(occupied, row, names, reason, keeps_email=row["valid"] == VALID)
+                    self.reserve(occupied, row, names, reason, valid=row["valid"] == VALID)
 
     @staticmethod
     def conflict(model, names, candidate, occupied, taken):
-        for name in names:
-            if name == "email" and candidate.valid != VALID:
+        for name, condition in names.items():
+            if not meets(condition, {"valid": candidate.valid}):
                 continue
             value = candidate.values[name]
             folded = fold(value)
@@ -429,7 +438,10 @@ class Plan:
         if not update and links is None:
             self.report.add(model_key, "unchanged")
             return None
-        change = Change(model_key, word, entry.dn, update, row["pk"], changed, why, links=links)
+        old = {name: row["customer_id" if name == "customer" else name] for name in update}
+        if links is not None:
+            old[LINKS] = row[LINKS]
+        change = Change(model_key, word, entry.dn, update, row["pk"], old, changed, why, links=links)
         self.changes[model_key].append(change)
         self.report.add(model_key, word, entry.dn, why)
         return change
@@ -468,7 +480,9 @@ class Plan:
 
     def write(self, user, progress):
         """Everything in one transaction: first what frees unique values (records set invalid,
-        values given up), then the updates, then the new records."""
+        values given up), then the updates, then the new records. A record that another writer
+        changed since the plan read it stops the sync, and nothing is written."""
+        before_write.send(sender="sync")
         now = timezone.now()
         total = sum(len(changes) for changes in self.changes.values())
         done = 0
@@ -479,61 +493,72 @@ class Plan:
                     changes = self.changes[model_key]
                     updates = [change for change in changes if change.obj is None]
                     updates.sort(key=lambda change: change.word != "invalidated")
-                    self.park_given_up_values(model, updates)
-                    self.bulk_update(model, updates, now)
+                    try:
+                        self.park_given_up_values(model, updates)
+                        self.update(model, updates, now)
+                    except RowsMoved as moved:
+                        self.refuse_moved(updates, moved)
                     new = [change.obj for change in changes if change.obj is not None]
-                    for start in range(0, len(new), WRITE_BATCH):
-                        model.objects.bulk_create(new[start : start + WRITE_BATCH])
+                    model.objects.bulk_create(new, batch_size=WRITE_BATCH)
                     self.write_links([change for change in changes if change.links is not None])
                     done += len(changes)
                     progress("write", done, total)
-                    LogEntry.objects.bulk_create(self.history(model, changes, user), batch_size=WRITE_BATCH)
+                    write_history(user, model, self.history(model, changes))
         except DatabaseError as error:
             raise SyncError(
                 _("%(source)s: nothing was written, the database refused a change: %(error)s")
                 % {"source": self.source.label, "error": error}
             ) from error
 
+    def refuse_moved(self, updates, moved):
+        dns = {change.pk: change.dn for change in updates}
+        records = ", ".join(dns.get(pk, str(pk)) for pk in moved.pks[:MOVED_NAMED])
+        raise SyncError(
+            _(
+                "%(source)s: nothing was written: %(records)s changed while the sync ran (an import, a merge or a "
+                "user saved them). Run the sync again."
+            )
+            % {"source": self.source.label, "records": records}
+        )
+
     @staticmethod
     def write_links(changes):
-        """Replace the additional customers of the customer users whose links change."""
-        through = CustomerUser.additional_customers.through
-        owners = [change.obj.pk if change.obj is not None else change.pk for change in changes]
-        for start in range(0, len(owners), WRITE_BATCH):
-            through.objects.filter(customeruser_id__in=owners[start : start + WRITE_BATCH]).delete()
-        links = [
-            through(customeruser_id=owner, customer_id=getattr(target, "pk", target))
-            for owner, change in zip(owners, changes, strict=True)
-            for target in change.links
-        ]
-        through.objects.bulk_create(links, batch_size=WRITE_BATCH)
+        """Replace the additional customers of the customer users whose links change (an existing
+        record's where they are still those the plan read)."""
+        links = {
+            change.obj.pk if change.obj is not None else change.pk: [
+                getattr(target, "pk", target) for target in change.links
+            ]
+            for change in changes
+        }
+        read = {change.pk: change.old[LINKS] for change in changes if change.obj is None and LINKS in change.old}
+        replace_links(CustomerUser, LINKS, links, read=read)
 
     def park_given_up_values(self, model, updates):
         """Move the unique values that records give up onto placeholders, so that records may swap them."""
-        unique = ("customer_id", "name") if model._meta.model_name == "customer" else ("login", "email")
-        parked = {}
+        unique = [rule.field for rule in unique_rules(model)]
+        parked = []
         for change in updates:
             for name in unique:
                 if name in change.values:
-                    parked.setdefault(name, []).append(change.pk)
-        for name, pks in parked.items():
-            objs = [model(pk=pk, data_source=self.source.key, **{name: PARKED.format(pk=pk)}) for pk in pks]
-            model.objects.bulk_update(objs, [name], batch_size=WRITE_BATCH)
+                    placeholder = PARKED.format(pk=change.pk)
+                    parked.append((change.pk, {name: change.old[name]}, {name: placeholder}))
+                    change.old[name] = placeholder
+        update_rows(model, parked)
 
-    def bulk_update(self, model, changes, now):
-        """Group the updates by the fields they change, so that each statement writes only those."""
-        groups = {}
+    def update(self, model, changes, now):
+        """Each record's changed fields, where it still holds what the plan read."""
+        updates = []
         for change in changes:
             values = dict(change.values)
             if "customer" in values:
                 values["customer_id"] = values.pop("customer").pk
-            groups.setdefault(tuple(sorted(values)), []).append((change.pk, values))
-        for names, items in groups.items():
-            objs = [model(pk=pk, data_source=self.source.key, changed_at=now, **values) for pk, values in items]
-            model.objects.bulk_update(objs, [*names, "changed_at"], batch_size=WRITE_BATCH)
+            old = {("customer_id" if name == "customer" else name): value for name, value in change.old.items()}
+            old.pop(LINKS, None)
+            updates.append((change.pk, old, {**values, "changed_at": now}))
+        update_rows(model, updates)
 
-    def history(self, model, changes, user):
-        content_type = ContentType.objects.get_for_model(model)
+    def history(self, model, changes):
         label = self.source.label
         entries = []
         for change in changes:
@@ -553,14 +578,5 @@ class Plan:
                 else:
                     fields = ", ".join(str(field_label(model, name)) for name in dict.fromkeys(change.changed))
                     message = str(Phrase(_("Changed by sync of %(source)s: %(fields)s."), source=label, fields=fields))
-            entries.append(
-                LogEntry(
-                    user_id=user.pk,
-                    content_type=content_type,
-                    object_id=str(object_id),
-                    object_repr=str(text)[:200],
-                    action_flag=flag,
-                    change_message=message,
-                )
-            )
+            entries.append((object_id, text, flag, message))
         return entries

@@ -10,25 +10,29 @@ rows, not per row.
 The rows are read twice, a chunk of ``CHUNK_ROWS`` at a time, so that a file of
 any size fits in memory: the check reads every row and keeps only what the
 all-or-nothing rule needs (each key and unique value with its first line, and
-one byte per row: what the row will do); the write reads them again and writes
-each chunk, all in one transaction. A dry run is the check alone.
+one byte per row: what the row will do, and a fingerprint of each record it will
+update); the write reads them again and writes each chunk, all in one transaction.
+A dry run is the check alone.
+
+Updates go through the write kernel (``writes.update_rows``): each row writes only
+the fields it changes, and only where the record still holds what was read. A record
+that another writer changed since the check (its fingerprint differs) or since the
+write read it (the compare-and-set fails) refuses the whole import.
 """
 
-import json
 import re
+from array import array
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import batched
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
-from django.contrib.contenttypes.models import ContentType
+from django.contrib.admin.models import ADDITION, CHANGE
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, Q, UniqueConstraint
+from django.db.models import CharField
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -36,17 +40,28 @@ from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
 from ..models import Validity
 from ..models.base import folded_twin
+from ..writes import (
+    WRITE_BATCH,
+    RowsMoved,
+    before_write,
+    field_label,
+    folded_lookup,
+    load_links,
+    meets,
+    replace_links,
+    unique_rules,
+    update_rows,
+    write_history,
+)
 from . import columns
 from .formats import DatasetRows, FileProblem, restore_neutralised
 from .formats.problems import file_changed
 from .values import parse_country, parse_validity
 
-LOOKUP_BATCH = 2000
 # A plain http(s) address: ASCII host name with a top-level domain, optional port and path.
 SIMPLE_WEB_ADDRESS = re.compile(
     r"https?://(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(?::[0-9]{1,5})?(?:[/?#][!-~]*)?\Z", re.IGNORECASE
 )
-WRITE_BATCH = 1000
 PREVIEW_ROWS = 100
 # The unknown columns a warning names; the rest are counted (a header may have a million).
 UNKNOWN_COLUMNS_NAMED = 10
@@ -56,6 +71,8 @@ CHUNK_ROWS = 1000
 MAX_PROBLEMS = 1000
 # What the check planned for a row, one byte a row for the write.
 UNCHANGED, CREATE, UPDATE = 0, 1, 2
+# The records a refusal names; the others are counted.
+MOVED_NAMED = 10
 
 
 @dataclass
@@ -101,57 +118,6 @@ class Row:
     planned: int | None = None  # on the second reading: what the check planned (CREATE, UPDATE)
 
 
-def folded_lookup(queryset, field_name, keys, fields):
-    """Rows of ``queryset`` whose ``field_name`` matches one of the folded ``keys`` ignoring case,
-    keyed by the folded value (through the field's folded twin, so one index lookup a batch)."""
-    found = {}
-    keys = sorted(keys)
-    twin = folded_twin(field_name)
-    for start in range(0, len(keys), LOOKUP_BATCH):
-        batch = keys[start : start + LOOKUP_BATCH]
-        for row in queryset.filter(**{f"{twin}__in": batch}).values(twin, *fields):
-            found[row.pop(twin)] = row
-    return found
-
-
-@dataclass(frozen=True)
-class UniqueRule:
-    """A field unique ignoring case within ``condition`` (``None``: among all records)."""
-
-    field: str
-    condition: Q | None
-    reads: frozenset  # the fields the condition reads
-    message: str  # for a value that another record already has, with %(value)s
-
-
-def condition_fields(condition):
-    """The fields a constraint's condition reads; it may only use exact lookups, as ``Q(valid=1)``."""
-    if condition is None:
-        return frozenset()
-    names = set()
-    for child in condition.children:
-        if isinstance(child, Q):
-            names |= condition_fields(child)
-            continue
-        name, _separator, lookup = child[0].partition("__")
-        if lookup not in ("", "exact"):
-            raise ValueError(f"The import checks only exact lookups in constraint conditions, not {child[0]!r}.")
-        names.add(name)
-    return frozenset(names)
-
-
-def meets(condition, values):
-    """Whether ``values`` (field -> value) meet ``condition``, in Python: one query per row would be too slow."""
-    if condition is None:
-        return True
-    results = (
-        meets(child, values) if isinstance(child, Q) else values.get(child[0].partition("__")[0]) == child[1]
-        for child in condition.children
-    )
-    met = all(results) if condition.connector == Q.AND else any(results)
-    return met != condition.negated
-
-
 def unknown_columns_warning(unknown):
     named = ", ".join(unknown[:UNKNOWN_COLUMNS_NAMED])
     rest = len(unknown) - UNKNOWN_COLUMNS_NAMED
@@ -193,6 +159,10 @@ class RecordImport:
         self.found = []  # the problems of the chunk being checked
         self.first_lines = defaultdict(dict)  # field -> folded value -> the first line with it
         self.plans = bytearray()  # UNCHANGED, CREATE or UPDATE, a byte per row
+        # For each row to update, in order, a fingerprint of the record's values the check read:
+        # the write refuses a record that another writer changed since.
+        self.fingerprints = array("q")
+        self.updates_read = 0  # on the second reading: the fingerprints compared so far
         self.writing = False  # on the second reading
         self.to_write = 0  # records the check plans to create or update
 
@@ -213,6 +183,7 @@ class RecordImport:
         self.check(source)
         self.report.problems.sort(key=problem_order)
         if self.report.ok and not dry_run and self.report.created + self.report.updated:
+            before_write.send(sender="import")
             self.write_checked(source)
         return self.report
 
@@ -230,6 +201,7 @@ class RecordImport:
                     self.plans.extend(
                         CREATE if row.existing is None else UPDATE if row.changes else UNCHANGED for row in rows
                     )
+                    self.fingerprints.extend(fingerprint(row.existing) for row in rows if row.existing and row.changes)
                 self.keep_problems()
                 done += len(records)
                 if len(records) == CHUNK_ROWS:
@@ -275,10 +247,19 @@ class RecordImport:
                 for row, (_record, plan) in zip(rows, changing, strict=True):
                     row.planned = plan
                 self.match(rows)
+                moved = []
                 for row in rows:
-                    if row.planned == UPDATE and row.existing is None:  # deleted since the check
-                        self.report.problems.append(FileProblem(self.collision_message("")))
-                        raise Rejected
+                    if row.planned == UPDATE:
+                        read = self.fingerprints[self.updates_read]
+                        self.updates_read += 1
+                        if row.existing is None or fingerprint(row.existing) != read:  # changed since the check
+                            moved.append(
+                                row.existing[self.key_field]
+                                if row.existing
+                                else row.values.get(self.key_field, row.line)
+                            )
+                if moved:
+                    self.refuse_moved(moved)
                 self.plan(rows)
                 self.keep_problems()
                 if not self.report.ok:
@@ -300,10 +281,7 @@ class RecordImport:
         self.found = []
 
     def label(self, field_name):
-        try:
-            return str(capfirst(self.model._meta.get_field(field_name).verbose_name))
-        except Exception:
-            return field_name
+        return field_label(self.model, field_name)
 
     # --- reading ---------------------------------------------------------------
 
@@ -452,18 +430,13 @@ class RecordImport:
 
     @cached_property
     def unique_rules(self):
-        """The model's "unique ignoring case" constraints (on the folded twins) of the fields besides
-        the key: rows with one key are one record, which ``match`` already refuses."""
-        field_of_twin = {folded_twin(name): name for name in self.model.FOLDED_FIELDS if name != self.key_field}
-        rules = []
-        for constraint in self.model._meta.constraints:
-            if not isinstance(constraint, UniqueConstraint) or len(constraint.fields) != 1:
-                continue
-            name = field_of_twin.get(constraint.fields[0])
-            if name is not None:
-                message = self.taken_messages.get(name, constraint.violation_error_message)
-                rules.append(UniqueRule(name, constraint.condition, condition_fields(constraint.condition), message))
-        return rules
+        """The model's "unique ignoring case" rules of the fields besides the key: rows with one key
+        are one record, which ``match`` already refuses."""
+        return [
+            replace(rule, message=self.taken_messages.get(rule.field, rule.message))
+            for rule in unique_rules(self.model)
+            if rule.field != self.key_field
+        ]
 
     def check_unique(self, rows):
         """The values of each unique field stay unique ignoring case, across the file (this chunk and
@@ -562,25 +535,43 @@ class RecordImport:
         new = [self.build(row, source) for row in new_rows]
         changed = [row for row in rows if row.existing is not None and row.changes]
         stored = self.stored_fields
-        update_fields = sorted({name for row in changed for name in row.changes if name in stored} | {"changed_at"})
         updates = []
         for row in changed:
-            obj = self.model(pk=row.existing["pk"], data_source=row.existing["data_source"])
-            for name, value in {**row.existing, **row.changes}.items():
-                if name in stored:
-                    setattr(obj, self.attname(name), value)
-            obj.changed_at = now
-            obj.change_list = sorted(row.changes)
-            updates.append(obj)
+            written = [name for name in row.changes if name in stored]
+            old = {self.attname(name): row.existing[name] for name in written}
+            values = {self.attname(name): row.changes[name] for name in written}
+            updates.append((row.existing["pk"], old, {**values, "changed_at": now}))
         self.model.objects.bulk_create(new, batch_size=WRITE_BATCH)
-        self.model.objects.bulk_update(updates, update_fields, batch_size=WRITE_BATCH)
-        if self.relation_fields:
-            written = [(row, obj) for row, obj in zip(new_rows, new, strict=True)]
-            written += [(row, obj) for row, obj in zip(changed, updates, strict=True)]
-            self.write_relations(written)
+        try:
+            update_rows(self.model, updates)
+            if self.relation_fields:
+                self.write_relations(new_rows, new, changed)
+        except RowsMoved as moved:
+            keys = {row.existing["pk"]: row.existing[self.key_field] for row in changed}
+            self.refuse_moved([keys[pk] for pk in moved.pks if pk in keys])
+        self.after_write(rows)
         if self.user is not None:
-            self.log(new, updates)
-        return len(new) + len(updates)
+            self.log(new, changed)
+        return len(new) + len(changed)
+
+    def after_write(self, rows):
+        """What to check once a chunk is written, before the transaction commits (a subclass's)."""
+
+    def refuse_moved(self, records):
+        """Records the import was to change were changed by another writer since it read them: nothing is written."""
+        named = ", ".join(sorted(map(str, records))[:MOVED_NAMED])
+        rest = len(records) - MOVED_NAMED
+        if rest > 0:
+            named = ngettext("%(records)s and %(count)d more", "%(records)s and %(count)d more", rest) % {
+                "records": named,
+                "count": rest,
+            }
+        message = _(
+            "Nothing was imported: %(records)s changed while this file was being imported (another import, a "
+            "sync, a merge or a user saved them). Nothing was overwritten; import the file again."
+        )
+        self.report.problems.append(FileProblem(message % {"records": named}))
+        raise Rejected
 
     def collision_message(self, error):
         """What a unique constraint the database enforced means, in words, without its name."""
@@ -600,36 +591,27 @@ class RecordImport:
             "will then be listed."
         ) % {"model": self.model._meta.verbose_name, "field": self.label(clashing)}
 
-    def relation_columns(self, name):
-        """The through table of many-to-many field ``name``, and its columns for this model and the other."""
-        model_field = self.model._meta.get_field(name)
-        own, other = model_field.m2m_field_name(), model_field.m2m_reverse_field_name()
-        return model_field.remote_field.through, f"{own}_id", f"{other}_id"
-
     def load_relations(self, rows):
         """Each existing record's many-to-many values, as sorted tuples of primary keys."""
         existing = [row.existing for row in rows if row.existing is not None]
         for name in self.relation_fields:
-            through, own, other = self.relation_columns(name)
-            linked = defaultdict(list)
-            pks = [record["pk"] for record in existing]
-            for start in range(0, len(pks), LOOKUP_BATCH):
-                batch = through.objects.filter(**{f"{own}__in": pks[start : start + LOOKUP_BATCH]})
-                for record_pk, target in batch.values_list(own, other):
-                    linked[record_pk].append(target)
+            links = load_links(self.model, name, [record["pk"] for record in existing])
             for record in existing:
-                record[name] = tuple(sorted(linked.get(record["pk"], ())))
+                record[name] = links[record["pk"]]
 
-    def write_relations(self, written):
-        """Replace the many-to-many values of the ``(row, saved record)`` pairs whose row changes them."""
+    def write_relations(self, new_rows, new, changed):
+        """Replace the many-to-many values the rows change: a new record's, and an existing record's
+        where its links are still those the import read."""
         for name in self.relation_fields:
-            through, own, other = self.relation_columns(name)
-            changing = [(row, obj) for row, obj in written if name in row.changes]
-            pks = [obj.pk for _row, obj in changing]
-            for start in range(0, len(pks), WRITE_BATCH):
-                through.objects.filter(**{f"{own}__in": pks[start : start + WRITE_BATCH]}).delete()
-            links = [through(**{own: obj.pk, other: target}) for row, obj in changing for target in row.changes[name]]
-            through.objects.bulk_create(links, batch_size=WRITE_BATCH)
+            links = {obj.pk: row.changes[name] for row, obj in zip(new_rows, new, strict=True) if name in row.changes}
+            replace_links(self.model, name, links)
+            read = {row.existing["pk"]: row.existing[name] for row in changed if name in row.changes}
+            replace_links(
+                self.model,
+                name,
+                {row.existing["pk"]: row.changes[name] for row in changed if name in row.changes},
+                read=read,
+            )
 
     def attname(self, name):
         return name
@@ -641,26 +623,31 @@ class RecordImport:
                 setattr(obj, self.attname(name), value)
         return obj
 
-    def log(self, created, updated):
+    def log(self, created, changed):
         """Admin history entries, as the admin writes them for a form."""
-        content_type = ContentType.objects.get_for_model(self.model)
-
-        def entry(obj, flag, message):
-            return LogEntry(
-                user_id=self.user.pk,
-                content_type=content_type,
-                object_id=str(obj.pk),
-                object_repr=str(obj)[:200],
-                action_flag=flag,
-                change_message=json.dumps(message),
-            )
-
-        entries = [entry(obj, ADDITION, [{"added": {}}]) for obj in created]
+        entries = [(obj.pk, obj, ADDITION, [{"added": {}}]) for obj in created]
         entries += [
-            entry(obj, CHANGE, [{"changed": {"fields": [self.label(name) for name in obj.change_list]}}])
-            for obj in updated
+            (
+                row.existing["pk"],
+                self.record_text({**row.existing, **row.changes}),
+                CHANGE,
+                [{"changed": {"fields": [self.label(name) for name in sorted(row.changes)]}}],
+            )
+            for row in changed
         ]
-        LogEntry.objects.bulk_create(entries, batch_size=WRITE_BATCH)
+        write_history(self.user, self.model, entries)
+
+    def record_text(self, values):
+        """What the record's ``str()`` would say, from its values (the history's text of a record)."""
+        record = self.model()
+        for name in self.stored_fields:
+            setattr(record, self.attname(name), values[name])
+        return record
+
+
+def fingerprint(values):
+    """A number that changes when any of ``values`` (a record as read: field -> value) changes."""
+    return hash(tuple(sorted(values.items())))
 
 
 def estimated_total(table, done):

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
+from ..writes import folded_lookup
 from . import columns
-from .engine import RecordImport, folded_lookup
+from .engine import RecordImport
 from .formats import FileProblem
 
 
@@ -232,6 +233,20 @@ class CustomerUserImport(RecordImport):
                 len(named),
             )
             self.problem(row.line, "additional_customers", message % {"values": ", ".join(named)})
+
+    def after_write(self, rows):
+        """The customers the rows newly point to were valid when read; refuse if one was set invalid
+        since (a merge retired it): a person must not move to a retired customer."""
+        pointed = set()
+        for row in rows:
+            pointed.update(row.changes.get("additional_customers", ()))
+            if "customer" in row.changes:
+                pointed.add(row.changes["customer"])
+        if not pointed:
+            return
+        retired = Customer.objects.filter(pk__in=pointed).exclude(valid=Validity.VALID).values(*NAMED_CUSTOMER)
+        if retired:
+            self.refuse_moved([customer_label(customer) for customer in retired])
 
     @staticmethod
     def drop_own_customer(row, customer_pk):

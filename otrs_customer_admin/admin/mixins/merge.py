@@ -130,7 +130,8 @@ class MergeCustomersMixin(RecordPageMixin):
 
     def merge(self, request, source, target):
         try:
-            report = merge_customers(source, target, user=request.user)
+            # What the confirm page showed is what is merged: its plan's state comes with the POST.
+            report = merge_customers(source, target, user=request.user, planned=request.POST.get("planned"))
         except MergeRefused as refused:
             messages.error(request, _("Nothing was merged: %(reasons)s") % {"reasons": " ".join(refused.reasons)})
             return HttpResponseRedirect(self.admin_url("merge", quote(source.pk), query={"into": target.pk}))

@@ -1,0 +1,263 @@
+"""What the bulk writers (the import, the directory sync, the merge) share: the write kernel.
+
+* ``unique_rules``: the "unique ignoring case" rules, derived from the models' constraints on
+  the folded twins, so that a new unique field is one constraint and no code in any engine;
+  ``folded_lookup`` and ``meets`` check values against them in bulk.
+* ``load_links`` and ``replace_links``: many-to-many values, read and replaced in batches.
+* ``update_rows``: the one way a bulk writer updates records. It writes only the fields each
+  row changes, row by row, and only where the row still holds the values the writer read
+  (compare-and-set); a row that moved under it raises ``RowsMoved``, inside the writer's
+  transaction, so that nothing is written and nothing another writer saved is overwritten.
+* ``write_history``: admin history entries for what a writer did, in bulk; ``field_label``:
+  a field's name in them and in messages.
+* ``before_write``: sent between a writer's plan and its write: a seam for tests that make
+  another writer run in between (a receiver may wait there), and for nothing else.
+"""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connections, router
+from django.db.models import Q, UniqueConstraint
+from django.dispatch import Signal
+from django.utils.text import capfirst
+
+from .models.base import folded_twin
+
+# Rows written, and keys looked up, in one statement.
+WRITE_BATCH = 1000
+LOOKUP_BATCH = 2000
+
+# Sent with ``sender`` the writer's name ("import", "sync", "merge") after the writer has read
+# and planned and before it writes (and, for the import, before its second reading).
+before_write = Signal()
+
+# How each database says "equal, or both NULL" (the SQL standard's IS NOT DISTINCT FROM).
+SAME = {"sqlite": "IS", "mysql": "<=>"}
+
+
+class RowsMoved(Exception):
+    """Rows a bulk writer was to update no longer held the values it read: another writer
+    changed them in between. ``pks`` are the primary keys of those rows (the first few at least)."""
+
+    def __init__(self, model, pks):
+        super().__init__(f"{model._meta.label}: rows changed since they were read: {sorted(pks)}")
+        self.model = model
+        self.pks = sorted(pks)
+
+
+# --- unique values ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UniqueRule:
+    """A field unique ignoring case within ``condition`` (``None``: among all records)."""
+
+    field: str
+    condition: Q | None
+    reads: frozenset  # the fields the condition reads
+    message: str  # the constraint's message, for a value that another record already has
+
+
+def unique_rules(model):
+    """The model's "unique ignoring case" constraints: one rule per unique constraint on the
+    folded twin of one of its ``FOLDED_FIELDS``."""
+    field_of_twin = {folded_twin(name): name for name in model.FOLDED_FIELDS}
+    rules = []
+    for constraint in model._meta.constraints:
+        if not isinstance(constraint, UniqueConstraint) or len(constraint.fields) != 1:
+            continue
+        name = field_of_twin.get(constraint.fields[0])
+        if name is not None:
+            condition = constraint.condition
+            rules.append(UniqueRule(name, condition, condition_fields(condition), constraint.violation_error_message))
+    return rules
+
+
+def condition_fields(condition):
+    """The fields a constraint's condition reads; it may only use exact lookups, as ``Q(valid=1)``."""
+    if condition is None:
+        return frozenset()
+    names = set()
+    for child in condition.children:
+        if isinstance(child, Q):
+            names |= condition_fields(child)
+            continue
+        name, _separator, lookup = child[0].partition("__")
+        if lookup not in ("", "exact"):
+            raise ValueError(f"The bulk writers check only exact lookups in constraint conditions, not {child[0]!r}.")
+        names.add(name)
+    return frozenset(names)
+
+
+def meets(condition, values):
+    """Whether ``values`` (field -> value) meet ``condition``, in Python: one query per row would be too slow."""
+    if condition is None:
+        return True
+    results = (
+        meets(child, values) if isinstance(child, Q) else values.get(child[0].partition("__")[0]) == child[1]
+        for child in condition.children
+    )
+    met = all(results) if condition.connector == Q.AND else any(results)
+    return met != condition.negated
+
+
+def folded_lookup(queryset, field_name, keys, fields):
+    """Rows of ``queryset`` whose ``field_name`` matches one of the folded ``keys`` ignoring case,
+    keyed by the folded value (through the field's folded twin, so one index lookup a batch)."""
+    found = {}
+    keys = sorted(keys)
+    twin = folded_twin(field_name)
+    for start in range(0, len(keys), LOOKUP_BATCH):
+        batch = keys[start : start + LOOKUP_BATCH]
+        for row in queryset.filter(**{f"{twin}__in": batch}).values(twin, *fields):
+            found[row.pop(twin)] = row
+    return found
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+def field_label(model, name):
+    """A field's name in messages and history: its verbose name, capitalised (the name itself for
+    what is not a field)."""
+    try:
+        return str(capfirst(model._meta.get_field(name).verbose_name))
+    except Exception:
+        return name
+
+
+# --- many-to-many links -------------------------------------------------------------------------
+
+
+def link_columns(model, name):
+    """The through table of many-to-many field ``name``, and its columns for this model and the other."""
+    model_field = model._meta.get_field(name)
+    return (
+        model_field.remote_field.through,
+        f"{model_field.m2m_field_name()}_id",
+        f"{model_field.m2m_reverse_field_name()}_id",
+    )
+
+
+def load_links(model, name, pks):
+    """Record pk -> the sorted tuple of the pks it links to through many-to-many field ``name``
+    (every one of ``pks`` present, linked or not)."""
+    through, own, other = link_columns(model, name)
+    linked = defaultdict(list)
+    pks = list(pks)
+    for start in range(0, len(pks), LOOKUP_BATCH):
+        batch = through.objects.filter(**{f"{own}__in": pks[start : start + LOOKUP_BATCH]})
+        for record_pk, target in batch.values_list(own, other):
+            linked[record_pk].append(target)
+    return {pk: tuple(sorted(linked.get(pk, ()))) for pk in pks}
+
+
+def replace_links(model, name, links, *, read=None):
+    """Replace the many-to-many values of field ``name``: ``links`` maps a record's pk to the pks it
+    is to link to. With ``read`` (record pk -> the links the writer read, as from ``load_links``)
+    the links must still be those, else ``RowsMoved``."""
+    through, own, other = link_columns(model, name)
+    pks = list(links)
+    if read is not None:
+        now = load_links(model, name, pks)
+        moved = [pk for pk in pks if pk in read and now[pk] != tuple(sorted(read[pk]))]
+        if moved:
+            raise RowsMoved(model, moved)
+    for start in range(0, len(pks), WRITE_BATCH):
+        through.objects.filter(**{f"{own}__in": pks[start : start + WRITE_BATCH]}).delete()
+    rows = [through(**{own: pk, other: target}) for pk, targets in links.items() for target in targets]
+    through.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+
+
+# --- updates: compare-and-set -------------------------------------------------------------------
+
+
+def update_rows(model, updates):
+    """Update rows of ``model`` where they still hold what was read: ``updates`` are
+    ``(pk, old, new)``, ``old`` the values read of the fields compared (field or attname ->
+    value), ``new`` the values to write (only the fields that change, and e.g. ``changed_at``).
+
+    Rows changing the same fields are written by one prepared statement, one execution a row
+    (``executemany``); when fewer rows matched than were given, ``RowsMoved`` names those that
+    moved. Call it inside the writer's transaction, which the exception is to roll back. As the
+    model's queryset writes do, it keeps the stored keys (the folded twins) and refuses rows of
+    read-only sources (but those of the source whose sync is writing).
+    """
+    groups = defaultdict(list)
+    stored_keys = getattr(model, "stored_keys", None)
+    for pk, old, new in updates:
+        if not new:
+            continue
+        if stored_keys is not None:
+            new = {**new, **{key: function(new[name] or "") for key, name, function in stored_keys(new)}}
+        groups[(tuple(old), tuple(new))].append((pk, old, new))
+    if not groups:
+        return
+    if hasattr(model.objects.none(), "_refuse_read_only_rows"):
+        pks = [pk for rows in groups.values() for pk, _old, _new in rows]
+        for start in range(0, len(pks), LOOKUP_BATCH):
+            model.objects.filter(pk__in=pks[start : start + LOOKUP_BATCH])._refuse_read_only_rows()
+    database = router.db_for_write(model)
+    connection = connections[database]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    same = SAME.get(connection.vendor, "IS NOT DISTINCT FROM")
+    for (compared, written), rows in groups.items():
+        old_fields = [meta.get_field(name) for name in compared]
+        new_fields = [meta.get_field(name) for name in written]
+        sql = "UPDATE {table} SET {values} WHERE {pk} = %s{compare}".format(
+            table=quote(meta.db_table),
+            values=", ".join(f"{quote(f.column)} = %s" for f in new_fields),
+            pk=quote(meta.pk.column),
+            compare="".join(f" AND {quote(f.column)} {same} %s" for f in old_fields),
+        )
+        for start in range(0, len(rows), WRITE_BATCH):
+            batch = rows[start : start + WRITE_BATCH]
+            params = [
+                [
+                    *(f.get_db_prep_save(new[name], connection) for f, name in zip(new_fields, written, strict=True)),
+                    meta.pk.get_db_prep_value(pk, connection),
+                    *(f.get_db_prep_save(old[name], connection) for f, name in zip(old_fields, compared, strict=True)),
+                ]
+                for pk, old, new in batch
+            ]
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+                count = cursor.rowcount
+            if count != len(batch):
+                raise RowsMoved(model, moved_rows(model, database, batch, written))
+
+
+def moved_rows(model, database, batch, written):
+    """The pks of the rows of ``batch`` that the update did not write (they do not hold its values)."""
+    pks = [pk for pk, _old, _new in batch]
+    now = {row.pop("pk"): row for row in model._base_manager.using(database).filter(pk__in=pks).values("pk", *written)}
+    moved = [pk for pk, _old, new in batch if now.get(pk) != new]
+    return moved or pks
+
+
+# --- history --------------------------------------------------------------------------------
+
+
+def write_history(user, model, entries):
+    """Admin history entries, as the admin writes them: ``entries`` are ``(object_id, text,
+    action_flag, message)``, the message a string or the admin's JSON structure (a list)."""
+    content_type = ContentType.objects.get_for_model(model)
+    LogEntry.objects.bulk_create(
+        (
+            LogEntry(
+                user_id=user.pk,
+                content_type=content_type,
+                object_id=str(object_id),
+                object_repr=str(text)[:200],
+                action_flag=flag,
+                change_message=message if isinstance(message, str) else json.dumps(message),
+            )
+            for object_id, text, flag, message in entries
+        ),
+        batch_size=WRITE_BATCH,
+    )
