@@ -143,7 +143,7 @@ def _check_values(config):
     errors += _check_sync_values(config)
     country = config.get("DEFAULT_COUNTRY", DEFAULTS["DEFAULT_COUNTRY"])
     if country:
-        from .importexport.values import parse_country
+        from .values import parse_country
 
         try:
             code = parse_country(country)

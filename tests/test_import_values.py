@@ -5,9 +5,9 @@ from django.utils.translation import override
 from django_countries import countries
 from django_countries.data import ALT_CODES
 
-from otrs_customer_admin.importexport import values
-from otrs_customer_admin.importexport.values import format_validity, parse_bool, parse_country, parse_validity
+from otrs_customer_admin import values
 from otrs_customer_admin.models import Validity
+from otrs_customer_admin.values import format_validity, parse_bool, parse_country, parse_validity
 
 # What OTRS/Znuny store (Perl Locale::Country English names) and what people type.
 COUNTRY_NAMES = {

@@ -20,8 +20,8 @@ LAYERS = [
     # Where records come from: the data sources and their registry; no models.
     {"datasources"},
     {"models"},
-    # The write kernel the bulk writers (import, sync, merge) share.
-    {"writes"},
+    # The write kernel the bulk writers (import, sync, merge) share, and the cleaning of the values they write.
+    {"writes", "values"},
     # What works on the models: search, widgets, the directory sync, import and export, merging, the demo data.
     {"search", "widgets", "directory_sync", "importexport", "merge", "demo"},
     # What a site sees and runs: the admin, its template tags, the tasks, the system checks.

@@ -20,8 +20,8 @@ from ..bidi import Phrase
 from ..conf import settings
 from ..datasources import MassInvalidation, ModelFields, SyncError
 from ..folding import fold
-from ..importexport.values import parse_country, parse_validity
 from ..models import Customer, CustomerUser, Validity
+from ..values import parse_country, parse_validity
 from ..writes import (
     WRITE_BATCH,
     RowsMoved,

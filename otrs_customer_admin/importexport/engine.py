@@ -40,6 +40,7 @@ from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
 from ..models import Validity
 from ..models.base import folded_twin
+from ..values import parse_country, parse_validity
 from ..writes import (
     WRITE_BATCH,
     RowsMoved,
@@ -56,7 +57,6 @@ from ..writes import (
 from . import columns
 from .formats import DatasetRows, FileProblem, restore_neutralised
 from .formats.problems import file_changed
-from .values import parse_country, parse_validity
 
 # A plain http(s) address: ASCII host name with a top-level domain, optional port and path.
 SIMPLE_WEB_ADDRESS = re.compile(

@@ -13,9 +13,9 @@ from import_export import fields, resources
 from import_export.results import Result, RowResult
 
 from ..models import Customer, CustomerUser, Ticket
+from ..values import format_validity
 from .formats import neutralise_formula
 from .importers import CustomerImport, CustomerUserImport
-from .values import format_validity
 
 
 class ImportResult(Result):

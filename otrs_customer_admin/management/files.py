@@ -12,8 +12,8 @@ from django.utils.translation import ngettext
 from ..conf import settings
 from ..datasources import get_data_sources
 from ..importexport.formats import FileProblem, FileRows, format_for
-from ..importexport.values import parse_country
 from ..models import Validity
+from ..values import parse_country
 from .base import PackageCommand, known_value
 from .progress import Progress
 from .users import find_user

@@ -1,7 +1,8 @@
-"""The values of import files that need more than copying: country and validity.
+"""The values the bulk writers clean before they write: country and validity.
 
 Pure functions, no database: the import engine calls them per cell and turns
-their ``ValueError`` into a problem report naming the line and column.
+their ``ValueError`` into a problem report naming the line and column; the
+directory sync cleans its entries' values with the same ones.
 
 Countries
     ``parse_country`` gives the ISO 3166-1 alpha-2 code django-countries stores.
@@ -32,7 +33,7 @@ from django.core.signals import setting_changed
 from django.utils.translation import gettext, override
 from django_countries import Countries, countries
 
-from ..models import Validity
+from .models import Validity
 
 __all__ = ["format_validity", "parse_bool", "parse_country", "parse_validity"]
 
@@ -161,7 +162,7 @@ def _reset_country_table(*, setting, **kwargs):
         _country_table.cache_clear()
 
 
-setting_changed.connect(_reset_country_table, dispatch_uid="otrs_customer_admin.importexport.values.countries")
+setting_changed.connect(_reset_country_table, dispatch_uid="otrs_customer_admin.values.countries")
 
 
 def parse_country(value):
