@@ -183,15 +183,16 @@ def _check_sync_values(config):
     if not isinstance(config.get("SYNC_USER", DEFAULTS["SYNC_USER"]), str) or not config.get("SYNC_USER", "x"):
         message = _("%(setting)s must be a username.") % {"setting": f"{SETTING_NAME}['SYNC_USER']"}
         errors.append(_error(30, message, None))
-    stale = config.get("SYNC_STALE_AFTER", DEFAULTS["SYNC_STALE_AFTER"])
-    if not isinstance(stale, timedelta) or stale <= timedelta(0):
-        errors.append(
-            _error(
-                31,
-                _("%(setting)s must be a positive timedelta.") % {"setting": f"{SETTING_NAME}['SYNC_STALE_AFTER']"},
-                _("For example %(example)s.") % {"example": "timedelta(hours=1)"},
+    for name in ("SYNC_STALE_AFTER", "IMPORT_PREVIEW_TTL"):
+        duration = config.get(name, DEFAULTS[name])
+        if not isinstance(duration, timedelta) or duration <= timedelta(0):
+            errors.append(
+                _error(
+                    31,
+                    _("%(setting)s must be a positive timedelta.") % {"setting": f"{SETTING_NAME}[{name!r}]"},
+                    _("For example %(example)s.") % {"example": "timedelta(hours=1)"},
+                )
             )
-        )
     return errors
 
 

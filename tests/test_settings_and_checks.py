@@ -157,6 +157,7 @@ def test_plain_values_are_checked(config, expected):
         ({"SYNC_MASS_INVALIDATION": {"PERCENT": 200, "MINIMUM": 5}}, "E028", "must be {'PERCENT': 0-100"),
         ({"SYNC_USER": ""}, "E030", "['SYNC_USER'] must be a username."),
         ({"SYNC_STALE_AFTER": timedelta(0)}, "E031", "['SYNC_STALE_AFTER'] must be a positive timedelta."),
+        ({"IMPORT_PREVIEW_TTL": 3600}, "E031", "['IMPORT_PREVIEW_TTL'] must be a positive timedelta."),
     ],
 )
 def test_each_kind_of_mistake_has_its_own_id(config, expected, text):
