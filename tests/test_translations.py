@@ -101,6 +101,9 @@ def test_every_msgid_is_translated_and_none_is_fuzzy(path):
     assert not catalogue.fuzzy, "the header must not be fuzzy (msgfmt would drop it)"
     assert catalogue.locale_identifier == "de", "the header needs Language: de"
     assert catalogue.plural_forms == "nplurals=2; plural=(n != 1);"
+    # babel falls back to the locale's rule when the header has none; msgfmt and Django read the header's.
+    header = Path(path).read_text(encoding="utf-8").split("\n\n", 1)[0]
+    assert '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"' in header, "the header needs its Plural-Forms line"
     messages = messages_of(catalogue)
     assert messages
     untranslated = [key(message) for message in messages if not all(translations(message))]
