@@ -12,16 +12,25 @@ def on_a_terminal(calls, unit, **options):
     """What a real terminal (a pseudo-terminal) receives for ``calls``."""
     leader, follower = os.openpty()
     try:
-        with open(follower, "w", encoding="utf-8", closefd=False) as terminal:
+        with open(follower, "w", encoding="utf-8") as terminal:  # closes the follower: the leader reads to its end
             progress = Progress(OutputWrapper(terminal), unit, **options)
             assert progress.tty
             for call in calls:
                 progress(*call)
-        output = os.read(leader, 65536).decode()
+        # One read may return only part of what was written: read until the closed follower's end
+        # (Linux answers EIO there, other systems an empty read).
+        received = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            received += chunk
     finally:
         os.close(leader)
-        os.close(follower)
-    return output.replace("\r\n", "\n")
+    return received.decode().replace("\r\n", "\n")
 
 
 def test_a_count_without_a_total_then_a_bar_once_the_total_is_known():
