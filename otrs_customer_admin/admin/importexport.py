@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ERROR_FLAG
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
@@ -13,7 +13,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
-from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -23,10 +22,12 @@ from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from ..admin_urls import admin_url
+from ..bidi import isolate
 from ..conf import settings
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
 from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
 from ..models import Customer, Validity
+from ..writes import field_label
 
 #: The import form's fields the confirm step takes over, in the preview's signed token.
 IMPORT_DEFAULTS = ("default_country", "default_customer")
@@ -169,14 +170,13 @@ def preview_changes(model, preview):
             return Validity(value).label
         return value
 
-    def label(name):
-        try:
-            return capfirst(model._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            return name
-
     return [
-        (line, kind, key, [(label(name), shown(name, old), shown(name, new)) for name, old, new in changes])
+        (
+            line,
+            kind,
+            key,
+            [(field_label(model, name), shown(name, old), shown(name, new)) for name, old, new in changes],
+        )
         for line, kind, key, changes in preview
     ]
 
@@ -186,13 +186,13 @@ def preview_table(model, preview):
     line, New or Update, its key and each field's value before (on an update) and after."""
 
     def shown(value):
-        return gettext("(empty)") if value is None else format_html("<bdi>{}</bdi>", value)
+        return gettext("(empty)") if value is None else isolate(value)
 
-    def change(kind, field_label, old, new):
+    def change(kind, label, old, new):
         before = format_html('<span class="otrs-import-old text-subtle">{}</span> → ', shown(old))
         return format_html(
             '<li><span class="font-semibold">{}:</span> {}<span class="otrs-import-new">{}</span></li>',
-            field_label,
+            label,
             before if kind == "update" else "",
             shown(new),
         )
@@ -204,7 +204,7 @@ def preview_table(model, preview):
     rows = []
     for line, kind, key, changed in preview_changes(model, preview):
         changes = format_html_join("", "{}", ((change(kind, *field),) for field in changed))
-        cells = [line, labels[kind], format_html("<bdi>{}</bdi>", key)]
+        cells = [line, labels[kind], isolate(key)]
         cells.append(format_html('<ul class="otrs-import-changes flex flex-col gap-0.5">{}</ul>', changes))
         rows.append({"attrs": {"data-change": kind}, "cols": cells})
     return {"headers": [gettext("Line"), gettext("Change"), gettext("Record"), gettext("Changes")], "rows": rows}
