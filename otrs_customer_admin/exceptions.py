@@ -7,3 +7,13 @@ class ReadOnlySourceError(PermissionDenied):
 
 class DeletionNotAllowed(PermissionDenied):
     """A delete while ``OTRS_CUSTOMER_ADMIN["ALLOW_DELETE"]`` is off."""
+
+
+class RowsMoved(Exception):
+    """Rows a writer was to update no longer held the values it read: another writer
+    changed them in between. ``pks`` are the primary keys of those rows (the first few at least)."""
+
+    def __init__(self, model, pks):
+        super().__init__(f"{model._meta.label}: rows changed since they were read: {sorted(pks)}")
+        self.model = model
+        self.pks = sorted(pks)

@@ -8,6 +8,8 @@
   row changes, row by row, and only where the row still holds the values the writer read
   (compare-and-set); a row that moved under it raises ``RowsMoved``, inside the writer's
   transaction, so that nothing is written and nothing another writer saved is overwritten.
+* ``load_values``, ``replace_values`` and ``defaults_of``: dynamic field values, read and
+  replaced in batches, compare-and-set as ``update_rows`` (from ``models.dynamic_values``).
 * ``write_history``: admin history entries for what a writer did, in bulk; ``field_label``:
   a field's name in them and in messages.
 * ``before_write``: sent between a writer's plan and its write: a seam for tests that make
@@ -25,7 +27,14 @@ from django.db.models import Q, UniqueConstraint
 from django.dispatch import Signal
 from django.utils.text import capfirst
 
+from .exceptions import RowsMoved
 from .models.base import folded_twin
+
+# Dynamic field values are read and written by the functions of their model layer, which
+# ``record.save()`` uses as well; the bulk writers take them from here.
+from .models.dynamic_values import defaults_of as defaults_of
+from .models.dynamic_values import load_values as load_values
+from .models.dynamic_values import replace_values as replace_values
 
 # Rows written, and keys looked up, in one statement.
 WRITE_BATCH = 1000
@@ -37,16 +46,6 @@ before_write = Signal()
 
 # How each database says "equal, or both NULL" (the SQL standard's IS NOT DISTINCT FROM).
 SAME = {"sqlite": "IS", "mysql": "<=>"}
-
-
-class RowsMoved(Exception):
-    """Rows a bulk writer was to update no longer held the values it read: another writer
-    changed them in between. ``pks`` are the primary keys of those rows (the first few at least)."""
-
-    def __init__(self, model, pks):
-        super().__init__(f"{model._meta.label}: rows changed since they were read: {sorted(pks)}")
-        self.model = model
-        self.pks = sorted(pks)
 
 
 # --- unique values ------------------------------------------------------------------------------

@@ -18,3 +18,12 @@ class NeedsMissingModule(DataSource):
 
 class NotADataSource:
     pass
+
+
+class MappedDirectorySource(DirectorySource):
+    """A read-only source whose attribute maps (options ``CUSTOMER_ATTR_MAP`` and
+    ``CUSTOMER_USER_ATTR_MAP``) may name dynamic fields."""
+
+    def attr_map(self, model_key):
+        key = "CUSTOMER_ATTR_MAP" if model_key == "customer" else "CUSTOMER_USER_ATTR_MAP"
+        return dict(self.option(key) or {})

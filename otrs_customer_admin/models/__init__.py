@@ -1,6 +1,9 @@
 from .base import Validity
 from .customer import Customer
 from .customer_user import CustomerUser
+from .dynamic_field_types import FieldType
+from .dynamic_fields import DynamicField, ObjectType
+from .dynamic_values import CustomerDynamicValue, CustomerUserDynamicValue
 from .preferences import WidgetPreference
 from .sla import SLA, Deadline, SLADeadline
 from .sync import SyncRun
@@ -15,8 +18,13 @@ __all__ = [
     "SLA",
     "STATE_TYPES",
     "Customer",
+    "CustomerDynamicValue",
     "CustomerUser",
+    "CustomerUserDynamicValue",
     "Deadline",
+    "DynamicField",
+    "FieldType",
+    "ObjectType",
     "Priority",
     "SLADeadline",
     "StateType",

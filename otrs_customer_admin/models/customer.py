@@ -17,6 +17,7 @@ from .base import (
     unique_ignoring_case,
     validity_constraint,
 )
+from .dynamic_values import DynamicFieldsQuerySet, DynamicFieldsRecord
 
 # Letters, digits and . _ - @ + : what OTRS's CustomerID survives everywhere
 # (brackets, for one, broke its customer ticket search).
@@ -52,7 +53,7 @@ def count_per_customer(queryset):
     return Coalesce(Subquery(counted.values("total")), 0)
 
 
-class CustomerQuerySet(SourcedRecordQuerySet):
+class CustomerQuerySet(DynamicFieldsQuerySet, SourcedRecordQuerySet):
     def possible_duplicates(self):
         """The customers whose name match key at least two valid customers share ("ACME GmbH", "Acme G.m.b.H.").
 
@@ -79,7 +80,7 @@ class CustomerQuerySet(SourcedRecordQuerySet):
         )
 
 
-class Customer(SourcedRecord):
+class Customer(DynamicFieldsRecord, SourcedRecord):
     """A company, organisation or authority: OTRS's customer company."""
 
     customer_id = models.CharField(
@@ -111,6 +112,7 @@ class Customer(SourcedRecord):
     )
 
     FOLDED_FIELDS = ("customer_id", "name")
+    DYNAMIC_OBJECT_TYPE = "customer"
     DERIVED_KEYS = {"name_match_key": ("name", folding.name_match_key)}
 
     objects = CustomerQuerySet.as_manager()

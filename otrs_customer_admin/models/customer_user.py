@@ -23,6 +23,7 @@ from .base import (
     validity_constraint,
 )
 from .customer import Customer
+from .dynamic_values import DynamicFieldsQuerySet, DynamicFieldsRecord
 
 
 def refuse_moves_to_invalid_customers(people, stored=()):
@@ -36,7 +37,7 @@ def refuse_moves_to_invalid_customers(people, stored=()):
     refuse_invalid_targets("customer", Customer, moved_to(stored, rows))
 
 
-class CustomerUserQuerySet(SourcedRecordQuerySet):
+class CustomerUserQuerySet(DynamicFieldsQuerySet, SourcedRecordQuerySet):
     # New people and people moved to another customer need a valid one (Customer.NOT_VALID_MESSAGE).
 
     def bulk_create(self, objs, *args, **kwargs):
@@ -68,7 +69,7 @@ class CustomerUserQuerySet(SourcedRecordQuerySet):
         return self.filter(Q(customer=customer) | Q(pk__in=links.values("customeruser_id")))
 
 
-class CustomerUser(SourcedRecord):
+class CustomerUser(DynamicFieldsRecord, SourcedRecord):
     """A person who works for a customer: OTRS's customer user.
 
     ``customer`` is the person's own customer (OTRS's UserCustomerID); ``additional_customers``
@@ -112,6 +113,7 @@ class CustomerUser(SourcedRecord):
     email_key = folded_key_field("email", 150)
 
     FOLDED_FIELDS = ("login", "email")
+    DYNAMIC_OBJECT_TYPE = "customer_user"
     # Searched as one text too, "first last" and "last, first" (search.FullName).
     FULL_NAME_FIELDS = ("first_name", "last_name")
     # A customer user's own data, in the order imports, exports and directory syncs use it.
