@@ -10,12 +10,14 @@ from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError, connections, router
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .conf import DEFAULTS, SETTING_NAME
 from .datasources.base import SOURCE_KEY_PATTERN, DataSource
 from .directory_sync import model_fields
+from .models import DynamicField
 
 ID = "otrs_customer_admin"
 
@@ -325,4 +327,35 @@ def _check_data_sources(sources):
                 id=f"{ID}.W001",
             )
         )
+    return errors
+
+
+@register(Tags.models)
+def check_dynamic_fields(app_configs=None, **kwargs):
+    """Valid dynamic-field definitions that cannot work (E036 to E039). The admin refuses them; these
+    come from fixtures, scripts or SQL. Read from the database, so nothing is reported while it
+    cannot be read (before ``migrate``, or with no database at hand, as in an image build)."""
+    try:
+        connection = connections[router.db_for_read(DynamicField)]
+        if DynamicField._meta.db_table not in connection.introspection.table_names():
+            return []
+        definitions = list(DynamicField.objects.valid())
+    except DatabaseError:
+        return []
+    errors = []
+    for definition in definitions:
+        for name, problem in definition.definition_problems():
+            where = _("Dynamic field %(field)s of %(object_type)s: %(problem)s") % {
+                "field": definition.key,
+                "object_type": definition.get_object_type_display(),
+                "problem": problem,
+            }
+            if name == "choices":
+                errors.append(_error(36, where, _("Give its choices (key: label) in the admin, or change its type.")))
+            elif name == "link_template":
+                errors.append(_error(37, where, _("Write an http or https URL with {value}, or clear the template.")))
+            elif name == "default":
+                errors.append(_error(38, where, _("Correct the default or clear it.")))
+            else:
+                errors.append(_error(39, where, _("Switch off its list filter.")))
     return errors

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core import checks
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
@@ -301,3 +302,24 @@ def test_a_directory_record_keeps_its_mapped_fields_read_only_and_the_others_edi
     with pytest.raises(ReadOnlySourceError, match="DynamicField_Tier"):
         record.save_dynamic_fields()
     assert dict(Customer.objects.get(pk=customer.pk).dynamic_fields) == {"Tier": "gold", "AccountManager": "Petra"}
+
+
+# --- system checks ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "check_id"),
+    [
+        ({"field_type": "dropdown", "choices": {}}, "E036"),
+        ({"field_type": "text", "link_template": "https://erp.example.com/"}, "E037"),
+        ({"field_type": "integer", "default": "many"}, "E038"),
+        ({"field_type": "text", "filterable": True}, "E039"),
+    ],
+)
+def test_system_checks_report_stored_definitions_that_cannot_work(options, check_id):
+    DynamicField.objects.create(object_type="customer", name="Broken", label="Broken", **options)  # not validated
+    found = [message for message in checks.run_checks() if message.id.startswith("otrs_customer_admin")]
+    assert [message.id for message in found] == [f"otrs_customer_admin.{check_id}"]
+    assert found[0].msg.startswith("Dynamic field DynamicField_Broken of customer: ")
+    DynamicField.objects.filter(name="Broken").update(valid=Validity.INVALID)  # a retired one does not matter
+    assert not [message for message in checks.run_checks() if message.id.startswith("otrs_customer_admin")]

@@ -25,6 +25,7 @@ from ..models import SLA, Customer, CustomerUser, Ticket, TicketState, Validity
 from ..models.base import replaying_history
 from ..models.ticket_counters import recount_tickets
 from ..models.ticket_states import CLOSED_STATES, PENDING_STATES
+from . import dynamic_fields
 from .bulk import Constructor, RowWriter, collecting_garbage_per_batch, large_sqlite_cache, one_transaction
 from .countries import COUNTRIES, GERMAN_SPEAKING, ascii_letters, domain_for
 from .tables import (
@@ -61,7 +62,7 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 
 # Record kinds, mixed into the per-record seeds.
-_KIND_CUSTOMER, _KIND_CUSTOMER_USER, _KIND_TICKET = 1, 2, 3
+_KIND_CUSTOMER, _KIND_CUSTOMER_USER, _KIND_TICKET, _KIND_CUSTOMER_FIELDS, _KIND_CUSTOMER_USER_FIELDS = 1, 2, 3, 4, 5
 
 
 # The first customers are key accounts: together they send this share of all tickets.
@@ -231,6 +232,7 @@ class DemoDataGenerator:
                 customer_users, counts = self.load_customer_users(customers)
             result.counts.append(counts)
             result.counts.append(self.load_tickets(customers, customer_users))
+            self.load_dynamic_fields(customers, customer_users[0])
         result.seconds = time.monotonic() - started
         return result
 
@@ -244,6 +246,26 @@ class DemoDataGenerator:
         if settings.DEBUG:
             reset_queries()
         self.progress(counts.label, done, total)
+
+    # -- dynamic fields -----------------------------------------------------
+
+    def load_dynamic_fields(self, customers, user_pks):
+        """The demo's dynamic fields, and values for the demo's records that have none."""
+        dynamic_fields.load_definitions()
+        today = timezone.localdate(self.now)
+        values = {
+            info.pk: dynamic_fields.customer_values(
+                self._rng(_KIND_CUSTOMER_FIELDS, index), index, info.key_account, today
+            )
+            for index, info in enumerate(customers)
+        }
+        dynamic_fields.fill_missing(Customer, values, self.batch_size)
+        values = {
+            pk: dynamic_fields.customer_user_values(self._rng(_KIND_CUSTOMER_USER_FIELDS, index))
+            for index, pk in enumerate(user_pks)
+            if pk is not None
+        }
+        dynamic_fields.fill_missing(CustomerUser, values, self.batch_size)
 
     # -- SLAs ---------------------------------------------------------------
 
