@@ -29,6 +29,9 @@ SOURCE_KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,50}\Z")
 # Test connection shows this many entries of each model.
 TEST_SAMPLE = 5
 
+# Attribute maps name a dynamic field DynamicField_<Name> (OTRS's name; the models' ``PREFIX``).
+DYNAMIC_FIELD_PREFIX = "DynamicField_"
+
 # The key of the read-only source whose sync is writing right now, if any.
 _writing_source = contextvars.ContextVar("otrs_customer_admin_writing_source", default=None)
 
