@@ -291,3 +291,26 @@ def test_test_connection_shows_the_dynamic_field_values_of_the_first_entries(sit
     page = admin_client.post(url).content.decode()
     assert "DynamicField_Industries" in page and "Software; hardware" in page
     assert not Customer.objects.exists()  # it only looks
+
+
+def test_the_queries_of_a_sync_do_not_grow_with_the_entries_that_carry_dynamic_fields(make_directory, fields):
+    define("Region", object_type="customer_user", default="EMEA")  # a default for every new person
+
+    def first_sync_queries(people):
+        directory = make_directory(harness.sync_directory_ldif(generated_people=people))
+        options = {"CUSTOMER_ATTR_MAP": CUSTOMER_MAP, "CUSTOMER_USER_ATTR_MAP": {"DynamicField_Department": "sn"}}
+        with override_settings(
+            OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": DATABASE, "directory": directory.source(**options)}}
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                report = sync()
+            assert report.counts["customer_users"]["created"] == 4 + people
+            last = f"person{people:03d}"
+            assert values_of(CustomerUser, login=last) == {"Department": f"Person {people:03d}", "Region": "EMEA"}
+        # Start afresh (the plain manager: the package's own refuses to delete a directory's records).
+        CustomerUser._base_manager.all().delete()
+        Customer._base_manager.all().delete()
+        return len(queries)
+
+    first_sync_queries(1)  # the sync's account and the content types, once
+    assert first_sync_queries(3) == first_sync_queries(30)

@@ -233,6 +233,7 @@ class Plan:
         self.customer_by_dn = {}
         # folded CustomerID after this sync -> Customer pk or new Customer.
         self.synced_customers = {}
+        self.defaults = {}  # model -> its dynamic field defaults (name -> typed value)
 
     # --- the two models ---
 
@@ -297,6 +298,12 @@ class Plan:
         if "customer" in self.source.attr_map("customer_user"):
             fields.append(LINKS)  # the customer attribute's further values
         self.plan_model("customer_users", CustomerUser, "login", fields, entries, resolve=resolve, dynamic=dynamic)
+
+    def defaults_of(self, model):
+        """The dynamic field defaults of a new record of ``model``, read once a sync."""
+        if model not in self.defaults:
+            self.defaults[model] = defaults_of(model)
+        return self.defaults[model]
 
     def mapped_dynamic_fields(self, model_key):
         """The dynamic fields the source maps (see ``dynamic_mapping``); keys naming none are reported."""
@@ -504,7 +511,7 @@ class Plan:
                 **written,
             )
             # A new record gets the defaults of the fields the source does not map, as a saved one does.
-            dynamic = {name: value for name, value in defaults_of(model).items() if name not in candidate.dynamic}
+            dynamic = {name: value for name, value in self.defaults_of(model).items() if name not in candidate.dynamic}
             dynamic.update((name, value) for name, value in candidate.dynamic.items() if not is_empty(value))
             change = Change(model_key, "created", entry.dn, {}, obj=obj, links=links or None, dynamic=dynamic)
             self.changes[model_key].append(change)
