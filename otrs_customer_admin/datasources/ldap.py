@@ -489,21 +489,17 @@ def check_options(where, options, fields):
             problems.append((33, message, None))
             continue
         for name, attribute in given.items():
-            if is_dynamic_field_key(name) and not dynamic_name_ok(name):
-                problems.append(
-                    (
-                        23,
-                        _("%(setting)s maps %(name)s, which is no dynamic field name (letters and digits only).")
-                        % {"setting": f"{where}[{key!r}]", "name": repr(name)},
-                        _("Write DynamicField_<Name>, as the dynamic field's name."),
-                    )
+            dynamic = is_dynamic_field_key(name)
+            if (dynamic and not dynamic_name_ok(name)) or (not dynamic and name not in names):
+                message = (
+                    _("%(setting)s maps %(name)s, which is no dynamic field name (letters and digits only).")
+                    if dynamic
+                    else _("%(setting)s maps %(name)s, which is not a field.")
                 )
-            elif name not in names and not is_dynamic_field_key(name):
                 problems.append(
                     (
                         23,
-                        _("%(setting)s maps %(name)s, which is not a field.")
-                        % {"setting": f"{where}[{key!r}]", "name": repr(name)},
+                        message % {"setting": f"{where}[{key!r}]", "name": repr(name)},
                         _("Fields: %(names)s, and DynamicField_<Name> for a dynamic field.")
                         % {"names": ", ".join(names)},
                     )
