@@ -18,8 +18,8 @@ merge_customers`` both call them. The rules:
   its tickets are the package's, not the directory's), but its own fields stay as they are.
 * Only empty fields of INTO are filled. The address (street, zip, city) moves as a whole, and
   only when INTO has none of it and both customers are in the same country: a street from FROM
-  beside a city of INTO would be an address that does not exist. URL and comment are filled
-  one by one.
+  beside a city of INTO would be an address that does not exist. URL, comment and each (valid)
+  dynamic field are filled one by one.
 """
 
 import hashlib
@@ -32,8 +32,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .bidi import isolate_text
+from .exceptions import RowsMoved
 from .models import Customer, CustomerUser, Ticket
-from .writes import before_write, field_label, write_history
+from .models.dynamic_field_types import display_value as dynamic_display_value
+from .models.dynamic_field_types import is_empty
+from .models.dynamic_fields import field_definitions
+from .writes import before_write, field_label, load_values, replace_values, write_history
 
 ADDRESS_FIELDS = ("street", "zip", "city")
 FILLED_ONE_BY_ONE = ("url", "comment")
@@ -67,6 +71,9 @@ class MergePlan:
     ticket_count: int = 0
     ticket_numbers: list = field(default_factory=list)
     filled: dict = field(default_factory=dict)
+    # INTO's empty dynamic fields that FROM fills: name -> FROM's value (and INTO's as read, to compare on write).
+    dynamic_filled: dict = field(default_factory=dict)
+    dynamic_read: dict = field(default_factory=dict)
     source_comment: str = ""
     refusals: list = field(default_factory=list)
     notes: list = field(default_factory=list)
@@ -83,8 +90,15 @@ class MergePlan:
         return self.ticket_count - len(self.ticket_numbers)
 
     def filled_fields(self):
-        """``(label, value)`` of each field of INTO that FROM fills, in the form's order."""
-        return [(field_label(Customer, name), display_value(self.source, name)) for name in self.filled]
+        """``(label, value)`` of each field of INTO that FROM fills, in the form's order (the built-in
+        fields, then the dynamic ones in theirs)."""
+        fields = [(field_label(Customer, name), display_value(self.source, name)) for name in self.filled]
+        definitions = {definition.name: definition for definition in field_definitions("customer")}
+        fields += [
+            (definitions[name].label or name, dynamic_display_value(definitions[name], value))
+            for name, value in self.dynamic_filled.items()
+        ]
+        return fields
 
     def moved_summary(self):
         return moved_summary(len(self.customer_users), len(self.additional_links), self.ticket_count)
@@ -172,7 +186,8 @@ def move_additional_links(source, target, moved_user_ids=()):
 def plan_merge(source, target):
     """The ``MergePlan`` of merging ``source`` into ``target``; reads, never writes."""
     plan = MergePlan(source=source, target=target)
-    plan.state = f"{planned_state(source)}:{planned_state(target)}"
+    dynamic = load_values(Customer, {source.pk, target.pk})
+    plan.state = f"{planned_state(source, dynamic[source.pk])}:{planned_state(target, dynamic[target.pk])}"
     if source.pk == target.pk:
         plan.refusals.append(_("A customer cannot be merged into itself."))
         return plan
@@ -203,6 +218,9 @@ def plan_merge(source, target):
     plan.ticket_count = tickets.count()
     plan.ticket_numbers = list(tickets.order_by("number").values_list("number", flat=True)[:TICKETS_LISTED])
     plan.filled = fields_to_fill(plan)
+    if not target.is_read_only:
+        plan.dynamic_filled = dynamic_fields_to_fill(dynamic[source.pk], dynamic[target.pk])
+        plan.dynamic_read = {name: dynamic[target.pk][name] for name in plan.dynamic_filled}
     plan.source_comment = merged_comment(source.comment, target)
     return plan
 
@@ -258,6 +276,15 @@ def fields_to_fill(plan):
     return filled
 
 
+def dynamic_fields_to_fill(source_values, target_values):
+    """INTO's empty dynamic fields (valid definitions, in their order) and FROM's values for them."""
+    return {
+        name: value
+        for name, value in source_values.items()
+        if not is_empty(value) and is_empty(target_values.get(name))
+    }
+
+
 # --- the merge -------------------------------------------------------------------------------
 
 
@@ -289,6 +316,10 @@ def merge_customers(source, target, *, user, dry_run=False, planned=None):
             for name, value in plan.filled.items():
                 setattr(target, name, value)
             target.save(update_fields=[*plan.filled, "changed_at"])
+        try:
+            replace_values(Customer, {target.pk: plan.dynamic_filled}, read={target.pk: plan.dynamic_read})
+        except RowsMoved:
+            raise MergeRefused([changed_message() % {"customer": target}]) from None
         retire(source, plan.source_comment)
         report = MergeReport(plan, False, moved_users, moved_links, moved_tickets)
         log_merge(report, tickets, user)
@@ -307,24 +338,32 @@ def locked(source, target, planned=None):
     # The merge was planned on the customers as the caller read them (the confirm page, the
     # command): if another writer changed one since, what was planned is not what would be merged.
     states = (planned or "").split(":")
+    dynamic = load_values(Customer, rows) if planned is not None else {}
     moved = [
         customer
         for position, customer in enumerate((source, target))
         if changed_since(customer, rows[customer.pk])
-        or (planned is not None and states[position : position + 1] != [planned_state(rows[customer.pk])])
+        or (
+            planned is not None
+            and states[position : position + 1] != [planned_state(rows[customer.pk], dynamic[customer.pk])]
+        )
     ]
     if moved:
-        message = _(
-            "%(customer)s changed since the merge was planned (an import, a sync or a user saved it); run the "
-            "merge again."
-        )
-        raise MergeRefused([message % {"customer": customer} for customer in moved])
+        raise MergeRefused([changed_message() % {"customer": customer} for customer in moved])
     return rows[source.pk], rows[target.pk]
 
 
-def planned_state(customer):
-    """What the merge plans on of ``customer``, as text: the confirm page sends it with its POST."""
+def changed_message():
+    return _(
+        "%(customer)s changed since the merge was planned (an import, a sync or a user saved it); run the merge again."
+    )
+
+
+def planned_state(customer, dynamic=None):
+    """What the merge plans on of ``customer`` (its fields and ``dynamic``, its dynamic field values
+    as ``load_values`` reads them), as text: the confirm page sends it with its POST."""
     values = [str(getattr(customer, name)) for name in PLANNED_FIELDS]
+    values += [f"{name}={value!r}" for name, value in sorted((dynamic or {}).items())]
     return hashlib.sha256("\x00".join(values).encode()).hexdigest()[:32]
 
 
@@ -355,7 +394,7 @@ def log_merge(report, tickets, user):
     summary = report.moved_summary()
     source_message = _("Merged into %(target)s: %(moved)s moved; set invalid.") % {"target": target, "moved": summary}
     target_message = _("Merged %(source)s into this customer: %(moved)s moved.") % {"source": source, "moved": summary}
-    if plan.filled:
+    if plan.filled or plan.dynamic_filled:
         target_message += " " + _("Filled from it: %(fields)s.") % {
             "fields": ", ".join(label for label, _value in plan.filled_fields())
         }

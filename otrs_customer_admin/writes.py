@@ -29,6 +29,7 @@ from django.utils.text import capfirst
 
 from .exceptions import RowsMoved
 from .models.base import folded_twin
+from .models.dynamic_fields import field_definition, unprefixed
 
 # Dynamic field values are read and written by the functions of their model layer, which
 # ``record.save()`` uses as well; the bulk writers take them from here.
@@ -121,8 +122,14 @@ def folded_lookup(queryset, field_name, keys, fields):
 
 
 def field_label(model, name):
-    """A field's name in messages and history: its verbose name, capitalised (the name itself for
-    what is not a field)."""
+    """A field's name in messages and history: its verbose name, capitalised; a dynamic field's
+    (``DynamicField_<Name>``) its definition's label, retired or not; the name itself for what is
+    neither. A writer labelling many records looks each name up once (a dynamic field's label is a query)."""
+    dynamic = unprefixed(name)
+    object_type = getattr(model, "DYNAMIC_OBJECT_TYPE", None)
+    if dynamic is not None and object_type:
+        definition = field_definition(object_type, dynamic, include_invalid=True)
+        return definition.label or definition.name if definition is not None else name
     try:
         return str(capfirst(model._meta.get_field(name).verbose_name))
     except Exception:

@@ -7,7 +7,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from otrs_customer_admin.datasources import get_data_source
-from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
+from otrs_customer_admin.models import Customer, CustomerUser, DynamicField, Ticket, TicketState, Validity
 from tests.factories import build_ticket, make_customer, make_customer_user
 from tests.markup import action_groups, attribute, document, element, elements, text
 
@@ -193,6 +193,22 @@ def test_the_confirmation_lists_exactly_what_moves_and_changes_nothing(admin_cli
     assert elements(form, "input", name="csrfmiddlewaretoken")
     assert text(element(form, "button", type="submit")) == "Yes, merge"
     assert state() == before
+
+
+def test_the_confirmation_lists_the_dynamic_fields_it_fills_by_label_and_yes_fills_them(admin_client, source, into):
+    DynamicField.objects.create(
+        object_type="customer", name="Tier", label="Contract tier", field_type="dropdown", choices={"gold": "Gold"}
+    )
+    source.dynamic_fields["Tier"] = "gold"
+    source.save()
+    page = document(admin_client.get(url("merge", source, into=into.pk)))
+    filled = element(page, "section", data_merge="filled")
+    assert text(element(filled, "dl")) == "City Berlin URL https://acme.example Contract tier Gold"
+    planned = attribute(element(element(page, "div", id="content-main"), "input", name="planned"), "value")
+
+    admin_client.post(url("merge", source), {"into": into.pk, "planned": planned})
+
+    assert Customer.objects.get(pk=into.pk).dynamic_fields["Tier"] == "gold"
 
 
 @override_settings(OTRS_CUSTOMER_ADMIN=SOURCES)

@@ -74,6 +74,11 @@ def test_a_well_configured_source_passes_the_checks():
             "E024",
             "maps no attribute to email",
         ),
+        (
+            {"CUSTOMER_SEARCH": ORGANIZATIONS, "CUSTOMER_ATTR_MAP": {"DynamicField_Contract-Tier": "st"}},
+            "E023",
+            "maps 'DynamicField_Contract-Tier', which is no dynamic field name (letters and digits only)",
+        ),
         ({"CUSTOMER_SEARCH": ORGANIZATIONS, "BIND_PASWORD": "x"}, "E025", "unknown option 'BIND_PASWORD'"),
         ({"CUSTOMER_SEARCH": ORGANIZATIONS, "PAGE_SIZE": 0}, "E026", "'PAGE_SIZE'] must be a positive number"),
         ({"CUSTOMER_SEARCH": ORGANIZATIONS, "CUSTOMER_ATTR_MAP": ["uid"]}, "E033", "must be a dict of field -> LDAP"),
@@ -87,6 +92,19 @@ def test_a_misconfigured_source_is_reported_with_a_hint(options, check_id, text)
     message = found[f"otrs_customer_admin.{check_id}"]
     assert text in message.msg
     assert "DATA_SOURCES']['directory']" in message.msg
+
+
+def test_maps_may_name_dynamic_fields():
+    # Definitions are data: whether DynamicField_Tier has one is the sync's and Test connection's to say.
+    assert (
+        check_messages(
+            CUSTOMER_SEARCH=ORGANIZATIONS,
+            CUSTOMER_USER_SEARCH=PEOPLE,
+            CUSTOMER_ATTR_MAP={"DynamicField_Tier": "st", "dynamicfield_Industries": "businessCategory"},
+            CUSTOMER_USER_ATTR_MAP={"DynamicField_Department": "departmentNumber"},
+        )
+        == {}
+    )
 
 
 def test_the_sync_settings_are_checked():

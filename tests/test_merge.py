@@ -1,5 +1,6 @@
 """Merging two customers: the rule (otrs_customer_admin.merge) and manage.py merge_customers."""
 
+import datetime
 import io
 
 import pytest
@@ -10,11 +11,12 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import formats
 
 from otrs_customer_admin import merge
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.merge import MergeRefused, merge_customers, merged_comment, plan_merge
-from otrs_customer_admin.models import Customer, CustomerUser, Ticket, TicketState, Validity
+from otrs_customer_admin.models import Customer, CustomerUser, DynamicField, Ticket, TicketState, Validity
 from tests.factories import build_ticket, make_customer, make_customer_user, make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -379,3 +381,80 @@ def test_unknown_customers_and_users_are_named(into):
     make_customer("ACME-2", "Acme G.m.b.H.")
     with pytest.raises(CommandError, match=r"^There is no user ghost\.$"):
         run("ACME-2", "ACME", "--user", "ghost")
+
+
+# --- dynamic fields ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dynamic_twins():
+    """Tier and ERP number on both customers; Industries and Renewal only on FROM."""
+    for name, field_type, label, choices in [
+        ("Tier", "dropdown", "Contract tier", {"gold": "Gold", "silver": "Silver"}),
+        ("Industries", "multiselect", "Industries served", {"software": "Software", "retail": "Retail"}),
+        ("ERP", "text", "ERP number", {}),
+        ("Renewal", "date", "Renewal date", {}),
+    ]:
+        DynamicField.objects.create(
+            object_type="customer", name=name, label=label, field_type=field_type, choices=choices
+        )
+    source = make_customer("A2", "A 2", city="Bonn")
+    source.dynamic_fields.update(Tier="gold", Industries="software; retail", ERP="4711", Renewal="2027-03-31")
+    source.save()
+    into = make_customer("A1", "A 1")
+    into.dynamic_fields.update(Tier="silver", ERP="0815")
+    into.save()
+    return source, into
+
+
+def test_empty_dynamic_fields_of_into_are_filled_from_from_and_the_plan_lists_them_by_label(dynamic_twins, agent):
+    source, into = dynamic_twins
+    plan = plan_merge(source, into)
+    assert plan.dynamic_filled == {"Industries": ["software", "retail"], "Renewal": datetime.date(2027, 3, 31)}
+    assert plan.filled_fields() == [
+        ("City", "Bonn"),
+        ("Industries served", "Software, Retail"),
+        ("Renewal date", formats.date_format(datetime.date(2027, 3, 31), "SHORT_DATE_FORMAT")),
+    ]
+
+    merge_customers(source, into, user=agent)
+
+    assert dict(Customer.objects.get(pk=into.pk).dynamic_fields) == {
+        "Tier": "silver",  # INTO's own values stay
+        "Industries": ["software", "retail"],
+        "ERP": "0815",
+        "Renewal": datetime.date(2027, 3, 31),
+    }
+    assert dict(Customer.objects.get(pk=source.pk).dynamic_fields)["Tier"] == "gold"  # FROM keeps its values
+    entry = LogEntry.objects.filter(object_id=str(into.pk)).get()
+    assert entry.change_message.endswith("Filled from it: City, Industries served, Renewal date.")
+
+
+def test_the_dry_run_lists_the_dynamic_fields_it_would_fill(dynamic_twins):
+    _source, into = dynamic_twins
+    dry = run("A2", "A1", "--dry-run")
+    assert "    Industries served: Software, Retail" in dry.splitlines()
+    assert dict(Customer.objects.get(pk=into.pk).dynamic_fields)["Industries"] == []
+
+
+def test_a_dynamic_field_of_into_filled_since_the_plan_refuses_the_merge(dynamic_twins, agent):
+    source, into = dynamic_twins
+    planned = plan_merge(source, into).state
+    changed = Customer.objects.get(pk=into.pk)
+    changed.dynamic_fields["Industries"] = "retail"  # a user, in between
+    changed.save()
+    with pytest.raises(MergeRefused, match=r"A 1 \(A1\) changed since the merge was planned"):
+        merge_customers(source, into, user=agent, planned=planned)
+    assert dict(Customer.objects.get(pk=into.pk).dynamic_fields)["Industries"] == ["retail"]
+    assert Customer.objects.get(pk=source.pk).is_valid
+
+
+@override_settings(OTRS_CUSTOMER_ADMIN=SOURCES)
+def test_a_read_only_into_gets_no_dynamic_fields_filled(dynamic_twins, agent):
+    source, _into = dynamic_twins
+    with get_data_source("directory").writing():
+        directory = make_customer("DIR", "Acme AG", data_source="directory")
+    plan = plan_merge(source, directory)
+    assert plan.allowed and plan.dynamic_filled == {}
+    merge_customers(source, directory, user=agent)
+    assert dict(Customer.objects.get(pk=directory.pk).dynamic_fields)["Industries"] == []

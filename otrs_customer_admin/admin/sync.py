@@ -16,7 +16,7 @@ from unfold.decorators import display
 from ..admin_urls import admin_url, may_change_people, site_admin
 from ..bidi import Phrase, isolate
 from ..datasources import SyncError, get_data_source, syncable_data_sources
-from ..directory_sync import DETAILS_KEPT, check_connection, counts_text, run_sync, word_labels
+from ..directory_sync import DETAILS_KEPT, PROBLEMS, check_connection, counts_text, run_sync, word_labels
 from ..models import SyncRun
 from .mixins import DatabaseBusyMixin, RecordPageMixin
 
@@ -131,6 +131,8 @@ class DirectorySyncMixin(RecordPageMixin):
                 messages.error(request, str(error))
             else:
                 messages.success(request, self.synced_message(source, report))
+                for _model_key, problem in report.problems:
+                    messages.warning(request, problem)
         return HttpResponseRedirect(self.admin_url("changelist"))
 
     def synced_message(self, source, report):
@@ -201,6 +203,20 @@ class SyncRunAdmin(DatabaseBusyMixin, ModelAdmin):
         """The first skipped entries and conflicts: DN and reason, each isolated."""
         labels = word_labels()
         sections = []
+        if obj.details.get(PROBLEMS):
+            items = format_html_join(
+                "",
+                '<li class="otrs-sync-detail">{}</li>',
+                ((isolate(entry["why"]),) for entry in obj.details[PROBLEMS]),
+            )
+            sections.append(
+                format_html(
+                    '<div class="otrs-sync-details" data-details="{}"><p>{}</p><ul>{}</ul></div>',
+                    PROBLEMS,
+                    _("Problems of the source's maps"),
+                    items,
+                )
+            )
         for word in DETAILS_KEPT:
             entries = obj.details.get(word, [])
             if not entries:

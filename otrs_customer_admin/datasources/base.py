@@ -29,8 +29,22 @@ SOURCE_KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,50}\Z")
 # Test connection shows this many entries of each model.
 TEST_SAMPLE = 5
 
+# Attribute maps name a dynamic field DynamicField_<Name> (OTRS's name; the models' ``PREFIX``).
+DYNAMIC_FIELD_PREFIX = "DynamicField_"
+
 # The key of the read-only source whose sync is writing right now, if any.
 _writing_source = contextvars.ContextVar("otrs_customer_admin_writing_source", default=None)
+
+
+def is_dynamic_field_key(name):
+    """Whether a map key names a dynamic field (``DynamicField_<Name>``, the prefix in any case)."""
+    return isinstance(name, str) and name[: len(DYNAMIC_FIELD_PREFIX)].casefold() == DYNAMIC_FIELD_PREFIX.casefold()
+
+
+def shown_values(entry):
+    """An entry's fields as Test connection shows them: the built-in ones, then each mapped dynamic
+    field with all its values (a multi-valued attribute's joined by "; ")."""
+    return {**entry.values, **{key: "; ".join(texts) for key, texts in entry.dynamic.items()}}
 
 
 class SyncError(Exception):
@@ -59,6 +73,8 @@ class DirectoryEntry:
     ancestors: list = field(default_factory=list)
     # For customer users: the CustomerIDs of the customer attribute after its first value.
     additional_customers: list = field(default_factory=list)
+    # ``DynamicField_<Name>`` map key -> every value of its attribute, as text (a multiselect takes them all).
+    dynamic: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -169,8 +185,8 @@ class DataSource:
     def test_connection(self, entry_problems):
         """What a sync would read, for the admin's Test connection: a ``ConnectionReport``.
 
-        ``entry_problems(model_key, values)`` says why the sync would skip an entry with these
-        values (the sync's checks, ``directory_sync.check_connection``). This default reads the
+        ``entry_problems(model_key, values, dynamic)`` says why the sync would skip an entry with these
+        values and dynamic field values (the sync's checks, ``directory_sync.check_connection``). This default reads the
         whole source once; a source whose read takes long overrides it to answer sooner, as
         ``LDAPSource`` does.
         """
@@ -189,10 +205,10 @@ class DataSource:
                 missing = [
                     gettext("%(field)s: %(attribute)s missing") % {"field": name, "attribute": attribute}
                     for name, attribute in self.attr_map(model_key).items()
-                    if name not in entry.values
+                    if name not in entry.values and name not in entry.dynamic
                 ]
-                problems = entry.problems + entry_problems(model_key, entry.values)
-                sample.entries.append((entry.dn, entry.values, missing, problems))
+                problems = entry.problems + entry_problems(model_key, entry.values, entry.dynamic)
+                sample.entries.append((entry.dn, shown_values(entry), missing, problems))
             report.searches.append(sample)
         return report
 

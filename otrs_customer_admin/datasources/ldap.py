@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .base import (
+    DYNAMIC_FIELD_PREFIX,
     TEST_SAMPLE,
     Check,
     ConnectionReport,
@@ -23,6 +24,8 @@ from .base import (
     DirectoryRead,
     SearchSample,
     SyncError,
+    is_dynamic_field_key,
+    shown_values,
 )
 
 # Our field -> LDAP attribute, for entries of the standard object classes
@@ -284,7 +287,10 @@ class LDAPSource(DataSource):
             except UnicodeDecodeError:
                 entry.problems.append(_("its %(attribute)s is not UTF-8 text") % {"attribute": attribute})
                 continue
-            if name == "valid" and attribute.lower() == "useraccountcontrol":
+            if is_dynamic_field_key(name):
+                # Every value: a multi-valued attribute fills a multiselect (the sync checks the rest).
+                entry.dynamic[name] = [text.strip() for text in texts if text.strip()]
+            elif name == "valid" and attribute.lower() == "useraccountcontrol":
                 if not texts[0].strip().lstrip("-").isdigit():
                     entry.problems.append(_("its userAccountControl is not a number"))
                     continue
@@ -307,7 +313,7 @@ class LDAPSource(DataSource):
     def test_connection(self, entry_problems):
         """Connect, TLS, bind, paged results, and what each search finds: a ``ConnectionReport``.
 
-        ``entry_problems(model_key, values)`` says why the sync would skip an entry with these values
+        ``entry_problems(model_key, values, dynamic)`` says why the sync would skip an entry with these values
         (the sync's checks, ``directory_sync.check_connection``). Answers within ``TEST_BUDGET``
         seconds; a count still going then is reported as incomplete.
         """
@@ -362,8 +368,8 @@ class LDAPSource(DataSource):
                         for name, attribute in attr_map.items()
                         if attribute.lower() not in present
                     ]
-                    problems = entry.problems + entry_problems(model_key, entry.values)
-                    result.entries.append((dn, entry.values, missing, problems))
+                    problems = entry.problems + entry_problems(model_key, entry.values, entry.dynamic)
+                    result.entries.append((dn, shown_values(entry), missing, problems))
                 if time.monotonic() > deadline:
                     result.complete = False
                     break
@@ -403,6 +409,13 @@ def describe_ldap_error(error):
     if details.get("info"):
         parts.append(str(details["info"]))
     return ": ".join(parts)
+
+
+def dynamic_name_ok(key):
+    """Whether ``DynamicField_<Name>`` has a name a dynamic field may have (ASCII letters and digits).
+    That a valid definition of that name exists is the sync's to check: definitions are data."""
+    name = key[len(DYNAMIC_FIELD_PREFIX) :]
+    return bool(name) and name.isascii() and name.isalnum()
 
 
 def check_options(where, options, fields):
@@ -476,13 +489,19 @@ def check_options(where, options, fields):
             problems.append((33, message, None))
             continue
         for name, attribute in given.items():
-            if name not in names:
+            dynamic = is_dynamic_field_key(name)
+            if (dynamic and not dynamic_name_ok(name)) or (not dynamic and name not in names):
+                message = (
+                    _("%(setting)s maps %(name)s, which is no dynamic field name (letters and digits only).")
+                    if dynamic
+                    else _("%(setting)s maps %(name)s, which is not a field.")
+                )
                 problems.append(
                     (
                         23,
-                        _("%(setting)s maps %(name)s, which is not a field.")
-                        % {"setting": f"{where}[{key!r}]", "name": repr(name)},
-                        _("Fields: %(names)s.") % {"names": ", ".join(names)},
+                        message % {"setting": f"{where}[{key!r}]", "name": repr(name)},
+                        _("Fields: %(names)s, and DynamicField_<Name> for a dynamic field.")
+                        % {"names": ", ".join(names)},
                     )
                 )
             elif attribute is not None and not isinstance(attribute, str):

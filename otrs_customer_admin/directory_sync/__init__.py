@@ -9,6 +9,7 @@ from .plan import model_fields
 from .run import (
     DETAILS_KEPT,
     DETAILS_SHOWN,
+    PROBLEMS,
     SyncReport,
     check_connection,
     counts_text,
@@ -20,6 +21,7 @@ from .run import (
 __all__ = [
     "DETAILS_KEPT",
     "DETAILS_SHOWN",
+    "PROBLEMS",
     "SyncReport",
     "check_connection",
     "counts_text",

@@ -21,14 +21,19 @@ from ..conf import settings
 from ..datasources import MassInvalidation, ModelFields, SyncError
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
+from ..models.dynamic_field_types import FieldType, clean_value, is_empty
+from ..models.dynamic_fields import field_definition, prefixed, unprefixed
 from ..values import parse_country, parse_validity
 from ..writes import (
     WRITE_BATCH,
     RowsMoved,
     before_write,
+    defaults_of,
     load_links,
+    load_values,
     meets,
     replace_links,
+    replace_values,
     unique_rules,
     update_rows,
     write_history,
@@ -38,6 +43,8 @@ from ..writes import field_label as kernel_field_label
 MODEL_KEYS = ("customers", "customer_users")
 VALID = Validity.VALID
 LINKS = "additional_customers"
+# A record row's stored values of the dynamic fields the source maps (name -> typed value).
+DYNAMIC = "dynamic_fields"
 # A CustomerID or name a record gives up in this sync is parked on this placeholder
 # (with its pk) first, so that another record may take it in the same transaction.
 PARKED = "~sync-{pk}"
@@ -52,6 +59,10 @@ def link_key(customer):
 
 def model_of(model_key):
     return Customer if model_key in ("customer", "customers") else CustomerUser
+
+
+def object_type_of(model_key):
+    return "customer" if model_key in ("customer", "customers") else "customer_user"
 
 
 def field_label(model, name):
@@ -113,8 +124,59 @@ def clean_values(model_key, values, default_country=""):
     return cleaned, problems
 
 
-def entry_problems(model_key, values, default_country=""):
-    return clean_values(model_key, values, default_country)[1]
+def dynamic_mapping(source, model_key):
+    """The dynamic fields ``source`` maps for ``model_key``: ``({map key: (definition, attribute)},
+    problems)``, a problem for each ``DynamicField_<Name>`` key that names no valid definition of
+    the model's object type (its attribute is not synced, and the values stored stay as they are)."""
+    object_type = object_type_of(model_key)
+    setting = "CUSTOMER_ATTR_MAP" if object_type == "customer" else "CUSTOMER_USER_ATTR_MAP"
+    records = _("customers") if object_type == "customer" else _("customer users")
+    mapped, problems = {}, []
+    for key, attribute in source.attr_map(object_type).items():
+        name = unprefixed(key)
+        if name is None:
+            continue
+        definition = field_definition(object_type, name)
+        if definition is None:
+            problems.append(
+                _(
+                    "%(setting)s maps %(key)s, but %(records)s have no valid dynamic field %(name)s: "
+                    "its attribute %(attribute)s is not synced."
+                )
+                % {"setting": setting, "key": key, "records": records, "name": name, "attribute": attribute}
+            )
+        else:
+            mapped[key] = (definition, attribute)
+    return mapped, problems
+
+
+def clean_dynamic(mapped, texts_of):
+    """An entry's dynamic field values (map key -> its attribute's texts) checked and typed as the
+    definitions say: ``(name -> typed value, problems)``. A missing attribute is an empty value; only
+    a multiselect takes several values."""
+    cleaned, problems = {}, []
+    for key, (definition, attribute) in mapped.items():
+        texts = texts_of.get(key, [])
+        label = f"{definition.label or definition.name} ({attribute})"
+        if len(texts) > 1 and definition.field_type != FieldType.MULTISELECT:
+            problems.append(
+                _("%(field)s: %(count)d values, but the field holds one (%(values)s)")
+                % {"field": label, "count": len(texts), "values": "; ".join(texts)}
+            )
+            continue
+        value = texts if len(texts) > 1 else (texts[0] if texts else "")
+        try:
+            cleaned[definition.name] = clean_value(definition, value)
+        except ValidationError as error:
+            shown = "; ".join(texts)
+            problems.append(f"{label}: {' '.join(error.messages)} ({shown!r})")
+    return cleaned, problems
+
+
+def entry_problems(model_key, values, default_country="", mapped=None, dynamic=None):
+    """Why the sync would skip an entry with these values and dynamic field texts (Test connection)."""
+    problems = clean_values(model_key, values, default_country)[1]
+    return problems + clean_dynamic(mapped or {}, dynamic or {})[1]
 
 
 def resulting_validity(row, wanted):
@@ -140,6 +202,9 @@ class Change:
     # A customer user's additional customers after the sync (pks, or Customers this sync
     # creates); None when they stay as they are.
     links: tuple = None
+    # The dynamic fields that change (name -> new value), and their values as the plan read them.
+    dynamic: dict = field(default_factory=dict)
+    dynamic_old: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -150,6 +215,7 @@ class Candidate:
     row: dict | None
     values: dict
     valid: int  # the validity the record ends with
+    dynamic: dict = field(default_factory=dict)  # the mapped dynamic fields: name -> typed value
 
 
 class Plan:
@@ -167,6 +233,7 @@ class Plan:
         self.customer_by_dn = {}
         # folded CustomerID after this sync -> Customer pk or new Customer.
         self.synced_customers = {}
+        self.defaults = {}  # model -> its dynamic field defaults (name -> typed value)
 
     # --- the two models ---
 
@@ -175,7 +242,8 @@ class Plan:
         if not self.searched["customers"]:
             return
         fields = self.mapped_fields("customer", Customer)
-        planned = self.plan_model("customers", Customer, "customer_id", fields, entries)
+        dynamic = self.mapped_dynamic_fields("customers")
+        planned = self.plan_model("customers", Customer, "customer_id", fields, entries, dynamic=dynamic)
         for candidate, change in planned:
             target = change.obj if change is not None and change.obj is not None else candidate.row["pk"]
             self.customer_by_dn[candidate.entry.normalized_dn] = target
@@ -186,6 +254,7 @@ class Plan:
         if not self.searched["customer_users"]:
             return
         fields = self.mapped_fields("customer_user", CustomerUser)
+        dynamic = self.mapped_dynamic_fields("customer_users")
         known = {fold(cid): pk for pk, cid in Customer.objects.values_list("pk", "customer_id").iterator()}
         mirrored = Customer.objects.filter(data_source=self.source.key).exclude(external_dn="")
         for pk, dn in mirrored.values_list("pk", "external_dn").iterator():
@@ -228,7 +297,20 @@ class Plan:
         fields.append("customer_id")
         if "customer" in self.source.attr_map("customer_user"):
             fields.append(LINKS)  # the customer attribute's further values
-        self.plan_model("customer_users", CustomerUser, "login", fields, entries, resolve=resolve)
+        self.plan_model("customer_users", CustomerUser, "login", fields, entries, resolve=resolve, dynamic=dynamic)
+
+    def defaults_of(self, model):
+        """The dynamic field defaults of a new record of ``model``, read once a sync."""
+        if model not in self.defaults:
+            self.defaults[model] = defaults_of(model)
+        return self.defaults[model]
+
+    def mapped_dynamic_fields(self, model_key):
+        """The dynamic fields the source maps (see ``dynamic_mapping``); keys naming none are reported."""
+        mapped, problems = dynamic_mapping(self.source, model_key)
+        for problem in problems:
+            self.report.problem(model_key, problem)
+        return mapped
 
     def mapped_fields(self, model_key, model):
         """The model's text fields the source maps, and the country (which has a default);
@@ -239,8 +321,10 @@ class Plan:
 
     # --- matching, checking, planning ---
 
-    def plan_model(self, model_key, model, key_field, fields, entries, *, resolve=None):
-        """Match ``entries`` to this source's records and plan their changes; returns what was planned."""
+    def plan_model(self, model_key, model, key_field, fields, entries, *, resolve=None, dynamic=None):
+        """Match ``entries`` to this source's records and plan their changes; returns what was planned.
+        ``dynamic`` are the dynamic fields the source maps (``dynamic_mapping``)."""
+        dynamic = dynamic or {}
         rows = list(
             model.objects.filter(data_source=self.source.key).values(
                 "pk", "external_id", "external_dn", "valid", "invalidated_by_sync", *(f for f in fields if f != LINKS)
@@ -248,6 +332,8 @@ class Plan:
         )
         if LINKS in fields:
             self.load_links(rows)
+        if dynamic:
+            self.load_dynamic(model, rows, dynamic)
         self.valid_before[model_key] = sum(row["valid"] == VALID for row in rows)
         self.entry_count[model_key] = len(entries)
         entries = sorted(entries, key=lambda entry: entry.normalized_dn[::-1])
@@ -271,14 +357,16 @@ class Plan:
         for index, entry in enumerate(entries):
             row = matched.get(index)
             values, problems = clean_values(model_key, entry.values, self.default_country)
-            problems = entry.problems + problems
+            dynamic_values, dynamic_problems = clean_dynamic(dynamic, entry.dynamic)
+            problems = entry.problems + problems + dynamic_problems
             if not problems and resolve is not None:
                 resolved, problem = resolve(entry)
                 values.update(resolved)
                 if problem:
                     problems.append(problem)
             if not problems:
-                candidates.append(Candidate(entry, row, values, resulting_validity(row, values.pop("valid", VALID))))
+                valid = resulting_validity(row, values.pop("valid", VALID))
+                candidates.append(Candidate(entry, row, values, valid, dynamic_values))
                 continue
             why = "; ".join(problems)
             if settings.SYNC_FAIL_ON_MALFORMED:
@@ -307,6 +395,14 @@ class Plan:
                 self.changes[model_key].append(change)
                 self.report.add(model_key, "invalidated", row["external_dn"] or row[key_field], why)
         return planned
+
+    @staticmethod
+    def load_dynamic(model, rows, dynamic):
+        """Each row's stored values of the mapped dynamic fields, read in batches."""
+        definitions = list({definition.pk: definition for definition, _attribute in dynamic.values()}.values())
+        stored = load_values(model, [row["pk"] for row in rows], definitions)
+        for row in rows:
+            row[DYNAMIC] = stored[row["pk"]]
 
     @staticmethod
     def load_links(rows):
@@ -414,7 +510,10 @@ class Plan:
                 invalidated_by_sync=candidate.valid != VALID,
                 **written,
             )
-            change = Change(model_key, "created", entry.dn, {}, obj=obj, links=links or None)
+            # A new record gets the defaults of the fields the source does not map, as a saved one does.
+            dynamic = {name: value for name, value in self.defaults_of(model).items() if name not in candidate.dynamic}
+            dynamic.update((name, value) for name, value in candidate.dynamic.items() if not is_empty(value))
+            change = Change(model_key, "created", entry.dn, {}, obj=obj, links=links or None, dynamic=dynamic)
             self.changes[model_key].append(change)
             self.report.add(model_key, "created", entry.dn)
             return change
@@ -428,6 +527,9 @@ class Plan:
             links = None
         if links is not None:
             changed.append(LINKS)
+        stored = row.get(DYNAMIC, {})
+        dynamic = {name: value for name, value in candidate.dynamic.items() if stored[name] != value}
+        changed += [prefixed(name) for name in dynamic]
         word, why = "updated", ""
         if row["valid"] == VALID and candidate.valid != VALID:
             word, why = "invalidated", _("disabled in the directory")
@@ -435,13 +537,14 @@ class Plan:
         elif row["valid"] != VALID and candidate.valid == VALID:
             word, why = "reactivated", _("back in the directory")
             update.update(valid=VALID, invalidated_by_sync=False)
-        if not update and links is None:
+        if not update and links is None and not dynamic:
             self.report.add(model_key, "unchanged")
             return None
         old = {name: row["customer_id" if name == "customer" else name] for name in update}
         if links is not None:
             old[LINKS] = row[LINKS]
         change = Change(model_key, word, entry.dn, update, row["pk"], old, changed, why, links=links)
+        change.dynamic, change.dynamic_old = dynamic, {name: stored[name] for name in dynamic}
         self.changes[model_key].append(change)
         self.report.add(model_key, word, entry.dn, why)
         return change
@@ -496,10 +599,12 @@ class Plan:
                     try:
                         self.park_given_up_values(model, updates)
                         self.update(model, updates, now)
+                        self.write_dynamic(model, updates)
                     except RowsMoved as moved:
                         self.refuse_moved(updates, moved)
                     new = [change.obj for change in changes if change.obj is not None]
                     model.objects.bulk_create(new, batch_size=WRITE_BATCH)
+                    self.write_dynamic(model, [change for change in changes if change.obj is not None])
                     self.write_links([change for change in changes if change.links is not None])
                     done += len(changes)
                     progress("write", done, total)
@@ -520,6 +625,13 @@ class Plan:
             )
             % {"source": self.source.label, "records": records}
         )
+
+    @staticmethod
+    def write_dynamic(model, changes):
+        """The dynamic fields the changes set: an existing record's where they still hold what the plan read."""
+        values = {change.obj.pk if change.obj is not None else change.pk: change.dynamic for change in changes}
+        read = {change.pk: change.dynamic_old for change in changes if change.obj is None}
+        replace_values(model, values, read=read)
 
     @staticmethod
     def write_links(changes):
@@ -560,6 +672,7 @@ class Plan:
 
     def history(self, model, changes):
         label = self.source.label
+        labels = {}  # field name -> its label, looked up once (a dynamic field's is a query)
         entries = []
         for change in changes:
             if change.obj is not None:
@@ -576,7 +689,10 @@ class Plan:
                         Phrase(_("Valid again by sync of %(source)s: %(why)s."), source=label, why=change.why)
                     )
                 else:
-                    fields = ", ".join(str(field_label(model, name)) for name in dict.fromkeys(change.changed))
+                    for name in change.changed:
+                        if name not in labels:
+                            labels[name] = str(field_label(model, name))
+                    fields = ", ".join(labels[name] for name in dict.fromkeys(change.changed))
                     message = str(Phrase(_("Changed by sync of %(source)s: %(fields)s."), source=label, fields=fields))
             entries.append((object_id, text, flag, message))
         return entries

@@ -28,14 +28,18 @@ from django.utils.translation import gettext as _
 
 from ..conf import settings
 from ..datasources import MassInvalidation, SyncAlreadyRunning, SyncError
+from ..datasources.base import Check
 from ..models import SyncRun
-from .plan import MODEL_KEYS, Plan, default_country_of, entry_problems
+from .plan import MODEL_KEYS, Plan, default_country_of, dynamic_mapping, entry_problems
 
 WORDS = ("created", "updated", "unchanged", "invalidated", "reactivated", "skipped", "conflicts")
 HEARTBEAT_EVERY = 30  # seconds
 DETAILS_SHOWN = 20
 # Which details a SyncRun keeps, and how many of each (the command prints DETAILS_SHOWN of every kind).
 DETAILS_KEPT = ("skipped", "conflicts")
+# The details key of what is wrong with the source's configuration rather than with an entry
+# (a map naming a dynamic field that has no valid definition): [{"model": …, "why": …}].
+PROBLEMS = "problems"
 
 
 def word_labels():
@@ -59,6 +63,8 @@ class SyncReport:
     counts: dict = field(default_factory=lambda: {key: dict.fromkeys(WORDS, 0) for key in MODEL_KEYS})
     # word -> [(model key, DN, why)] for skipped, conflicts, invalidated and reactivated records.
     details: dict = field(default_factory=dict)
+    # (model key, why) for what is wrong with the source's maps; the sync goes on without that part.
+    problems: list = field(default_factory=list)
     entries: int = 0
     seconds: float = 0.0
     run: object = None
@@ -67,6 +73,9 @@ class SyncReport:
         self.counts[model_key][word] += 1
         if why or word in ("invalidated", "reactivated"):
             self.details.setdefault(word, []).append((model_key, dn, why))
+
+    def problem(self, model_key, why):
+        self.problems.append((model_key, why))
 
     def total(self, word):
         return sum(counts[word] for counts in self.counts.values())
@@ -157,11 +166,14 @@ def kept_details(report):
     def text(value):
         return str(value).replace("\x00", "\N{SYMBOL FOR NULL}")
 
-    return {
+    kept = {
         word: [{"model": key, "dn": text(dn), "why": text(why)} for key, dn, why in entries[:DETAILS_SHOWN]]
         for word in DETAILS_KEPT
         if (entries := report.details.get(word))
     }
+    if report.problems:
+        kept[PROBLEMS] = [{"model": key, "why": text(why)} for key, why in report.problems]
+    return kept
 
 
 def finish_run(run, report, outcome, message):
@@ -252,7 +264,17 @@ def run_sync(source, *, dry_run=False, allow_mass_invalidation=False, user=None,
 
 def check_connection(source):
     """The source's Test connection (a ``ConnectionReport``), its first entries checked as the sync
-    would check them: the problems listed for an entry are those that would make the sync skip it."""
-    return source.test_connection(
-        entry_problems=lambda model_key, values: entry_problems(model_key, values, default_country_of(source))
-    )
+    would check them: the problems listed for an entry are those that would make the sync skip it.
+    A map naming a dynamic field that has no valid definition is a failed check."""
+    default_country = default_country_of(source)
+    mapped, problems = {}, []
+    for model_key in source.searched_models():
+        mapped[model_key], found = dynamic_mapping(source, model_key)
+        problems += found
+
+    def problems_of(model_key, values, dynamic=None):
+        return entry_problems(model_key, values, default_country, mapped.get(model_key), dynamic)
+
+    report = source.test_connection(entry_problems=problems_of)
+    report.checks += [Check(_("Dynamic fields"), False, problem) for problem in problems]
+    return report

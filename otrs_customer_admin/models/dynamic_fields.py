@@ -28,6 +28,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ..bidi import isolate_text
+from ..datasources.base import DYNAMIC_FIELD_PREFIX
 from .base import DUPLICATE_CODE_PREFIX, FoldedUniqueFields, FoldedUniqueFieldsQuerySet, Validity, folded_key_field
 from .dynamic_field_types import (
     CHOICE_TYPES,
@@ -42,8 +43,9 @@ from .dynamic_field_types import (
     value_from_rows,
 )
 
-# What forms, file columns, LDAP maps and searches call a dynamic field: DynamicField_<Name>.
-PREFIX = "DynamicField_"
+# What forms, file columns, LDAP maps and searches call a dynamic field: DynamicField_<Name>
+# (defined with the data sources, which are below the models and read it in their maps).
+PREFIX = DYNAMIC_FIELD_PREFIX
 NAME_PATTERN = r"^[A-Za-z0-9]+\Z"
 
 

@@ -81,6 +81,10 @@ class Command(PackageCommand):
         )
         for line in report.summary_lines():
             self.stdout.write(f"  {line}")
+        if report.problems:
+            self.stdout.write("  " + _("problems:"))
+            for _model_key, why in report.problems:
+                self.stdout.write(f"    {why}")
         labels = word_labels()
         for word in ("skipped", "conflicts", "invalidated", "reactivated"):
             details = report.details.get(word, [])
