@@ -88,9 +88,9 @@ def test_choices_are_written_one_key_and_label_a_line_and_shown_back_so(admin_cl
     assert response.status_code == 302
     tier = DynamicField.objects.get()
     assert tier.choices == {"gold": "Gold", "silver": "Silver", "bronze": "bronze"}
-    shown = element(page(admin_client.get(definition_url(tier))), "textarea", name="choices")
-    assert text(shown) == "gold: Gold silver: Silver bronze"  # one a line (text() joins the lines)
-    assert "gold: Gold\nsilver: Silver\nbronze" in shown.children[0]
+    shown = admin_client.get(definition_url(tier)).content.decode()
+    assert text(element(document(shown), "textarea", name="choices")) == "gold: Gold silver: Silver bronze"
+    assert "gold: Gold\nsilver: Silver\nbronze</textarea>" in shown  # one a line
 
 
 @pytest.mark.parametrize(
@@ -217,7 +217,7 @@ def test_the_customer_form_has_a_dynamic_fields_section_with_the_widget_of_each_
         key = f"DynamicField_{name}"
         found = inputs_named(form, key) or inputs_named(form, key + "_0")
         assert found, key
-        kinds[name] = found[0].tag if found[0].tag != "input" else attribute(found[0], "type")
+        kinds[name] = found[0].name if found[0].name != "input" else attribute(found[0], "type")
         assert f"{name} label" in text(element(form, "div", class_="field-" + key))
     assert kinds == {
         "Note": "text",
@@ -246,7 +246,7 @@ def test_the_values_are_saved_typed_shown_back_and_named_in_the_history(admin_cl
         "DynamicField_Revenue": "1234.50",
         "DynamicField_RenewsOn": "2030-01-31",
         "DynamicField_LastAudit_0": "2024-05-06",
-        "DynamicField_LastAudit_1": "14:30",
+        "DynamicField_LastAudit_1": "14:30:00",
         "DynamicField_Vip": "on",
         "DynamicField_Tier": "silver",
         "DynamicField_Products": ["erp", "hr"],
@@ -271,8 +271,11 @@ def test_the_values_are_saved_typed_shown_back_and_named_in_the_history(admin_cl
         "Portal": "https://portal.acme.example",
         "Billing": "billing@acme.example",
     }
-    again = opened(admin_client, acme)
+    shown_again = admin_client.get(change(acme)).content.decode()
+    again = submitted(shown_again, "customer_form")
+    del values["DynamicField_Remarks"]
     assert {key: again.get(key) for key in values} == {**values, "DynamicField_Revenue": "1234.5"}
+    assert "Line one\nLine two</textarea>" in shown_again
     message = LogEntry.objects.get(object_id=str(acme.pk)).get_change_message()
     assert message.startswith("Changed Note label, Remarks label, Seats label,")
     assert "Tier label" in message and "Billing label" in message
@@ -430,7 +433,7 @@ def test_a_directory_record_changes_its_unmapped_dynamic_fields_and_nothing_else
     assert inputs_named(form, "DynamicField_AccountManager")
     for read_only in ("DynamicField_Tier", "name", "customer_id", "city", "valid"):
         assert not inputs_named(form, read_only), read_only
-    assert "Gold" in text(element(form, "div", class_="field-DynamicField_Tier"))
+    assert "Contract tier Gold" in text(form)
     assert "Set invalid" not in text(page(response))
     shown = submitted(response.content.decode(), "customer_form")
 
@@ -445,7 +448,7 @@ def test_a_directory_record_changes_its_unmapped_dynamic_fields_and_nothing_else
 
 @pytest.mark.parametrize(
     ("tampered", "named"),
-    [({"name": "Renamed Inc"}, "name"), ({"DynamicField_Tier": "silver"}, "Contract tier")],
+    [({"city": "Hamburg"}, "City"), ({"DynamicField_Tier": "silver"}, "Contract tier")],
 )
 def test_a_directory_record_refuses_a_change_of_anything_else_with_a_message(
     admin_client, directory_customer, tampered, named

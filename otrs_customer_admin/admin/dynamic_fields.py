@@ -136,9 +136,9 @@ class DynamicFieldAdmin(DatabaseBusyMixin, ModelAdmin):
     def refuse_delete(self, request, obj):
         count = obj.stored_values().values("record").distinct().count()
         message = ngettext(
-            "%(field)s holds values of %(count)d record, so it cannot be deleted. Set it invalid to retire it: "
+            "%(field)s holds values of %(count)s record, so it cannot be deleted. Set it invalid to retire it: "
             "it is then hidden everywhere and keeps its values.",
-            "%(field)s holds values of %(count)d records, so it cannot be deleted. Set it invalid to retire it: "
+            "%(field)s holds values of %(count)s records, so it cannot be deleted. Set it invalid to retire it: "
             "it is then hidden everywhere and keeps its values.",
             count,
         )

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold import widgets as unfold_widgets
@@ -238,7 +239,7 @@ class DynamicFieldsForm:
     def _locked_label(self, name):
         if unprefixed(name) is not None:
             return self.instance.dynamic_fields.definition(name).label
-        return self.instance._meta.get_field(name).verbose_name
+        return capfirst(self.instance._meta.get_field(name).verbose_name)
 
     def _post_clean(self):
         adding = self.instance.pk is None
