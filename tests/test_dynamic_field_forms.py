@@ -7,14 +7,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission, User
-from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, DynamicField, Validity
 from otrs_customer_admin.models.dynamic_values import replace_values
-from tests.factories import make_customer, make_customer_user
+from tests.factories import make_customer
 from tests.markup import attribute, document, element, elements, text
 from tests.test_valid_targets import change, submitted
 
@@ -480,9 +479,7 @@ def test_a_directory_record_offers_edit_where_its_dynamic_fields_may_change(admi
     )
 
 
-def test_a_directory_record_stays_view_only_when_its_source_maps_every_dynamic_field(
-    admin_client, directory_customer
-):
+def test_a_directory_record_stays_view_only_when_its_source_maps_every_dynamic_field(admin_client, directory_customer):
     DynamicField.objects.filter(name="AccountManager").update(valid=Validity.INVALID)
 
     response = admin_client.get(change(directory_customer))

@@ -65,11 +65,7 @@ class SourcedRecordAdmin(
     def has_dynamic_fields_permission(self, request, obj):
         """Whether the user may change ``obj``'s dynamic fields and nothing else of it: a directory's
         record with fields its source does not map, and the model's change permission."""
-        return (
-            obj.is_read_only
-            and bool(obj.dynamic_fields.editable())
-            and super().has_change_permission(request, obj)
-        )
+        return obj.is_read_only and bool(obj.dynamic_fields.editable()) and super().has_change_permission(request, obj)
 
     def has_edit_permission(self, request, obj):
         # The record, or its dynamic fields alone.

@@ -53,7 +53,9 @@ class ChoicesField(forms.CharField):
             key, label = key.strip(), label.strip()
             if not key:
                 raise ValidationError(
-                    gettext("Line %(line)d: a choice needs a key before the colon."), code="no_key", params={"line": number}
+                    gettext("Line %(line)d: a choice needs a key before the colon."),
+                    code="no_key",
+                    params={"line": number},
                 )
             if fold(key) in seen:
                 raise ValidationError(
@@ -79,7 +81,23 @@ class DynamicFieldForm(forms.ModelForm):
 
     class Meta:
         model = DynamicField
-        fields = "__all__"
+        fields = [
+            "object_type",
+            "name",
+            "label",
+            "field_type",
+            "valid",
+            "order",
+            "personal",
+            "choices",
+            "default",
+            "required",
+            "link_template",
+            "show_in_list",
+            "show_in_card",
+            "searchable",
+            "filterable",
+        ]
         help_texts = {"valid": RETIRING_HELP}
 
 

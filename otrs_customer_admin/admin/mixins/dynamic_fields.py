@@ -63,7 +63,9 @@ class DynamicFieldsMixin:
             shown = flatten_fieldsets(self.get_fieldsets(request, obj))
             fields += [name for name in shown if name not in editable and name not in fields]
         else:
-            fields += [definition.key for definition in obj.dynamic_fields.definitions if definition.key not in editable]
+            fields += [
+                definition.key for definition in obj.dynamic_fields.definitions if definition.key not in editable
+            ]
         return fields
 
     @staticmethod
@@ -90,10 +92,10 @@ class DynamicFieldsMixin:
     # ``has_dynamic_fields_permission(request, obj)``: see ``SourcedRecordAdmin``.
 
     def changing_dynamic_fields_only(self, request, obj):
-        """True in the change view of ``obj``, a directory's record whose unmapped dynamic fields the user may change."""
-        return getattr(request, DYNAMIC_FIELDS_ONLY, None) == str(obj.pk) and self.has_dynamic_fields_permission(
-            request, obj
-        )
+        """True in the change view of ``obj``: a directory's record whose unmapped dynamic fields
+        the user may change."""
+        chosen = getattr(request, DYNAMIC_FIELDS_ONLY, None) == str(obj.pk)
+        return chosen and self.has_dynamic_fields_permission(request, obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         setattr(request, DYNAMIC_FIELDS_ONLY, str(unquote(object_id)))
