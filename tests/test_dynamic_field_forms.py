@@ -13,7 +13,7 @@ from django.utils import timezone
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.models import Customer, CustomerUser, DynamicField, Validity
 from otrs_customer_admin.models.dynamic_values import replace_values
-from tests.factories import make_customer
+from tests.factories import make_customer, make_customer_user
 from tests.markup import attribute, document, element, elements, text
 from tests.test_valid_targets import change, submitted
 
@@ -501,3 +501,16 @@ def test_a_user_who_may_only_view_sees_the_dynamic_fields_read_only(client, dire
     assert response.status_code == 200
     assert not inputs_named(element(page(response), "form", id="customer_form"), "DynamicField_AccountManager")
     assert client.post(change(directory_customer), {"DynamicField_AccountManager": "Petra"}).status_code == 403
+
+
+def test_a_field_made_required_later_does_not_block_the_inline_rows_of_people_saved_before(admin_client):
+    acme = make_customer()
+    make_customer_user(acme)
+    define("Department", object_type="customer_user", required=True, label="Department")
+    shown = opened(admin_client, acme)
+
+    response = admin_client.post(change(acme), {**shown, "city": "Hamburg", "customer_users-0-first_name": "Janet"})
+
+    assert response.status_code == 302, text(page(response))
+    assert Customer.objects.get().city == "Hamburg"
+    assert CustomerUser.objects.get().first_name == "Janet"

@@ -298,6 +298,14 @@ class SourcedRecordForm(forms.ModelForm):
             )
         return cleaned
 
+    def _get_validation_exclusions(self):
+        # A stored record's dynamic fields are not this form's when it has no inputs for them (an
+        # inline row): they stay as they are, even one made required since. A new record needs them.
+        exclude = super()._get_validation_exclusions()
+        if self.instance.pk is not None and not any(unprefixed(name) is not None for name in self.fields):
+            exclude.add("dynamic_fields")
+        return exclude
+
     def _update_errors(self, errors):
         super()._update_errors(dynamic_field_errors_as_non_field(self, errors))
 
