@@ -514,3 +514,17 @@ def test_a_field_made_required_later_does_not_block_the_inline_rows_of_people_sa
     assert response.status_code == 302, text(page(response))
     assert Customer.objects.get().city == "Hamburg"
     assert CustomerUser.objects.get().first_name == "Janet"
+
+
+def test_the_customer_user_form_has_the_fields_of_people(admin_client):
+    define("Tier", "dropdown", choices=TIERS)  # a customer's, not a person's
+    define("Department", object_type="customer_user", label="Department")
+    jane = make_customer_user(make_customer())
+    shown = opened(admin_client, jane)
+    assert "DynamicField_Tier" not in shown
+
+    response = admin_client.post(change(jane), {**shown, "DynamicField_Department": "Sales"})
+
+    assert response.status_code == 302
+    assert dict(CustomerUser.objects.get().dynamic_fields) == {"Department": "Sales"}
+    assert LogEntry.objects.get(object_id=str(jane.pk)).get_change_message() == "Changed Department."
