@@ -283,7 +283,14 @@ def submitted(page, form_id="ticket_form"):
             and kind not in ("submit", "button", "file")
             and (kind != "checkbox" or "checked" in dict(field.attributes))
         ):
-            values[name] = attribute(field, "value") or ""
+            # A checkbox without a value sends "on"; inputs sharing a name (checkboxes of one
+            # multiselect, the hidden initial values of one) send all their values.
+            value = attribute(field, "value") or ("on" if kind == "checkbox" else "")
+            if name in values:
+                before = values[name]
+                values[name] = [*before, value] if isinstance(before, list) else [before, value]
+            else:
+                values[name] = value
     for field in elements(form, "select"):
         chosen = [
             attribute(option, "value") for option in elements(field, "option") if "selected" in dict(option.attributes)

@@ -10,7 +10,16 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from otrs_customer_admin.models import SLA, CustomerUser, Ticket, TicketState, Validity, WidgetPreference
+from otrs_customer_admin.models import (
+    SLA,
+    Customer,
+    CustomerUser,
+    DynamicField,
+    Ticket,
+    TicketState,
+    Validity,
+    WidgetPreference,
+)
 from otrs_customer_admin.widgets import CUSTOMER, CUSTOMER_USER, Layout, Widget, available_widgets, get_widget, register
 from otrs_customer_admin.widgets.base import _registered
 from tests.factories import (
@@ -473,3 +482,55 @@ def test_moving_skips_widgets_the_user_may_not_see(client, acme):
     assert widget_order(detail(client, acme).content.decode()) == ["customer-information", "customer-users"]
     change_screen(client, "customer", "up", "customer-users")
     assert widget_order(detail(client, acme).content.decode()) == ["customer-users", "customer-information"]
+
+
+# --- dynamic fields ------------------------------------------------------------------------------
+
+
+def information(client, obj):
+    key = "customer-information" if obj._meta.model_name == "customer" else "customer-user-information"
+    return element(document(detail(client, obj).content.decode()), data_widget=key)
+
+
+@pytest.mark.parametrize("person", [False, True])
+def test_the_information_widget_shows_every_valid_dynamic_field_with_a_value(admin_client, jane, person):
+    record = jane if person else jane.customer
+    object_type = "customer_user" if person else "customer"
+    for name, label, options in (
+        ("Erp", "ERP number", {"link_template": "https://erp.example/{value}"}),
+        ("Vip", "VIP", {"field_type": "checkbox"}),
+        ("Since", "Customer since", {"field_type": "date"}),
+        ("Unset", "Never filled", {}),
+    ):
+        DynamicField.objects.create(object_type=object_type, name=name, label=label, **options)
+    record = type(record).objects.get(pk=record.pk)
+    record.dynamic_fields = {"Erp": "A&B 7", "Vip": True, "Since": "2020-02-29"}
+    record.save_dynamic_fields()
+
+    widget = information(admin_client, record)
+
+    shown = text(widget)
+    assert "ERP number A&B 7" in shown and "VIP Yes" in shown and "Customer since 02/29/2020" in shown
+    assert "Never filled" not in shown
+    link = element(widget, "a", href="https://erp.example/A%26B%207")
+    assert (attribute(link, "target"), attribute(link, "rel")) == ("_blank", "noopener noreferrer")
+
+
+def test_the_detail_page_costs_the_same_queries_for_one_and_six_dynamic_fields(
+    admin_client, acme, django_assert_num_queries, django_assert_max_num_queries
+):
+    def with_fields(count):
+        for number in range(DynamicField.objects.count(), count):
+            DynamicField.objects.create(object_type="customer", name=f"Field{number}", label=f"Field {number}")
+        record = Customer.objects.get(pk=acme.pk)
+        record.dynamic_fields = {f"Field{number}": "x" for number in range(count)}
+        record.save_dynamic_fields()
+        detail(admin_client, acme)  # caches warm
+
+    with_fields(1)
+    with django_assert_max_num_queries(16) as one_field:
+        assert detail(admin_client, acme).status_code == 200
+    queries = len(one_field)
+    with_fields(6)
+    with django_assert_num_queries(queries):
+        assert detail(admin_client, acme).status_code == 200

@@ -22,6 +22,7 @@ from .mixins import (
     DatabaseBusyMixin,
     DataSourceStepMixin,
     DetailViewMixin,
+    DynamicFieldsMixin,
     PrefillMixin,
     SaveChangedFieldsMixin,
     SetInvalidMixin,
@@ -39,6 +40,7 @@ class SourcedRecordAdmin(
     DataSourceStepMixin,
     PrefillMixin,
     RecordImportExportMixin,
+    DynamicFieldsMixin,
     SaveChangedFieldsMixin,
     ModelAdmin,
 ):
@@ -54,7 +56,20 @@ class SourcedRecordAdmin(
         return bool(writable_data_sources()) and super().has_add_permission(request)
 
     def has_change_permission(self, request, obj=None):
-        return not (obj is not None and obj.is_read_only) and super().has_change_permission(request, obj)
+        # A directory's record changes only through its sync; its change view may still change the
+        # dynamic fields its source does not map (``changing_dynamic_fields_only``).
+        if obj is not None and obj.is_read_only and not self.changing_dynamic_fields_only(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_dynamic_fields_permission(self, request, obj):
+        """Whether the user may change ``obj``'s dynamic fields and nothing else of it: a directory's
+        record with fields its source does not map, and the model's change permission."""
+        return obj.is_read_only and bool(obj.dynamic_fields.editable()) and super().has_change_permission(request, obj)
+
+    def has_edit_permission(self, request, obj):
+        # The record, or its dynamic fields alone.
+        return self.has_change_permission(request, obj) or self.has_dynamic_fields_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         if not settings.ALLOW_DELETE or (obj is not None and obj.is_read_only):

@@ -1,11 +1,12 @@
 """Small renderers for list columns: links that open a business card, validity badges, moments."""
 
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from ..admin_urls import record_links
 from ..bidi import isolate
-from ..models import Validity
+from ..models import FieldType, Validity
+from ..models.dynamic_field_types import display_value
 
 VALIDITY_LABELS = {
     Validity.VALID: "success",
@@ -53,3 +54,19 @@ def moment(value):
     if value is None:
         return "-"
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), moment_text(value))
+
+
+def dynamic_value(definition, value):
+    """A dynamic field's value as HTML: what a person reads (``display_value``), isolated, and a
+    link opening in a new tab where the field has a link template (each key of a multiselect its own)."""
+    if definition.field_type == FieldType.MULTISELECT and definition.link_template:
+        return format_html_join(", ", "{}", ((_linked(definition, [key]),) for key in value))
+    return _linked(definition, value)
+
+
+def _linked(definition, value):
+    text = isolate(display_value(definition, value))
+    url = definition.link(value)
+    if not url:
+        return text
+    return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, text)

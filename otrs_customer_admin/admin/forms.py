@@ -2,12 +2,101 @@
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from unfold import widgets as unfold_widgets
 from unfold.widgets import UnfoldAdminSelectWidget
 
+from ..bidi import isolate_text
 from ..conf import settings
 from ..datasources import writable_data_sources
+from ..models import FieldType
 from ..models.base import not_valid_message
+from ..models.dynamic_field_types import DECIMAL_DIGITS, DECIMAL_PLACES, INTEGER_RANGE, MAX_LENGTH
+from ..models.dynamic_fields import unprefixed
+
+# Up to this many choices a multiselect is a list of checkboxes; beyond, a multiple select.
+CHECKBOX_CHOICES = 10
+
+
+def dynamic_form_field(definition, **options):
+    """The form field of a dynamic field: unfold's widget for its type, its label, required and
+    choices. The model cleans the value again (``dynamic_field_types.clean_value``)."""
+    field_type = definition.field_type
+    options = {"label": definition.label, "required": definition.required, **options}
+    choices = [(key, isolate_text(label)) for key, label in (definition.choices or {}).items()]
+    if field_type in (FieldType.TEXT, FieldType.TEXTAREA):
+        widget = (
+            unfold_widgets.UnfoldAdminTextareaWidget
+            if field_type == FieldType.TEXTAREA
+            else unfold_widgets.UnfoldAdminTextInputWidget
+        )
+        return forms.CharField(max_length=MAX_LENGTH[field_type], widget=widget, **options)
+    if field_type == FieldType.URL:
+        return forms.URLField(
+            max_length=MAX_LENGTH[field_type], widget=unfold_widgets.UnfoldAdminURLInputWidget, **options
+        )
+    if field_type == FieldType.EMAIL:
+        return forms.EmailField(
+            max_length=MAX_LENGTH[field_type], widget=unfold_widgets.UnfoldAdminEmailInputWidget, **options
+        )
+    if field_type == FieldType.INTEGER:
+        low, high = INTEGER_RANGE
+        return forms.IntegerField(
+            min_value=low, max_value=high, widget=unfold_widgets.UnfoldAdminIntegerFieldWidget, **options
+        )
+    if field_type == FieldType.DECIMAL:
+        return forms.DecimalField(
+            max_digits=DECIMAL_DIGITS,
+            decimal_places=DECIMAL_PLACES,
+            widget=unfold_widgets.UnfoldAdminDecimalFieldWidget,
+            **options,
+        )
+    if field_type == FieldType.DATE:
+        return forms.DateField(widget=unfold_widgets.UnfoldAdminSingleDateWidget, **options)
+    if field_type == FieldType.DATETIME:
+        return forms.SplitDateTimeField(widget=unfold_widgets.UnfoldAdminSplitDateTimeWidget, **options)
+    if field_type == FieldType.CHECKBOX:
+        # A checkbox is always answered (not ticked is "no"): required would mean "must be ticked".
+        return forms.BooleanField(widget=unfold_widgets.UnfoldBooleanSwitchWidget, **{**options, "required": False})
+    if field_type == FieldType.DROPDOWN:
+        return forms.ChoiceField(choices=[("", "---------"), *choices], widget=UnfoldAdminSelectWidget, **options)
+    if field_type == FieldType.MULTISELECT:
+        widget = (
+            unfold_widgets.UnfoldAdminCheckboxSelectMultipleWidget
+            if len(choices) <= CHECKBOX_CHOICES
+            else unfold_widgets.UnfoldAdminSelectMultipleWidget
+        )
+        return forms.MultipleChoiceField(choices=choices, widget=widget, **options)
+    raise ValueError(f"No form field for the type {field_type!r}.")
+
+
+def dynamic_field_errors_as_non_field(form, errors):
+    """``errors`` (a ``ValidationError`` with a dict) with the ``DynamicField_<Name>`` errors the
+    form has no field for moved to its non-field errors, each naming the field's label: a form
+    without dynamic-field inputs (an inline row) then shows "Tier: This field is required."."""
+    if not hasattr(errors, "error_dict"):
+        return errors
+    kept, moved = {}, []
+    for name, messages in errors.error_dict.items():
+        if name in form.fields or unprefixed(name) is None:
+            kept[name] = messages
+            continue
+        try:
+            label = form.instance.dynamic_fields.definition(name).label
+        except KeyError:
+            label = name
+        for error in messages:
+            for message in error.messages if hasattr(error, "messages") else [error]:
+                moved.append(
+                    ValidationError(
+                        gettext("%(field)s: %(message)s") % {"field": isolate_text(label), "message": message}
+                    )
+                )
+    if moved:
+        kept.setdefault(NON_FIELD_ERRORS, []).extend(moved)
+    return ValidationError(kept)
 
 
 class SavesChangedFields:
@@ -79,6 +168,88 @@ class SavesChangedFields:
             self.cleaned_data.update(unchanged)
 
 
+class DynamicFieldsForm:
+    """ModelForm mixin: the record's dynamic fields, a form field ``DynamicField_<Name>`` for each
+    one its user may change (every valid one; on a directory's record, those its source does not
+    map), starting from ``record.dynamic_fields`` (a new record's defaults).
+
+    The values the user changed (all of them, for a new record) are assigned to
+    ``record.dynamic_fields`` before the model validates, so that its messages show on their
+    fields, and ``record.save()`` writes them with the record, in one transaction. A field the user
+    did not change is not assigned: what another writer stored meanwhile stays.
+
+    ``locked_fields``: names the page shows read-only; a submission that changes one is refused
+    with a message (the admin sets them on a directory's record, whose dynamic fields alone change).
+    """
+
+    locked_fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        values = self.instance.dynamic_fields
+        for definition in values.editable():
+            field = dynamic_form_field(definition)
+            field.initial = values[definition.name]
+            self.fields[definition.key] = field
+
+    def dynamic_field_names(self):
+        return [name for name in self.fields if unprefixed(name) is not None]
+
+    def clean(self):
+        cleaned = super().clean()
+        refused = [name for name in self.locked_fields if self._locked_field_changed(name)]
+        if refused:
+            editable = ", ".join(isolate_text(self.fields[name].label) for name in self.dynamic_field_names())
+            raise ValidationError(
+                _(
+                    "%(refused)s cannot be changed here: this record belongs to the read-only data source "
+                    "%(source)s, and only its dynamic fields %(editable)s can."
+                ),
+                code="read_only_source",
+                params={
+                    "refused": ", ".join(isolate_text(self._locked_label(name)) for name in refused),
+                    "source": self.instance.source_label,
+                    "editable": editable,
+                },
+            )
+        return cleaned
+
+    def _locked_form_field(self, name):
+        """A form field for the locked ``name`` and the record's value of it (``None`` when it has no input)."""
+        instance = self.instance
+        if unprefixed(name) is not None:
+            definition = instance.dynamic_fields.definition(name)
+            return dynamic_form_field(definition), instance.dynamic_fields[definition.name]
+        try:
+            model_field = instance._meta.get_field(name)
+        except FieldDoesNotExist:  # a value the admin computes
+            return None, None
+        form_field = model_field.formfield() if model_field.editable else None
+        return form_field, model_field.value_from_object(instance) if form_field else None
+
+    def _locked_field_changed(self, name):
+        if name not in self.data and f"{name}_0" not in self.data:
+            return False
+        form_field, value = self._locked_form_field(name)
+        if form_field is None:
+            return False
+        submitted = form_field.widget.value_from_datadict(self.data, self.files, name)
+        return form_field.has_changed(value, submitted)
+
+    def _locked_label(self, name):
+        if unprefixed(name) is not None:
+            return self.instance.dynamic_fields.definition(name).label
+        return capfirst(self.instance._meta.get_field(name).verbose_name)
+
+    def _post_clean(self):
+        adding = self.instance.pk is None
+        changed = set(self.changed_data)
+        for name in self.dynamic_field_names():
+            if name in self.cleaned_data and (adding or name in changed):
+                self.instance.dynamic_fields[name] = self.cleaned_data[name]
+        super()._post_clean()
+
+
 class SourcedRecordForm(forms.ModelForm):
     """Offers only writable data sources and refuses changes to read-only records.
 
@@ -117,13 +288,26 @@ class SourcedRecordForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         instance = self.instance
-        if instance.pk and instance.is_read_only and self.has_changed():
+        # A directory's record: its unmapped dynamic fields may change (``DynamicFieldsForm``), nothing else.
+        changed_own = [name for name in self.changed_data if unprefixed(name) is None]
+        if instance.pk and instance.is_read_only and self.has_changed() and changed_own:
             raise ValidationError(
                 _("This record belongs to the read-only data source %(source)s and cannot be changed here."),
                 code="read_only_source",
                 params={"source": instance.source},
             )
         return cleaned
+
+    def _get_validation_exclusions(self):
+        # A stored record's dynamic fields are not this form's when it has no inputs for them (an
+        # inline row): they stay as they are, even one made required since. A new record needs them.
+        exclude = super()._get_validation_exclusions()
+        if self.instance.pk is not None and not any(unprefixed(name) is not None for name in self.fields):
+            exclude.add("dynamic_fields")
+        return exclude
+
+    def _update_errors(self, errors):
+        super()._update_errors(dynamic_field_errors_as_non_field(self, errors))
 
     def _post_clean(self):
         super()._post_clean()
@@ -135,11 +319,11 @@ class SourcedRecordForm(forms.ModelForm):
                 self._errors.setdefault(NON_FIELD_ERRORS, self.error_class(error_class="nonfield")).extend(errors)
 
 
-class SourcedRecordChangeForm(SavesChangedFields, SourcedRecordForm):
+class SourcedRecordChangeForm(SavesChangedFields, DynamicFieldsForm, SourcedRecordForm):
     """The change form of a customer (a customer user's is ``CustomerUserForm``)."""
 
 
-class CustomerUserForm(SavesChangedFields, SourcedRecordForm):
+class CustomerUserForm(SavesChangedFields, DynamicFieldsForm, SourcedRecordForm):
     def clean(self):
         cleaned = super().clean()
         customer, additional = cleaned.get("customer"), cleaned.get("additional_customers")

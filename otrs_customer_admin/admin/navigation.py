@@ -18,6 +18,7 @@ ITEMS = (
     ("ticket", _("Tickets"), "confirmation_number"),
     ("sla", _("SLAs"), "timer"),
     ("syncrun", _("Sync runs"), "sync"),
+    ("dynamicfield", _("Dynamic fields"), "tune"),
 )
 
 

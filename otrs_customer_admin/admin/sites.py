@@ -1,8 +1,9 @@
 def register(site):
     """Register the package's models and admin classes on ``site``."""
-    from ..models import SLA, Customer, CustomerUser, SyncRun, Ticket
+    from ..models import SLA, Customer, CustomerUser, DynamicField, SyncRun, Ticket
     from .customer import CustomerAdmin
     from .customer_user import CustomerUserAdmin
+    from .dynamic_fields import DynamicFieldAdmin
     from .sync import SyncRunAdmin
     from .ticket import SLAAdmin, TicketAdmin
 
@@ -12,6 +13,7 @@ def register(site):
         (Ticket, TicketAdmin),
         (SLA, SLAAdmin),
         (SyncRun, SyncRunAdmin),
+        (DynamicField, DynamicFieldAdmin),
     ):
         if not site.is_registered(model):
             site.register(model, model_admin)

@@ -211,7 +211,7 @@ class CustomerInformationWidget(Widget):
         }
 
     def edit_url(self, request, obj):
-        if not self.model_admin.has_change_permission(request, obj):
+        if not self.model_admin.has_edit_permission(request, obj):
             return ""
         return self.url(type(obj), "change", quote(obj.pk))
 
@@ -224,7 +224,7 @@ class CustomerUserInformationWidget(Widget):
     screens = (CUSTOMER_USER,)
 
     def get_context(self, request, obj):
-        editable = self.model_admin.has_change_permission(request, obj)
+        editable = self.model_admin.has_edit_permission(request, obj)
         return {
             **ticket_counts(self, request, obj),
             "customer_links": self.record_links(obj.customer),

@@ -21,9 +21,10 @@ class SetInvalidMixin(RecordPageMixin):
     actions_detail = ["invalidate"]
 
     def has_invalidate_permission(self, request, obj=None):
-        """Whether the user may set ``obj`` invalid: a valid record they may change; without
-        ``obj``, whether they may change records at all (as ``has_change_permission``)."""
-        return (obj is None or obj.is_valid) and self.has_change_permission(request, obj)
+        """Whether the user may set ``obj`` invalid: a valid record they may change (not a directory's,
+        even where its dynamic fields may change); without ``obj``, whether they may change records
+        at all (as ``has_change_permission``)."""
+        return (obj is None or (obj.is_valid and not obj.is_read_only)) and self.has_change_permission(request, obj)
 
     @record_action(
         permission="invalidate", description=gettext_lazy("Set invalid"), url_path="invalidate", icon="block"

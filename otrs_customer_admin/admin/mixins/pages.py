@@ -117,6 +117,10 @@ class RecordPageMixin:
 
     # --- actions ---
 
+    def has_edit_permission(self, request, obj):
+        """Whether ``obj``'s change form lets the user change something (the Edit action)."""
+        return self.has_change_permission(request, obj)
+
     def has_record_permission(self, request, permission, obj):
         """``has_<permission>_permission(request, obj)``: each takes the record or ``None``, as Django's do."""
         return getattr(self, f"has_{permission}_permission")(request, obj)
@@ -143,7 +147,7 @@ class RecordPageMixin:
         """The action groups of ``obj``'s detail page: "Organize" with Edit, then unfold's
         ``actions_detail`` (as on the change form). Subclasses add their own."""
         organize = ActionGroup(_("Organize"))
-        if self.has_change_permission(request, obj):
+        if self.has_edit_permission(request, obj):
             organize.actions.append(Action(_("Edit"), self.admin_url("change", quote(obj.pk)), "edit"))
         for entry in self.record_detail_actions(request, obj):
             url = reverse(f"{self.admin_site.name}:{entry.action_name}", args=[quote(obj.pk)])

@@ -12,6 +12,10 @@ from django.db import models
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from ...bidi import isolate_text
+from ...models.dynamic_field_types import clean_value
+from ...models.dynamic_fields import field_definition, unprefixed
+
 # How much of a refused value the message repeats.
 VALUE_SHOWN = 40
 
@@ -20,6 +24,14 @@ class PrefillMixin:
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         for name, value in list(initial.items()):
+            definition = self.prefilled_dynamic_field(name)
+            if definition is not None:
+                try:
+                    initial[name] = clean_value(definition, value)
+                except ValidationError:
+                    del initial[name]
+                    self.refuse_prefill(request, isolate_text(definition.label), value)
+                continue
             try:
                 field = self.opts.get_field(name)
             except FieldDoesNotExist:
@@ -30,13 +42,23 @@ class PrefillMixin:
                 initial[name] = self.prefill_value(request, field, value)
             except ValidationError:
                 del initial[name]
-                shown = ",".join(value) if isinstance(value, list) else value
-                messages.warning(
-                    request,
-                    _("“%(value)s” from the address is not a value %(field)s can take; it was not filled in.")
-                    % {"field": field.verbose_name, "value": Truncator(shown).chars(VALUE_SHOWN)},
-                )
+                self.refuse_prefill(request, field.verbose_name, value)
         return initial
+
+    def refuse_prefill(self, request, label, value):
+        shown = ",".join(value) if isinstance(value, list) else value
+        messages.warning(
+            request,
+            _("“%(value)s” from the address is not a value %(field)s can take; it was not filled in.")
+            % {"field": label, "value": Truncator(shown).chars(VALUE_SHOWN)},
+        )
+
+    def prefilled_dynamic_field(self, name):
+        """The valid dynamic field ``name`` (``DynamicField_<Name>``) of this admin's model, if it has one."""
+        object_type = getattr(self.model, "DYNAMIC_OBJECT_TYPE", None)
+        if object_type is None or unprefixed(name) is None:
+            return None
+        return field_definition(object_type, name)
 
     def prefill_value(self, request, field, value):
         """``value`` as the add form's initial value of ``field``; ``ValidationError`` when it cannot take it."""
