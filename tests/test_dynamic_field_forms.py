@@ -434,6 +434,7 @@ def test_a_directory_record_changes_its_unmapped_dynamic_fields_and_nothing_else
         assert not inputs_named(form, read_only), read_only
     assert "Contract tier Gold" in text(form)
     assert "Set invalid" not in text(page(response))
+    assert "Only its dynamic fields that the source does not fill can be changed here" in text(page(response))
     shown = submitted(response.content.decode(), "customer_form")
 
     response = admin_client.post(change(directory_customer), {**shown, "DynamicField_AccountManager": "Petra"})

@@ -101,6 +101,11 @@ class DynamicFieldsMixin:
         setattr(request, DYNAMIC_FIELDS_ONLY, str(unquote(object_id)))
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The read-only notice says what may still change here.
+        context["dynamic_fields_editable"] = obj is not None and self.changing_dynamic_fields_only(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_inline_instances(self, request, obj=None):
         inlines = super().get_inline_instances(request, obj)
         if obj is not None and self.changing_dynamic_fields_only(request, obj):
