@@ -731,16 +731,18 @@ class RecordImport:
     def write_dynamic_values(self, new_rows, new, changed):
         """The dynamic values of new records, and those the rows change of existing records where
         they still hold the values the import read (compare-and-set)."""
-        replace_values(
-            self.model,
-            {obj.pk: self.dynamic_changes(row) for row, obj in zip(new_rows, new, strict=True)},
-        )
-        values = {row.existing["pk"]: self.dynamic_changes(row) for row in changed}
-        read = {pk: {name: row.existing[name] for name in values[pk]} for pk, row in zip(values, changed, strict=True)}
+        replace_values(self.model, {obj.pk: self.dynamic_changes(row) for row, obj in zip(new_rows, new, strict=True)})
+        values, read = {}, {}
+        for row in changed:
+            pk = row.existing["pk"]
+            values[pk] = self.dynamic_changes(row)
+            read[pk] = self.dynamic_changes(row, row.existing)
         replace_values(self.model, values, read=read)
 
-    def dynamic_changes(self, row):
-        return {name: value for name, value in row.changes.items() if name in self.dynamic}
+    def dynamic_changes(self, row, values=None):
+        """Field name -> value of the dynamic fields ``row`` changes, from ``values`` (its changes)."""
+        values = row.changes if values is None else values
+        return {self.dynamic[key].name: values[key] for key in row.changes if key in self.dynamic}
 
     def attname(self, name):
         return name
