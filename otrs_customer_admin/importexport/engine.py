@@ -55,6 +55,7 @@ from ..writes import (
     defaults_of,
     field_label,
     folded_lookup,
+    insert_values,
     load_links,
     load_values,
     meets,
@@ -731,7 +732,7 @@ class RecordImport:
     def write_dynamic_values(self, new_rows, new, changed):
         """The dynamic values of new records, and those the rows change of existing records where
         they still hold the values the import read (compare-and-set)."""
-        replace_values(self.model, {obj.pk: self.dynamic_changes(row) for row, obj in zip(new_rows, new, strict=True)})
+        insert_values(self.model, {obj.pk: self.dynamic_changes(row) for row, obj in zip(new_rows, new, strict=True)})
         values, read = {}, {}
         for row in changed:
             pk = row.existing["pk"]
