@@ -9,7 +9,8 @@
   (compare-and-set); a row that moved under it raises ``RowsMoved``, inside the writer's
   transaction, so that nothing is written and nothing another writer saved is overwritten.
 * ``load_values``, ``replace_values`` and ``defaults_of``: dynamic field values, read and
-  replaced in batches, compare-and-set as ``update_rows`` (from ``models.dynamic_values``).
+  replaced in batches, compare-and-set as ``update_rows`` (from ``models.dynamic_values``);
+  ``insert_values`` for the records a writer has just created.
 * ``write_history``: admin history entries for what a writer did, in bulk; ``field_label``:
   a field's name in them and in messages.
 * ``before_write``: sent between a writer's plan and its write: a seam for tests that make
@@ -34,6 +35,7 @@ from .models.dynamic_fields import field_definition, unprefixed
 # Dynamic field values are read and written by the functions of their model layer, which
 # ``record.save()`` uses as well; the bulk writers take them from here.
 from .models.dynamic_values import defaults_of as defaults_of
+from .models.dynamic_values import insert_values as insert_values
 from .models.dynamic_values import load_values as load_values
 from .models.dynamic_values import replace_values as replace_values
 

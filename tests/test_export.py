@@ -8,6 +8,8 @@ import json
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from otrs_customer_admin.importexport.formats import format_for
@@ -15,6 +17,7 @@ from otrs_customer_admin.importexport.importers import CustomerImport, CustomerU
 from otrs_customer_admin.models import Customer, CustomerUser, TicketState, Validity
 from tests.factories import build_customer, build_customer_user, make_customer, make_customer_user, make_ticket
 from tests.markup import attribute, document, element
+from tests.test_dynamic_fields import define
 
 pytestmark = pytest.mark.django_db
 
@@ -233,7 +236,8 @@ def test_the_customer_user_export_costs_the_same_queries_for_more_rows(
 
     make(10, Validity.VALID)
     make(400, Validity.INVALID)
-    with django_assert_max_num_queries(6) as ten_rows:
+    # One of them reads the dynamic field definitions (the export's columns).
+    with django_assert_max_num_queries(7) as ten_rows:
         exported(10, Validity.VALID)
     with django_assert_num_queries(len(ten_rows)):
         exported(400, Validity.INVALID)
@@ -472,3 +476,64 @@ def test_the_ticket_list_exports_with_its_filter(admin_client):
     data = export(admin_client, "ticket", "xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(data)).active
     assert not [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+
+
+# ---------------------------------------------------------------------------
+# Dynamic fields
+# ---------------------------------------------------------------------------
+
+
+def test_dynamic_fields_are_columns_after_the_built_in_ones_written_as_the_import_reads_them(admin_client):
+    define("Seats", "integer", order=2)
+    define("Label", order=1)
+    define("Rate", "decimal", order=3)
+    define("Renewal", "date", order=4)
+    define("Vip", "checkbox", order=5)
+    define("Regions", "multiselect", order=6, choices={"north": "North", "south": "South", "west": "West"})
+    define("Retired", valid=Validity.INVALID)
+    define("Department", object_type="customer_user")
+    acme = make_customer("ACME", "Acme")
+    acme.dynamic_fields.update(
+        {
+            "Label": "=1+1",
+            "Seats": -12,
+            "Rate": "-0.5",
+            "Renewal": "2027-01-31",
+            "Vip": True,
+            "Regions": ["west", "north"],
+        }
+    )
+    acme.save()
+    make_customer("EMPTY", "Empty")
+    dynamic = ["DynamicField_Label", "DynamicField_Seats", "DynamicField_Rate", "DynamicField_Renewal"]
+    dynamic += ["DynamicField_Vip", "DynamicField_Regions"]
+    for file_format in ("csv", "xlsx"):
+        data = export(admin_client, "customer", file_format)
+        rows = {row["customer_id"]: row for row in records(data, file_format)}
+        assert list(rows["ACME"])[-7:] == ["data_source", *dynamic]
+        # A text that a spreadsheet would run is neutralised; a negative number is a number.
+        assert [rows["ACME"][name] for name in dynamic] == ["'=1+1", "-12", "-0.5", "2027-01-31", "1", "north; west"]
+        assert [rows["EMPTY"][name] for name in dynamic] == ["", "", "", "", "0", ""]
+    sheet = openpyxl.load_workbook(io.BytesIO(export(admin_client, "customer", "xlsx"))).active
+    assert not [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+
+
+def test_dynamic_field_values_cost_a_query_per_thousand_records_not_per_row(admin_client):
+    define("Tier", "dropdown", choices={"gold": "Gold"})
+    define("Seats", "integer")
+    Customer.objects.bulk_create(build_customer(f"C{number:03d}", f"Customer {number}") for number in range(400))
+    customer = Customer.objects.get(customer_id="C001")
+    customer.dynamic_fields.update({"Tier": "gold", "Seats": 3})
+    customer.save()
+    Customer.objects.filter(customer_id__gte="C010").update(valid=Validity.INVALID)
+
+    def queries(validity):
+        with CaptureQueriesContext(connection) as context:
+            exported = records(export(admin_client, "customer", query=f"validity={validity}"))
+        return len(context.captured_queries), exported
+
+    few, exported = queries("valid")
+    assert len(exported) == 10 and {row["DynamicField_Tier"] for row in exported} == {"gold", ""}
+    many, exported = queries("invalid")
+    assert len(exported) == 390
+    assert many == few

@@ -297,3 +297,70 @@ def test_an_import_between_the_syncs_plan_and_its_write_refuses_the_sync(site, r
         "print(CustomerUser.objects.get(login='pat').email)",
     ).stdout.strip()
     assert email == "pat@imported.example"
+
+
+# The dynamic field Tier of customers, and the customers' Tier set as argv pairs (CustomerID, key;
+# an empty key clears it), each by a model save, as a form saves it; prints every customer's Tier.
+TIERS = """
+import json
+import sys
+import django
+django.setup()
+from otrs_customer_admin.models import Customer, DynamicField
+DynamicField.objects.get_or_create(
+    object_type="customer",
+    name="Tier",
+    defaults={
+        "label": "Tier",
+        "field_type": "dropdown",
+        "choices": {"gold": "Gold", "silver": "Silver", "bronze": "Bronze"},
+    },
+)
+for customer_id, tier in zip(sys.argv[1::2], sys.argv[2::2]):
+    customer = Customer.objects.get(customer_id=customer_id)
+    customer.dynamic_fields["Tier"] = tier or None
+    customer.save()
+print(json.dumps({c.customer_id: c.dynamic_fields["Tier"] for c in Customer.objects.order_by("customer_id")}))
+"""
+
+
+def tiers(site, *pairs):
+    done = python(site, TIERS, *pairs)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def tiers_file(site, name, *rows):
+    path = site["folder"] / name
+    path.write_bytes(plain_csv([["CustomerID", "DynamicField_Tier"], *rows]))
+    return path
+
+
+def test_a_save_of_a_dynamic_field_between_the_imports_check_and_its_write_refuses_the_import(site, records):
+    records()
+    tiers(site, "A", "bronze", "C", "bronze")
+    importing = Paused(site, "import_customers", tiers_file(site, "tiers.csv", ["C", "gold"], ["A", "gold"]))
+    importing.planned()
+
+    assert tiers(site, "A", "silver")["A"] == "silver"  # a person saves A meanwhile
+    code, err = importing.finish()
+
+    assert code == 1
+    assert "Nothing was imported: A changed while this file was being imported" in err
+    # The save stands, and the import wrote nothing, C included.
+    assert tiers(site) == {"A": "silver", "B": None, "C": "bronze"}
+
+
+def test_of_two_imports_of_one_dynamic_field_the_one_that_read_first_is_refused(site, records):
+    records()
+    tiers(site, "A", "bronze", "C", "bronze")
+    importing = Paused(site, "import_customers", tiers_file(site, "first.csv", ["A", "gold"], ["C", "gold"]))
+    importing.planned()
+
+    imported = command(site, "import_customers", tiers_file(site, "second.csv", ["A", "silver"]))
+    assert imported.returncode == 0, imported.stderr
+    code, err = importing.finish()
+
+    assert code == 1
+    assert "Nothing was imported: A changed while this file was being imported" in err
+    assert tiers(site) == {"A": "silver", "B": None, "C": "bronze"}

@@ -27,6 +27,8 @@ from ..conf import settings
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
 from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
 from ..models import Customer, Validity
+from ..models.dynamic_field_types import display_value
+from ..models.dynamic_fields import field_definitions
 from ..writes import field_label
 
 #: The import form's fields the confirm step takes over, in the preview's signed token.
@@ -149,7 +151,9 @@ class PermissionsMixin:
 
 def preview_changes(model, preview):
     """The engine's preview rows for people: field labels, and values as the admin shows them
-    (CustomerIDs instead of primary keys, validity names); ``None`` for an empty value."""
+    (CustomerIDs instead of primary keys, validity names; a dynamic field by its label, its value
+    as its forms and cards show it); ``None`` for an empty value."""
+    dynamic = {field.key: field for field in field_definitions(model.DYNAMIC_OBJECT_TYPE)}
     customer_pks = set()
     for _line, _kind, _key, changes in preview:
         for name, old, new in changes:
@@ -160,6 +164,8 @@ def preview_changes(model, preview):
     customer_ids = dict(Customer.objects.filter(pk__in=customer_pks - {None}).values_list("pk", "customer_id"))
 
     def shown(name, value):
+        if name in dynamic:
+            return display_value(dynamic[name], value) or None
         if value in (None, "", ()):
             return None
         if name == "customer":
@@ -170,12 +176,15 @@ def preview_changes(model, preview):
             return Validity(value).label
         return value
 
+    def label(name):
+        return dynamic[name].label if name in dynamic else field_label(model, name)
+
     return [
         (
             line,
             kind,
             key,
-            [(field_label(model, name), shown(name, old), shown(name, new)) for name, old, new in changes],
+            [(label(name), shown(name, old), shown(name, new)) for name, old, new in changes],
         )
         for line, kind, key, changes in preview
     ]

@@ -1,10 +1,15 @@
 """Which file columns mean which field: our names, the admin's labels, and the
 column names of OTRS, Znuny and Zammad exports.
 
+Dynamic fields are columns too: ``DynamicField_<Name>`` (OTRS's and Znuny's name) and
+the field's label.
+
 Headers are matched ignoring case and surrounding spaces. Columns listed in
 ``IGNORED`` are known and skipped (a password is never stored); any other
 unknown column is reported as a warning and skipped.
 """
+
+from collections import Counter
 
 from django.utils.text import capfirst
 
@@ -73,8 +78,12 @@ def normalise(header):
     return " ".join(str(header).split()).casefold()
 
 
-def alias_table(model, aliases):
-    """Normalised header -> field, from the field names, the admin labels and ``aliases``."""
+def alias_table(model, aliases, dynamic_fields=()):
+    """Normalised header -> field, from the field names, the admin labels and ``aliases``, and for
+    each of ``dynamic_fields`` (definitions) its ``DynamicField_<Name>`` and its label.
+
+    A label is no alias where a built-in field's name already means something, nor where two
+    dynamic fields share it: their ``DynamicField_<Name>`` columns still work."""
     table = {}
     for field, names in aliases.items():
         candidates = [field, *names]
@@ -85,6 +94,14 @@ def alias_table(model, aliases):
             pass
         for name in candidates:
             table.setdefault(normalise(name), field)
+    dynamic_fields = list(dynamic_fields)
+    for definition in dynamic_fields:
+        table[normalise(definition.key)] = definition.key
+    labels = Counter(normalise(definition.label) for definition in dynamic_fields)
+    for definition in dynamic_fields:
+        label = normalise(definition.label)
+        if labels[label] == 1:
+            table.setdefault(label, definition.key)
     return table
 
 

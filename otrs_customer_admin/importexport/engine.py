@@ -18,6 +18,10 @@ Updates go through the write kernel (``writes.update_rows``): each row writes on
 the fields it changes, and only where the record still holds what was read. A record
 that another writer changed since the check (its fingerprint differs) or since the
 write read it (the compare-and-set fails) refuses the whole import.
+
+Dynamic fields are columns like the others (``DynamicField_<Name>`` or the field's label),
+their cells cleaned by type, their values read a chunk at a time (``writes.load_values``)
+and written compare-and-set by ``writes.replace_values`` in the same transaction.
 """
 
 import re
@@ -40,16 +44,23 @@ from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
 from ..models import Validity
 from ..models.base import folded_twin
+from ..models.dynamic_field_types import FieldType, clean_value, is_empty
+from ..models.dynamic_fields import field_definitions, prefixed, unprefixed
+from ..models.dynamic_values import mapped_names
 from ..values import parse_country, parse_validity
 from ..writes import (
     WRITE_BATCH,
     RowsMoved,
     before_write,
+    defaults_of,
     field_label,
     folded_lookup,
+    insert_values,
     load_links,
+    load_values,
     meets,
     replace_links,
+    replace_values,
     unique_rules,
     update_rows,
     write_history,
@@ -65,6 +76,8 @@ SIMPLE_WEB_ADDRESS = re.compile(
 PREVIEW_ROWS = 100
 # The unknown columns a warning names; the rest are counted (a header may have a million).
 UNKNOWN_COLUMNS_NAMED = 10
+# The unknown DynamicField_ columns named one by one (each is a field someone may mean to define).
+DYNAMIC_COLUMNS_NAMED = 100
 # Rows read, checked, looked up and written together.
 CHUNK_ROWS = 1000
 # Problems kept in a report (those of the first lines); the others are only counted.
@@ -128,6 +141,54 @@ def unknown_columns_warning(unknown):
         "Columns not imported: %(columns)s and %(count)d more.",
         rest,
     ) % {"columns": named, "count": rest}
+
+
+def unknown_dynamic_columns_warnings(model, headers):
+    """A warning for each ``DynamicField_…`` column without a valid definition: one that no field
+    of the model's records is called, or one whose field is not valid (retired)."""
+    retired = {
+        field.name_key
+        for field in field_definitions(model.DYNAMIC_OBJECT_TYPE, include_invalid=True)
+        if not field.is_valid
+    }
+    records = model._meta.verbose_name_plural
+    warnings = []
+    for header in headers[:DYNAMIC_COLUMNS_NAMED]:
+        name = unprefixed(header).strip()
+        if fold(name) in retired:
+            message = _(
+                "Column %(column)s not imported: the dynamic field %(name)s is not valid (retired); make it "
+                "valid to import its values."
+            )
+        else:
+            message = _(
+                "Column %(column)s not imported: no dynamic field of %(records)s is called %(name)s; define it "
+                "to import its values."
+            )
+        warnings.append(message % {"column": header, "name": name, "records": records})
+    rest = len(headers) - DYNAMIC_COLUMNS_NAMED
+    if rest > 0:
+        warnings.append(
+            ngettext(
+                "%(count)d more DynamicField_ column not imported.",
+                "%(count)d more DynamicField_ columns not imported.",
+                rest,
+            )
+            % {"count": rest}
+        )
+    return warnings
+
+
+def dynamic_parser(definition):
+    """Cell text -> the typed value of ``definition``'s field; ``ValueError`` with the reason."""
+
+    def parse(text):
+        try:
+            return clean_value(definition, text)
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from None
+
+    return parse
 
 
 class RecordImport:
@@ -269,7 +330,10 @@ class RecordImport:
                 raise file_changed()
 
     def problem(self, line, field_name, message):
-        column = self.header_of.get(field_name) or self.label(field_name)
+        # A dynamic field without a column is named by the column that would hold it.
+        column = self.header_of.get(field_name)
+        if not column:
+            column = field_name if field_name in self.dynamic else self.label(field_name)
         self.found.append(FileProblem(message, line=line, column=column))
 
     def keep_problems(self):
@@ -281,25 +345,37 @@ class RecordImport:
         self.found = []
 
     def label(self, field_name):
+        if field_name in self.dynamic:
+            return self.dynamic[field_name].label
         return field_label(self.model, field_name)
 
     # --- reading ---------------------------------------------------------------
 
     def read_headers(self, headers):
         """Which column holds which field, and the header's problems and warnings."""
-        field_of_column, unknown, duplicates = columns.map_headers(
-            headers, columns.alias_table(self.model, self.aliases)
-        )
+        table = columns.alias_table(self.model, self.aliases, self.dynamic.values())
+        field_of_column, unknown, duplicates = columns.map_headers(headers, table)
         self.header_of = {name: headers[position] for position, name in field_of_column.items()}
+        self.dynamic_columns = [name for name in field_of_column.values() if name in self.dynamic]
         for header, name in duplicates:
             self.report.problems.append(
                 FileProblem(_("a second column for %(field)s.") % {"field": self.label(name)}, line=1, column=header)
             )
+        unknown_dynamic = [header for header in unknown if unprefixed(str(header)) is not None]
+        unknown = [header for header in unknown if unprefixed(str(header)) is None]
         if unknown:
             self.report.warnings.append(unknown_columns_warning(unknown))
+        if unknown_dynamic:
+            self.report.warnings += unknown_dynamic_columns_warnings(self.model, unknown_dynamic)
         self.check_columns(set(field_of_column.values()))
         self.columns_ok = self.report.ok
-        self.cells = [(position, name, self.parsers.get(name)) for position, name in field_of_column.items()]
+        self.cells = [(position, name, self.parser(name)) for position, name in field_of_column.items()]
+
+    def parser(self, name):
+        """What reads a cell of field ``name`` (``None``: its text as it is)."""
+        if name in self.dynamic:
+            return dynamic_parser(self.dynamic[name])
+        return self.parsers.get(name)
 
     def read(self, records):
         """A ``Row`` for each ``(line, cells)`` record, with the values of its non-empty cells."""
@@ -366,6 +442,39 @@ class RecordImport:
             row.existing = existing.get(key) if key else None
         if self.relation_fields:
             self.load_relations(rows)
+        if self.dynamic_columns:
+            self.load_dynamic_values(rows)
+
+    def load_dynamic_values(self, rows):
+        """Each existing record's values of the dynamic fields the file has columns for."""
+        existing = [row.existing for row in rows if row.existing is not None]
+        definitions = [self.dynamic[key] for key in self.dynamic_columns]
+        values = load_values(self.model, [record["pk"] for record in existing], definitions)
+        for record in existing:
+            for definition in definitions:
+                record[definition.key] = values[record["pk"]][definition.name]
+
+    @cached_property
+    def dynamic(self):
+        """``DynamicField_<Name>`` -> definition, for the valid dynamic fields of the model's records."""
+        return {field.key: field for field in field_definitions(self.model.DYNAMIC_OBJECT_TYPE)}
+
+    @cached_property
+    def dynamic_defaults(self):
+        """What a new record gets in the dynamic fields its row leaves empty."""
+        return {prefixed(name): value for name, value in defaults_of(self.model).items()}
+
+    @cached_property
+    def required_fields(self):
+        """What a new record needs: the importer's fields and the required dynamic fields (a checkbox
+        is never missing: unticked is a value)."""
+        required = [
+            key for key, field in self.dynamic.items() if field.required and field.field_type != FieldType.CHECKBOX
+        ]
+        return (*self.required_for_new, *required)
+
+    def is_written(self, name):
+        return name in self.data_fields or name in self.dynamic
 
     @property
     def stored_fields(self):
@@ -387,16 +496,14 @@ class RecordImport:
         existing = row.existing
         source = get_data_source(existing["data_source"])
         changes = {
-            name: value
-            for name, value in row.values.items()
-            if name in self.data_fields and existing.get(name) != value
+            name: value for name, value in row.values.items() if self.is_written(name) and existing.get(name) != value
         }
         # The key matched ignoring case; the record keeps its own spelling.
         changes.pop(self.key_field, None)
         if not changes:
             self.report.unchanged += 1
             return
-        if source is not None and source.read_only:
+        if source is not None and source.read_only and not self.editable_on_directory(source, changes):
             self.problem(
                 row.line,
                 self.key_field,
@@ -409,12 +516,17 @@ class RecordImport:
         self.report.updated += 1
         self.add_preview(row, "update", {**existing, **changes}, changes)
 
+    def editable_on_directory(self, source, changes):
+        """Whether a directory's record may take ``changes``: only dynamic fields its source does not map."""
+        mapped = mapped_names(source, self.model.DYNAMIC_OBJECT_TYPE)
+        return all(name in self.dynamic and self.dynamic[name].name_key not in mapped for name in changes)
+
     def plan_create(self, row):
-        values = {"valid": Validity.VALID, **row.values}
-        missing = [name for name in self.required_for_new if not values.get(name) and name not in row.failed]
+        values = {"valid": Validity.VALID, **self.dynamic_defaults, **row.values}
+        missing = [name for name in self.required_fields if is_empty(values.get(name)) and name not in row.failed]
         for name in missing:
             self.problem(row.line, name, self.missing_message(name))
-        row.changes = {name: value for name, value in values.items() if name in self.data_fields}
+        row.changes = {name: value for name, value in values.items() if self.is_written(name)}
         self.validate(row, row.changes)
         self.report.created += 1
         self.add_preview(row, "new", row.changes, row.changes)
@@ -538,6 +650,8 @@ class RecordImport:
         updates = []
         for row in changed:
             written = [name for name in row.changes if name in stored]
+            if not written and all(name in self.dynamic for name in row.changes):
+                continue  # dynamic fields only: replace_values moves changed_at
             old = {self.attname(name): row.existing[name] for name in written}
             values = {self.attname(name): row.changes[name] for name in written}
             updates.append((row.existing["pk"], old, {**values, "changed_at": now}))
@@ -546,6 +660,8 @@ class RecordImport:
             update_rows(self.model, updates)
             if self.relation_fields:
                 self.write_relations(new_rows, new, changed)
+            if self.dynamic:
+                self.write_dynamic_values(new_rows, new, changed)
         except RowsMoved as moved:
             keys = {row.existing["pk"]: row.existing[self.key_field] for row in changed}
             self.refuse_moved([keys[pk] for pk in moved.pks if pk in keys])
@@ -613,6 +729,22 @@ class RecordImport:
                 read=read,
             )
 
+    def write_dynamic_values(self, new_rows, new, changed):
+        """The dynamic values of new records, and those the rows change of existing records where
+        they still hold the values the import read (compare-and-set)."""
+        insert_values(self.model, {obj.pk: self.dynamic_changes(row) for row, obj in zip(new_rows, new, strict=True)})
+        values, read = {}, {}
+        for row in changed:
+            pk = row.existing["pk"]
+            values[pk] = self.dynamic_changes(row)
+            read[pk] = self.dynamic_changes(row, row.existing)
+        replace_values(self.model, values, read=read)
+
+    def dynamic_changes(self, row, values=None):
+        """Field name -> value of the dynamic fields ``row`` changes, from ``values`` (its changes)."""
+        values = row.changes if values is None else values
+        return {self.dynamic[key].name: values[key] for key in row.changes if key in self.dynamic}
+
     def attname(self, name):
         return name
 
@@ -647,7 +779,8 @@ class RecordImport:
 
 def fingerprint(values):
     """A number that changes when any of ``values`` (a record as read: field -> value) changes."""
-    return hash(tuple(sorted(values.items())))
+    # A multiselect's keys are a list: as a tuple, to be hashed.
+    return hash(tuple(sorted((name, tuple(v) if isinstance(v, list) else v) for name, v in values.items())))
 
 
 def estimated_total(table, done):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
+from ..models.dynamic_field_types import LIST_SEPARATORS
 from ..writes import folded_lookup
 from . import columns
 from .engine import RecordImport
@@ -101,9 +102,9 @@ def customer_label(customer):
     return str(Customer(customer_id=customer["customer_id"], name=customer["name"]))
 
 
-# Between the customers of one cell of additional customers; Zammad's organizations use ~~~
-# only, since its organization names may contain the others.
-LIST_SEPARATORS = re.compile(r"~~~|[;,|]")
+# Between the customers of one cell of additional customers (LIST_SEPARATORS, as between a
+# multiselect's keys); Zammad's organizations use ~~~ only, since its organization names may
+# contain the others.
 ZAMMAD_LIST_SEPARATOR = "~~~"
 
 

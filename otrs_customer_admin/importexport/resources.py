@@ -4,16 +4,22 @@
 preview and confirm steps work unchanged, but runs ``importers.CustomerImport``
 (or ``CustomerUserImport``): every row is checked before anything is written,
 and the problems come back as ``Line N, Column: message``.
+
+Customers and customer users have a ``DynamicField_<Name>`` column per valid dynamic field,
+after the built-in columns, written as the import reads them back.
 """
 
 import re
+from itertools import batched
 
 from django.db.models import Aggregate, CharField, OuterRef, Subquery
 from import_export import fields, resources
 from import_export.results import Result, RowResult
 
-from ..models import Customer, CustomerUser, Ticket
+from ..models import Customer, CustomerUser, FieldType, Ticket
+from ..models.dynamic_fields import field_definitions
 from ..values import format_validity
+from ..writes import WRITE_BATCH, load_values
 from .formats import neutralise_formula
 from .importers import CustomerImport, CustomerUserImport
 
@@ -70,6 +76,49 @@ class SafeExportMixin:
         return neutralise_formula(value)
 
 
+class DynamicValueField(fields.Field):
+    """A ``DynamicField_<Name>`` column: the value as the import reads it back (``format_value``),
+    from the values ``DynamicFieldsMixin.iter_queryset`` loaded for a batch of records."""
+
+    def __init__(self, definition):
+        super().__init__(attribute=definition.key, column_name=definition.key, readonly=True)
+        self.definition = definition
+
+    def get_value(self, obj):
+        return self.definition.format(obj.exported_dynamic_values[self.definition.name])
+
+
+class DynamicFieldsMixin:
+    """A column per valid dynamic field of the records, after the built-in ones (export and the
+    import page's list of columns); the values are read a batch of records at a time."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.dynamic_definitions = field_definitions(self._meta.model.DYNAMIC_OBJECT_TYPE)
+        for definition in self.dynamic_definitions:
+            self.fields[definition.key] = DynamicValueField(definition)
+        # Numbers keep their sign as they are: "-5" is a number, not a formula.
+        self.formula_exempt = (
+            *self.formula_exempt,
+            *(
+                definition.key
+                for definition in self.dynamic_definitions
+                if definition.field_type in (FieldType.INTEGER, FieldType.DECIMAL)
+            ),
+        )
+
+    def iter_queryset(self, queryset):
+        records = super().iter_queryset(queryset)
+        if not self.dynamic_definitions:
+            yield from records
+            return
+        for batch in batched(records, WRITE_BATCH):
+            values = load_values(self._meta.model, [obj.pk for obj in batch], self.dynamic_definitions)
+            for obj in batch:
+                obj.exported_dynamic_values = values[obj.pk]
+                yield obj
+
+
 class EngineImportMixin:
     importer_class = None
 
@@ -90,7 +139,8 @@ class EngineImportMixin:
     def get_import_fields(self):
         """The columns the engine reads; the admin's import page lists them ("This importer will
         import the following fields"), the exported-only ones (data_source) left out."""
-        return [self.fields[name] for name in self.importer_class.data_fields]
+        names = [*self.importer_class.data_fields, *(definition.key for definition in self.dynamic_definitions)]
+        return [self.fields[name] for name in names]
 
 
 class ValidityField(fields.Field):
@@ -133,7 +183,7 @@ class CountryCodeField(fields.Field):
 # others from the model fields Meta.fields names.
 
 
-class CustomerResource(SafeExportMixin, EngineImportMixin, resources.ModelResource):
+class CustomerResource(DynamicFieldsMixin, SafeExportMixin, EngineImportMixin, resources.ModelResource):
     importer_class = CustomerImport
     formula_exempt = ("zip",)
 
@@ -150,7 +200,7 @@ class CustomerResource(SafeExportMixin, EngineImportMixin, resources.ModelResour
         return Customer.objects.order_by("customer_id")
 
 
-class CustomerUserResource(SafeExportMixin, EngineImportMixin, resources.ModelResource):
+class CustomerUserResource(DynamicFieldsMixin, SafeExportMixin, EngineImportMixin, resources.ModelResource):
     importer_class = CustomerUserImport
     formula_exempt = ("phone", "fax", "mobile", "zip")
     export_related = ("customer",)

@@ -14,7 +14,7 @@ the typed column: ``DynamicField_Tier:gold`` is one index range, at any number o
   read back with ``annotated_value``.
 * ``load_values`` and ``replace_values``: the bulk read and the compare-and-set write every writer
   (form, import, sync, merge) goes through; ``replace_values`` refuses with ``RowsMoved`` when a
-  value changed since it was read.
+  value changed since it was read. ``insert_values`` writes those of records just created.
 """
 
 from collections import defaultdict
@@ -22,7 +22,7 @@ from collections.abc import MutableMapping
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import models, router, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Aggregate, Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -142,14 +142,17 @@ def _definitions_named(model, names):
 # --- reading and writing in bulk ------------------------------------------------------------------
 
 
-def _stored_rows(value_model, pks, field_ids):
-    """(record pk, field pk) -> the stored rows (column dicts)."""
+def _stored_rows(value_model, pks, fields):
+    """(record pk, field pk) -> the stored rows (dicts of the position and the value columns the
+    fields' types use: the others are not read, nor converted)."""
+    names = ("record_id", "field_id", "position", *sorted({VALUE_COLUMN[field.field_type] for field in fields}))
     rows = defaultdict(list)
     pks = list(pks)
+    field_ids = [field.pk for field in fields]
     for start in range(0, len(pks), BATCH):
-        batch = value_model.objects.filter(record__in=pks[start : start + BATCH], field__in=field_ids)
-        for row in batch.values("record_id", "field_id", "position", *VALUE_COLUMNS):
-            rows[(row["record_id"], row["field_id"])].append(row)
+        batch = value_model.objects.filter(record_id__in=pks[start : start + BATCH], field_id__in=field_ids)
+        for row in batch.values_list(*names):
+            rows[row[:2]].append(dict(zip(names, row, strict=True)))
     return rows
 
 
@@ -160,7 +163,7 @@ def load_values(model, pks, fields=None):
     pks = list(pks)
     if not fields:
         return {pk: {} for pk in pks}
-    rows = _stored_rows(value_model_of(object_type_of(model)), pks, [field.pk for field in fields])
+    rows = _stored_rows(value_model_of(object_type_of(model)), pks, fields)
     return {
         pk: {field.name: value_from_rows(field.field_type, rows.get((pk, field.pk))) for field in fields} for pk in pks
     }
@@ -214,25 +217,85 @@ def replace_values(model, values, *, read=None):
             ]
             if moved:
                 raise RowsMoved(model, moved)
-        by_field = defaultdict(list)
+        # Records changing the same fields (in an import, mostly all of them) lose their old values
+        # in one statement a batch.
+        by_fields = defaultdict(list)
         for pk, changes in values.items():
-            for name in changes:
-                by_field[fields[name].pk].append(pk)
-        for field_pk, field_pks in by_field.items():
-            for start in range(0, len(field_pks), BATCH):
+            by_fields[frozenset(fields[name].pk for name in changes)].append(pk)
+        for field_pks, record_pks in by_fields.items():
+            for start in range(0, len(record_pks), BATCH):
                 value_model.objects.using(database).filter(
-                    field=field_pk, record__in=field_pks[start : start + BATCH]
+                    field_id__in=field_pks, record_id__in=record_pks[start : start + BATCH]
                 ).delete()
-        rows = [
-            value_model(record_id=pk, field_id=fields[name].pk, **row)
-            for pk, changes in values.items()
-            for name, value in changes.items()
-            for row in storage_rows(fields[name].field_type, clean_value(fields[name], value))
-        ]
-        value_model.objects.using(database).bulk_create(rows, batch_size=BATCH)
+        _insert_rows(value_model, database, _value_rows(values, fields))
         now = timezone.now()
         for start in range(0, len(pks), BATCH):
             model._base_manager.using(database).filter(pk__in=pks[start : start + BATCH]).update(changed_at=now)
+
+
+def insert_values(model, values):
+    """Write the dynamic field values of records just created in the caller's transaction, which
+    have none stored yet: ``values`` maps a record's pk to {name: typed value}. A bulk writer's
+    shortcut past ``replace_values`` (nothing to lock, compare or delete, ``changed_at`` is new)."""
+    values = {pk: changes for pk, changes in values.items() if changes}
+    if not values:
+        return
+    fields = _definitions_named(model, {name for changes in values.values() for name in changes})
+    database = router.db_for_write(model)
+    _insert_rows(value_model_of(object_type_of(model)), database, _value_rows(values, fields))
+
+
+def _value_rows(values, fields):
+    """The value table's rows (dicts) of ``values`` (pk -> {name: value}), each value cleaned."""
+    return [
+        {"record": pk, "field": fields[name].pk, **row}
+        for pk, changes in values.items()
+        for name, value in changes.items()
+        for row in storage_rows(fields[name].field_type, clean_value(fields[name], value))
+    ]
+
+
+# The value table's columns an insert writes, in order.
+INSERTED = ("record", "field", "position", *VALUE_COLUMNS)
+
+
+def _insert_rows(value_model, database, rows):
+    """Insert value rows (dicts of ``INSERTED`` names, missing ones NULL) with one prepared
+    statement executed per row: an import writes tens of thousands, and bulk_create would
+    build a model instance of each and a statement of thousands of parameters."""
+    if not rows:
+        return
+    connection = connections[database]
+    meta = value_model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in INSERTED]
+    sql = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
+        table=quote(meta.db_table),
+        columns=", ".join(quote(column.column) for column in columns),
+        values=", ".join(["%s"] * len(columns)),
+    )
+    # Integers and text go as they are; decimals, dates and times as their field prepares them.
+    prepared = {
+        name: column.get_db_prep_save
+        for name, column in zip(INSERTED, columns, strict=True)
+        if name in ("value_decimal", "value_date", "value_datetime")
+    }
+    params = [
+        [
+            row["record"],
+            row["field"],
+            row.get("position", 0),
+            *(
+                value if value is None or name not in prepared else prepared[name](value, connection)
+                for name in VALUE_COLUMNS
+                for value in (row.get(name),)
+            ),
+        ]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), BATCH):
+            cursor.executemany(sql, params[start : start + BATCH])
 
 
 def _refuse_mapped(model, values, sources, fields):
