@@ -12,7 +12,7 @@ from django.utils import timezone
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.exceptions import ReadOnlySourceError, RowsMoved
 from otrs_customer_admin.models import Customer, CustomerDynamicValue, CustomerUser, DynamicField, Validity
-from otrs_customer_admin.models.dynamic_values import annotated_value, load_values
+from otrs_customer_admin.models.dynamic_values import annotated_value, load_values, replace_values
 from tests.factories import make_customer, make_customer_user
 
 pytestmark = pytest.mark.django_db
@@ -323,3 +323,15 @@ def test_system_checks_report_stored_definitions_that_cannot_work(options, check
     assert found[0].msg.startswith("Dynamic field DynamicField_Broken of customer: ")
     DynamicField.objects.filter(name="Broken").update(valid=Validity.INVALID)  # a retired one does not matter
     assert not [message for message in checks.run_checks() if message.id.startswith("otrs_customer_admin")]
+
+
+def test_the_bulk_write_takes_names_as_the_files_write_them_and_compares_what_was_read():
+    define("ERP")
+    customer = make_customer()
+    replace_values(Customer, {customer.pk: {"DynamicField_erp": "1"}}, read={customer.pk: {"DynamicField_erp": None}})
+    assert Customer.objects.get(pk=customer.pk).dynamic_fields["ERP"] == "1"
+    with pytest.raises(RowsMoved):
+        replace_values(
+            Customer, {customer.pk: {"DynamicField_ERP": "2"}}, read={customer.pk: {"DynamicField_ERP": None}}
+        )
+    assert Customer.objects.get(pk=customer.pk).dynamic_fields["ERP"] == "1"

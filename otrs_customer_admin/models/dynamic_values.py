@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
-from django.db.models import Aggregate, Exists, OuterRef, Subquery
+from django.db.models import Aggregate, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -89,9 +89,15 @@ def value_constraints(table):
 
 
 def value_indexes(table):
-    """Each typed column in order within its field, with the record: a filter reads the index alone."""
+    """Each typed column in order within its field, with the record: a filter reads the index alone.
+    Partial: a row has one typed column, so it enters one of them, not five (a condition on the
+    column, such as ``value_key = 'gold'``, implies it is not NULL, so the planners use them)."""
     return [
-        models.Index(fields=["field", column, "record"], name=f"{table}_{column.removeprefix('value_')}")
+        models.Index(
+            fields=["field", column, "record"],
+            name=f"{table}_{column.removeprefix('value_')}",
+            condition=Q(**{f"{column}__isnull": False}),
+        )
         for column in ("value_key", "value_int", "value_decimal", "value_date", "value_datetime")
     ]
 
@@ -213,7 +219,8 @@ def replace_values(model, values, *, read=None):
             moved = [
                 pk
                 for pk, changes in values.items()
-                if pk in read and any(now[pk][name] != read[pk].get(name, now[pk][name]) for name in changes)
+                if pk in read
+                and any(name in read[pk] and now[pk][fields[name].name] != read[pk][name] for name in changes)
             ]
             if moved:
                 raise RowsMoved(model, moved)
