@@ -732,13 +732,15 @@ class RecordImport:
     def write_dynamic_values(self, new_rows, new, changed):
         """The dynamic values of new records, and those the rows change of existing records where
         they still hold the values the import read (compare-and-set)."""
-        insert_values(self.model, {obj.pk: self.dynamic_changes(row) for row, obj in zip(new_rows, new, strict=True)})
+        # The values come from the fields' own parsers (clean_value): the kernel need not clean them again.
+        new_values = {obj.pk: self.dynamic_changes(row) for row, obj in zip(new_rows, new, strict=True)}
+        insert_values(self.model, new_values, cleaned=True)
         values, read = {}, {}
         for row in changed:
             pk = row.existing["pk"]
             values[pk] = self.dynamic_changes(row)
             read[pk] = self.dynamic_changes(row, row.existing)
-        replace_values(self.model, values, read=read)
+        replace_values(self.model, values, read=read, cleaned=True)
 
     def dynamic_changes(self, row, values=None):
         """Field name -> value of the dynamic fields ``row`` changes, from ``values`` (its changes)."""

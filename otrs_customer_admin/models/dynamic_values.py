@@ -192,14 +192,15 @@ def mapped_names(source, object_type):
     return frozenset(fold(name) for key in source.attr_map(object_type) if (name := unprefixed(key)))
 
 
-def replace_values(model, values, *, read=None):
+def replace_values(model, values, *, read=None, cleaned=False):
     """Write dynamic field values: ``values`` maps a record's pk to {name: typed value} (the fields
     that change). With ``read`` (pk -> {name: value as read}) each value must still be the one
     read, else ``RowsMoved``; the records stay locked until the caller's transaction ends, where
     the database locks rows. A record's ``changed_at`` moves with its values.
 
     A directory's records (read-only sources) may change here only in the fields their source
-    does not map, unless their source's own sync is writing.
+    does not map, unless their source's own sync is writing. ``cleaned``: every value comes
+    from ``clean_value`` of its field already (a bulk writer's parse), so it is not cleaned again.
     """
     values = {pk: changes for pk, changes in values.items() if changes}
     if not values:
@@ -234,13 +235,13 @@ def replace_values(model, values, *, read=None):
                 value_model.objects.using(database).filter(
                     field_id__in=field_pks, record_id__in=record_pks[start : start + BATCH]
                 ).delete()
-        _insert_rows(value_model, database, _value_rows(values, fields))
+        _insert_rows(value_model, database, _value_rows(values, fields, cleaned))
         now = timezone.now()
         for start in range(0, len(pks), BATCH):
             model._base_manager.using(database).filter(pk__in=pks[start : start + BATCH]).update(changed_at=now)
 
 
-def insert_values(model, values):
+def insert_values(model, values, *, cleaned=False):
     """Write the dynamic field values of records just created in the caller's transaction, which
     have none stored yet: ``values`` maps a record's pk to {name: typed value}. A bulk writer's
     shortcut past ``replace_values`` (nothing to lock, compare or delete, ``changed_at`` is new)."""
@@ -249,16 +250,17 @@ def insert_values(model, values):
         return
     fields = _definitions_named(model, {name for changes in values.values() for name in changes})
     database = router.db_for_write(model)
-    _insert_rows(value_model_of(object_type_of(model)), database, _value_rows(values, fields))
+    _insert_rows(value_model_of(object_type_of(model)), database, _value_rows(values, fields, cleaned))
 
 
-def _value_rows(values, fields):
-    """The value table's rows (dicts) of ``values`` (pk -> {name: value}), each value cleaned."""
+def _value_rows(values, fields, cleaned=False):
+    """The value table's rows (dicts) of ``values`` (pk -> {name: value}), each value cleaned
+    (unless ``cleaned`` says they are)."""
     return [
         {"record": pk, "field": fields[name].pk, **row}
         for pk, changes in values.items()
         for name, value in changes.items()
-        for row in storage_rows(fields[name].field_type, clean_value(fields[name], value))
+        for row in storage_rows(fields[name].field_type, value if cleaned else clean_value(fields[name], value))
     ]
 
 
@@ -281,25 +283,22 @@ def _insert_rows(value_model, database, rows):
         columns=", ".join(quote(column.column) for column in columns),
         values=", ".join(["%s"] * len(columns)),
     )
-    # Integers and text go as they are; decimals, dates and times as their field prepares them.
-    prepared = {
-        name: column.get_db_prep_save
-        for name, column in zip(INSERTED, columns, strict=True)
-        if name in ("value_decimal", "value_date", "value_datetime")
+    # Integers and text go as they are; decimals, dates and times as the backend adapts them.
+    ops = connection.ops
+    adapt = {
+        "value_decimal": lambda value: ops.adapt_decimalfield_value(value, DECIMAL_DIGITS, DECIMAL_PLACES),
+        "value_date": ops.adapt_datefield_value,
+        "value_datetime": ops.adapt_datetimefield_value,
     }
-    params = [
-        [
-            row["record"],
-            row["field"],
-            row.get("position", 0),
-            *(
-                value if value is None or name not in prepared else prepared[name](value, connection)
-                for name in VALUE_COLUMNS
-                for value in (row.get(name),)
-            ),
-        ]
-        for row in rows
-    ]
+    params = []
+    for row in rows:
+        values = [row["record"], row["field"], row.get("position", 0)]
+        for name in VALUE_COLUMNS:
+            value = row.get(name)
+            if value is not None and name in adapt:
+                value = adapt[name](value)
+            values.append(value)
+        params.append(values)
     with connection.cursor() as cursor:
         for start in range(0, len(params), BATCH):
             cursor.executemany(sql, params[start : start + BATCH])
