@@ -301,3 +301,12 @@ def test_a_directory_record_keeps_its_mapped_fields_read_only_and_the_others_edi
     with pytest.raises(ReadOnlySourceError, match="DynamicField_Tier"):
         record.save_dynamic_fields()
     assert dict(Customer.objects.get(pk=customer.pk).dynamic_fields) == {"Tier": "gold", "AccountManager": "Petra"}
+
+
+def test_a_multiselect_links_its_key_not_the_letters_of_it():
+    field = define(
+        "Products", "multiselect", choices={"mail": "Mail", "crm": "CRM"}, link_template="https://x.example/{value}"
+    )
+    assert field.link(["mail", "crm"]) == "https://x.example/mail"
+    assert field.link(["crm"]) == "https://x.example/crm"
+    assert define("ERP", link_template="https://erp.example/{value}").link("a b/c") == "https://erp.example/a%20b%2Fc"
