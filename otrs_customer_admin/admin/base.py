@@ -22,6 +22,7 @@ from .mixins import (
     DatabaseBusyMixin,
     DataSourceStepMixin,
     DetailViewMixin,
+    DynamicFieldsListMixin,
     PrefillMixin,
     SaveChangedFieldsMixin,
     SetInvalidMixin,
@@ -32,6 +33,7 @@ from .pagination import KeyedPagesMixin
 class SourcedRecordAdmin(
     DatabaseBusyMixin,
     KeyedPagesMixin,
+    DynamicFieldsListMixin,
     OtrsSearchMixin,
     DetailViewMixin,
     BusinessCardMixin,

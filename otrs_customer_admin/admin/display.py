@@ -1,11 +1,12 @@
 """Small renderers for list columns: links that open a business card, validity badges, moments."""
 
 from django.utils import formats, timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from ..admin_urls import record_links
 from ..bidi import isolate
 from ..models import Validity
+from ..models.dynamic_field_types import FieldType, display_value, is_empty
 
 VALIDITY_LABELS = {
     Validity.VALID: "success",
@@ -53,3 +54,26 @@ def moment(value):
     if value is None:
         return "-"
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), moment_text(value))
+
+
+def dynamic_value(field, value):
+    """A dynamic field's value as a list cell shows it: what a person reads (``display_value``),
+    isolated, a link where the definition has a ``link_template`` (each key of a multiselect its
+    own link); ``None`` (the list's "-") when empty. A checkbox always shows Yes or No."""
+    if field.field_type != FieldType.CHECKBOX and is_empty(value):
+        return None
+    if field.field_type == FieldType.MULTISELECT and field.link_template:
+        return format_html_join(
+            ", ", "{}", ((_value_link(field.link([key]), display_value(field, [key])),) for key in value)
+        )
+    text = display_value(field, value)
+    url = field.link(value)
+    return _value_link(url, text) if url else isolate(text)
+
+
+def _value_link(url, text):
+    return format_html(
+        '<a href="{}" rel="noopener noreferrer" class="text-primary-600 dark:text-primary-500">{}</a>',
+        url,
+        isolate(text),
+    )

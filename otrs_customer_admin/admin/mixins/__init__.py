@@ -9,6 +9,7 @@ from .card import BusinessCardMixin
 from .changed_fields import SaveChangedFieldsMixin
 from .data_source import DataSourceStepMixin
 from .detail import DetailPageMixin, DetailViewMixin
+from .dynamic_columns import DynamicFieldsListMixin
 from .invalidate import SetInvalidMixin
 from .merge import MergeCustomersMixin
 from .pages import Action, ActionGroup, RecordPageMixin, record_action
@@ -23,6 +24,7 @@ __all__ = [
     "DatabaseBusyMixin",
     "DetailPageMixin",
     "DetailViewMixin",
+    "DynamicFieldsListMixin",
     "MergeCustomersMixin",
     "PrefillMixin",
     "RecordPageMixin",
