@@ -335,3 +335,12 @@ def test_the_bulk_write_takes_names_as_the_files_write_them_and_compares_what_wa
             Customer, {customer.pk: {"DynamicField_ERP": "2"}}, read={customer.pk: {"DynamicField_ERP": None}}
         )
     assert Customer.objects.get(pk=customer.pk).dynamic_fields["ERP"] == "1"
+
+
+def test_a_multiselect_links_its_key_not_the_letters_of_it():
+    field = define(
+        "Products", "multiselect", choices={"mail": "Mail", "crm": "CRM"}, link_template="https://x.example/{value}"
+    )
+    assert field.link(["mail", "crm"]) == "https://x.example/mail"
+    assert field.link(["crm"]) == "https://x.example/crm"
+    assert define("ERP", link_template="https://erp.example/{value}").link("a b/c") == "https://erp.example/a%20b%2Fc"

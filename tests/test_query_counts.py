@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from otrs_customer_admin.demo import load_demo_data
-from otrs_customer_admin.models import Customer, CustomerUser
+from otrs_customer_admin.models import Customer, CustomerUser, Validity
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +67,62 @@ def test_a_later_page_costs_one_query_more_than_the_first_whatever_its_number(ad
             admin_client.get(f"{customers}?p={page}&validity=all")
         counts.append(len(queries))
     assert counts[1] == counts[2] == counts[0] + 1
+
+
+def test_dynamic_field_columns_filters_and_searches_cost_no_query_more_with_rows_or_fields(admin_client):
+    """Three dynamic-field columns and a dynamic-field filter: the list's queries are those of the list
+    without them (the definitions are read once per request either way), on small and big data; a
+    detail view reads the values of its fields in one query."""
+    from otrs_customer_admin.models import DynamicField
+    from otrs_customer_admin.models.dynamic_values import replace_values
+
+    customers = reverse("admin:otrs_customer_admin_customer_changelist")
+    users = reverse("admin:otrs_customer_admin_customeruser_changelist")
+    dynamic_pages = {
+        "customer list, by tier, gold only": f"{customers}?o=-9&DynamicField_Level=gold",
+        "customer search on a field": f"{customers}?q=DynamicField_Level:gold+AND+NOT+DynamicField_Premium:1",
+        "customer-user search on a field": f"{users}?q=DynamicField_Team:sales",
+    }
+
+    def counts():
+        measured = query_counts(admin_client)
+        for name, url in dynamic_pages.items():
+            admin_client.get(url)
+            with CaptureQueriesContext(connection) as queries:
+                assert admin_client.get(url).status_code == 200, name
+            measured[name] = len(queries)
+        return measured
+
+    def fill():
+        replace_values(
+            Customer,
+            {
+                pk: {"Level": "gold", "Seats": pk, "Premium": pk % 2 == 0}
+                for pk in Customer.objects.values_list("pk", flat=True)
+            },
+        )
+
+    load_demo_data(**SMALL)
+    # The demo's own fields retired: the fields below are all there are (and a second load keeps them retired).
+    DynamicField.objects.update(valid=Validity.INVALID)
+    DynamicField.objects.create(
+        object_type="customer_user", name="Team", label="Team", show_in_list=True, searchable=True
+    )
+    without = query_counts(admin_client)
+    tiers = {"gold": "Gold", "silver": "Silver"}
+    for name, field_type, options in (
+        ("Level", "dropdown", {"choices": tiers, "filterable": True}),
+        ("Seats", "integer", {}),
+        ("Premium", "checkbox", {"filterable": True}),
+    ):
+        DynamicField.objects.create(
+            object_type="customer", name=name, label=name, field_type=field_type, show_in_list=True, **options
+        )
+    fill()
+    small = counts()
+    # The customer's detail view reads the values of its fields once it has any: one query, whatever their number.
+    assert {name: small[name] for name in without} == {**without, "customer detail": without["customer detail"] + 1}
+    assert small["customer list, by tier, gold only"] == small["customer list"]
+    load_demo_data(**BIG)
+    fill()
+    assert counts() == small

@@ -510,3 +510,228 @@ def test_on_postgresql_a_wildcard_search_uses_a_trigram_index():
         plan = queryset.explain()
     assert "otrs_customer_name_key_trgm" in plan
     assert "otrs_customer_city_trgm" in plan
+
+
+# --- Dynamic fields ---------------------------------------------------------------------------------
+
+TIERS = {"gold": "Gold", "goldplus": "Gold plus", "silver": "Silver"}
+
+
+def define(name, field_type="text", object_type="customer", **options):
+    from otrs_customer_admin.models import DynamicField
+
+    return DynamicField.objects.create(
+        object_type=object_type, name=name, label=options.pop("label", name), field_type=field_type, **options
+    )
+
+
+@pytest.fixture
+def tiers(db):
+    """Customers with a searchable note, a tier (dropdown), seats, a renewal date, a last audit and a VIP flag."""
+    define("Note", searchable=True)
+    define("Secret")  # not searchable
+    define("Tier", "dropdown", choices=TIERS)
+    define("Products", "multiselect", choices={"mail": "Mail server", "crm": "CRM"}, searchable=True)
+    define("Seats", "integer")
+    define("Renewal", "date")
+    define("LastAudit", "datetime")
+    define("VIP", "checkbox")
+    define("City", label="Second city")  # a dynamic field named like a built-in one
+    rows = {
+        "ACME": {"Note": "Key Account Straße", "Tier": "gold", "Seats": 250, "Renewal": "2027-03-31", "VIP": True},
+        "GLOBEX": {"Note": "gold digger", "Tier": "goldplus", "Seats": 25, "Products": "crm", "Secret": "acme"},
+        "INITECH": {"Tier": "silver", "LastAudit": "2026-11-02 23:30", "Products": "mail; crm", "City": "Gold Coast"},
+        "HOOLI": {},
+    }
+    for customer_id, values in rows.items():
+        customer = make_customer(customer_id, customer_id.title(), city="Berlin")
+        customer.dynamic_fields = values
+        customer.save()
+    return folded_search_fields(Customer, FIELDS)
+
+
+def dynamic_found(query, fields):
+    return set(Customer.objects.filter(search_q(query, fields)).values_list("customer_id", flat=True))
+
+
+class TestDynamicFields:
+    def test_free_text_looks_into_searchable_text_fields_ignoring_case(self, tiers):
+        assert dynamic_found("account", tiers) == {"ACME"}
+        assert dynamic_found("STRASSE", tiers) == {"ACME"}  # folded as the names are
+        assert dynamic_found("key*straße", tiers) == {"ACME"}
+        assert dynamic_found("digger OR account", tiers) == {"ACME", "GLOBEX"}
+        assert dynamic_found("NOT account", tiers) == {"GLOBEX", "INITECH", "HOOLI"}
+
+    def test_free_text_leaves_fields_that_are_not_searchable_and_retired_ones(self, tiers):
+        from otrs_customer_admin.models import DynamicField, Validity
+
+        assert dynamic_found("acme", tiers) == {"ACME"}  # GLOBEX's Secret is not searched
+        assert dynamic_found("gold coast", tiers) == set()  # nor INITECH's City
+        DynamicField.objects.filter(name="Note").update(valid=Validity.INVALID)
+        assert dynamic_found("account", tiers) == set()
+
+    def test_free_text_finds_a_searchable_choice_by_its_key_or_label(self, tiers):
+        assert dynamic_found("mail serv", tiers) == {"INITECH"}  # a label
+        assert dynamic_found("crm", tiers) == {"GLOBEX", "INITECH"}
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("DynamicField_Tier:gold", {"ACME"}),  # the whole value: not "goldplus"
+            ("dynamicfield_tier:GOLD", {"ACME"}),  # names and values ignore case
+            ('DynamicField_Tier:"gold plus"', {"GLOBEX"}),  # a label, quoted
+            ("DynamicField_Tier:Gold plus", {"GLOBEX"}),  # the value runs on to the next operator
+            ("DynamicField_Tier:gol*", {"ACME", "GLOBEX"}),
+            ("DynamicField_Tier:*plus", {"GLOBEX"}),
+            ("DynamicField_Tier:*", {"ACME", "GLOBEX", "INITECH"}),  # any value
+            ("DynamicField_Note:gold digger", {"GLOBEX"}),
+            ("DynamicField_Note:gold", set()),  # whole values only
+            ("DynamicField_Note:*digger", {"GLOBEX"}),
+            ("DynamicField_Note:key*straße", {"ACME"}),
+            ("DynamicField_Products:crm", {"GLOBEX", "INITECH"}),
+            ("DynamicField_Products:mail server", {"INITECH"}),
+            ("DynamicField_Secret:acme", {"GLOBEX"}),  # a term on one field needs no "searchable"
+            ("DynamicField_City:gold*", {"INITECH"}),
+        ],
+    )
+    def test_a_term_on_one_field(self, tiers, query, expected):
+        assert dynamic_found(query, tiers) == expected
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("DynamicField_Seats:250", {"ACME"}),
+            ("DynamicField_Seats:25", {"GLOBEX"}),  # a number, not a substring
+            ("DynamicField_Renewal:2027-03-31", {"ACME"}),
+            ("DynamicField_LastAudit:2026-11-02", {"INITECH"}),  # a day of a date-and-time field
+            ("DynamicField_LastAudit:2026-11-02 23:30", {"INITECH"}),
+            ("DynamicField_VIP:1", {"ACME"}),
+            ("DynamicField_VIP:yes", {"ACME"}),
+            ("DynamicField_VIP:0", {"GLOBEX", "INITECH", "HOOLI"}),
+        ],
+    )
+    def test_numbers_dates_and_checkboxes_compare_by_type(self, tiers, query, expected):
+        assert dynamic_found(query, tiers) == expected
+
+    @pytest.mark.parametrize(
+        ("query", "expected"),
+        [
+            ("DynamicField_Tier:gold* AND NOT DynamicField_VIP:1", {"GLOBEX"}),
+            ("DynamicField_Seats:250 || DynamicField_Tier:silver", {"ACME", "INITECH"}),
+            ("(DynamicField_Tier:gold OR DynamicField_Tier:silver) AND !acme", {"INITECH"}),
+            ("berlin && DynamicField_Products:mail", {"INITECH"}),
+            ("DynamicField_Tier:gold+DynamicField_Seats:250", {"ACME"}),
+        ],
+    )
+    def test_terms_on_fields_combine_like_any_term(self, tiers, query, expected):
+        assert dynamic_found(query, tiers) == expected
+
+    @pytest.mark.parametrize(
+        ("query", "message"),
+        [
+            ("DynamicField_Nope:1", "There is no dynamic field DynamicField_Nope (at position 1)."),
+            (
+                "acme OR DynamicField_Seats:many",
+                "DynamicField_Seats at position 9: 'many' is not a whole number.",
+            ),
+            ("DynamicField_Renewal:soon", "DynamicField_Renewal at position 1: 'soon' is not a date"),
+            ("DynamicField_VIP:maybe", "DynamicField_VIP at position 1: 'maybe' is not a yes/no value"),
+            ("DynamicField_Tier:platinum", "DynamicField_Tier at position 1: 'platinum' is not one of the choices"),
+            ("DynamicField_Seats:2*", "DynamicField_Seats at position 1: * works only in text"),
+            ("DynamicField_Tier:", 'Missing value after "DynamicField_Tier:" at position 1.'),
+            ("acme DynamicField_Tier:gold", 'Missing AND or OR before "DynamicField_Tier:gold" at position 6.'),
+        ],
+    )
+    def test_an_unknown_field_or_a_value_it_cannot_hold_is_a_syntax_error(self, tiers, query, message):
+        with pytest.raises(SearchSyntaxError) as caught:
+            search_q(query, tiers)
+        assert caught.value.message.startswith(message)
+
+    def test_a_retired_field_is_unknown(self, tiers):
+        from otrs_customer_admin.models import DynamicField, Validity
+
+        DynamicField.objects.filter(name="Tier").update(valid=Validity.INVALID)
+        with pytest.raises(SearchSyntaxError, match="There is no dynamic field DynamicField_Tier"):
+            search_q("DynamicField_Tier:gold", tiers)
+
+    def test_quoted_it_is_plain_text_and_without_dynamic_fields_too(self, tiers):
+        assert dynamic_found('"DynamicField_Tier:gold"', tiers) == set()
+        make_customer("ODD", "DynamicField_Tier:gold Ltd")
+        assert dynamic_found('"DynamicField_Tier:gold"', tiers) == {"ODD"}
+        assert dynamic_found("DynamicField_Tier:gold", FIELDS) == {"ODD"}  # no model: no fields
+
+    def test_the_list_reports_a_bad_term_as_other_syntax_errors_never_a_500(self, tiers, admin_client):
+        from django.urls import reverse
+
+        changelist = reverse("admin:otrs_customer_admin_customer_changelist")
+        response = admin_client.get(changelist, {"q": "DynamicField_Seats:lots"})
+        assert response.status_code == 200
+        assert list(response.context["cl"].result_list) == []  # matched literally: nothing holds the text
+        page = response.content.decode()
+        assert (
+            "could not be read as OTRS syntax (DynamicField_Seats at position 1: "
+            "&#x27;lots&#x27; is not a whole number.)" in page
+        )
+        response = admin_client.get(changelist, {"q": "DynamicField_Tier:gold* AND NOT DynamicField_VIP:1"})
+        assert [customer.customer_id for customer in response.context["cl"].result_list] == ["GLOBEX"]
+
+    def test_customer_users_and_the_pickers_search_their_own_fields(self, tiers, admin_client):
+        from django.urls import reverse
+
+        define("Department", "dropdown", object_type="customer_user", choices={"s": "Sales", "it": "IT"})
+        define("Phone2", object_type="customer_user", searchable=True)
+        acme = Customer.objects.get(customer_id="ACME")
+        for login, department, phone in (("ann", "s", "+49 30 1234"), ("bob", "it", ""), ("cy", None, "")):
+            user = make_customer_user(acme, login=login, last_name=login.title())
+            user.dynamic_fields = {"Department": department, "Phone2": phone}
+            user.save()
+        users = reverse("admin:otrs_customer_admin_customeruser_changelist")
+
+        def listed(query):
+            response = admin_client.get(users, {"q": query})
+            return sorted(user.login for user in response.context["cl"].result_list)
+
+        assert listed("DynamicField_Department:sales") == ["ann"]
+        assert listed("30 12") == ["ann"]
+        assert listed("NOT DynamicField_Department:s") == ["bob", "cy"]
+        picker = admin_client.get(
+            reverse("admin:autocomplete"),
+            {
+                "app_label": "otrs_customer_admin",
+                "model_name": "ticket",
+                "field_name": "customer_user",
+                "term": "DynamicField_Department:IT",
+            },
+        )
+        assert [item["text"] for item in picker.json()["results"]] == ["Jane Bob (bob)"]
+        customers = admin_client.get(
+            reverse("admin:autocomplete"),
+            {
+                "app_label": "otrs_customer_admin",
+                "model_name": "customeruser",
+                "field_name": "customer",
+                "term": "DynamicField_Tier:silver",
+            },
+        )
+        assert [item["text"] for item in customers.json()["results"]] == ["Initech (INITECH)"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_on_postgresql_a_term_on_one_field_uses_the_value_index():
+    from django.db import connection
+
+    from otrs_customer_admin.models.dynamic_values import replace_values
+
+    define("Tier", "dropdown", choices=TIERS)
+    customers = Customer.objects.bulk_create(
+        build_customer(f"C{number}", f"Customer {number}") for number in range(300)
+    )
+    replace_values(Customer, {customer.pk: {"Tier": "gold" if customer.pk % 3 else "silver"} for customer in customers})
+    queryset = Customer.objects.filter(search_q("DynamicField_Tier:silver", folded_search_fields(Customer, FIELDS)))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE otrs_customer_admin_customerdynamicvalue")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.order_by().explain()
+    assert "otrs_cdv_key" in plan
+    assert queryset.count() == 100

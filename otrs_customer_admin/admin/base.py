@@ -22,6 +22,7 @@ from .mixins import (
     DatabaseBusyMixin,
     DataSourceStepMixin,
     DetailViewMixin,
+    DynamicFieldsListMixin,
     DynamicFieldsMixin,
     PrefillMixin,
     SaveChangedFieldsMixin,
@@ -33,6 +34,7 @@ from .pagination import KeyedPagesMixin
 class SourcedRecordAdmin(
     DatabaseBusyMixin,
     KeyedPagesMixin,
+    DynamicFieldsListMixin,
     OtrsSearchMixin,
     DetailViewMixin,
     BusinessCardMixin,

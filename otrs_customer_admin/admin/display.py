@@ -5,8 +5,8 @@ from django.utils.html import format_html, format_html_join
 
 from ..admin_urls import record_links
 from ..bidi import isolate
-from ..models import FieldType, Validity
-from ..models.dynamic_field_types import display_value
+from ..models import Validity
+from ..models.dynamic_field_types import FieldType, display_value, is_empty
 
 VALIDITY_LABELS = {
     Validity.VALID: "success",
@@ -58,7 +58,10 @@ def moment(value):
 
 def dynamic_value(definition, value):
     """A dynamic field's value as HTML: what a person reads (``display_value``), isolated, and a
-    link opening in a new tab where the field has a link template (each key of a multiselect its own)."""
+    link opening in a new tab where the field has a link template (each key of a multiselect its
+    own); ``None`` (a list's "-") when empty. A checkbox always shows Yes or No."""
+    if definition.field_type != FieldType.CHECKBOX and is_empty(value):
+        return None
     if definition.field_type == FieldType.MULTISELECT and definition.link_template:
         return format_html_join(", ", "{}", ((_linked(definition, [key]),) for key in value))
     return _linked(definition, value)
@@ -69,4 +72,8 @@ def _linked(definition, value):
     url = definition.link(value)
     if not url:
         return text
-    return format_html('<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>', url, text)
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener noreferrer" class="text-primary-600 dark:text-primary-500">{}</a>',
+        url,
+        text,
+    )

@@ -1,5 +1,7 @@
 """List filters and search shared by the package's changelists."""
 
+import datetime
+
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
@@ -8,8 +10,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
 
+from ..bidi import isolate_text
 from ..datasources import data_source_choices
 from ..models import Validity
+from ..models.dynamic_field_types import FieldType
+from ..models.dynamic_values import dynamic_field_q
 from ..search import folded_search_fields, search_q_or_literal
 
 
@@ -132,6 +137,90 @@ class ReminderDueFilter(YesNoFilter):
 
     def matching(self, queryset):
         return queryset.reminders_due(timezone.now())
+
+
+class DynamicFieldFilter(admin.SimpleListFilter):
+    """The filter of one filterable dynamic field (``of(definition)`` makes its class): named by
+    the field's label, its parameter the field's name (``?DynamicField_Tier=gold``). A value the
+    filter does not offer is refused as Django refuses a bad lookup (back to the list, no filter)."""
+
+    field = None  # the definition
+
+    @staticmethod
+    def of(field):
+        base = DYNAMIC_FILTERS[field.field_type]
+        return type(
+            f"{base.__name__}_{field.name}",
+            (base,),
+            {"field": field, "title": isolate_text(field.label), "parameter_name": field.key},
+        )
+
+    def matching(self, queryset, value):
+        raise NotImplementedError
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if value not in dict(self.lookup_choices):
+            raise IncorrectLookupParameters(value)
+        return queryset.filter(self.matching(queryset, value))
+
+
+class DynamicChoiceFilter(DynamicFieldFilter):
+    """A dropdown or multiselect: one choice (a multiselect matches when it holds it)."""
+
+    def lookups(self, request, model_admin):
+        return [(key, isolate_text(label)) for key, label in (self.field.choices or {}).items()]
+
+    def matching(self, queryset, value):
+        return dynamic_field_q(queryset.model, self.field, value)
+
+
+class DynamicCheckboxFilter(DynamicFieldFilter):
+    def lookups(self, request, model_admin):
+        return [("yes", _("yes")), ("no", _("no"))]
+
+    def matching(self, queryset, value):
+        return dynamic_field_q(queryset.model, self.field, value == "yes")
+
+
+class DynamicDateFilter(DynamicFieldFilter):
+    """A date: presets around today (in the site's time zone), and "no date"."""
+
+    def lookups(self, request, model_admin):
+        return [
+            ("past", _("before today")),
+            ("today", _("today")),
+            ("next-30-days", _("in the next 30 days")),
+            ("this-year", _("this year")),
+            ("later", _("after today")),
+            ("empty", _("no date")),
+        ]
+
+    def matching(self, queryset, value):
+        model, field, today = queryset.model, self.field, timezone.localdate()
+        conditions = {
+            "past": lambda: dynamic_field_q(model, field, today, lookup="lt"),
+            "today": lambda: dynamic_field_q(model, field, today),
+            "next-30-days": lambda: dynamic_field_q(
+                model, field, (today, today + datetime.timedelta(days=30)), lookup="range"
+            ),
+            "this-year": lambda: dynamic_field_q(
+                model, field, (today.replace(month=1, day=1), today.replace(month=12, day=31)), lookup="range"
+            ),
+            "later": lambda: dynamic_field_q(model, field, today, lookup="gt"),
+            "empty": lambda: dynamic_field_q(model, field, True, lookup="isnull"),
+        }
+        return conditions[value]()
+
+
+DYNAMIC_FILTERS = {
+    FieldType.DROPDOWN: DynamicChoiceFilter,
+    FieldType.MULTISELECT: DynamicChoiceFilter,
+    FieldType.CHECKBOX: DynamicCheckboxFilter,
+    FieldType.DATE: DynamicDateFilter,
+}
 
 
 SEARCH_HELP = _(

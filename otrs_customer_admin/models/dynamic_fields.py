@@ -303,8 +303,11 @@ class DynamicField(FoldedUniqueFields, models.Model):
         """The URL ``link_template`` makes of ``value``, or ``""``."""
         if not self.link_template or is_empty(value):
             return ""
-        values = value if isinstance(value, list) else [value]
-        return self.link_template.replace("{value}", quote(format_value(self.field_type, values[0]), safe=""))
+        if isinstance(value, list):  # a multiselect's first key (``[key]`` links one key)
+            text = str(value[0])
+        else:
+            text = format_value(self.field_type, value)
+        return self.link_template.replace("{value}", quote(text, safe=""))
 
 
 class _Unconvertible:

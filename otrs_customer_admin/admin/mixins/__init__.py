@@ -9,6 +9,7 @@ from .card import BusinessCardMixin
 from .changed_fields import SaveChangedFieldsMixin
 from .data_source import DataSourceStepMixin
 from .detail import DetailPageMixin, DetailViewMixin
+from .dynamic_columns import DynamicFieldsListMixin
 from .dynamic_fields import DynamicFieldsMixin
 from .invalidate import SetInvalidMixin
 from .merge import MergeCustomersMixin
@@ -24,6 +25,7 @@ __all__ = [
     "DatabaseBusyMixin",
     "DetailPageMixin",
     "DetailViewMixin",
+    "DynamicFieldsListMixin",
     "DynamicFieldsMixin",
     "MergeCustomersMixin",
     "PrefillMixin",
