@@ -66,6 +66,30 @@ def unprefixed(key):
     return None
 
 
+class OrderedChoicesField(models.JSONField):
+    """Choices as ``{key: label}`` in Python, stored as ``[[key, label], …]``: PostgreSQL's jsonb
+    keeps no order of an object's keys (it sorts them), and the order is the one people chose."""
+
+    def from_db_value(self, value, expression, connection):
+        return as_choices(super().from_db_value(value, expression, connection))
+
+    def to_python(self, value):
+        return as_choices(super().to_python(value))
+
+    def get_prep_value(self, value):
+        if isinstance(value, dict):
+            value = [[key, label] for key, label in value.items()]
+        return super().get_prep_value(value)
+
+
+def as_choices(value):
+    """Stored pairs (or a mapping) as the ``{key: label}`` mapping; anything else as it is, for the
+    checks to report."""
+    if isinstance(value, list) and all(isinstance(pair, list | tuple) and len(pair) == 2 for pair in value):
+        return {str(key): label for key, label in value}
+    return value
+
+
 class DynamicFieldQuerySet(FoldedUniqueFieldsQuerySet):
     def valid(self):
         return self.filter(valid=Validity.VALID)
@@ -87,11 +111,13 @@ class DynamicField(FoldedUniqueFields, models.Model):
     name_key = folded_key_field("name", 200)
     label = models.CharField(_("label"), max_length=200, help_text=_("What forms, lists and cards call the field."))
     field_type = models.CharField(_("type"), max_length=20, choices=FieldType.choices, default=FieldType.TEXT)
-    choices = models.JSONField(
+    choices = OrderedChoicesField(
         _("choices"),
         default=dict,
         blank=True,
-        help_text=_('Dropdown and multiselect only: keys and their labels, as {"gold": "Gold", "silver": "Silver"}.'),
+        help_text=_(
+            "Dropdown and multiselect only: each choice's key (what files and searches use) and label, in order."
+        ),
     )
     required = models.BooleanField(_("required"), default=False)
     default = models.CharField(

@@ -8,6 +8,7 @@ same queries whatever its rows and columns. The list's pages are fetched by key 
 of the list (``admin.pagination``), so sorting by a column sorts by its annotation there too.
 """
 
+from django.db.models import F
 from unfold.views import ChangeList
 
 from ...bidi import isolate_text
@@ -26,7 +27,9 @@ class DynamicColumn:
         self.__name__ = field.key
         self.short_description = isolate_text(field.label)
         if field.field_type in SORTABLE_TYPES:
-            self.admin_order_field = field.key
+            # Empty values first going up and last going down, on every database (PostgreSQL's
+            # default puts NULL last going up, SQLite's first).
+            self.admin_order_field = F(field.key).asc(nulls_first=True)
 
     def __eq__(self, other):
         return isinstance(other, DynamicColumn) and other.field.key == self.field.key
