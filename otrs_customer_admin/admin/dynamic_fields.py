@@ -20,7 +20,7 @@ from unfold.decorators import display
 from unfold.widgets import UnfoldAdminTextareaWidget
 
 from ..admin_urls import admin_url
-from ..bidi import Phrase, isolate_text
+from ..bidi import Phrase, isolate, isolate_text
 from ..folding import fold
 from ..models import DynamicField
 from .display import VALIDITY_LABELS, validity_badge
@@ -116,7 +116,7 @@ class DynamicFieldAdmin(DatabaseBusyMixin, ModelAdmin):
 
     @display(description=_("Label"), ordering="label")
     def label_column(self, obj):
-        return obj.label
+        return isolate(obj.label)
 
     @display(description=_("Key"), ordering="name_key")
     def key(self, obj):
