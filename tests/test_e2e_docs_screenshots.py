@@ -123,6 +123,25 @@ def test_ticket_detail_view(admin_page, live_server, demo_data, shoot, language)
     shoot(page, "ticket-detail", language)
 
 
+def test_dynamic_fields_admin(admin_page, live_server, demo_data, shoot, language):
+    page = admin_page
+    page.goto(f"{live_server.url}{ADMIN}/dynamicfield/")
+    expect()(page.locator("#result_list")).to_contain_text("DynamicField_Tier")
+    shoot(page, "dynamic-fields", language)
+
+
+def test_customer_form_with_dynamic_fields(admin_page, live_server, demo_data, shoot, language):
+    page = admin_page
+    customer = busiest_customer()
+    page.goto(f"{live_server.url}{ADMIN}/customer/{customer.pk}/change/")
+    section = page.locator("#id_DynamicField_Tier")
+    expect()(section).to_be_visible()
+    section.scroll_into_view_if_needed()
+    page.mouse.wheel(0, 250)
+    page.wait_for_timeout(300)
+    shoot(page, "customer-form-dynamic-fields", language)
+
+
 def otrs_file():
     """A customer file as OTRS's ImportExport add-on writes it: semicolons, country names, validity by name."""
     rows = [
