@@ -244,10 +244,9 @@ def test_the_number_of_queries_does_not_grow_with_the_numbers():
     # fields, one look at the definitions and one insert of the missing ones, and per record model
     # one read of its definitions, one of its stored values, one insert of the new ones.
     assert large <= 26
-    # More than one batch costs one insert per extra batch, nothing per record: the tickets'
-    # second batch, and the second of the people's dynamic field values (a row per language).
+    # More than one batch costs one insert per extra batch, nothing per record.
     batched = queries_for(customers=customers, customer_users=customer_users, tickets=200, batch_size=100)
-    assert batched == large + 2
+    assert batched == large + 1
 
 
 @pytest.mark.django_db

@@ -7,9 +7,11 @@ from the demo's seed like every other value.
 
 from datetime import timedelta
 
+from django.db import router
+
 from ..models import DynamicField
 from ..models.dynamic_field_types import clean_value, storage_rows
-from ..models.dynamic_fields import field_definitions, value_model_of
+from ..models.dynamic_fields import field_definitions, insert_rows, value_model_of
 from ..models.dynamic_values import object_type_of
 from ..writes import load_values
 
@@ -100,20 +102,19 @@ def fill_missing(model, values_by_pk, batch_size):
     fields = {name: field for name, field in fields.items() if any(name in values for values in values_by_pk.values())}
     if not fields:
         return
-    value_model = value_model_of(object_type_of(model))
     pks = list(values_by_pk)
     for start in range(0, len(pks), batch_size):
         batch = pks[start : start + batch_size]
         stored = load_values(model, batch, fields.values())
         rows = [
-            value_model(record_id=pk, field_id=fields[name].pk, **row)
+            (pk, fields[name].pk, *row)
             for pk in batch
             if not any(_filled(value) for value in stored[pk].values())
             for name, value in values_by_pk[pk].items()
             if name in fields
             for row in storage_rows(fields[name].field_type, clean_value(fields[name], value))
         ]
-        value_model.objects.bulk_create(rows, batch_size=batch_size)
+        insert_rows(value_model_of(object_type_of(model)), router.db_for_write(model), rows)
 
 
 def _filled(value):

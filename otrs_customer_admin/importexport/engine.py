@@ -44,7 +44,7 @@ from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
 from ..models import Validity
 from ..models.base import folded_twin
-from ..models.dynamic_field_types import FieldType, clean_value, is_empty
+from ..models.dynamic_field_types import FieldType, is_empty, text_parser
 from ..models.dynamic_fields import field_definitions, prefixed, unprefixed
 from ..models.dynamic_values import mapped_names
 from ..values import parse_country, parse_validity
@@ -182,9 +182,11 @@ def unknown_dynamic_columns_warnings(model, headers):
 def dynamic_parser(definition):
     """Cell text -> the typed value of ``definition``'s field; ``ValueError`` with the reason."""
 
+    read = text_parser(definition)
+
     def parse(text):
         try:
-            return clean_value(definition, text)
+            return read(text)
         except ValidationError as error:
             raise ValueError(" ".join(error.messages)) from None
 

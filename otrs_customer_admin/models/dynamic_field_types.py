@@ -274,19 +274,27 @@ def _choice_key(field, value):
     choices = field.choices or {}
     if text in choices:
         return text
-    folded = fold(text)
-    for key in choices:
-        if fold(key) == folded:
-            return key
-    for key, label in choices.items():
-        if fold(str(label)) == folded:
-            return key
+    key = _choice_index(field, choices).get(fold(text))
+    if key is not None:
+        return key
     raise _invalid(
         gettext("'%(value)s' is not one of the choices (%(choices)s)."),
         "choice",
         value=text,
         choices=", ".join(list(choices)[:10]) + (", …" if len(choices) > 10 else ""),
     )
+
+
+def _choice_index(field, choices):
+    """Folded key or label -> key, kept on the definition while its choices stay the same object (an
+    import looks up every cell of a column in it)."""
+    cached = getattr(field, "_choice_index", None)
+    if cached is not None and cached[0] is choices:
+        return cached[1]
+    index = {fold(str(label)): key for key, label in reversed(choices.items())}
+    index.update({fold(key): key for key in reversed(list(choices))})  # a key wins over a label
+    field._choice_index = (choices, index)
+    return index
 
 
 def _clean_choice(field, value):
@@ -302,15 +310,25 @@ def _clean_keys(field, value):
         parts = list(value)
     else:
         parts = [value]
+    return _keys_of(field, parts)
+
+
+def _keys_of(field, parts):
+    """The keys of a multiselect's parts (keys or labels), each once, in the order of the choices."""
+    choices = field.choices or {}
     keys = []
     for part in parts:
-        if isinstance(part, str) and not part.strip():
-            continue
-        key = _choice_key(field, part)
+        if isinstance(part, str):
+            part = part.strip()
+            if not part:
+                continue
+        key = part if part in choices else _choice_key(field, part)
         if key not in keys:
             keys.append(key)
-    order = list(field.choices or {})
-    return sorted(keys, key=order.index)
+    if len(keys) > 1:
+        order = {key: position for position, key in enumerate(choices)}
+        keys.sort(key=order.__getitem__)
+    return keys
 
 
 CLEANERS = {
@@ -324,6 +342,56 @@ CLEANERS = {
     FieldType.DATETIME: _clean_datetime,
     FieldType.DROPDOWN: _clean_choice,
 }
+
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+def text_parser(field):
+    """What reads the text of a file cell (stripped, not empty) as a value of ``field``: what
+    ``clean_value`` gives, with the usual forms of each type read at once (an import reads every
+    cell of a column with it, twice)."""
+    field_type = field.field_type
+    low, high = INTEGER_RANGE
+
+    def parse_text(text):
+        return _clean_text(field, text)
+
+    def parse_integer(text):
+        try:
+            number = int(text)
+        except ValueError:
+            return clean_value(field, text)
+        return number if low <= number <= high else clean_value(field, text)
+
+    def parse_date(text):
+        if ISO_DATE.match(text):
+            try:
+                return datetime.date.fromisoformat(text)
+            except ValueError:
+                pass
+        return clean_value(field, text)
+
+    def parse_choice(text):
+        return text if text in (field.choices or {}) else _choice_key(field, text)
+
+    def parse_keys(text):
+        return _keys_of(field, LIST_SEPARATORS.split(text))
+
+    def parse_other(text):
+        return clean_value(field, text)
+
+    parsers = {
+        FieldType.TEXT: parse_text,
+        FieldType.TEXTAREA: parse_text,
+        FieldType.URL: parse_text,
+        FieldType.EMAIL: parse_text,
+        FieldType.INTEGER: parse_integer,
+        FieldType.DATE: parse_date,
+        FieldType.DROPDOWN: parse_choice,
+        FieldType.MULTISELECT: parse_keys,
+    }
+    return parsers.get(field_type, parse_other)
 
 
 def format_value(field_type, value):
@@ -367,22 +435,28 @@ def display_value(field, value):
 # --- storage ------------------------------------------------------------------------------------
 
 
+# A stored row's columns after the record and the field, in the order ``storage_rows`` gives them.
+ROW_COLUMNS = ("position", *VALUE_COLUMNS)
+_EMPTY_ROW = (0, None, None, None, None, None, None)
+_COLUMN_AT = {field_type: ROW_COLUMNS.index(column) for field_type, column in VALUE_COLUMN.items()}
+_KEY_AT = ROW_COLUMNS.index("value_key")
+
+
 def storage_rows(field_type, value):
-    """The value table's rows of ``value`` (without the record and the field): a list of column
-    dicts, empty for an empty value."""
+    """The value table's rows of ``value`` (without the record and the field): tuples of
+    ``ROW_COLUMNS``, none for an empty value. Tuples, not dicts: an import stores hundreds of
+    thousands."""
     if field_type == FieldType.MULTISELECT:
-        return [
-            {"position": position, "value_text": key, "value_key": value_key(key)} for position, key in enumerate(value)
-        ]
+        return [(position, key, value_key(key), None, None, None, None) for position, key in enumerate(value)]
     if field_type == FieldType.CHECKBOX:
-        return [{"position": 0, "value_int": 1}] if value else []
+        return [(0, None, None, 1, None, None, None)] if value else []
     if is_empty(value):
         return []
-    column = VALUE_COLUMN[field_type]
-    row = {"position": 0, column: value}
+    row = list(_EMPTY_ROW)
+    row[_COLUMN_AT[field_type]] = value
     if field_type in KEYED_TYPES:
-        row["value_key"] = value_key(value)
-    return [row]
+        row[_KEY_AT] = value_key(value)
+    return [tuple(row)]
 
 
 def value_from_rows(field_type, rows):

@@ -20,7 +20,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.signals import request_finished, request_started
 from django.core.validators import RegexValidator
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -32,8 +32,11 @@ from ..datasources.base import DYNAMIC_FIELD_PREFIX
 from .base import DUPLICATE_CODE_PREFIX, FoldedUniqueFields, FoldedUniqueFieldsQuerySet, Validity, folded_key_field
 from .dynamic_field_types import (
     CHOICE_TYPES,
+    DECIMAL_DIGITS,
+    DECIMAL_PLACES,
     FILTERABLE_TYPES,
     LIST_SEPARATORS,
+    ROW_COLUMNS,
     VALUE_COLUMNS,
     FieldType,
     clean_value,
@@ -367,12 +370,49 @@ def rewrite_values(field, converted):
     """Store ``converted`` (record pk -> typed value) as all of ``field``'s values (after a type change)."""
     value_model = field.value_model()
     value_model.objects.filter(field=field.pk).delete()
-    rows = [
-        value_model(record_id=pk, field_id=field.pk, **row)
-        for pk, value in converted.items()
-        for row in storage_rows(field.field_type, value)
-    ]
-    value_model.objects.bulk_create(rows, batch_size=BATCH)
+    insert_rows(
+        value_model,
+        router.db_for_write(value_model),
+        [(pk, field.pk, *row) for pk, value in converted.items() for row in storage_rows(field.field_type, value)],
+    )
+
+
+def insert_rows(value_model, database, rows):
+    """Insert value rows, tuples of the record, the field and ``ROW_COLUMNS``, with one prepared
+    statement executed per row: an import writes tens of thousands, and bulk_create would build
+    a model instance of each and a statement of thousands of parameters."""
+    if not rows:
+        return
+    connection = connections[database]
+    meta = value_model._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name).column for name in ("record", "field", *ROW_COLUMNS)]
+    sql = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
+        table=quote(meta.db_table),
+        columns=", ".join(quote(column) for column in columns),
+        values=", ".join(["%s"] * len(columns)),
+    )
+    # Integers and text go as they are; decimals, dates and times as the backend adapts them.
+    ops = connection.ops
+    decimal_at, date_at, datetime_at = (2 + ROW_COLUMNS.index(name) for name in TYPED_COLUMNS)
+    params = []
+    for row in rows:
+        if row[decimal_at] is not None or row[date_at] is not None or row[datetime_at] is not None:
+            row = list(row)
+            if row[decimal_at] is not None:
+                row[decimal_at] = ops.adapt_decimalfield_value(row[decimal_at], DECIMAL_DIGITS, DECIMAL_PLACES)
+            if row[date_at] is not None:
+                row[date_at] = ops.adapt_datefield_value(row[date_at])
+            if row[datetime_at] is not None:
+                row[datetime_at] = ops.adapt_datetimefield_value(row[datetime_at])
+        params.append(row)
+    with connection.cursor() as cursor:
+        for start in range(0, len(params), BATCH):
+            cursor.executemany(sql, params[start : start + BATCH])
+
+
+# The columns the backend adapts before they are written.
+TYPED_COLUMNS = ("value_decimal", "value_date", "value_datetime")
 
 
 # --- the definitions in use -----------------------------------------------------------------------

@@ -22,7 +22,7 @@ from collections.abc import MutableMapping
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import connections, models, router, transaction
+from django.db import models, router, transaction
 from django.db.models import Aggregate, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -52,6 +52,7 @@ from .dynamic_fields import (
     BATCH,
     DynamicField,
     field_definitions,
+    insert_rows,
     prefixed,
     unprefixed,
     value_model_of,
@@ -235,7 +236,7 @@ def replace_values(model, values, *, read=None, cleaned=False):
                 value_model.objects.using(database).filter(
                     field_id__in=field_pks, record_id__in=record_pks[start : start + BATCH]
                 ).delete()
-        _insert_rows(value_model, database, _value_rows(values, fields, cleaned))
+        insert_rows(value_model, database, _value_rows(values, fields, cleaned))
         now = timezone.now()
         for start in range(0, len(pks), BATCH):
             model._base_manager.using(database).filter(pk__in=pks[start : start + BATCH]).update(changed_at=now)
@@ -250,58 +251,18 @@ def insert_values(model, values, *, cleaned=False):
         return
     fields = _definitions_named(model, {name for changes in values.values() for name in changes})
     database = router.db_for_write(model)
-    _insert_rows(value_model_of(object_type_of(model)), database, _value_rows(values, fields, cleaned))
+    insert_rows(value_model_of(object_type_of(model)), database, _value_rows(values, fields, cleaned))
 
 
 def _value_rows(values, fields, cleaned=False):
-    """The value table's rows (dicts) of ``values`` (pk -> {name: value}), each value cleaned
-    (unless ``cleaned`` says they are)."""
+    """The value table's rows (``insert_rows``' tuples) of ``values`` (pk -> {name: value}), each
+    value cleaned (unless ``cleaned`` says they are)."""
     return [
-        {"record": pk, "field": fields[name].pk, **row}
+        (pk, fields[name].pk, *row)
         for pk, changes in values.items()
         for name, value in changes.items()
         for row in storage_rows(fields[name].field_type, value if cleaned else clean_value(fields[name], value))
     ]
-
-
-# The value table's columns an insert writes, in order.
-INSERTED = ("record", "field", "position", *VALUE_COLUMNS)
-
-
-def _insert_rows(value_model, database, rows):
-    """Insert value rows (dicts of ``INSERTED`` names, missing ones NULL) with one prepared
-    statement executed per row: an import writes tens of thousands, and bulk_create would
-    build a model instance of each and a statement of thousands of parameters."""
-    if not rows:
-        return
-    connection = connections[database]
-    meta = value_model._meta
-    quote = connection.ops.quote_name
-    columns = [meta.get_field(name) for name in INSERTED]
-    sql = "INSERT INTO {table} ({columns}) VALUES ({values})".format(
-        table=quote(meta.db_table),
-        columns=", ".join(quote(column.column) for column in columns),
-        values=", ".join(["%s"] * len(columns)),
-    )
-    # Integers and text go as they are; decimals, dates and times as the backend adapts them.
-    ops = connection.ops
-    adapt = {
-        "value_decimal": lambda value: ops.adapt_decimalfield_value(value, DECIMAL_DIGITS, DECIMAL_PLACES),
-        "value_date": ops.adapt_datefield_value,
-        "value_datetime": ops.adapt_datetimefield_value,
-    }
-    params = []
-    for row in rows:
-        values = [row["record"], row["field"], row.get("position", 0)]
-        for name in VALUE_COLUMNS:
-            value = row.get(name)
-            if value is not None and name in adapt:
-                value = adapt[name](value)
-            values.append(value)
-        params.append(values)
-    with connection.cursor() as cursor:
-        for start in range(0, len(params), BATCH):
-            cursor.executemany(sql, params[start : start + BATCH])
 
 
 def _refuse_mapped(model, values, sources, fields):
