@@ -63,6 +63,7 @@ def build(database_url, customers):
 
     from otrs_customer_admin.models import Customer, CustomerDynamicValue, DynamicField
     from otrs_customer_admin.models.dynamic_field_types import storage_rows
+    from otrs_customer_admin.models.dynamic_fields import insert_rows
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
@@ -97,11 +98,8 @@ def build(database_url, customers):
                     (fields["Seats"], number % 500),
                     (fields["Renewal"], first_day + datetime.timedelta(days=number % 730)),
                 ):
-                    values += [
-                        CustomerDynamicValue(record_id=customer.pk, field_id=field.pk, **row)
-                        for row in storage_rows(field.field_type, value)
-                    ]
-            CustomerDynamicValue.objects.bulk_create(values, batch_size=BATCH)
+                    values += [(customer.pk, field.pk, *row) for row in storage_rows(field.field_type, value)]
+            insert_rows(CustomerDynamicValue, "default", values)
         progress(f"  {numbers[-1] + 1:,} customers")
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
