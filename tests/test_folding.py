@@ -12,7 +12,7 @@ from django.forms import modelform_factory
 from otrs_customer_admin.folding import fold, folded_twin
 from otrs_customer_admin.importexport.importers import CustomerImport
 from otrs_customer_admin.models import SLA, Customer, CustomerUser, Validity
-from otrs_customer_admin.search import folded_search_fields, search_q
+from otrs_customer_admin.search import DynamicFieldSearch, folded_search_fields, search_q
 from tests.factories import build_customer, make_customer, make_customer_user
 from tests.importing import dataset, import_customers, plain_csv, problems
 
@@ -160,7 +160,7 @@ def test_an_import_refuses_a_name_that_folds_like_another_customers():
 def test_searches_fold_as_the_uniqueness_does(query, found):
     make_customer("ÄRZTE-1", "Hauptstraße Müller")
     fields = folded_search_fields(Customer, ["customer_id", "name", "city"])
-    assert fields == ["customer_id_key", "name_key", "city"]
+    assert fields == ["customer_id_key", "name_key", "city", DynamicFieldSearch(Customer)]
     assert Customer.objects.filter(search_q(query, fields)).exists() is found
 
 
@@ -169,6 +169,7 @@ def test_searches_through_a_relation_use_the_related_models_twin():
         "login_key",
         "customer__customer_id_key",
         "last_name",
+        DynamicFieldSearch(CustomerUser),  # a model with dynamic fields searches them too
     ]
 
 
