@@ -408,3 +408,27 @@ def make_directory(tmp_path):
     yield make
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def directory_settings(make_directory):
+    """``directory_settings(directory=None, **options)``: the package configured with the database source
+    and that directory (a fresh one of ``make_directory`` if none) as the source ``directory``, with
+    the directory source's ``options``; back as it was after the test."""
+    from django.test.utils import override_settings
+
+    overrides = []
+
+    def configure(directory=None, **options):
+        directory = directory or make_directory()
+        database = {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"}
+        override = override_settings(
+            OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": database, "directory": directory.source(**options)}}
+        )
+        override.enable()
+        overrides.append(override)
+        return directory
+
+    yield configure
+    for override in reversed(overrides):
+        override.disable()

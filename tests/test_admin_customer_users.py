@@ -186,13 +186,15 @@ def test_list_query_count_does_not_grow_with_rows_or_tickets(
         response = admin_client.get(CHANGELIST, query)
         assert len(response.context["cl"].result_list) == per_page
 
-    with django_assert_max_num_queries(5) as ten_rows:
+    # PostgreSQL's page costs one query more than SQLite's (the planner's estimate of the count,
+    # admin.pagination); the dynamic fields' definitions are one query a request, whatever the rows.
+    with django_assert_max_num_queries(6) as ten_rows:
         list_page(10)
     with django_assert_num_queries(len(ten_rows)):
         list_page(100)
     # With a customer chosen in the filter (its picker shows the choice) and a search.
     filtered = {"customer__id__exact": companies[0].pk, "q": "user*"}
-    with django_assert_max_num_queries(7) as ten_rows:
+    with django_assert_max_num_queries(8) as ten_rows:
         list_page(10, **filtered)
     with django_assert_num_queries(len(ten_rows)):
         list_page(20, **filtered)

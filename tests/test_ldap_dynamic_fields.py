@@ -45,10 +45,9 @@ def fields():
 
 
 @pytest.fixture
-def site(make_directory):
+def site(make_directory, directory_settings):
     """``site(**options)``: the database and a fresh directory whose maps hold dynamic fields, ACME
     in two industries of tier Gold, Wile E. Coyote in R&D."""
-    overrides = []
 
     def configure(directory=None, **options):
         if directory is None:
@@ -57,16 +56,9 @@ def site(make_directory):
             directory.modify(WCOYOTE, departmentNumber="R&D")
         options.setdefault("CUSTOMER_ATTR_MAP", CUSTOMER_MAP)
         options.setdefault("CUSTOMER_USER_ATTR_MAP", PERSON_MAP)
-        override = override_settings(
-            OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": DATABASE, "directory": directory.source(**options)}}
-        )
-        override.enable()
-        overrides.append(override)
-        return directory
+        return directory_settings(directory, **options)
 
-    yield configure
-    for override in reversed(overrides):
-        override.disable()
+    return configure
 
 
 def sync(**kwargs):

@@ -26,26 +26,12 @@ pytestmark = [pytest.mark.ldap, pytest.mark.django_db]
 BASE = harness.LDAP_SUFFIX
 PEOPLE = f"ou=people,{BASE}"
 AMERICA = f"ou=america,ou=customers,{BASE}"
-DATABASE = {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"}
 
 
 @pytest.fixture
-def site(make_directory):
+def site(directory_settings):
     """``site(directory=None, **options)``: the package configured with the database and that directory."""
-    overrides = []
-
-    def configure(directory=None, **options):
-        directory = directory or make_directory()
-        override = override_settings(
-            OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": DATABASE, "directory": directory.source(**options)}}
-        )
-        override.enable()
-        overrides.append(override)
-        return directory
-
-    yield configure
-    for override in reversed(overrides):
-        override.disable()
+    return directory_settings
 
 
 def sync(**kwargs):
