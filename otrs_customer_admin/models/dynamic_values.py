@@ -477,30 +477,34 @@ def dynamic_field_q(model, name, value=None, *, lookup="exact"):
     rows = value_model_of(field.object_type).objects.filter(field=field.pk)
     field_type, column = field.field_type, VALUE_COLUMN[field.field_type]
     if lookup == "isnull":
-        return ~_holding(rows) if value else _holding(rows)
+        return ~records_holding(rows) if value else records_holding(rows)
     if field_type == FieldType.CHECKBOX and lookup == "exact":
-        return _holding(rows) if clean_value(field, value) else ~_holding(rows)
+        return records_holding(rows) if clean_value(field, value) else ~records_holding(rows)
     if lookup == "in":
         keys = [_compared(field, item) for item in value]
         target = "value_key" if field_type in KEYED_TYPES else column
-        return _holding(rows.filter(**{f"{target}__in": keys}))
+        return records_holding(rows.filter(**{f"{target}__in": keys}))
     if field_type in KEYED_TYPES:
         if lookup in ("exact", "iexact"):
-            return _holding(rows.filter(value_key=_compared(field, value)))
+            return records_holding(rows.filter(value_key=_compared(field, value)))
         if lookup in TEXT_LOOKUPS:
-            return _holding(rows.filter(**{f"value_key__{lookup.removeprefix('i')}": fold(value)}))
+            base = lookup.removeprefix("i")
+            # value_key holds a text's first KEY_LENGTH characters: a longer start is compared by them.
+            folded = fold(value)[:KEY_LENGTH] if base == "startswith" else fold(value)
+            return records_holding(rows.filter(**{f"value_key__{base}": folded}))
         if lookup in ("regex", "iregex"):
-            return _holding(rows.filter(value_text__iregex=value))
+            return records_holding(rows.filter(value_text__iregex=value))
     elif lookup == "range":
         low, high = (clean_value(field, item) for item in value)
-        return _holding(rows.filter(**{f"{column}__range": (low, high)}))
+        return records_holding(rows.filter(**{f"{column}__range": (low, high)}))
     elif lookup == "exact" or lookup in ORDER_LOOKUPS:
-        return _holding(rows.filter(**{f"{column}__{lookup}": clean_value(field, value)}))
+        return records_holding(rows.filter(**{f"{column}__{lookup}": clean_value(field, value)}))
     raise ValueError(f"The lookup {lookup!r} does not apply to a {field_type} field.")
 
 
-def _holding(rows):
-    """The records that have one of the value rows ``rows``."""
+def records_holding(rows):
+    """The records that have one of the value rows ``rows``: ``pk IN (SELECT record …)``, one
+    range of the value table's index (see ``dynamic_field_q``)."""
     return Q(pk__in=rows.values("record"))
 
 
