@@ -21,8 +21,11 @@ from .models import DynamicField
 
 ID = "otrs_customer_admin"
 
+# The longest name of Django's groups (auth.Group.name).
+GROUP_NAME_LENGTH = 150
+
 # The settings that are True or False (E005).
-BOOL_SETTINGS = ("ALLOW_DELETE", "SYNC_FAIL_ON_CONFLICT", "SYNC_FAIL_ON_MALFORMED")
+BOOL_SETTINGS = ("ALLOW_DELETE", "SYNC_FAIL_ON_CONFLICT", "SYNC_FAIL_ON_MALFORMED", "CUSTOMER_GROUP_SUPPORT")
 
 
 def _error(number, msg, hint):
@@ -143,6 +146,18 @@ def _check_values(config):
             )
         )
     errors += _check_sync_values(config)
+    always = config.get("CUSTOMER_GROUP_ALWAYS", DEFAULTS["CUSTOMER_GROUP_ALWAYS"])
+    if not isinstance(always, (list, tuple)) or not all(
+        isinstance(name, str) and 0 < len(name) <= GROUP_NAME_LENGTH for name in always
+    ):
+        errors.append(
+            _error(
+                40,
+                _("%(setting)s must be a list of group names.")
+                % {"setting": f"{SETTING_NAME}['CUSTOMER_GROUP_ALWAYS']"},
+                _("For example %(example)s.") % {"example": "['support']"},
+            )
+        )
     country = config.get("DEFAULT_COUNTRY", DEFAULTS["DEFAULT_COUNTRY"])
     if country:
         from .values import parse_country

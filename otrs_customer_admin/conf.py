@@ -69,6 +69,13 @@ DEFAULTS = {
     "SYNC_USER": "otrs-customer-admin-sync",
     # A running sync that has shown no sign of life for this long is taken as dead.
     "SYNC_STALE_AFTER": timedelta(hours=1),
+    # OTRS's Customers <-> Groups: a staff user sees the customers one of their groups is linked
+    # to ("ro" or "rw") and changes those linked "rw", with their people and tickets. Off, every
+    # staff user with the model permissions sees everything.
+    "CUSTOMER_GROUP_SUPPORT": False,
+    # Names of groups linked "rw" to every new customer, however it is created (OTRS's
+    # CustomerGroupCompanyAlwaysGroups); a group that does not exist yet is created.
+    "CUSTOMER_GROUP_ALWAYS": [],
     # Customer Information's Social links: (label, URL with {name} URL-encoded).
     "SOCIAL_LINKS": [
         ("LinkedIn", "https://www.linkedin.com/search/results/companies/?keywords={name}"),

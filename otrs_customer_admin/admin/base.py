@@ -19,6 +19,7 @@ from .forms import SourcedRecordChangeForm
 from .importexport import RecordImportExportMixin
 from .mixins import (
     BusinessCardMixin,
+    CustomerGroupsMixin,
     DatabaseBusyMixin,
     DataSourceStepMixin,
     DetailViewMixin,
@@ -44,6 +45,7 @@ class SourcedRecordAdmin(
     RecordImportExportMixin,
     DynamicFieldsMixin,
     SaveChangedFieldsMixin,
+    CustomerGroupsMixin,
     ModelAdmin,
 ):
     form = SourcedRecordChangeForm

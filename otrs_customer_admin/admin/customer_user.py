@@ -5,7 +5,7 @@ from unfold.decorators import display
 from ..admin_urls import admin_url, site_admin
 from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerUserResource
-from ..models import Ticket
+from ..models import Ticket, with_ticket_counts_for
 from .base import SourcedRecordAdmin
 from .display import card_link
 from .filters import DataSourceFilter, ValidityFilter, WorksForCustomerFilter
@@ -39,10 +39,10 @@ class CustomerUserAdmin(SourcedRecordAdmin):
 
     # The list shows no ticket counts; the detail page (its widgets) and the card do.
     def get_detail_queryset(self, request):
-        return super().get_detail_queryset(request).with_ticket_counts()
+        return with_ticket_counts_for(super().get_detail_queryset(request), request.user)
 
     def get_card_queryset(self, request):
-        return super().get_card_queryset(request).with_ticket_counts()
+        return with_ticket_counts_for(super().get_card_queryset(request), request.user)
 
     @display(description=_("Login"), ordering="login_key")
     def login_link(self, obj):

@@ -12,7 +12,7 @@ from .display import VALIDITY_LABELS, card_link, moment, moment_text, validity_b
 from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
 from .forms import TicketForm
 from .importexport import TicketExportMixin
-from .mixins import DatabaseBusyMixin, PrefillMixin, SaveChangedFieldsMixin, TicketDetailMixin
+from .mixins import CustomerGroupsMixin, DatabaseBusyMixin, PrefillMixin, SaveChangedFieldsMixin, TicketDetailMixin
 from .pagination import KeyedPagesMixin
 
 
@@ -24,6 +24,7 @@ class TicketAdmin(
     PrefillMixin,
     TicketExportMixin,
     SaveChangedFieldsMixin,
+    CustomerGroupsMixin,
     ModelAdmin,
 ):
     form = TicketForm

@@ -1,5 +1,6 @@
 from .base import Validity
 from .customer import Customer
+from .customer_groups import CustomerGroup
 from .customer_user import CustomerUser
 from .dynamic_field_types import FieldType
 from .dynamic_fields import DynamicField, ObjectType
@@ -8,8 +9,9 @@ from .preferences import WidgetPreference
 from .sla import SLA, Deadline, SLADeadline
 from .sync import SyncRun
 from .ticket import Ticket
-from .ticket_counters import recount_tickets
+from .ticket_counters import recount_tickets, with_ticket_counts_for
 from .ticket_states import CLOSED_STATES, OPEN_STATES, PENDING_STATES, STATE_TYPES, Priority, StateType, TicketState
+from .visibility import GroupPermission
 
 __all__ = [
     "CLOSED_STATES",
@@ -19,11 +21,13 @@ __all__ = [
     "STATE_TYPES",
     "Customer",
     "CustomerDynamicValue",
+    "CustomerGroup",
     "CustomerUser",
     "CustomerUserDynamicValue",
     "Deadline",
     "DynamicField",
     "FieldType",
+    "GroupPermission",
     "ObjectType",
     "Priority",
     "SLADeadline",
@@ -34,4 +38,5 @@ __all__ = [
     "Validity",
     "WidgetPreference",
     "recount_tickets",
+    "with_ticket_counts_for",
 ]

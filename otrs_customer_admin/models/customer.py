@@ -18,6 +18,7 @@ from .base import (
     validity_constraint,
 )
 from .dynamic_values import DynamicFieldsQuerySet, DynamicFieldsRecord
+from .visibility import VisibilityQuerySet, link_always_groups
 
 # Letters, digits and . _ - @ + : what OTRS's CustomerID survives everywhere
 # (brackets, for one, broke its customer ticket search).
@@ -53,7 +54,14 @@ def count_per_customer(queryset):
     return Coalesce(Subquery(counted.values("total")), 0)
 
 
-class CustomerQuerySet(DynamicFieldsQuerySet, SourcedRecordQuerySet):
+class CustomerQuerySet(VisibilityQuerySet, DynamicFieldsQuerySet, SourcedRecordQuerySet):
+    customer_field = "pk"
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        link_always_groups([obj.pk for obj in created])
+        return created
+
     def possible_duplicates(self):
         """The customers whose name match key at least two valid customers share ("ACME GmbH", "Acme G.m.b.H.").
 
@@ -151,6 +159,12 @@ class Customer(DynamicFieldsRecord, SourcedRecord):
         # Each value isolated (bidi.isolate_text): a right-to-left override in the name must not
         # reverse the CustomerID after it, wherever the text goes (messages, breadcrumbs, pickers).
         return f"{isolate_text(self.name)} ({isolate_text(self.customer_id)})"
+
+    def save(self, *args, **kwargs):
+        adding = self._state.adding
+        super().save(*args, **kwargs)
+        if adding:
+            link_always_groups([self.pk])
 
     def get_absolute_url(self):
         return reverse("admin:otrs_customer_admin_customer_change", args=[self.pk])

@@ -24,6 +24,7 @@ from .base import (
 )
 from .customer import Customer
 from .dynamic_values import DynamicFieldsQuerySet, DynamicFieldsRecord
+from .visibility import VisibilityQuerySet
 
 
 def refuse_moves_to_invalid_customers(people, stored=()):
@@ -37,7 +38,7 @@ def refuse_moves_to_invalid_customers(people, stored=()):
     refuse_invalid_targets("customer", Customer, moved_to(stored, rows))
 
 
-class CustomerUserQuerySet(DynamicFieldsQuerySet, SourcedRecordQuerySet):
+class CustomerUserQuerySet(VisibilityQuerySet, DynamicFieldsQuerySet, SourcedRecordQuerySet):
     # New people and people moved to another customer need a valid one (Customer.NOT_VALID_MESSAGE).
 
     def bulk_create(self, objs, *args, **kwargs):

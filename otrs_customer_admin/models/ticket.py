@@ -31,6 +31,7 @@ from .ticket_states import (
     Priority,
     TicketState,
 )
+from .visibility import VisibilityQuerySet
 
 # The fields whose change moves a ticket between owners, or between their counts.
 OWNER_FIELDS = {"customer", "customer_id", "customer_user", "customer_user_id"}
@@ -83,7 +84,7 @@ def owner_rows(tickets):
     return [(ticket.pk, ticket.customer_id, ticket.customer_user_id) for ticket in tickets]
 
 
-class TicketQuerySet(models.QuerySet):
+class TicketQuerySet(VisibilityQuerySet):
     # The writes keep the customers' and customer users' ticket counts (recount_tickets).
 
     def update(self, **kwargs):

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from .customer import Customer
 from .customer_user import CustomerUser
 from .ticket_states import CLOSED_STATES, OPEN_STATES
+from .visibility import restricted
 
 # The models that tickets point at, by the name of the ticket's field.
 OWNERS = {"customer": Customer, "customer_user": CustomerUser}
@@ -66,3 +67,25 @@ def owners_of(tickets):
         pairs = [(ticket.customer_id, ticket.customer_user_id) for ticket in tickets]
     pairs = list(pairs)
     return {customer for customer, _user in pairs}, {user for _customer, user in pairs}
+
+
+def with_ticket_counts_for(queryset, user):
+    """``queryset.with_ticket_counts()`` as ``user`` may see them: a customer user's stored counts
+    take in the tickets of every customer they work for, so for a user who sees only some
+    customers (``models.visibility``) the counts are of the tickets of those."""
+    if not restricted(user) or queryset.model is not CustomerUser:
+        return queryset.with_ticket_counts()
+    ticket = CustomerUser._meta.get_field("tickets").related_model
+
+    def count(states):
+        tickets = (
+            ticket.objects.filter(customer_user=models.OuterRef("pk"), state__in=states)
+            .visible_to(user)
+            .order_by()
+            .values("customer_user")
+            .annotate(total=models.Count("pk"))
+            .values("total")
+        )
+        return Coalesce(models.Subquery(tickets, output_field=models.IntegerField()), 0)
+
+    return queryset.annotate(open_tickets=count(OPEN_STATES), closed_tickets=count(CLOSED_STATES))
