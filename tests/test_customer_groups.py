@@ -110,3 +110,27 @@ def test_the_always_setting_is_checked(settings):
     settings.OTRS_CUSTOMER_ADMIN = {"CUSTOMER_GROUP_ALWAYS": "support"}
     with pytest.raises(CommandError, match="E040"):
         call_command("check")
+
+
+def test_group_links_read_and_write_as_text():
+    from django.core.exceptions import ValidationError
+
+    from otrs_customer_admin.models.customer_groups import format_group_links, parse_group_links
+
+    assert parse_group_links(" support:RW; billing ;; billing:rw ") == {"support": "rw", "billing": "rw"}
+    assert parse_group_links("billing", default="rw") == {"billing": "rw"}
+    assert parse_group_links("") == {}
+    assert format_group_links({"support": "rw", "billing": "ro"}) == "billing:ro; support:rw"
+    with pytest.raises(ValidationError, match="“support:admin” is not a group with :ro or :rw"):
+        parse_group_links("support:admin")
+
+
+def test_a_new_customer_needs_a_read_write_group_of_its_maker(teams, settings):
+    from otrs_customer_admin.models.customer_groups import gives_rw
+
+    agent = teams.agent("agent-a")
+    assert gives_rw(agent, ["team-a"])
+    assert not gives_rw(agent, ["team-b"])
+    assert gives_rw(teams.agent("root"), [])
+    settings.OTRS_CUSTOMER_ADMIN = {"CUSTOMER_GROUP_SUPPORT": True, "CUSTOMER_GROUP_ALWAYS": ["team-a"]}
+    assert gives_rw(teams.agent("agent-a"), [])

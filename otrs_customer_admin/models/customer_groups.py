@@ -2,11 +2,13 @@
 (OTRS's Customers <-> Groups). What the links mean is ``models.visibility``."""
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import settings
 from .customer import Customer
-from .visibility import RO, GroupPermission
+from .visibility import RO, RW, GroupPermission, restricted
 
 
 class CustomerGroup(models.Model):
@@ -45,3 +47,59 @@ class CustomerGroup(models.Model):
 
     def __str__(self):
         return f"{self.customer} · {self.group} ({self.permission})"
+
+
+# --- group links as text: the import and export column ``groups`` and the LDAP map key -----------
+
+LINK_SEPARATOR = ";"
+PERMISSION_SEPARATOR = ":"
+
+
+def parse_group_links(text, *, default=RO):
+    """``"support:rw; billing:ro"`` as ``{"support": "rw", "billing": "ro"}``; a name without a
+    permission gets ``default``. ``ValidationError`` names the part that is not one."""
+    links = {}
+    for part in str(text or "").split(LINK_SEPARATOR):
+        part = part.strip()
+        if not part:
+            continue
+        name, separator, permission = part.rpartition(PERMISSION_SEPARATOR)
+        if not separator:
+            name, permission = part, default
+        name, permission = name.strip(), permission.strip().lower()
+        if not name or permission not in GroupPermission.values:
+            raise ValidationError(
+                _("“%(part)s” is not a group with :ro or :rw (for example “support:rw; billing:ro”).") % {"part": part},
+                code="invalid_group_link",
+            )
+        if links.get(name) != RW:
+            links[name] = permission  # named twice: the stronger one
+    return links
+
+
+def format_group_links(links):
+    """``{"support": "rw", "billing": "ro"}`` as ``"billing:ro; support:rw"`` (by name)."""
+    return f"{LINK_SEPARATOR} ".join(f"{name}{PERMISSION_SEPARATOR}{links[name]}" for name in sorted(links))
+
+
+def group_links_of(customer_pks):
+    """``{customer pk: {group name: permission}}`` of these customers, every one present."""
+    links = {pk: {} for pk in customer_pks}
+    rows = CustomerGroup.objects.filter(customer__in=list(links)).values_list(
+        "customer_id", "group__name", "permission"
+    )
+    for customer_pk, name, permission in rows.iterator():
+        links[customer_pk][name] = permission
+    return links
+
+
+def gives_rw(user, group_names):
+    """True when ``user`` would change a customer linked ``rw`` to ``group_names`` (and to
+    ``CUSTOMER_GROUP_ALWAYS``): what creating a customer needs, so that nobody makes a customer
+    they could not see afterwards."""
+    if not restricted(user, RW):
+        return True
+    if not user.is_authenticated:
+        return False
+    names = {*group_names, *settings.CUSTOMER_GROUP_ALWAYS}
+    return user.groups.filter(name__in=names).exists()
