@@ -8,6 +8,8 @@
   row changes, row by row, and only where the row still holds the values the writer read
   (compare-and-set); a row that moved under it raises ``RowsMoved``, inside the writer's
   transaction, so that nothing is written and nothing another writer saved is overwritten.
+* ``load_group_links`` and ``replace_group_links``: customers' group links (``CustomerGroup``),
+  read in batches and replaced compare-and-set, as ``replace_links``.
 * ``load_values``, ``replace_values`` and ``defaults_of``: dynamic field values, read and
   replaced in batches, compare-and-set as ``update_rows`` (from ``models.dynamic_values``);
   ``insert_values`` for the records a writer has just created.
@@ -22,6 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 from django.db.models import Q, UniqueConstraint
@@ -30,6 +33,8 @@ from django.utils.text import capfirst
 
 from .exceptions import RowsMoved
 from .models.base import folded_twin
+from .models.customer import Customer
+from .models.customer_groups import CustomerGroup, group_links_of
 from .models.dynamic_fields import field_definition, unprefixed
 
 # Dynamic field values are read and written by the functions of their model layer, which
@@ -179,6 +184,45 @@ def replace_links(model, name, links, *, read=None):
         through.objects.filter(**{f"{own}__in": pks[start : start + WRITE_BATCH]}).delete()
     rows = [through(**{own: pk, other: target}) for pk, targets in links.items() for target in targets]
     through.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+
+
+# --- customer group links -----------------------------------------------------------------------
+
+
+def load_group_links(pks):
+    """Customer pk -> its group links as a sorted tuple of ``(group name, permission)`` pairs
+    (every one of ``pks`` present, linked or not)."""
+    pks = list(pks)
+    links = {}
+    for start in range(0, len(pks), LOOKUP_BATCH):
+        links.update(group_links_of(pks[start : start + LOOKUP_BATCH]))
+    return {pk: tuple(sorted(links[pk].items())) for pk in pks}
+
+
+def replace_group_links(links, *, read=None):
+    """Replace customers' group links: ``links`` maps a customer's pk to its links after the write
+    (``{group name: permission}`` or pairs), every name one of an existing group. With ``read``
+    (customer pk -> the links the writer read, as from ``load_group_links``) the links must still be
+    those, else ``RowsMoved``."""
+    links = {pk: dict(pairs) for pk, pairs in links.items()}
+    pks = list(links)
+    if not pks:
+        return
+    if read is not None:
+        now = load_group_links(pks)
+        moved = [pk for pk in pks if pk in read and now[pk] != tuple(sorted(read[pk]))]
+        if moved:
+            raise RowsMoved(Customer, moved)
+    names = {name for pairs in links.values() for name in pairs}
+    group_pks = dict(Group.objects.filter(name__in=names).values_list("name", "pk"))
+    for start in range(0, len(pks), WRITE_BATCH):
+        CustomerGroup.objects.filter(customer__in=pks[start : start + WRITE_BATCH]).delete()
+    rows = [
+        CustomerGroup(customer_id=pk, group_id=group_pks[name], permission=permission)
+        for pk, pairs in links.items()
+        for name, permission in pairs.items()
+    ]
+    CustomerGroup.objects.bulk_create(rows, batch_size=WRITE_BATCH)
 
 
 # --- updates: compare-and-set -------------------------------------------------------------------

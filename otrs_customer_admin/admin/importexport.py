@@ -27,6 +27,7 @@ from ..conf import settings
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
 from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
 from ..models import Customer, Validity
+from ..models.customer_groups import format_group_links
 from ..models.dynamic_field_types import display_value
 from ..models.dynamic_fields import field_definitions
 from ..writes import field_label
@@ -174,9 +175,13 @@ def preview_changes(model, preview):
             return ", ".join(sorted(str(customer_ids.get(pk, pk)) for pk in value))
         if name == "valid":
             return Validity(value).label
+        if name == "groups":
+            return format_group_links(dict(value))
         return value
 
     def label(name):
+        if name == "groups":
+            return gettext("Groups")
         return dynamic[name].label if name in dynamic else field_label(model, name)
 
     return [

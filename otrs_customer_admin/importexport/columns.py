@@ -27,6 +27,10 @@ CUSTOMER_ALIASES = {
     "valid": ("Valid", "ValidID", "validity", "active"),
 }
 
+# With CUSTOMER_GROUP_SUPPORT: a customer's group links, "support:rw; billing:ro". OTRS and Znuny
+# export none (their UserGroups column is a customer user's, and ignored).
+CUSTOMER_GROUP_ALIASES = {"groups": ("groups", "customer groups")}
+
 CUSTOMER_USER_ALIASES = {
     "login": ("UserLogin",),
     "title": ("UserTitle",),

@@ -42,11 +42,12 @@ from django.utils.translation import ngettext
 
 from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
-from ..models import Validity
+from ..models import Customer, Validity
 from ..models.base import folded_twin
 from ..models.dynamic_field_types import FieldType, is_empty, text_parser
 from ..models.dynamic_fields import field_definitions, prefixed, unprefixed
 from ..models.dynamic_values import mapped_names
+from ..models.visibility import ANNOTATION, RO, RW, restricted
 from ..values import parse_country, parse_validity
 from ..writes import (
     WRITE_BATCH,
@@ -483,6 +484,22 @@ class RecordImport:
         """The data fields that are columns of the model's own table."""
         return [name for name in self.data_fields if name not in self.relation_fields]
 
+    # --- customer groups: what the importing user may change -------------------------
+
+    def customer_rights(self, pks):
+        """Customer pk -> ``rw``, ``ro`` or None: what the importing user's groups give on each of
+        ``pks`` (one query a batch; ``rw`` for all when the user is not limited, or there is none)."""
+        pks = {pk for pk in pks if pk is not None}
+        if not restricted(self.user, RW):
+            return dict.fromkeys(pks, RW)
+        sees_all = not restricted(self.user, RO)  # view_all_customers
+        rights = dict.fromkeys(pks, RO if sees_all else None)
+        found = Customer.objects.filter(pk__in=pks).with_group_permission(self.user).values_list("pk", ANNOTATION)
+        for pk, permission in found:
+            if permission is not None:
+                rights[pk] = permission
+        return rights
+
     # --- planning ----------------------------------------------------------------
 
     def plan(self, rows):
@@ -610,7 +627,7 @@ class RecordImport:
     def max_lengths(self):
         return {
             name: self.model._meta.get_field(name).max_length
-            for name in self.data_fields
+            for name in self.stored_fields
             if isinstance(self.model._meta.get_field(name), CharField)
         }
 
@@ -618,7 +635,7 @@ class RecordImport:
     def validators(self):
         """The validators of the text fields beyond their length (URL, email, CustomerID)."""
         validators = {}
-        for name in self.data_fields:
+        for name in self.stored_fields:
             model_field = self.model._meta.get_field(name)
             checks = [v for v in model_field.validators if not isinstance(v, (MaxLengthValidator, MinLengthValidator))]
             if checks and not model_field.is_relation:

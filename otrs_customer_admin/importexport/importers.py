@@ -8,14 +8,20 @@ import's default country when their row has none.
 
 import hashlib
 import re
+from functools import cached_property
 
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from ..conf import settings
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
+from ..models.customer_groups import format_group_links, gives_rw, parse_group_links
 from ..models.dynamic_field_types import LIST_SEPARATORS
-from ..writes import folded_lookup
+from ..models.visibility import RW, group_support
+from ..writes import folded_lookup, load_group_links, replace_group_links
 from . import columns
 from .engine import RecordImport
 from .formats import FileProblem
@@ -36,6 +42,19 @@ def derived_customer_id(name):
     return f"{kept[:140]}-{digest}"
 
 
+def group_links(text):
+    """A ``groups`` cell as ``{group name: permission}`` (``parse_group_links``); ``ValueError`` says why not."""
+    try:
+        return parse_group_links(text)
+    except ValidationError as error:
+        raise ValueError(" ".join(error.messages)) from None
+
+
+def always_group_names():
+    """The names of ``CUSTOMER_GROUP_ALWAYS``: linked ``rw`` to every new customer, and kept by an import."""
+    return set(settings.CUSTOMER_GROUP_ALWAYS) if group_support() else set()
+
+
 def fill_default_country(row, country):
     """A new record whose row has no country gets the import's default country (if it has one)."""
     if "country" not in row.values and country:
@@ -50,6 +69,23 @@ class CustomerImport(RecordImport):
     data_fields = Customer.RECORD_FIELDS
     parsers = {**RecordImport.parsers, "url": web_address, "domain": web_address}
     taken_messages = {"name": gettext_lazy("another customer is already called %(value)s.")}
+    # With CUSTOMER_GROUP_SUPPORT the group links are a column too (see __init__).
+    GROUPS = "groups"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if group_support():
+            self.aliases = {**self.aliases, **columns.CUSTOMER_GROUP_ALIASES}
+            self.data_fields = (*self.data_fields, self.GROUPS)
+            self.relation_fields = (self.GROUPS,)
+            self.parsers = {**self.parsers, self.GROUPS: group_links}
+        self.always = always_group_names()
+        self.gives_rw = {}  # frozenset of rw group names -> gives_rw(user, them), asked once each
+
+    def label(self, field_name):
+        if field_name == self.GROUPS:
+            return _("Groups")
+        return super().label(field_name)
 
     def check_columns(self, present):
         # Zammad's organizations have no CustomerID: it is then derived from the name.
@@ -78,11 +114,77 @@ class CustomerImport(RecordImport):
         for row in unkeyed:
             known = by_name.get(fold(row.values["name"]))
             row.values["customer_id"] = known["customer_id"] if known else derived_customer_id(row.values["name"])
+        self.resolve_groups(rows)
         super().match(rows)
+        self.rights = self.customer_rights(row.existing["pk"] for row in rows if row.existing)
+
+    def resolve_groups(self, rows):
+        """Refuse the group names of a ``groups`` cell that name no group: an import creates none."""
+        wanted = {name for row in rows for name in row.values.get(self.GROUPS, ())}
+        known = set(Group.objects.filter(name__in=wanted).values_list("name", flat=True)) if wanted else set()
+        for row in rows:
+            unknown = sorted(set(row.values.get(self.GROUPS, ())) - known)
+            if unknown:
+                row.failed.add(self.GROUPS)
+                del row.values[self.GROUPS]
+                message = ngettext("no group named %(names)s.", "no groups named %(names)s.", len(unknown))
+                self.problem(row.line, self.GROUPS, message % {"names": ", ".join(f"“{name}”" for name in unknown)})
+
+    def load_relations(self, rows):
+        """Each existing customer's group links, as ``load_group_links`` reads them."""
+        existing = [row.existing for row in rows if row.existing is not None]
+        links = load_group_links([record["pk"] for record in existing])
+        for record in existing:
+            record[self.GROUPS] = links[record["pk"]]
+
+    def write_relations(self, new_rows, new, changed):
+        """The group links of the new customers, and of the existing ones whose links are still those read."""
+        replace_group_links(
+            {
+                obj.pk: row.changes[self.GROUPS]
+                for row, obj in zip(new_rows, new, strict=True)
+                if self.GROUPS in row.changes
+            }
+        )
+        replace_group_links(
+            {row.existing["pk"]: row.changes[self.GROUPS] for row in changed if self.GROUPS in row.changes},
+            read={row.existing["pk"]: row.existing[self.GROUPS] for row in changed if self.GROUPS in row.changes},
+        )
+
+    def plan_update(self, row):
+        if self.GROUPS in row.values:
+            # Exactly the listed links, but the CUSTOMER_GROUP_ALWAYS ones stay as they are.
+            links = dict(row.values[self.GROUPS])
+            links.update((name, permission) for name, permission in row.existing[self.GROUPS] if name in self.always)
+            row.values[self.GROUPS] = tuple(sorted(links.items()))
+        super().plan_update(row)
+        rights = self.rights.get(row.existing["pk"])
+        if rights is None or (row.changes and rights != RW):
+            message = _("you may not change the customer %(value)s: none of your groups may change it.")
+            self.problem(row.line, self.key_field, message % {"value": row.existing[self.key_field]})
 
     def plan_create(self, row):
         fill_default_country(row, self.default_country)
+        listed = dict(row.values.get(self.GROUPS, ()))
+        if self.GROUPS in row.values:
+            # A new customer gets the CUSTOMER_GROUP_ALWAYS groups read and write, whatever the row says.
+            row.values[self.GROUPS] = tuple(sorted({**listed, **dict.fromkeys(self.always, RW)}.items()))
         super().plan_create(row)
+        given = frozenset(name for name, permission in listed.items() if permission == RW)
+        if given not in self.gives_rw:
+            self.gives_rw[given] = gives_rw(self.user, given)
+        if not self.gives_rw[given]:
+            message = _(
+                "you could not change this new customer: link it read and write to one of your groups (for "
+                "example “%(example)s”)."
+            )
+            example = format_group_links({self.example_group: RW}) if self.example_group else "support:rw"
+            self.problem(row.line, self.GROUPS, message % {"example": example})
+
+    @cached_property
+    def example_group(self):
+        group = self.user.groups.order_by("name").first() if self.user is not None else None
+        return group.name if group else ""
 
     def missing_message(self, name):
         if name == "country":
