@@ -6,10 +6,12 @@ import io
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
-from otrs_customer_admin.models import Customer, CustomerGroup
+from otrs_customer_admin.models import Customer, CustomerGroup, CustomerUser
 from otrs_customer_admin.writes import RowsMoved, before_write, load_group_links, replace_group_links
-from tests.importing import import_customers, plain_csv, problems
+from tests.importing import import_customer_users, import_customers, plain_csv, problems
 from tests.teams import make_teams
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +154,156 @@ def test_without_group_support_a_groups_column_is_not_imported(teams, settings):
     assert report.warnings == ["Columns not imported: groups."]
     assert links("ALPHA") == {"team-a": "rw", "readers": "ro"}
     assert Customer.objects.get(customer_id="ALPHA").name == "Alpha Renamed"
+
+
+# --- what the importing user may create and change -----------------------------------------------
+
+
+def test_an_agent_may_not_change_a_customer_of_another_team_or_one_they_only_read(teams):
+    report = import_customers(
+        customers_file(["ALPHA", "Alpha Renamed", "", ""], ["BRAVO", "Bravo Renamed", "", ""]),
+        user=teams.agent("agent-a"),
+    )
+    assert problems(report) == [
+        "Line 3, CustomerID: you may not change the customer BRAVO: none of your groups may change it."
+    ]
+    report = import_customers(customers_file(["ALPHA", "Alpha Renamed", "", ""]), user=teams.agent("agent-ro"))
+    assert problems(report) == [
+        "Line 2, CustomerID: you may not change the customer ALPHA: none of your groups may change it."
+    ]
+    assert set(Customer.objects.values_list("name", flat=True)) == {
+        "Alpha Industries",
+        "Bravo Logistics",
+        "Third Party Ltd",
+    }
+
+
+def test_an_agent_changes_the_customers_of_their_groups(teams):
+    report = import_customers(
+        customers_file(["ALPHA", "Alpha Renamed", "", "team-a:rw; team-b:ro"]), user=teams.agent("agent-a")
+    )
+    assert problems(report) == []
+    assert Customer.objects.get(customer_id="ALPHA").name == "Alpha Renamed"
+    assert links("ALPHA") == {"team-a": "rw", "team-b": "ro"}
+
+
+def test_a_new_customer_must_end_up_changeable_by_the_agent_who_imports_it(teams):
+    agent = teams.agent("agent-a")
+    report = import_customers(
+        customers_file(["NEW1", "New One", "DE", "team-b:rw"], ["NEW2", "New Two", "DE", "team-a:ro"]), user=agent
+    )
+    message = (
+        "you could not change this new customer: link it read and write to one of your groups "
+        "(for example “team-a:rw”)."
+    )
+    assert problems(report) == [f"Line 2, groups: {message}", f"Line 3, groups: {message}"]
+    report = import_customers(
+        plain_csv([["CustomerID", "CustomerCompanyName", "CustomerCompanyCountry"], ["NEW3", "New Three", "DE"]]),
+        user=agent,
+    )
+    assert problems(report) == [f"Line 2, Groups: {message}"]
+    assert not Customer.objects.filter(customer_id__startswith="NEW").exists()
+    report = import_customers(customers_file(["NEW1", "New One", "DE", "team-a:rw"]), user=agent)
+    assert problems(report) == []
+    assert links("NEW1") == {"team-a": "rw"}
+
+
+def test_a_superuser_and_a_change_all_user_import_anything(teams, django_user_model):
+    report = import_customers(
+        customers_file(["BRAVO", "Bravo Renamed", "", ""], ["NEW", "New", "DE", ""]), user=teams.agent("root")
+    )
+    assert problems(report) == []
+    assert report.created == 1
+
+
+def people_file(
+    *rows, header=("UserLogin", "UserFirstname", "UserLastname", "UserEmail", "UserCustomerID", "UserCustomerIDs")
+):
+    return plain_csv([list(header), *rows])
+
+
+def test_a_hidden_customer_named_in_a_customer_user_row_reads_as_unknown(teams):
+    agent = teams.agent("agent-a")
+    report = import_customer_users(
+        people_file(["new", "New", "Person", "new@example.com", "BRAVO", ""], ["anna", "", "", "", "", "THIRD"]),
+        user=agent,
+    )
+    assert problems(report) == [
+        "Line 2, UserCustomerID: no customer with the CustomerID BRAVO.",
+        "Line 3, UserCustomerIDs: no customer with the CustomerID or name THIRD.",
+    ]
+    unknown = import_customer_users(people_file(["new", "New", "Person", "new@example.com", "NOWHERE", ""]), user=agent)
+    assert problems(unknown) == ["Line 2, UserCustomerID: no customer with the CustomerID NOWHERE."]
+
+
+def test_an_agent_may_change_only_people_of_customers_they_may_change(teams):
+    report = import_customer_users(
+        people_file(["bruno", "Brunhilde", "", "", "", ""], ["theo", "", "", "", "", ""]), user=teams.agent("agent-a")
+    )
+    assert problems(report) == [
+        "Line 2, UserLogin: you may not change the customer user bruno: none of your groups may change their customer.",
+        "Line 3, UserLogin: you may not change the customer user theo: none of your groups may change their customer.",
+    ]
+    report = import_customer_users(
+        people_file(["anna", "Annabel", "", "", "", ""], ["new", "New", "Person", "new@example.com", "ALPHA", ""]),
+        user=teams.agent("agent-ro"),
+    )
+    assert problems(report) == [
+        "Line 2, UserLogin: you may not change the customer user anna: none of your groups may change their customer.",
+        "Line 3, UserCustomerID: you may not add customer users to the customer Alpha Industries (ALPHA): none of "
+        "your groups may change it.",
+    ]
+    assert CustomerUser.objects.get(login="anna").first_name == "Anna"
+    assert not CustomerUser.objects.filter(login="new").exists()
+
+
+def test_moving_a_person_or_linking_an_additional_customer_needs_rw_on_both(teams):
+    agent = teams.agent("agent-ab")
+    # agent-ab changes ALPHA and BRAVO, and only reads THIRD through a read-only link.
+    CustomerGroup.objects.create(customer=teams.third, group=teams.groups["team-a"], permission="ro")
+    report = import_customer_users(
+        people_file(["anna", "", "", "", "THIRD", ""], ["bruno", "", "", "", "", "ALPHA; THIRD"]), user=agent
+    )
+    assert problems(report) == [
+        "Line 2, UserCustomerID: you may not add customer users to the customer Third Party Ltd (THIRD): none of "
+        "your groups may change it.",
+        "Line 3, UserCustomerIDs: you may not link or unlink the additional customer Third Party Ltd (THIRD): none "
+        "of your groups may change it.",
+    ]
+    report = import_customer_users(people_file(["anna", "", "", "", "BRAVO", "ALPHA"]), user=agent)
+    assert problems(report) == []
+    anna = CustomerUser.objects.get(login="anna")
+    assert (anna.customer, list(anna.additional_customers.all())) == (teams.bravo, [teams.alpha])
+
+
+def test_hidden_additional_customers_of_a_person_stay_when_an_agent_imports_them(teams):
+    # Bruno (BRAVO) works for ALPHA too; agent-b sees BRAVO only, and names no additional customer.
+    report = import_customer_users(
+        people_file(["bruno", "Brunhilde", "", "", "", "BRAVO"]), user=teams.agent("agent-b")
+    )
+    assert problems(report) == []
+    bruno = CustomerUser.objects.get(login="bruno")
+    assert bruno.first_name == "Brunhilde"
+    assert list(bruno.additional_customers.all()) == [teams.alpha]
+
+
+def test_the_import_commands_take_the_user_whose_rights_count(teams, tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_bytes(customers_file(["BRAVO", "Bravo Renamed", "", ""]))
+    with pytest.raises(CommandError, match="There is no user nobody"):
+        call_command("import_customers", str(path), "--user", "nobody", stdout=io.StringIO(), stderr=io.StringIO())
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="rejected with 1 problem"):
+        call_command("import_customers", str(path), "--user", "agent-a", stdout=io.StringIO(), stderr=err)
+    assert "Line 2, CustomerID: you may not change the customer BRAVO" in err.getvalue()
+    people = tmp_path / "people.csv"
+    people.write_bytes(people_file(["bruno", "Brunhilde", "", "", "", ""]))
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_customer_users", str(people), "--user", "agent-a", stdout=io.StringIO(), stderr=err)
+    assert "you may not change the customer user bruno" in err.getvalue()
+    # Without --user: everything, as before.
+    call_command("import_customers", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("import_customer_users", str(people), stdout=io.StringIO(), stderr=io.StringIO())
+    assert Customer.objects.get(customer_id="BRAVO").name == "Bravo Renamed"
+    assert CustomerUser.objects.get(login="bruno").first_name == "Brunhilde"

@@ -224,7 +224,7 @@ class CustomerUserImport(RecordImport):
         # people moved to another customer and new links to additional customers need valid ones.
         self.not_valid_customers = {}
         if self.default_customer:
-            found = folded_lookup(Customer.objects, "customer_id", {fold(self.default_customer)}, NAMED_CUSTOMER)
+            found = folded_lookup(self.customers, "customer_id", {fold(self.default_customer)}, NAMED_CUSTOMER)
             if not found:
                 message = _("Default customer: no customer with the CustomerID %(value)s.")
                 self.report.problems.append(FileProblem(message % {"value": self.default_customer}))
@@ -244,16 +244,66 @@ class CustomerUserImport(RecordImport):
     def attname(self, name):
         return "customer_id" if name == "customer" else name
 
+    @cached_property
+    def customers(self):
+        """The customers a file may name: those the importing user sees (a hidden one reads as unknown)."""
+        return Customer.objects.visible_to(self.user)
+
     def match(self, rows):
         self.resolve_customers(rows)
         self.resolve_additional_customers(rows)
         super().match(rows)
+        named = set()
+        for row in rows:
+            named.update(row.values.get("additional_customers", ()))
+            named.add(row.values.get("customer"))
+            if row.existing is not None:
+                named.update((row.existing["customer"], *row.existing["additional_customers"]))
+        self.rights = self.customer_rights(named)
+
+    def keep_hidden_links(self, row):
+        """A person's additional customers the importing user cannot see stay: the file cannot name them."""
+        listed = row.values.get("additional_customers")
+        if listed is not None:
+            hidden = {pk for pk in row.existing["additional_customers"] if self.rights.get(pk) is None}
+            row.values["additional_customers"] = set(listed) | hidden
+
+    def refuse_unchangeable_customers(self, row, before, linked):
+        """The importing user must be able to change the person's customer before and after, and every
+        additional customer the row links or unlinks."""
+        if before is not None and self.rights.get(before) != RW and (row.changes or self.rights.get(before) is None):
+            message = _(
+                "you may not change the customer user %(value)s: none of your groups may change their customer."
+            )
+            self.problem(row.line, self.key_field, message % {"value": row.existing[self.key_field]})
+            return
+        customer = row.changes.get("customer")
+        if customer is not None and self.rights.get(customer) != RW:
+            message = _("you may not add customer users to the customer %(value)s: none of your groups may change it.")
+            self.problem(row.line, "customer", message % {"value": self.labels([customer])})
+        if "additional_customers" in row.changes:
+            moved = set(row.changes["additional_customers"]) ^ set(linked)
+            refused = [pk for pk in moved if self.rights.get(pk) != RW]
+            if refused:
+                message = ngettext(
+                    "you may not link or unlink the additional customer %(values)s: none of your groups may change it.",
+                    "you may not link or unlink the additional customers %(values)s: none of your groups may change "
+                    "them.",
+                    len(refused),
+                )
+                self.problem(row.line, "additional_customers", message % {"values": self.labels(refused)})
+
+    @staticmethod
+    def labels(pks):
+        """The customers ``pks`` as "name (CustomerID)", sorted and joined (only for a problem: a query)."""
+        customers = Customer.objects.filter(pk__in=pks).values(*NAMED_CUSTOMER)
+        return ", ".join(sorted(customer_label(customer) for customer in customers))
 
     def resolve_customers(self, rows):
         """CustomerID (or Zammad's organization name) -> the customer's primary key."""
         for name, lookup_field in (("customer", "customer_id"), ("organization", "name")):
             wanted = {fold(row.values[name]) for row in rows if name in row.values}
-            found = folded_lookup(Customer.objects, lookup_field, wanted, NAMED_CUSTOMER)
+            found = folded_lookup(self.customers, lookup_field, wanted, NAMED_CUSTOMER)
             for row in rows:
                 text = row.values.pop(name, None)
                 if text is None:
@@ -282,8 +332,8 @@ class CustomerUserImport(RecordImport):
                 parts = text.split(ZAMMAD_LIST_SEPARATOR) if zammad else LIST_SEPARATORS.split(text)
                 cells[row.line] = [part.strip() for part in parts if part.strip()]
         wanted = {fold(part) for parts in cells.values() for part in parts}
-        by_id = folded_lookup(Customer.objects, "customer_id", wanted, NAMED_CUSTOMER)
-        by_name = folded_lookup(Customer.objects, "name", wanted - by_id.keys(), NAMED_CUSTOMER)
+        by_id = folded_lookup(self.customers, "customer_id", wanted, NAMED_CUSTOMER)
+        by_name = folded_lookup(self.customers, "name", wanted - by_id.keys(), NAMED_CUSTOMER)
         for row in rows:
             if row.line not in cells:
                 continue
@@ -308,9 +358,11 @@ class CustomerUserImport(RecordImport):
                 row.values[name] = pks
 
     def plan_update(self, row):
+        self.keep_hidden_links(row)
         self.drop_own_customer(row, row.values.get("customer", row.existing["customer"]))
         super().plan_update(row)
         self.refuse_not_valid_customers(row, row.existing.get("additional_customers", ()))
+        self.refuse_unchangeable_customers(row, row.existing["customer"], row.existing["additional_customers"])
 
     def plan_create(self, row):
         fill_default_country(row, self.default_country)
@@ -319,6 +371,7 @@ class CustomerUserImport(RecordImport):
         self.drop_own_customer(row, row.values.get("customer"))
         super().plan_create(row)
         self.refuse_not_valid_customers(row, ())
+        self.refuse_unchangeable_customers(row, None, ())
 
     def refuse_not_valid_customers(self, row, linked):
         """A person who is new or moves to another customer needs a valid one, and so does a new

@@ -31,7 +31,14 @@ class ImportCommand(PackageCommand):
             default="",
             help=_("Country of new records whose row has none (ISO code or English name)."),
         )
-        parser.add_argument("--user", help=_("Record the changes in the admin history as this user."))
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help=_(
+                "Import as this user: with customer groups, only customers this user may change; the changes go "
+                "into the admin history under this user's name."
+            ),
+        )
 
     def importer_options(self, options):
         """Options of this command's importer beyond the shared ones."""
