@@ -1,13 +1,17 @@
 """Customer groups in import and export: the ``groups`` column ("billing:ro; support:rw"), what
 the importing user may create and change, and what an export holds for whom (admin and commands)."""
 
+import csv
 import io
 
+import openpyxl
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from otrs_customer_admin.models import Customer, CustomerGroup, CustomerUser
 from otrs_customer_admin.writes import RowsMoved, before_write, load_group_links, replace_group_links
@@ -307,3 +311,90 @@ def test_the_import_commands_take_the_user_whose_rights_count(teams, tmp_path):
     call_command("import_customer_users", str(people), stdout=io.StringIO(), stderr=io.StringIO())
     assert Customer.objects.get(customer_id="BRAVO").name == "Bravo Renamed"
     assert CustomerUser.objects.get(login="bruno").first_name == "Brunhilde"
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+CUSTOMER_COLUMNS = ["customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid", "data_source"]
+
+
+def exported(command, *args, tmp_path, name="export.csv"):
+    """The rows of a file ``command`` writes, as dicts (CSV or a real .xlsx)."""
+    path = tmp_path / name
+    call_command(command, str(path), *args, stdout=io.StringIO(), stderr=io.StringIO())
+    if name.endswith(".xlsx"):
+        sheet = openpyxl.load_workbook(path).active
+        rows = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
+    else:
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    return rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+@pytest.mark.parametrize("name", ["export.csv", "export.xlsx"])
+def test_the_export_has_a_groups_column_as_the_import_reads_it(teams, tmp_path, name):
+    header, rows = exported("export_customers", tmp_path=tmp_path, name=name)
+    assert header == [*CUSTOMER_COLUMNS, "groups"]
+    assert {row["customer_id"]: row["groups"] for row in rows} == {
+        "ALPHA": "readers:ro; team-a:rw",
+        "BRAVO": "team-b:rw",
+        "THIRD": "",
+    }
+    # Read back, the file changes nothing.
+    assert problems(import_customers((tmp_path / name).read_bytes(), name=name)) == []
+    assert links("ALPHA") == {"team-a": "rw", "readers": "ro"}
+
+
+def test_the_groups_column_costs_the_same_queries_whatever_the_customers(teams, tmp_path):
+    with CaptureQueriesContext(connection) as few:
+        exported("export_customers", tmp_path=tmp_path)
+    for number in range(30):
+        customer = Customer.objects.create(customer_id=f"C{number}", name=f"C {number}", country="DE")
+        CustomerGroup.objects.create(customer=customer, group=teams.groups["team-a"], permission="ro")
+    with CaptureQueriesContext(connection) as many:
+        _header, rows = exported("export_customers", tmp_path=tmp_path)
+    assert len(rows) == 33
+    assert {row["customer_id"]: row["groups"] for row in rows}["C29"] == "team-a:ro"
+    assert len(many) == len(few)
+
+
+def test_without_group_support_the_export_has_no_groups_column(teams, tmp_path, settings):
+    settings.OTRS_CUSTOMER_ADMIN = {}
+    header, _rows = exported("export_customers", tmp_path=tmp_path, name="export.xlsx")
+    assert header == CUSTOMER_COLUMNS
+
+
+def test_an_export_command_with_a_user_holds_what_that_user_sees(teams, tmp_path):
+    _header, rows = exported("export_customers", "--user", "agent-a", tmp_path=tmp_path)
+    assert [row["customer_id"] for row in rows] == ["ALPHA"]
+    _header, rows = exported("export_customer_users", "--user", "agent-a", tmp_path=tmp_path)
+    assert [row["login"] for row in rows] == ["anna"]
+    # Bruno (BRAVO) works for ALPHA too, which agent-b does not see: his row does not name it.
+    _header, rows = exported("export_customer_users", "--user", "agent-b", tmp_path=tmp_path)
+    assert [(row["login"], row["additional_customers"]) for row in rows] == [("bruno", "")]
+    _header, rows = exported("export_customer_users", "--user", "agent-ab", tmp_path=tmp_path)
+    assert [(row["login"], row["additional_customers"]) for row in rows] == [("anna", ""), ("bruno", "ALPHA")]
+    # Without --user: everything, as before.
+    _header, rows = exported("export_customer_users", tmp_path=tmp_path)
+    assert [row["login"] for row in rows] == ["anna", "bruno", "theo"]
+    with pytest.raises(CommandError, match="There is no user nobody"):
+        exported("export_customers", "--user", "nobody", tmp_path=tmp_path)
+
+
+def admin_export(client, model):
+    response = client.post(f"/admin/otrs_customer_admin/{model}/export/", {"format": "0"})
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_an_agents_admin_export_holds_nothing_of_another_team(teams, client):
+    client.force_login(teams.agent("agent-a"))
+    customers = admin_export(client, "customer")
+    people = admin_export(client, "customeruser")
+    assert [(row["customer_id"], row["groups"]) for row in customers] == [("ALPHA", "readers:ro; team-a:rw")]
+    assert [(row["login"], row["customer"]) for row in people] == [("anna", "ALPHA")]
+    text = repr(customers) + repr(people)
+    assert "BRAVO" not in text and "bruno" not in text.lower()
+    client.force_login(teams.agent("agent-b"))
+    people = admin_export(client, "customeruser")
+    assert [(row["login"], row["additional_customers"]) for row in people] == [("bruno", "")]

@@ -241,6 +241,10 @@ class ListExportMixin(PermissionsMixin):
             )
             return HttpResponseRedirect(admin_url(self.admin_site, self.model, "changelist", query={ERROR_FLAG: 1}))
 
+    def get_export_resource_kwargs(self, request, **kwargs):
+        # The columns read beyond the rows (a person's additional customers) hold only what the user sees.
+        return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
+
     def init_request_context_data(self, request, form):
         # "This exporter will export the following fields": the file's columns. django-import-export
         # lists get_user_visible_fields() there, which are the import's columns on both pages.

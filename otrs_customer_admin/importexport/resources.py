@@ -17,7 +17,9 @@ from import_export import fields, resources
 from import_export.results import Result, RowResult
 
 from ..models import Customer, CustomerUser, FieldType, Ticket
+from ..models.customer_groups import format_group_links, group_links_of
 from ..models.dynamic_fields import field_definitions
+from ..models.visibility import customer_ids, group_support, restricted
 from ..values import format_validity
 from ..writes import WRITE_BATCH, load_values
 from .formats import neutralise_formula
@@ -119,13 +121,51 @@ class DynamicFieldsMixin:
                 yield obj
 
 
+class GroupLinksField(fields.Field):
+    """The ``groups`` column: a customer's group links as the import reads them, "billing:ro; support:rw"."""
+
+    def __init__(self):
+        super().__init__(attribute="groups", column_name="groups", readonly=True)
+
+    def get_value(self, obj):
+        return format_group_links(obj.exported_group_links)
+
+
+class GroupLinksMixin:
+    """With ``CUSTOMER_GROUP_SUPPORT``, a ``groups`` column of the customers' group links, read a
+    batch of records at a time (``group_links_of``); without it, no such column."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.group_links = group_support()
+        if self.group_links:
+            self.fields["groups"] = GroupLinksField()
+
+    def iter_queryset(self, queryset):
+        records = super().iter_queryset(queryset)
+        if not self.group_links:
+            yield from records
+            return
+        for batch in batched(records, WRITE_BATCH):
+            links = group_links_of([obj.pk for obj in batch])
+            for obj in batch:
+                obj.exported_group_links = links[obj.pk]
+                yield obj
+
+    def get_import_fields(self):
+        imported = super().get_import_fields()
+        return [*imported, self.fields["groups"]] if self.group_links else imported
+
+
 class EngineImportMixin:
     importer_class = None
 
-    def __init__(self, *, default_country="", default_customer="", **kwargs):
+    def __init__(self, *, default_country="", default_customer="", user=None, **kwargs):
         super().__init__(**kwargs)
         self.default_country = default_country
         self.default_customer = default_customer
+        # Whose export this is (the admin's user, a command's --user): None, the site's, holds everything.
+        self.user = user
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
         user = kwargs.get("user")
@@ -159,9 +199,12 @@ class JoinedText(Aggregate):
         return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
 
 
-def additional_customer_ids():
-    """A subquery: the CustomerIDs of the outer customer user's additional customers, joined by ";"."""
+def additional_customer_ids(user=None):
+    """A subquery: the CustomerIDs of the outer customer user's additional customers that ``user``
+    sees, joined by ";"."""
     links = CustomerUser.additional_customers.through.objects.filter(customeruser=OuterRef("pk"))
+    if restricted(user):
+        links = links.filter(customer__in=customer_ids(user))
     joined = links.order_by().values("customeruser").annotate(ids=JoinedText("customer__customer_id"))
     return Subquery(joined.values("ids"))
 
@@ -183,7 +226,9 @@ class CountryCodeField(fields.Field):
 # others from the model fields Meta.fields names.
 
 
-class CustomerResource(DynamicFieldsMixin, SafeExportMixin, EngineImportMixin, resources.ModelResource):
+class CustomerResource(
+    DynamicFieldsMixin, GroupLinksMixin, SafeExportMixin, EngineImportMixin, resources.ModelResource
+):
     importer_class = CustomerImport
     formula_exempt = ("zip",)
 
@@ -216,7 +261,7 @@ class CustomerUserResource(DynamicFieldsMixin, SafeExportMixin, EngineImportMixi
         import_id_fields = ("login",)
 
     def annotate_export(self, queryset):
-        return queryset.annotate(additional_customer_ids=additional_customer_ids())
+        return queryset.annotate(additional_customer_ids=additional_customer_ids(self.user))
 
     def get_queryset(self):
         return CustomerUser.objects.order_by("login")

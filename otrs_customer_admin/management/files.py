@@ -111,6 +111,11 @@ class ExportCommand(PackageCommand):
             help=_("Which records, by validity: valid, invalid, invalid-temporarily or all (the default)."),
         )
         parser.add_argument("--data-source", help=_("Only records of this data source (its key)."))
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help=_("Export what this user sees (with customer groups); by default everything."),
+        )
 
     def handle(self, *args, **options):
         target = options["file"]
@@ -120,8 +125,9 @@ class ExportCommand(PackageCommand):
             raise CommandError(str(problem)) from None
         validities = [*Validity.machine_names(), "all"]
         validity = known_value(options["validity"], validities, _("Unknown validity %(value)s: use one of %(known)s."))
-        resource = self.resource_class()
-        queryset = resource.get_queryset()
+        user = find_user(options["user"]) if options["user"] else None
+        resource = self.resource_class(user=user)
+        queryset = resource.get_queryset().visible_to(user)
         if validity != "all":
             queryset = queryset.filter(valid=Validity.from_machine_name(validity))
         if options["data_source"] is not None:
