@@ -298,6 +298,9 @@ class LDAPSource(DataSource):
             elif name == "url":
                 # labeledURI is "URL label"; the URL comes first.
                 entry.values[name] = texts[0].strip().split(" ")[0]
+            elif name == "groups":
+                # Every value names a group, with :ro or :rw (the sync resolves them).
+                entry.values[name] = "; ".join(text.strip() for text in texts if text.strip())
             elif name == "customer":
                 # The first value is the person's own customer, any further ones their additional customers.
                 entry.values[name] = texts[0].strip()

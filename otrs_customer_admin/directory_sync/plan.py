@@ -11,6 +11,7 @@ database's unique constraints accept.
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import ADDITION, CHANGE
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils import timezone
@@ -21,17 +22,21 @@ from ..conf import settings
 from ..datasources import MassInvalidation, ModelFields, SyncError
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
+from ..models.customer_groups import parse_group_links
 from ..models.dynamic_field_types import FieldType, clean_value, is_empty
 from ..models.dynamic_fields import field_definition, prefixed, unprefixed
+from ..models.visibility import RW, group_support
 from ..values import parse_country, parse_validity
 from ..writes import (
     WRITE_BATCH,
     RowsMoved,
     before_write,
     defaults_of,
+    load_group_links,
     load_links,
     load_values,
     meets,
+    replace_group_links,
     replace_links,
     replace_values,
     unique_rules,
@@ -43,6 +48,9 @@ from ..writes import field_label as kernel_field_label
 MODEL_KEYS = ("customers", "customer_users")
 VALID = Validity.VALID
 LINKS = "additional_customers"
+# A customer's group links (CUSTOMER_GROUP_SUPPORT): a map key of customers, its attribute's values
+# group names with :ro or :rw.
+GROUPS = "groups"
 # A record row's stored values of the dynamic fields the source maps (name -> typed value).
 DYNAMIC = "dynamic_fields"
 # A CustomerID or name a record gives up in this sync is parked on this placeholder
@@ -72,6 +80,8 @@ def field_label(model, name):
         return _("directory DN")
     if name == "external_id":
         return _("external ID")
+    if name == GROUPS:
+        return _("Groups")
     if name == "customer_id" and model._meta.model_name == "customeruser":
         name = "customer"
     return kernel_field_label(model, name)
@@ -81,8 +91,8 @@ def model_fields():
     """What a source may map for each model, and what every record needs (its unique fields):
     the field lists a source's ``check_options`` checks its maps against."""
     return {
-        model_key: ModelFields(names=model.RECORD_FIELDS, required=model.FOLDED_FIELDS)
-        for model_key, model in (("customer", Customer), ("customer_user", CustomerUser))
+        "customer": ModelFields(names=(*Customer.RECORD_FIELDS, GROUPS), required=Customer.FOLDED_FIELDS),
+        "customer_user": ModelFields(names=CustomerUser.RECORD_FIELDS, required=CustomerUser.FOLDED_FIELDS),
     }
 
 
@@ -102,6 +112,9 @@ def clean_values(model_key, values, default_country=""):
     for name, text in values.items():
         if name == "customer":
             continue  # a reference, resolved by the plan
+        if name == GROUPS:
+            cleaned[name] = text  # group names, resolved by the plan
+            continue
         label = field_label(model, name)
         try:
             if "\x00" in text:
@@ -202,6 +215,8 @@ class Change:
     # A customer user's additional customers after the sync (pks, or Customers this sync
     # creates); None when they stay as they are.
     links: tuple = None
+    # A customer's group links after the sync, sorted (group name, permission) pairs; None when they stay.
+    groups: tuple = None
     # The dynamic fields that change (name -> new value), and their values as the plan read them.
     dynamic: dict = field(default_factory=dict)
     dynamic_old: dict = field(default_factory=dict)
@@ -234,6 +249,10 @@ class Plan:
         # folded CustomerID after this sync -> Customer pk or new Customer.
         self.synced_customers = {}
         self.defaults = {}  # model -> its dynamic field defaults (name -> typed value)
+        # Group links (a source mapping groups, with CUSTOMER_GROUP_SUPPORT): see plan_group_links.
+        self.known_groups, self.always_groups = set(), set()
+        self.unknown_groups = {}  # name -> (entries naming it, the first DN)
+        self.bad_group_values = {}  # value -> (why, the first DN)
 
     # --- the two models ---
 
@@ -243,7 +262,17 @@ class Plan:
             return
         fields = self.mapped_fields("customer", Customer)
         dynamic = self.mapped_dynamic_fields("customers")
+        if GROUPS in self.source.attr_map("customer"):
+            if group_support():
+                fields.append(GROUPS)
+                self.plan_group_links()
+            else:
+                self.report.problem(
+                    "customers",
+                    _("CUSTOMER_ATTR_MAP maps groups, but CUSTOMER_GROUP_SUPPORT is off: its attribute is not synced."),
+                )
         planned = self.plan_model("customers", Customer, "customer_id", fields, entries, dynamic=dynamic)
+        self.report_group_problems()
         for candidate, change in planned:
             target = change.obj if change is not None and change.obj is not None else candidate.row["pk"]
             self.customer_by_dn[candidate.entry.normalized_dn] = target
@@ -299,6 +328,53 @@ class Plan:
             fields.append(LINKS)  # the customer attribute's further values
         self.plan_model("customer_users", CustomerUser, "login", fields, entries, resolve=resolve, dynamic=dynamic)
 
+    # --- group links ---
+
+    def plan_group_links(self):
+        """Ready to resolve the group names of the entries: every group's name, and the always groups."""
+        self.known_groups = set(Group.objects.values_list("name", flat=True))
+        self.always_groups = set(settings.CUSTOMER_GROUP_ALWAYS)
+
+    def group_links(self, entry, text, row):
+        """The links a customer gets from its entry's group values: each known group with its
+        permission (``ro`` when none), the always groups as they are (a new customer's ``rw``).
+        Unknown groups and values that are no group link are left out and reported."""
+        links = {}
+        for part in text.split(";"):
+            if not part.strip():
+                continue
+            try:
+                parsed = parse_group_links(part)
+            except ValidationError as error:
+                self.bad_group_values.setdefault(part.strip(), (" ".join(error.messages), entry.dn))
+                continue
+            for name, permission in parsed.items():
+                if name not in self.known_groups:
+                    count, dn = self.unknown_groups.get(name, (0, entry.dn))
+                    self.unknown_groups[name] = (count + 1, dn)
+                elif links.get(name) != RW:
+                    links[name] = permission
+        if row is None:
+            links.update(dict.fromkeys(self.always_groups, RW))
+        else:
+            links.update((name, permission) for name, permission in row[GROUPS] if name in self.always_groups)
+        return tuple(sorted(links.items()))
+
+    def report_group_problems(self):
+        """The group names no group has, and the values that are no group link: left out, reported."""
+        attribute = self.source.attr_map("customer").get(GROUPS, "")
+        for name, (count, dn) in sorted(self.unknown_groups.items()):
+            self.report.problem(
+                "customers",
+                _(
+                    "%(attribute)s names the group “%(name)s” (%(count)d entries, the first %(dn)s), but there is no "
+                    "such group: not linked. Create the group to link it."
+                )
+                % {"attribute": attribute, "name": name, "count": count, "dn": dn},
+            )
+        for _value, (why, dn) in sorted(self.bad_group_values.items()):
+            self.report.problem("customers", f"{attribute} ({dn}): {why}")
+
     def defaults_of(self, model):
         """The dynamic field defaults of a new record of ``model``, read once a sync."""
         if model not in self.defaults:
@@ -327,11 +403,20 @@ class Plan:
         dynamic = dynamic or {}
         rows = list(
             model.objects.filter(data_source=self.source.key).values(
-                "pk", "external_id", "external_dn", "valid", "invalidated_by_sync", *(f for f in fields if f != LINKS)
+                "pk",
+                "external_id",
+                "external_dn",
+                "valid",
+                "invalidated_by_sync",
+                *(f for f in fields if f not in (LINKS, GROUPS)),
             )
         )
         if LINKS in fields:
             self.load_links(rows)
+        if GROUPS in fields:
+            linked = load_group_links([row["pk"] for row in rows])
+            for row in rows:
+                row[GROUPS] = linked[row["pk"]]
         if dynamic:
             self.load_dynamic(model, rows, dynamic)
         self.valid_before[model_key] = sum(row["valid"] == VALID for row in rows)
@@ -501,6 +586,9 @@ class Plan:
             else:
                 written[name] = values.get(name, "")
         links = written.pop(LINKS, None)
+        groups = written.pop(GROUPS, None)
+        if groups is not None:
+            groups = self.group_links(entry, groups, row)
         if row is None:
             obj = model(
                 data_source=self.source.key,
@@ -513,7 +601,9 @@ class Plan:
             # A new record gets the defaults of the fields the source does not map, as a saved one does.
             dynamic = {name: value for name, value in self.defaults_of(model).items() if name not in candidate.dynamic}
             dynamic.update((name, value) for name, value in candidate.dynamic.items() if not is_empty(value))
-            change = Change(model_key, "created", entry.dn, {}, obj=obj, links=links or None, dynamic=dynamic)
+            change = Change(
+                model_key, "created", entry.dn, {}, obj=obj, links=links or None, dynamic=dynamic, groups=groups
+            )
             self.changes[model_key].append(change)
             self.report.add(model_key, "created", entry.dn)
             return change
@@ -527,6 +617,10 @@ class Plan:
             links = None
         if links is not None:
             changed.append(LINKS)
+        if groups is not None and groups == row[GROUPS]:
+            groups = None
+        if groups is not None:
+            changed.append(GROUPS)
         stored = row.get(DYNAMIC, {})
         dynamic = {name: value for name, value in candidate.dynamic.items() if stored[name] != value}
         changed += [prefixed(name) for name in dynamic]
@@ -537,13 +631,15 @@ class Plan:
         elif row["valid"] != VALID and candidate.valid == VALID:
             word, why = "reactivated", _("back in the directory")
             update.update(valid=VALID, invalidated_by_sync=False)
-        if not update and links is None and not dynamic:
+        if not update and links is None and groups is None and not dynamic:
             self.report.add(model_key, "unchanged")
             return None
         old = {name: row["customer_id" if name == "customer" else name] for name in update}
         if links is not None:
             old[LINKS] = row[LINKS]
-        change = Change(model_key, word, entry.dn, update, row["pk"], old, changed, why, links=links)
+        if groups is not None:
+            old[GROUPS] = row[GROUPS]
+        change = Change(model_key, word, entry.dn, update, row["pk"], old, changed, why, links=links, groups=groups)
         change.dynamic, change.dynamic_old = dynamic, {name: stored[name] for name in dynamic}
         self.changes[model_key].append(change)
         self.report.add(model_key, word, entry.dn, why)
@@ -606,6 +702,10 @@ class Plan:
                     model.objects.bulk_create(new, batch_size=WRITE_BATCH)
                     self.write_dynamic(model, [change for change in changes if change.obj is not None])
                     self.write_links([change for change in changes if change.links is not None])
+                    try:
+                        self.write_group_links([change for change in changes if change.groups is not None])
+                    except RowsMoved as moved:
+                        self.refuse_moved(updates, moved)
                     done += len(changes)
                     progress("write", done, total)
                     write_history(user, model, self.history(model, changes))
@@ -646,6 +746,14 @@ class Plan:
         read = {change.pk: change.old[LINKS] for change in changes if change.obj is None and LINKS in change.old}
         replace_links(CustomerUser, LINKS, links, read=read)
 
+    @staticmethod
+    def write_group_links(changes):
+        """Replace the group links of the customers whose links change (an existing customer's where
+        they are still those the plan read)."""
+        links = {change.obj.pk if change.obj is not None else change.pk: change.groups for change in changes}
+        read = {change.pk: change.old[GROUPS] for change in changes if change.obj is None}
+        replace_group_links(links, read=read)
+
     def park_given_up_values(self, model, updates):
         """Move the unique values that records give up onto placeholders, so that records may swap them."""
         unique = [rule.field for rule in unique_rules(model)]
@@ -667,6 +775,7 @@ class Plan:
                 values["customer_id"] = values.pop("customer").pk
             old = {("customer_id" if name == "customer" else name): value for name, value in change.old.items()}
             old.pop(LINKS, None)
+            old.pop(GROUPS, None)
             updates.append((change.pk, old, {**values, "changed_at": now}))
         update_rows(model, updates)
 
