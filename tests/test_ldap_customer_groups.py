@@ -166,3 +166,18 @@ def test_the_map_checks_accept_groups_for_customers_only(site, groups):
         "field."
     ]
     assert "groups" not in messages[0].hint.split("Fields: ")[1].split(", and")[0].split(", ")
+
+
+def test_an_import_sets_a_directory_customers_links_unless_its_source_maps_groups(site, groups):
+    from tests.importing import import_customers, plain_csv, problems
+
+    site(CUSTOMER_ATTR_MAP={})
+    sync()
+    file = plain_csv([["CustomerID", "groups"], ["ACME", "team-b:rw"]])
+    assert problems(import_customers(file)) == []
+    assert links("ACME") == {"team-b": "rw"}
+    site()
+    assert problems(import_customers(plain_csv([["CustomerID", "groups"], ["ACME", "readers"]]))) == [
+        "Line 2, CustomerID: ACME belongs to the read-only data source Company directory; only its sync may change it."
+    ]
+    assert links("ACME") == {"team-b": "rw"}

@@ -669,7 +669,7 @@ class RecordImport:
         updates = []
         for row in changed:
             written = [name for name in row.changes if name in stored]
-            if not written and all(name in self.dynamic for name in row.changes):
+            if not written and not any(self.stamps_record(name) for name in row.changes):
                 continue  # dynamic fields only: replace_values moves changed_at
             old = {self.attname(name): row.existing[name] for name in written}
             values = {self.attname(name): row.changes[name] for name in written}
@@ -688,6 +688,11 @@ class RecordImport:
         if self.user is not None:
             self.log(new, changed)
         return len(new) + len(changed)
+
+    def stamps_record(self, name):
+        """Whether changing field ``name`` moves the record's ``changed_at`` here (a dynamic field's
+        value moves it where it is written)."""
+        return name not in self.dynamic
 
     def after_write(self, rows):
         """What to check once a chunk is written, before the transaction commits (a subclass's)."""

@@ -151,6 +151,17 @@ class CustomerImport(RecordImport):
             read={row.existing["pk"]: row.existing[self.GROUPS] for row in changed if self.GROUPS in row.changes},
         )
 
+    def stamps_record(self, name):
+        # Group links are rows of their own, not the customer's (a directory customer takes them too).
+        return name != self.GROUPS and super().stamps_record(name)
+
+    def editable_on_directory(self, source, changes):
+        """A directory's customer takes group links unless its source maps ``groups`` (its sync sets them)."""
+        if self.GROUPS in changes and self.GROUPS in source.attr_map("customer"):
+            return False
+        others = {name: value for name, value in changes.items() if name != self.GROUPS}
+        return not others or super().editable_on_directory(source, others)
+
     def plan_update(self, row):
         if self.GROUPS in row.values:
             # Exactly the listed links, but the CUSTOMER_GROUP_ALWAYS ones stay as they are.
