@@ -116,6 +116,7 @@ def test_the_admin_preview_shows_the_links_as_the_column_writes_them(teams, clie
     page = response.content.decode()
     assert "readers:ro; team-a:rw" in page
     assert "team-b:ro" in page
+    assert 'name="token"' in page  # the confirm step
     assert links("ALPHA") == {"team-a": "rw", "readers": "ro"}
 
 
@@ -398,3 +399,16 @@ def test_an_agents_admin_export_holds_nothing_of_another_team(teams, client):
     client.force_login(teams.agent("agent-b"))
     people = admin_export(client, "customeruser")
     assert [(row["login"], row["additional_customers"]) for row in people] == [("bruno", "")]
+
+
+def test_the_admin_import_refuses_what_the_agent_may_not_change(teams, client):
+    client.force_login(teams.agent("agent-a"))
+    upload = io.BytesIO(customers_file(["ALPHA", "Alpha Renamed", "", ""], ["BRAVO", "Bravo Renamed", "", ""]))
+    upload.name = "customers.csv"
+    response = client.post(
+        "/admin/otrs_customer_admin/customer/import/", {"import_file": upload, "format": "0", "resource": "0"}
+    )
+    page = response.content.decode()
+    assert "you may not change the customer BRAVO: none of your groups may change it." in page
+    assert 'name="token"' not in page  # nothing to confirm
+    assert Customer.objects.get(customer_id="ALPHA").name == "Alpha Industries"

@@ -181,3 +181,12 @@ def test_an_import_sets_a_directory_customers_links_unless_its_source_maps_group
         "Line 2, CustomerID: ACME belongs to the read-only data source Company directory; only its sync may change it."
     ]
     assert links("ACME") == {"team-b": "rw"}
+
+
+def test_new_customers_of_a_source_that_does_not_map_groups_get_the_always_groups(site, groups):
+    site(CUSTOMER_ATTR_MAP={}, always=["support"])
+    report = sync()
+    assert report.counts["customers"]["created"] == 4
+    assert links("ACME") == {"support": "rw"}
+    assert set(CustomerGroup.objects.values_list("group__name", "permission")) == {("support", "rw")}
+    assert CustomerGroup.objects.count() == 4
