@@ -184,7 +184,7 @@ class CustomerImport(RecordImport):
         given = frozenset(name for name, permission in listed.items() if permission == RW)
         if given not in self.gives_rw:
             self.gives_rw[given] = gives_rw(self.user, given)
-        if not self.gives_rw[given]:
+        if not self.gives_rw[given] and self.GROUPS not in row.failed:  # a cell that failed is reported already
             message = _(
                 "you could not change this new customer: link it read and write to one of your groups (for "
                 "example “%(example)s”)."
