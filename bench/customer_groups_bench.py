@@ -8,7 +8,7 @@ It builds (once; later runs reuse it) a database with ``CUSTOMER_GROUP_SUPPORT``
 100,000 customers with bulk inserts, one customer user each, 1,000 groups, and links so that
 every customer has one or two groups (customer n: group n mod 1,000 ``rw``; every second one
 also a second group ``ro``), and ten tickets on the customer whose detail view is measured. The
-agent is in 5 groups (about 750 customers, 0.75 %); the superuser sees everything. In a second
+agent is in 5 groups (600 customers, 0.6 %); the superuser sees everything. In a second
 process, with support on, it requests each page through Django's test client (middleware and
 templates, no network) as each user, once to warm up, then ``--repeat`` rounds of all pages in
 turn, and prints one Markdown table: the query count, the median time, its spread, and the
