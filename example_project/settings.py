@@ -2,6 +2,8 @@
 
 SQLite by default; ``DATABASE_URL`` (``postgres://user:pass@host:port/name`` or
 ``sqlite:////absolute/path.db``, read by dj-database-url) points it at another database.
+``CUSTOMER_GROUP_SUPPORT=1`` turns customer groups on (the demo data links its customers to the
+groups "First level" and "Key accounts").
 """
 
 import os
@@ -103,6 +105,8 @@ STATIC_ROOT = BASE_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 OTRS_CUSTOMER_ADMIN = {
+    # Off unless the environment says CUSTOMER_GROUP_SUPPORT=1 (docs/permissions.md).
+    "CUSTOMER_GROUP_SUPPORT": os.environ.get("CUSTOMER_GROUP_SUPPORT", "0") == "1",
     # The example site's own widget, placed right after Customer Information.
     "WIDGETS": ["example_project.demo.widgets.OpenTicketsByPriorityWidget"],
     "CUSTOMER_WIDGETS": [

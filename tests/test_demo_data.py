@@ -1,10 +1,15 @@
 """The demo data: ``load_demo_data`` (believable, repeatable, cheap in queries) and ``demo_superuser``."""
 
+import json
+import os
 import re
+import subprocess
+import sys
 from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.db.models import Count, F
@@ -20,12 +25,14 @@ from otrs_customer_admin.models import (
     PENDING_STATES,
     SLA,
     Customer,
+    CustomerGroup,
     CustomerUser,
     DynamicField,
     Ticket,
     TicketState,
     Validity,
 )
+from tests.teams import make_agent
 
 SMALL = {"customers": 6, "customer_users": 15, "tickets": 40}
 
@@ -242,8 +249,9 @@ def test_the_number_of_queries_does_not_grow_with_the_numbers():
     # Per model: one query for the existing keys, one insert; plus the savepoint,
     # SQLite's cache-size pragmas and the two updates of the ticket counters; for the dynamic
     # fields, one look at the definitions and one insert of the missing ones, and per record model
-    # one read of its definitions, one of its stored values, one insert of the new ones.
-    assert large <= 26
+    # one read of its definitions, one of its stored values, one insert of the new ones; for the
+    # group links, one read and one insert of the demo's groups, one of the links and one insert.
+    assert large <= 30
     # More than one batch costs one insert per extra batch, nothing per record.
     batched = queries_for(customers=customers, customer_users=customer_users, tickets=200, batch_size=100)
     assert batched == large + 1
@@ -354,3 +362,62 @@ def test_the_demo_has_dynamic_fields_with_values_and_a_second_run_keeps_a_change
     load(customers=6, customer_users=10, tickets=0)
     assert DynamicField.objects.count() == 6
     assert Customer.objects.get(pk=key_account.pk).dynamic_fields["ERPNumber"] == "ERP-OWN"
+
+
+def groups_of(customer_id):
+    return dict(
+        CustomerGroup.objects.filter(customer__customer_id=customer_id).values_list("group__name", "permission")
+    )
+
+
+@pytest.mark.django_db
+def test_the_demo_links_its_customers_to_first_level_and_key_accounts(settings):
+    output = load(customers=6, customer_users=10, tickets=0)
+
+    assert "Customer groups: 10 created, 0 already present" in output
+    # DEMO-00001 to DEMO-00004 are the key accounts.
+    assert groups_of("DEMO-00001") == {"Key accounts": "rw", "First level": "ro"}
+    assert groups_of("DEMO-00006") == {"First level": "rw"}
+    settings.OTRS_CUSTOMER_ADMIN = {"CUSTOMER_GROUP_SUPPORT": True}
+    first_level = make_agent("first-level-agent", [Group.objects.get(name="First level")])
+    key_accounts = make_agent("key-account-agent", [Group.objects.get(name="Key accounts")])
+    assert Customer.objects.visible_to(first_level).count() == 6
+    assert set(Customer.objects.changeable_by(first_level).values_list("customer_id", flat=True)) == {
+        "DEMO-00005",
+        "DEMO-00006",
+    }
+    assert set(Customer.objects.visible_to(key_accounts).values_list("customer_id", flat=True)) == {
+        "DEMO-00001",
+        "DEMO-00002",
+        "DEMO-00003",
+        "DEMO-00004",
+    }
+
+
+@pytest.mark.django_db
+def test_a_second_demo_run_keeps_changed_group_links_and_links_new_customers():
+    load(customers=6, customer_users=10, tickets=0)
+    CustomerGroup.objects.filter(customer__customer_id="DEMO-00001", group__name="First level").delete()
+
+    output = load(customers=7, customer_users=10, tickets=0)
+
+    assert "Customer groups: 1 created, 9 already present" in output
+    assert groups_of("DEMO-00001") == {"Key accounts": "rw"}
+    assert groups_of("DEMO-00007") == {"First level": "rw"}
+    assert Group.objects.filter(name__in=["First level", "Key accounts"]).count() == 2
+
+
+def example_settings(environment):
+    """The example site's OTRS_CUSTOMER_ADMIN as a fresh process reads it from ``environment``."""
+    code = "import json, example_project.settings as s; print(json.dumps(s.OTRS_CUSTOMER_ADMIN))"
+    env = {key: value for key, value in os.environ.items() if key != "CUSTOMER_GROUP_SUPPORT"}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env={**env, **environment}, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_the_example_site_turns_customer_groups_on_by_environment_only():
+    assert example_settings({})["CUSTOMER_GROUP_SUPPORT"] is False
+    assert example_settings({"CUSTOMER_GROUP_SUPPORT": "1"})["CUSTOMER_GROUP_SUPPORT"] is True
+    assert example_settings({"CUSTOMER_GROUP_SUPPORT": "0"})["CUSTOMER_GROUP_SUPPORT"] is False

@@ -21,7 +21,8 @@ three SLAs and tickets in every OTRS state.
   written. A million tickets take a few minutes on SQLite.
 
 The package: ``countries`` and ``tables`` hold what the values are drawn from (names,
-cities, streets, comments, ticket titles, SLAs, weights), ``bulk`` writes the batches
+cities, streets, comments, ticket titles, SLAs, weights), ``dynamic_fields`` and
+``customer_groups`` add the demo's dynamic fields and group links, ``bulk`` writes the batches
 (internal), and ``generator`` holds ``DemoDataGenerator`` and ``load_demo_data``, which
 are imported from here.
 """

@@ -21,11 +21,11 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from ..datasources import default_data_source_key
-from ..models import SLA, Customer, CustomerUser, Ticket, TicketState, Validity
+from ..models import SLA, Customer, CustomerGroup, CustomerUser, Ticket, TicketState, Validity
 from ..models.base import replaying_history
 from ..models.ticket_counters import recount_tickets
 from ..models.ticket_states import CLOSED_STATES, PENDING_STATES
-from . import dynamic_fields
+from . import customer_groups, dynamic_fields
 from .bulk import Constructor, RowWriter, collecting_garbage_per_batch, large_sqlite_cache, one_transaction
 from .countries import COUNTRIES, GERMAN_SPEAKING, ascii_letters, domain_for
 from .tables import (
@@ -222,11 +222,14 @@ class DemoDataGenerator:
         with (
             collecting_garbage_per_batch(),
             large_sqlite_cache(Ticket),
-            one_transaction(SLA, Customer, CustomerUser, Ticket),
+            one_transaction(SLA, Customer, CustomerGroup, CustomerUser, Ticket),
         ):
             slas, counts = self.load_slas()
             result.counts.append(counts)
             customers, counts = self.load_customers(slas)
+            result.counts.append(counts)
+            counts = self._counts(CustomerGroup)
+            customer_groups.link_missing(customers, self.batch_size, counts)
             result.counts.append(counts)
             with replaying_history():  # people joined customers that were retired later
                 customer_users, counts = self.load_customer_users(customers)
