@@ -79,9 +79,7 @@ def links_of(customer):
 
 
 def group_formset(response):
-    return next(
-        inline for inline in response.context["inline_admin_formsets"] if inline.formset.prefix == GROUP_PREFIX
-    )
+    return next(inline for inline in response.context["inline_admin_formsets"] if inline.formset.prefix == GROUP_PREFIX)
 
 
 # --- 1. the customer form's group inline -----------------------------------------------------------
@@ -186,7 +184,9 @@ def test_an_agent_who_may_not_link_groups_may_not_create_customers_they_would_lo
 
 
 def listed_links(response):
-    return sorted((row.customer.customer_id, row.group.name, row.permission) for row in response.context["cl"].result_list)
+    return sorted(
+        (row.customer.customer_id, row.group.name, row.permission) for row in response.context["cl"].result_list
+    )
 
 
 def test_the_links_list_shows_the_links_of_customers_the_agent_sees_filtered_by_group(client, teams):
