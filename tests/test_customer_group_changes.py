@@ -548,3 +548,24 @@ def test_the_merge_command_with_a_user_does_only_what_that_user_may(teams, alpha
     call_command("merge_customers", "ALPHA", "BRAVO", stdout=out)  # the site itself: as before
     assert not Customer.objects.get(pk=teams.alpha.pk).is_valid
     assert links_of(teams.bravo) == {("team-b", "rw")}
+
+
+def test_the_merge_page_offers_as_duplicates_only_customers_the_agent_changes(client, teams, alpha_two):
+    twin = make_customer("ALPHA-GMBH", "Alpha Industries GmbH")
+    link(twin, teams.groups["team-b"], "rw")
+    assert twin.name_match_key == teams.alpha.name_match_key  # a possible duplicate of ALPHA
+    as_agent(client, teams, "agent-a")
+    response = client.get(url(teams.alpha, "merge"))
+    assert response.context["duplicates"] == []
+    assert "GmbH" not in response.content.decode()
+
+    link(twin, teams.groups["team-a"], "rw")
+    response = client.get(url(teams.alpha, "merge"))
+    assert response.context["duplicates"] == [twin]
+
+
+def test_the_link_forms_customer_picker_finds_customers_the_agent_sees(client, teams):
+    as_agent(client, teams, "agent-a")
+    query = {"app_label": "otrs_customer_admin", "model_name": "customergroup", "field_name": "customer", "term": ""}
+    found = client.get(reverse("admin:autocomplete"), query).json()["results"]
+    assert [result["id"] for result in found] == [str(teams.alpha.pk)]
