@@ -330,7 +330,7 @@ class CustomerUserForm(SavesChangedFields, DynamicFieldsForm, SourcedRecordForm)
         # let them only read them) are neither shown nor lost: the form keeps them as they are.
         self.kept_additional_customers = []
         field = self.fields.get("additional_customers")
-        if field is not None and self.instance.pk is not None:
+        if getattr(field, "limited_by_groups", False) and self.instance.pk is not None:
             linked = list(self.instance.additional_customers.all())
             offered = set(field.queryset.filter(pk__in=[c.pk for c in linked]).values_list("pk", flat=True))
             self.kept_additional_customers = [customer for customer in linked if customer.pk not in offered]
@@ -394,7 +394,7 @@ class TicketForm(SavesChangedFields, forms.ModelForm):
         # The ticket's customer user stays acceptable even where the user's groups hide them:
         # the ticket shows their name, and saving it must not need a new one.
         field = self.fields.get("customer_user")
-        if field is not None and self.instance.customer_user_id is not None:
+        if getattr(field, "limited_by_groups", False) and self.instance.customer_user_id is not None:
             field.queryset = field.queryset | field.queryset.model.objects.filter(pk=self.instance.customer_user_id)
 
 

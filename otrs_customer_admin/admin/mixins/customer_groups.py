@@ -23,7 +23,11 @@ def limit_to_groups(form_field, user):
         return form_field
     form_field.queryset = choosable(queryset, user)
     model_name = queryset.model._meta.model_name
-    if model_name in REFUSED_CHOICE and restricted(user, RW if model_name == "customer" else RO):
+    # Read by the forms, which keep a record's values the field does not offer (``forms``).
+    form_field.limited_by_groups = model_name in REFUSED_CHOICE and restricted(
+        user, RW if model_name == "customer" else RO
+    )
+    if form_field.limited_by_groups:
         form_field.error_messages = {**form_field.error_messages, "invalid_choice": REFUSED_CHOICE[model_name]}
     return form_field
 
