@@ -199,8 +199,10 @@ def test_the_links_list_shows_the_links_of_customers_the_agent_sees_filtered_by_
     team_b = teams.groups["team-b"]
     response = client.get(model_url("customergroup", "changelist"), {"group__id__exact": team_b.pk})
     assert listed_links(response) == [("BRAVO", "team-b", "rw")]
-    # The group's customers link to their card.
-    assert url(teams.bravo, "card") in response.content.decode()
+    # The group's customers link to their card, the group to its customers.
+    page = response.content.decode()
+    assert url(teams.bravo, "card") in page
+    assert f'{model_url("customergroup", "changelist")}?group__id__exact={team_b.pk}"' in page
     response = client.get(model_url("customergroup", "changelist"), {"q": "alpha"})
     assert listed_links(response) == [("ALPHA", "readers", "ro"), ("ALPHA", "team-a", "rw")]
 

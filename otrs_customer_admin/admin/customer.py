@@ -10,7 +10,7 @@ from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerResource
 from ..models import Customer, CustomerUser
 from ..models.customer_groups import gives_rw
-from ..models.visibility import group_support
+from ..models.visibility import group_support, restricted
 from ..models.visibility import may_change as may_change_customer
 from .base import SourcedRecordAdmin
 from .customer_groups import CustomerGroupInline
@@ -75,8 +75,10 @@ class AdditionalCustomerUserInline(ChoicesThroughGroupsMixin, TabularInline):
     verbose_name_plural = _("customer users who also work here")
 
     def get_queryset(self, request):
-        people = CustomerUser.objects.visible_to(request.user)
-        return super().get_queryset(request).filter(customeruser__in=people.values("pk"))
+        links = super().get_queryset(request)
+        if not restricted(request.user):
+            return links
+        return links.filter(customeruser__in=CustomerUser.objects.visible_to(request.user).values("pk"))
 
     # Linking people here changes the customer: it needs the customer linked read and write.
     def has_add_permission(self, request, obj=None):

@@ -9,11 +9,14 @@ from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin, TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
 from unfold.decorators import display
 
+from ..admin_urls import admin_url
+from ..bidi import isolate
 from ..models import CustomerGroup
 from ..models.customer_groups import creation_refusal, starting_links
 from ..models.visibility import RW, group_support, may_change
@@ -98,7 +101,7 @@ class CustomerGroupAdmin(GroupChoicesMixin, ChoicesThroughGroupsMixin, ModelAdmi
     unlinks it; a change sets the permission. An agent whose groups limit them sees the links of
     the customers they see, and links or unlinks only customers they change."""
 
-    list_display = ["customer_link", "customer_id", "group", "permission"]
+    list_display = ["customer_link", "customer_id", "group_link", "permission"]
     list_filter = [("group", RelatedDropdownFilter), ("permission", ChoicesDropdownFilter)]
     list_filter_submit = True
     search_fields = ["customer__customer_id", "customer__name"]
@@ -141,6 +144,13 @@ class CustomerGroupAdmin(GroupChoicesMixin, ChoicesThroughGroupsMixin, ModelAdmi
     @display(description=_("Customer"), ordering="customer__name_key")
     def customer_link(self, obj):
         return card_link(self.admin_site, obj.customer, obj.customer.name)
+
+    @display(description=_("Group"), ordering="group__name")
+    def group_link(self, obj):
+        # The group's customers: this list filtered by the group.
+        url = admin_url(self.admin_site, CustomerGroup, "changelist", query={"group__id__exact": obj.group_id})
+        name = isolate(obj.group.name)
+        return format_html('<a href="{}" class="text-primary-600 dark:text-primary-500">{}</a>', url, name)
 
     @display(description=_("CustomerID"), ordering="customer__customer_id_key")
     def customer_id(self, obj):
