@@ -571,3 +571,29 @@ def test_the_link_forms_customer_picker_finds_customers_the_agent_sees(client, t
     query = {"app_label": "otrs_customer_admin", "model_name": "customergroup", "field_name": "customer", "term": ""}
     found = client.get(reverse("admin:autocomplete"), query).json()["results"]
     assert [result["id"] for result in found] == [str(teams.alpha.pk)]
+
+
+def test_a_refused_merge_names_only_the_directory_people_the_agent_sees(settings, alpha_two, teams):
+    from otrs_customer_admin.datasources import get_data_source
+    from otrs_customer_admin.merge import plan_merge
+    from tests.factories import make_customer_user
+
+    settings.OTRS_CUSTOMER_ADMIN = {
+        "CUSTOMER_GROUP_SUPPORT": True,
+        "DATA_SOURCES": {
+            "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+            "directory": {"BACKEND": "tests.sources.DirectorySource", "LABEL": "Head office LDAP"},
+        },
+    }
+    with get_data_source("directory").writing():
+        make_customer_user(teams.alpha, "ldap-ann", data_source="directory")
+        hidden = make_customer_user(teams.bravo, "ldap-bob", data_source="directory")
+        hidden.additional_customers.add(teams.alpha)
+    refusals = plan_merge(teams.alpha, alpha_two, teams.agent("agent-a")).refusals
+    assert refusals == [
+        "These customer users of Alpha Industries (ALPHA) belong to a read-only data source, so their customer "
+        "cannot change: ldap-ann.",
+        "These customer users with Alpha Industries (ALPHA) as an additional customer belong to a read-only data "
+        "source, so their customers cannot change: 1 customer user you cannot see.",
+    ]
+    assert "ldap-bob" in plan_merge(teams.alpha, alpha_two, teams.agent("agent-ab")).refusals[1]
