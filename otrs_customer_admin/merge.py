@@ -37,6 +37,7 @@ from .models import Customer, CustomerUser, Ticket
 from .models.dynamic_field_types import display_value as dynamic_display_value
 from .models.dynamic_field_types import is_empty
 from .models.dynamic_fields import field_definitions
+from .models.visibility import RW, may_change, restricted
 from .writes import before_write, field_label, load_values, replace_values, write_history
 
 ADDRESS_FIELDS = ("street", "zip", "city")
@@ -79,6 +80,10 @@ class MergePlan:
     notes: list = field(default_factory=list)
     # The customers as planned (``planned_state`` of FROM and INTO): what the confirm page posts.
     state: str = ""
+    # What a user whose groups limit them is shown (``plan_merge``'s ``viewer``): the people of
+    # ``additional_links`` they see, and how many others move that they cannot see.
+    shown_additional_links: list = field(default_factory=list)
+    hidden_customer_users: int = 0
 
     @property
     def allowed(self):
@@ -183,14 +188,19 @@ def move_additional_links(source, target, moved_user_ids=()):
 # --- the plan -------------------------------------------------------------------------------
 
 
-def plan_merge(source, target):
-    """The ``MergePlan`` of merging ``source`` into ``target``; reads, never writes."""
+def plan_merge(source, target, viewer=None):
+    """The ``MergePlan`` of merging ``source`` into ``target``; reads, never writes.
+
+    ``viewer``: the user the merge is for (None: the site itself). Their groups must let them change
+    both customers; the plan names only the people they see and counts the others. A merge never
+    touches group links: each customer keeps its own."""
     plan = MergePlan(source=source, target=target)
     dynamic = load_values(Customer, {source.pk, target.pk})
     plan.state = f"{planned_state(source, dynamic[source.pk])}:{planned_state(target, dynamic[target.pk])}"
     if source.pk == target.pk:
         plan.refusals.append(_("A customer cannot be merged into itself."))
         return plan
+    plan.refusals += group_refusals(viewer, source, target)
     plan.refusals += source_refusals(source)
     if not target.is_valid:
         plan.refusals.append(
@@ -198,9 +208,13 @@ def plan_merge(source, target):
         )
     plan.customer_users = list(source.customer_users.only(*USER_FIELDS).order_by(*USER_ORDER))
     plan.additional_links = additional_link_users(source)
+    seen = visible_people(viewer, plan.customer_users + plan.additional_links)
+    plan.shown_additional_links = [person for person in plan.additional_links if person.pk in seen]
+    plan.hidden_customer_users = len(plan.additional_links) - len(plan.shown_additional_links)
     refuse_read_only_users(
         plan,
         [user for user in plan.customer_users if user.is_read_only],
+        seen,
         _(
             "These customer users of %(customer)s belong to a read-only data source, so their customer cannot "
             "change: %(users)s."
@@ -209,6 +223,7 @@ def plan_merge(source, target):
     refuse_read_only_users(
         plan,
         [user for user in plan.additional_links if user.is_read_only],
+        seen,
         _(
             "These customer users with %(customer)s as an additional customer belong to a read-only data "
             "source, so their customers cannot change: %(users)s."
@@ -238,13 +253,42 @@ def source_refusals(source):
     ]
 
 
-def refuse_read_only_users(plan, users, sentence):
+def refuse_read_only_users(plan, users, seen, sentence):
+    """Refuse the plan because of ``users``: those in ``seen`` (pks) by login, the others counted."""
     if not users:
         return
-    named = ", ".join(user.login for user in users[:USERS_NAMED])
-    if len(users) > USERS_NAMED:
-        named += " " + _("and %(count)d more") % {"count": len(users) - USERS_NAMED}
+    shown = [user for user in users if user.pk in seen]
+    named = ", ".join(user.login for user in shown[:USERS_NAMED])
+    if len(shown) > USERS_NAMED:
+        named += " " + _("and %(count)d more") % {"count": len(shown) - USERS_NAMED}
+    hidden = len(users) - len(shown)
+    if hidden:
+        unseen = ngettext(
+            "%(count)d customer user you cannot see", "%(count)d customer users you cannot see", hidden
+        ) % {"count": hidden}
+        named = _("%(named)s and %(unseen)s") % {"named": named, "unseen": unseen} if named else unseen
     plan.refusals.append(sentence % {"customer": plan.source, "users": named})
+
+
+def visible_people(viewer, people):
+    """The pks of ``people`` that ``viewer`` sees (all of them for None or an unlimited user)."""
+    pks = [person.pk for person in people]
+    if not restricted(viewer):
+        return set(pks)
+    return set(CustomerUser.objects.visible_to(viewer).filter(pk__in=pks).values_list("pk", flat=True))
+
+
+def group_refusals(viewer, source, target):
+    """Why ``viewer``'s groups do not let them merge: both customers need a read-and-write link.
+    Named by the CustomerID the viewer chose, not by name."""
+    if not restricted(viewer, RW):
+        return []
+    return [
+        _("Your groups do not let you change the customer %(id)s (a merge needs read and write on both).")
+        % {"id": customer.customer_id}
+        for customer in (source, target)
+        if not may_change(viewer, customer)
+    ]
 
 
 def fields_to_fill(plan):
@@ -288,23 +332,23 @@ def dynamic_fields_to_fill(source_values, target_values):
 # --- the merge -------------------------------------------------------------------------------
 
 
-def merge_customers(source, target, *, user, dry_run=False, planned=None):
+def merge_customers(source, target, *, user, dry_run=False, planned=None, viewer=None):
     """Merge ``source`` (FROM) into ``target`` (INTO), in one transaction; returns a ``MergeReport``.
 
     ``user`` is who the admin history names. Raises ``MergeRefused`` (changing nothing) when the
     plan refuses, or when a customer changed since it was planned: since ``source`` and ``target``
     were read, or since the plan whose ``state`` is ``planned`` (the confirm page's). With ``dry_run``
-    nothing is written and the report gives the plan's numbers.
+    nothing is written and the report gives the plan's numbers. ``viewer``: as for ``plan_merge``.
     """
     if dry_run:
-        plan = plan_merge(source, target)
+        plan = plan_merge(source, target, viewer)
         if not plan.allowed:
             raise MergeRefused(plan.refusals, plan)
         return MergeReport(plan, True, len(plan.customer_users), len(plan.additional_links), plan.ticket_count)
     before_write.send(sender="merge")
     with transaction.atomic():
         source, target = locked(source, target, planned)
-        plan = plan_merge(source, target)
+        plan = plan_merge(source, target, viewer)
         if not plan.allowed:
             raise MergeRefused(plan.refusals, plan)
         now = timezone.now()

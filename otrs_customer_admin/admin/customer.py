@@ -9,11 +9,15 @@ from ..admin_urls import admin_url, may_change, site_admin
 from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerResource
 from ..models import Customer, CustomerUser
+from ..models.customer_groups import gives_rw
+from ..models.visibility import group_support, restricted
+from ..models.visibility import may_change as may_change_customer
 from .base import SourcedRecordAdmin
+from .customer_groups import CustomerGroupInline
 from .display import card_link
 from .filters import DataSourceFilter, PossibleDuplicatesFilter, ValidityFilter
 from .forms import AdditionalLinkForm, SourcedRecordForm
-from .mixins import Action, ActionGroup, MergeCustomersMixin
+from .mixins import Action, ActionGroup, ChoicesThroughGroupsMixin, MergeCustomersMixin
 from .sync import DirectorySyncMixin
 
 
@@ -55,8 +59,10 @@ class AdditionalLinkFormSet(PaginationInlineFormSet):
         return "additional_customer_users"  # instead of the through model's "CustomerUser_additional_customers"
 
 
-class AdditionalCustomerUserInline(TabularInline):
-    """The people who also work for this customer, besides their own (OTRS's Customer User <-> Customers)."""
+class AdditionalCustomerUserInline(ChoicesThroughGroupsMixin, TabularInline):
+    """The people who also work for this customer, besides their own (OTRS's Customer User <-> Customers).
+
+    It lists, and takes, only people the user's groups let them see; the others' links stay as they are."""
 
     model = CustomerUser.additional_customers.through
     form = AdditionalLinkForm
@@ -67,6 +73,22 @@ class AdditionalCustomerUserInline(TabularInline):
     tab = False
     verbose_name = _("customer user who also works here")
     verbose_name_plural = _("customer users who also work here")
+
+    def get_queryset(self, request):
+        links = super().get_queryset(request)
+        if not restricted(request.user):
+            return links
+        return links.filter(customeruser__in=CustomerUser.objects.visible_to(request.user).values("pk"))
+
+    # Linking people here changes the customer: it needs the customer linked read and write.
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and (obj is None or may_change_customer(request.user, obj))
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (obj is None or may_change_customer(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or may_change_customer(request.user, obj))
 
 
 class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin):
@@ -92,6 +114,21 @@ class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin)
         (_("Address"), {"fields": ["street", "zip", "city", "country"]}),
         (_("Miscellaneous"), {"fields": ["url", "comment"]}),
     ]
+
+    def has_add_permission(self, request):
+        # A new customer must be one its creator may change: through a group of theirs linked in the
+        # form's group inline, or CUSTOMER_GROUP_ALWAYS when they may not link groups.
+        if not super().has_add_permission(request):
+            return False
+        return (
+            not group_support()
+            or CustomerGroupInline(self.model, self.admin_site).has_add_permission(request, None)
+            or gives_rw(request.user, ())
+        )
+
+    def get_inlines(self, request, obj):
+        inlines = super().get_inlines(request, obj)
+        return [*inlines, CustomerGroupInline] if group_support() else inlines
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_ticket_counts()  # the list, detail page and card show them
@@ -137,7 +174,7 @@ class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin)
             groups[0].actions.append(Action(gettext("Merge into…"), self.admin_url("merge", quote(obj.pk)), "merge"))
         people = ActionGroup(gettext("People"))
         user_admin = site_admin(self.admin_site, CustomerUser)
-        if user_admin is not None and user_admin.has_add_permission(request):
+        if user_admin is not None and user_admin.has_add_permission(request) and may_change_customer(request.user, obj):
             url = admin_url(self.admin_site, CustomerUser, "add", query={"customer": obj.pk})
             people.actions.append(Action(gettext("Add Customer User"), url, "person_add"))
         return [*groups, people]

@@ -324,8 +324,23 @@ class SourcedRecordChangeForm(SavesChangedFields, DynamicFieldsForm, SourcedReco
 
 
 class CustomerUserForm(SavesChangedFields, DynamicFieldsForm, SourcedRecordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The additional customers the field does not offer (the user's groups hide them, or
+        # let them only read them) are neither shown nor lost: the form keeps them as they are.
+        self.kept_additional_customers = []
+        field = self.fields.get("additional_customers")
+        if getattr(field, "limited_by_groups", False) and self.instance.pk is not None:
+            linked = list(self.instance.additional_customers.all())
+            offered = set(field.queryset.filter(pk__in=[c.pk for c in linked]).values_list("pk", flat=True))
+            self.kept_additional_customers = [customer for customer in linked if customer.pk not in offered]
+            if self.kept_additional_customers:
+                self.initial["additional_customers"] = [customer for customer in linked if customer.pk in offered]
+
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("additional_customers") is not None and self.kept_additional_customers:
+            cleaned["additional_customers"] = [*cleaned["additional_customers"], *self.kept_additional_customers]
         customer, additional = cleaned.get("customer"), cleaned.get("additional_customers")
         if customer is not None and additional is not None and customer in additional:
             self.add_error(
@@ -373,6 +388,14 @@ class AdditionalLinkForm(forms.ModelForm):
 
 class TicketForm(SavesChangedFields, forms.ModelForm):
     """The ticket's change form."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The ticket's customer user stays acceptable even where the user's groups hide them:
+        # the ticket shows their name, and saving it must not need a new one.
+        field = self.fields.get("customer_user")
+        if getattr(field, "limited_by_groups", False) and self.instance.customer_user_id is not None:
+            field.queryset = field.queryset | field.queryset.model.objects.filter(pk=self.instance.customer_user_id)
 
 
 class SelectDataSourceForm(forms.Form):

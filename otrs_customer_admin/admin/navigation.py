@@ -19,12 +19,25 @@ ITEMS = (
     ("sla", _("SLAs"), "timer"),
     ("syncrun", _("Sync runs"), "sync"),
     ("dynamicfield", _("Dynamic fields"), "tune"),
+    ("customergroup", _("Customer groups"), "groups"),
 )
 
 
+def customer_groups_on():
+    from ..models.visibility import group_support  # not at import: a settings module imports this one
+
+    return group_support()
+
+
+# Items that show only while a setting turns their pages on.
+ONLY_WITH = {"customergroup": customer_groups_on}
+
+
 def can_view(model_name):
+    turned_on = ONLY_WITH.get(model_name, lambda: True)
+
     def permission(request):
-        return request.user.has_perm(f"{APP_LABEL}.view_{model_name}")
+        return turned_on() and request.user.has_perm(f"{APP_LABEL}.view_{model_name}")
 
     permission.__name__ = f"can_view_{model_name}"
     return permission

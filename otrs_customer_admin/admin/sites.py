@@ -1,7 +1,8 @@
 def register(site):
     """Register the package's models and admin classes on ``site``."""
-    from ..models import SLA, Customer, CustomerUser, DynamicField, SyncRun, Ticket
+    from ..models import SLA, Customer, CustomerGroup, CustomerUser, DynamicField, SyncRun, Ticket
     from .customer import CustomerAdmin
+    from .customer_groups import CustomerGroupAdmin
     from .customer_user import CustomerUserAdmin
     from .dynamic_fields import DynamicFieldAdmin
     from .sync import SyncRunAdmin
@@ -14,6 +15,7 @@ def register(site):
         (SLA, SLAAdmin),
         (SyncRun, SyncRunAdmin),
         (DynamicField, DynamicFieldAdmin),
+        (CustomerGroup, CustomerGroupAdmin),  # opens only with CUSTOMER_GROUP_SUPPORT on
     ):
         if not site.is_registered(model):
             site.register(model, model_admin)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
 from .customer import Customer
-from .visibility import RO, RW, GroupPermission, restricted
+from .visibility import RO, RW, GroupPermission, VisibilityQuerySet, restricted
 
 
 class CustomerGroup(models.Model):
@@ -25,6 +25,9 @@ class CustomerGroup(models.Model):
         default=RO,
         help_text=_("Read only: the group's members see the customer. Read and write: they change it too."),
     )
+
+    # A link is seen and changed with its customer.
+    objects = VisibilityQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer group")
@@ -91,6 +94,24 @@ def group_links_of(customer_pks):
     for customer_pk, name, permission in rows.iterator():
         links[customer_pk][name] = permission
     return links
+
+
+def starting_links(user):
+    """The links a new customer's form starts with for ``user``: their own groups ``rw`` when
+    nothing else would let them change it (``gives_rw``), none otherwise."""
+    if gives_rw(user, ()):
+        return []
+    return [{"group": group.pk, "permission": RW} for group in user.groups.order_by("name")]
+
+
+def creation_refusal(user, rw_group_names):
+    """Why ``user`` may not create a customer linked ``rw`` to ``rw_group_names``, or None."""
+    if gives_rw(user, rw_group_names):
+        return None
+    return _(
+        "Link one of your own groups to the new customer with “read and write”: otherwise you could neither "
+        "see nor change it once it is saved."
+    )
 
 
 def gives_rw(user, group_names):

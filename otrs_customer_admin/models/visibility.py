@@ -140,6 +140,15 @@ def may_change(user, obj):
     return rights_of(user, obj) == RW
 
 
+def choosable(queryset, user):
+    """What a form may take from ``queryset`` (customers or customer users) for ``user``: a customer
+    chosen in a form is written to (its people, tickets or links change), so only those ``user``
+    changes; customer users ``user`` sees."""
+    if queryset.model._meta.label_lower == f"{APP_LABEL}.customer":
+        return queryset.changeable_by(user)
+    return queryset.visible_to(user)
+
+
 def forget_rights(user):
     """Drop what ``user`` has looked up (after their groups' links changed)."""
     if user is not None and hasattr(user, CACHE_ATTRIBUTE):

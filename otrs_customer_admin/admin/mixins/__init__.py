@@ -7,7 +7,7 @@ customer users; a site's own admin may take any of them on its own.
 from .busy import DatabaseBusyMixin
 from .card import BusinessCardMixin
 from .changed_fields import SaveChangedFieldsMixin
-from .customer_groups import CustomerGroupsMixin
+from .customer_groups import ChoicesThroughGroupsMixin, CustomerGroupsMixin
 from .data_source import DataSourceStepMixin
 from .detail import DetailPageMixin, DetailViewMixin
 from .dynamic_columns import DynamicFieldsListMixin
@@ -22,6 +22,7 @@ __all__ = [
     "Action",
     "ActionGroup",
     "BusinessCardMixin",
+    "ChoicesThroughGroupsMixin",
     "CustomerGroupsMixin",
     "DataSourceStepMixin",
     "DatabaseBusyMixin",

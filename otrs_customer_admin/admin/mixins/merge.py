@@ -19,6 +19,7 @@ from ...admin_urls import may_change_people
 from ...bidi import Phrase
 from ...merge import MergeRefused, merge_customers, plan_merge, source_refusals
 from ...models import Customer, CustomerUser
+from ...models.visibility import RW, may_change, restricted
 from .pages import RecordPageMixin
 
 # How many possible duplicates the first step offers as shortcuts.
@@ -43,16 +44,26 @@ class CustomerPicker(AutocompleteSelect):
 class MergeTargetForm(forms.Form):
     """INTO: a valid customer other than FROM, picked through the admin's customer autocomplete."""
 
-    def __init__(self, *args, source, admin_site, **kwargs):
+    def __init__(self, *args, source, admin_site, user, **kwargs):
         super().__init__(*args, **kwargs)
+        refused = (
+            gettext_lazy("Choose a valid customer other than this one, that your groups let you change.")
+            if restricted(user, RW)
+            else gettext_lazy("Choose a valid customer other than this one.")
+        )
         self.fields["into"] = forms.ModelChoiceField(
             label=gettext_lazy("Merge into"),
-            queryset=Customer.objects.valid().exclude(pk=source.pk),
+            queryset=merge_targets(source, user),
             # The customer users' customer field names the autocomplete's source (valid customers only).
             widget=CustomerPicker(CustomerUser._meta.get_field("customer"), admin_site),
             help_text=gettext_lazy("The customer that stays: a valid customer. Search by CustomerID, name or city."),
-            error_messages={"invalid_choice": gettext_lazy("Choose a valid customer other than this one.")},
+            error_messages={"invalid_choice": refused},
         )
+
+
+def merge_targets(source, user):
+    """The customers ``source`` may be merged into by ``user``: valid ones their groups let them change."""
+    return Customer.objects.valid().changeable_by(user).exclude(pk=source.pk)
 
 
 class MergeCustomersMixin(RecordPageMixin):
@@ -66,17 +77,22 @@ class MergeCustomersMixin(RecordPageMixin):
         return [merge, *super().get_urls()]
 
     def has_merge_permission(self, request, obj=None):
-        """Change permission on customers and on customer users; never for a read-only ``obj`` (FROM)."""
-        return may_change_people(self.admin_site, request) and not (obj is not None and obj.is_read_only)
+        """Change permission on customers and on customer users, and ``obj`` (FROM) one the user's groups
+        let them change; never for a read-only ``obj``."""
+        return may_change_people(self.admin_site, request) and not (
+            obj is not None and (obj.is_read_only or not may_change(request.user, obj))
+        )
 
     def merge_view(self, request, object_id):
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
         source = self.get_viewable_object(request, object_id)
-        if not self.has_merge_permission(request):
+        if not self.has_merge_permission(request) or not may_change(request.user, source):
             raise PermissionDenied
         data = request.POST if request.method == "POST" else request.GET
-        form = MergeTargetForm(data if "into" in data else None, source=source, admin_site=self.admin_site)
+        form = MergeTargetForm(
+            data if "into" in data else None, source=source, admin_site=self.admin_site, user=request.user
+        )
         if not form.is_valid() or source_refusals(source):
             return self.merge_choose_page(request, source, form)
         target = form.cleaned_data["into"]
@@ -88,9 +104,8 @@ class MergeCustomersMixin(RecordPageMixin):
         duplicates = []
         if source.name_match_key:
             duplicates = list(
-                Customer.objects.valid()
+                merge_targets(source, request.user)
                 .filter(name_match_key=source.name_match_key)
-                .exclude(pk=source.pk)
                 .order_by("name_key")[:DUPLICATES_OFFERED]
             )
         context = {
@@ -109,7 +124,7 @@ class MergeCustomersMixin(RecordPageMixin):
         return self.render_page(request, self.merge_choose_template, context)
 
     def merge_confirm_page(self, request, source, target):
-        plan = plan_merge(source, target)
+        plan = plan_merge(source, target, request.user)
         context = {
             "original": source,
             "source_title": self.detail_title(source),
@@ -131,7 +146,9 @@ class MergeCustomersMixin(RecordPageMixin):
     def merge(self, request, source, target):
         try:
             # What the confirm page showed is what is merged: its plan's state comes with the POST.
-            report = merge_customers(source, target, user=request.user, planned=request.POST.get("planned"))
+            report = merge_customers(
+                source, target, user=request.user, planned=request.POST.get("planned"), viewer=request.user
+            )
         except MergeRefused as refused:
             messages.error(request, _("Nothing was merged: %(reasons)s") % {"reasons": " ".join(refused.reasons)})
             return HttpResponseRedirect(self.admin_url("merge", quote(source.pk), query={"into": target.pk}))

@@ -26,7 +26,11 @@ class Command(PackageCommand):
         parser.add_argument("target", metavar="INTO", help=_("The CustomerID of the customer that stays."))
         parser.add_argument("--dry-run", action="store_true", help=_("Report what the merge would do; write nothing."))
         parser.add_argument(
-            "--user", help=_("The username the admin history names (default: the package's own account).")
+            "--user",
+            help=_(
+                "The username the admin history names (default: the package's own account); with customer "
+                "groups on, the merge must be one this user may do."
+            ),
         )
 
     def handle(self, *args, **options):
@@ -35,7 +39,9 @@ class Command(PackageCommand):
         user = find_user(options["user"]) if options["user"] else None
         dry_run = options["dry_run"]
         try:
-            report = merge_customers(source, target, user=None if dry_run else history_user(user), dry_run=dry_run)
+            report = merge_customers(
+                source, target, user=None if dry_run else history_user(user), dry_run=dry_run, viewer=user
+            )
         except MergeRefused as refused:
             raise CommandError(
                 _("%(source)s cannot be merged into %(target)s: %(reasons)s")
@@ -66,8 +72,10 @@ class Command(PackageCommand):
             self.stdout.write(
                 "  " + _("additional customer links moved: %(count)d") % {"count": report.additional_links}
             )
-            for person in plan.additional_links[:USERS_SHOWN]:
+            for person in plan.shown_additional_links[:USERS_SHOWN]:
                 self.stdout.write(f"    {person}")
+            if plan.hidden_customer_users:
+                self.stdout.write("    " + _("… and %(count)d you cannot see") % {"count": plan.hidden_customer_users})
         self.stdout.write("  " + _("tickets moved: %(count)d") % {"count": report.tickets})
         if plan.ticket_numbers:
             numbers = ", ".join(plan.ticket_numbers)
