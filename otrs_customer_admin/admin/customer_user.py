@@ -6,6 +6,7 @@ from ..admin_urls import admin_url, site_admin
 from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerUserResource
 from ..models import Ticket, with_ticket_counts_for
+from ..models.visibility import may_change
 from .base import SourcedRecordAdmin
 from .display import card_link
 from .filters import DataSourceFilter, ValidityFilter, WorksForCustomerFilter
@@ -66,7 +67,8 @@ class CustomerUserAdmin(SourcedRecordAdmin):
         groups = super().detail_actions(request, obj)
         tickets = ActionGroup(gettext("Tickets"))
         ticket_admin = site_admin(self.admin_site, Ticket)
-        if ticket_admin is not None and ticket_admin.has_add_permission(request):
+        # A ticket for the person's own customer: rw on it (customer groups) as well.
+        if ticket_admin is not None and ticket_admin.has_add_permission(request) and may_change(request.user, obj):
             query = {"customer": obj.customer_id, "customer_user": obj.pk}
             url = admin_url(self.admin_site, Ticket, "add", query=query)
             tickets.actions.append(Action(gettext("Create Ticket"), url, "confirmation_number"))

@@ -13,7 +13,7 @@ without ``--user``): it sees everything.
 
 from django.apps import apps
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
@@ -101,6 +101,15 @@ class VisibilityQuerySet(models.QuerySet):
         )
         return self.annotate(**{ANNOTATION: Subquery(strongest)})
 
+    def with_visibility_of(self, user, field):
+        """Annotate ``<field>_visible``: whether ``user`` sees the record at ``field`` (a ticket's
+        ``customer_user``, whose own customer may be hidden where the ticket's is not), so that a
+        list links it, or only names it, without a query per row (``may_view_related``)."""
+        if not restricted(user):
+            return self
+        seen = Q(**{f"{field}__customer__in": customer_ids(user)})
+        return self.annotate(**{f"{field}_visible": ExpressionWrapper(seen, output_field=BooleanField())})
+
 
 def customer_pk_of(obj):
     """The primary key of the customer whose links decide over ``obj`` (a customer, customer user or ticket)."""
@@ -138,6 +147,16 @@ def may_view(user, obj):
 
 def may_change(user, obj):
     return rights_of(user, obj) == RW
+
+
+def may_view_related(user, obj, field):
+    """Whether ``user`` sees ``obj``'s related record at ``field`` (False when there is none):
+    the row's ``with_visibility_of`` annotation where it has one, else ``may_view``."""
+    related = getattr(obj, field)
+    if related is None:
+        return False
+    annotated = obj.__dict__.get(f"{field}_visible")
+    return bool(annotated) if annotated is not None else may_view(user, related)
 
 
 def forget_rights(user):
