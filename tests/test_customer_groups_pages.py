@@ -162,6 +162,7 @@ def listed(response):
 def test_the_customer_list_its_count_and_search_show_only_visible_customers(client, teams, name, language):
     login(client, teams, name)
     response = client.get(CUSTOMERS)
+    assert response.headers["Content-Language"] == language
     assert listed(response) == SEES[name]
     assert response.context["cl"].result_count == len(SEES[name])
     page = document(response)
@@ -521,3 +522,37 @@ def test_the_people_widget_costs_the_same_queries_for_more_people(client, teams)
         person.additional_customers.add(teams.alpha)
         make_ticket(teams.alpha, f"Extra ticket {number}", customer_user=person)
     assert queries() == few
+
+
+# --- the sync keeps today's permissions ------------------------------------------------------------
+
+
+@pytest.mark.ldap
+def test_a_restricted_agent_with_the_permissions_still_syncs_tests_and_reads_the_runs(
+    client, teams, settings, make_directory
+):
+    """A sync writes its whole source, whoever sees which of its records: Sync now, Test connection
+    and the sync runs need the model permissions they always needed, and no group."""
+    from otrs_customer_admin.models import SyncRun
+
+    directory = make_directory()
+    settings.OTRS_CUSTOMER_ADMIN = {
+        **GROUPS_ON,
+        "DATA_SOURCES": {
+            "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+            "directory": directory.source(),
+        },
+    }
+    login(client, teams, "agent-a")
+    assert "Sync now" in client.get(CUSTOMERS).content.decode()
+    assert client.post(reverse("admin:otrs_customer_admin_customer_sync_test", args=["directory"])).status_code == 200
+    response = client.post(reverse("admin:otrs_customer_admin_customer_sync", args=["directory"]))
+    assert response.status_code == 302
+    run = SyncRun.objects.get()
+    assert run.user.username == "agent-a"
+    assert "Company directory" in client.get(reverse("admin:otrs_customer_admin_syncrun_changelist")).content.decode()
+    assert client.get(reverse("admin:otrs_customer_admin_syncrun_change", args=[run.pk])).status_code == 200
+    # agent-ro has the same permissions but no rw anywhere: syncing does not ask for one.
+    login(client, teams, "agent-ro")
+    assert client.post(reverse("admin:otrs_customer_admin_customer_sync", args=["directory"])).status_code == 302
+    assert SyncRun.objects.count() == 2
