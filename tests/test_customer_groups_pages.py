@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from otrs_customer_admin.admin.pagination import EstimatedCountPaginator
 from otrs_customer_admin.models import Customer, DynamicField, TicketState
-from tests.factories import build_customer, make_customer_user, make_sla, make_ticket
+from tests.factories import build_customer, make_customer, make_customer_user, make_sla, make_ticket
 from tests.markup import attribute, document, element, elements, text
 from tests.teams import AGENTS, CHANGES, SEES, make_teams
 
@@ -506,8 +506,10 @@ def test_a_visible_customers_detail_view_costs_at_most_one_query_more_than_witho
     assert with_groups <= without + 1, (with_groups, without)
 
 
-def test_the_people_widget_costs_the_same_queries_for_more_people(client, teams):
-    login(client, teams, "agent-ab")
+@pytest.mark.parametrize("name", ["agent-ab", "agent-all"])
+def test_a_customers_detail_view_costs_the_same_queries_for_more_people_and_tickets(client, teams, name):
+    """Each row's links and counts come with the rows: no query per person, ticket or customer."""
+    login(client, teams, name)
     url = detail_url("customer", teams.alpha)
 
     def queries():
@@ -521,6 +523,9 @@ def test_the_people_widget_costs_the_same_queries_for_more_people(client, teams)
         person = make_customer_user(teams.bravo, f"extra{number}", "Extra", f"Person {number}")
         person.additional_customers.add(teams.alpha)
         make_ticket(teams.alpha, f"Extra ticket {number}", customer_user=person)
+        stranger = make_customer_user(make_customer(f"X{number}", f"Stranger {number}"), f"x{number}", "X", "Y")
+        stranger.additional_customers.add(teams.alpha)  # of a customer nobody but agent-all sees
+        make_ticket(teams.alpha, f"Stranger ticket {number}", customer_user=stranger)
     assert queries() == few
 
 
