@@ -353,6 +353,20 @@ def test_a_customers_people_widget_lists_counts_and_offers_only_what_the_agent_m
     assert (add_user in linked_urls(page)) is changes
 
 
+@pytest.mark.parametrize("name", [name for name in AGENTS if "ALPHA" in SEES[name]])
+def test_show_all_customer_users_counts_the_visible_ones_and_leads_to_them(client, teams, name, settings):
+    settings.OTRS_CUSTOMER_ADMIN = {**GROUPS_ON, "WIDGET_ROWS": 1}
+    login(client, teams, name)
+    people = widget(document(client.get(detail_url("customer", teams.alpha))), "customer-users")
+    expected = {person for person in WORKS_FOR["ALPHA"] if person in people_seen(name)}
+    more = elements(people, "p", class_="otrs-widget-more")
+    if len(expected) == 1:
+        assert more == []
+        return
+    assert text(more[0]) == f"Show all {len(expected)} customer users"
+    assert listed(client.get(attribute(element(more[0], "a"), "href"))) == expected
+
+
 @pytest.mark.parametrize("name", [name for name in AGENTS if "BRAVO" in SEES[name]])
 def test_a_customer_users_ticket_widgets_show_and_count_only_tickets_of_visible_customers(
     client, teams, name, settings, language
