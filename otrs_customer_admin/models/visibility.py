@@ -155,10 +155,10 @@ def may_view_related(user, obj, field):
     related = getattr(obj, field)
     if related is None:
         return False
-    if not restricted(user):
-        return True
     annotated = obj.__dict__.get(f"{field}_visible")
-    return bool(annotated) if annotated is not None else may_view(user, related)
+    if annotated is not None:
+        return bool(annotated)
+    return not restricted(user) or may_view(user, related)
 
 
 def forget_rights(user):
