@@ -173,6 +173,22 @@ def test_the_customer_list_its_count_and_search_show_only_visible_customers(clie
 
 
 @pytest.mark.parametrize("name", AGENTS)
+def test_the_lists_edit_links_only_where_the_agent_may_change(client, teams, name):
+    login(client, teams, name)
+    for model, changelist, obj_of in (
+        ("customer", CUSTOMERS, {"ALPHA": teams.alpha, "BRAVO": teams.bravo, "THIRD": teams.third}),
+        ("customeruser", CUSTOMER_USERS, {"ALPHA": teams.anna, "BRAVO": teams.bruno, "THIRD": teams.theo}),
+    ):
+        edits = {
+            attribute(node, "href") for node in elements(document(client.get(changelist)), "a", class_="otrs-edit-link")
+        }
+        expected = {
+            reverse(f"admin:otrs_customer_admin_{model}_change", args=[obj_of[key].pk]) for key in CHANGES[name]
+        }
+        assert edits == expected, model
+
+
+@pytest.mark.parametrize("name", AGENTS)
 def test_a_dynamic_field_search_finds_only_visible_customers(client, teams, name):
     DynamicField.objects.create(
         object_type="customer", name="Region", label="Region", field_type="text", searchable=True
@@ -351,6 +367,14 @@ def test_a_customers_people_widget_lists_counts_and_offers_only_what_the_agent_m
     assert_no_link_to_hidden(page, teams, name)
     # Actions of the page: Add Customer User with rw only.
     assert (add_user in linked_urls(page)) is changes
+    # Customer Information: ALPHA's own counts, three open tickets.
+    counts = [int(text(node)) for node in elements(widget(page, "customer-information"), "strong")]
+    assert counts[:2] == [3, 0]
+    # Anna's page offers Create Ticket (for ALPHA) with rw on ALPHA only.
+    create = (
+        reverse("admin:otrs_customer_admin_ticket_add") + f"?customer={teams.alpha.pk}&customer_user={teams.anna.pk}"
+    )
+    assert (create in linked_urls(document(client.get(detail_url("customeruser", teams.anna))))) is changes
 
 
 @pytest.mark.parametrize("name", [name for name in AGENTS if "ALPHA" in SEES[name]])

@@ -149,6 +149,13 @@ def may_change(user, obj):
     return rights_of(user, obj) == RW
 
 
+def changeable_row(obj):
+    """Whether a row of a ``with_group_permission`` queryset may be changed as far as customer
+    groups go, without the user at hand (a list column): the annotation is there only for a
+    limited user, and says ``rw`` where they may."""
+    return obj.__dict__.get(ANNOTATION, RW) == RW
+
+
 def may_view_related(user, obj, field):
     """Whether ``user`` sees ``obj``'s related record at ``field`` (False when there is none):
     the row's ``with_visibility_of`` annotation where it has one, else ``may_view``."""
