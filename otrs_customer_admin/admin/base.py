@@ -13,6 +13,7 @@ from unfold.decorators import display
 
 from ..conf import settings
 from ..datasources import writable_data_sources
+from ..models.visibility import changeable_row
 from .display import VALIDITY_LABELS, edit_link, validity_badge
 from .filters import OtrsSearchMixin
 from .forms import SourcedRecordChangeForm
@@ -89,7 +90,7 @@ class SourcedRecordAdmin(
     def edit(self, obj):
         # The column is there only for users who may change records (get_list_display);
         # per row, the record's own rule.
-        if obj.is_read_only:
+        if obj.is_read_only or not changeable_row(obj):  # customer groups: ro on its customer
             return ""
         label = gettext("Edit %(name)s") % {"name": self.edit_label(obj)}
         return edit_link(self.admin_url("change", quote(obj.pk)), label)

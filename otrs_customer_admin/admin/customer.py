@@ -134,7 +134,7 @@ class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin)
         return super().get_queryset(request).with_ticket_counts()  # the list, detail page and card show them
 
     def get_card_queryset(self, request):
-        return super().get_card_queryset(request).with_customer_user_counts()
+        return super().get_card_queryset(request).with_customer_user_counts(request.user)
 
     def get_ordering(self, request):
         # Possible duplicates sit together: by match key, then by name (the match-key index's order).
@@ -174,6 +174,7 @@ class CustomerAdmin(DirectorySyncMixin, MergeCustomersMixin, SourcedRecordAdmin)
             groups[0].actions.append(Action(gettext("Merge into…"), self.admin_url("merge", quote(obj.pk)), "merge"))
         people = ActionGroup(gettext("People"))
         user_admin = site_admin(self.admin_site, CustomerUser)
+        # A customer user of this customer changes it: rw on it (customer groups) as well.
         if user_admin is not None and user_admin.has_add_permission(request) and may_change_customer(request.user, obj):
             url = admin_url(self.admin_site, CustomerUser, "add", query={"customer": obj.pk})
             people.actions.append(Action(gettext("Add Customer User"), url, "person_add"))

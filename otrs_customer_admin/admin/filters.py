@@ -5,16 +5,19 @@ import datetime
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import AutocompleteSelectFilter
+from unfold.contrib.filters.forms import AutocompleteDropdownForm
 
 from ..bidi import isolate_text
 from ..datasources import data_source_choices
-from ..models import Validity
+from ..models import Customer, Validity
 from ..models.dynamic_field_types import FieldType
 from ..models.dynamic_values import dynamic_field_q
+from ..models.visibility import restricted
 from ..search import folded_search_fields, search_q_or_literal
 
 
@@ -46,9 +49,33 @@ class ValidityFilter(admin.SimpleListFilter):
             }
 
 
-class WorksForCustomerFilter(AutocompleteSelectFilter):
+class VisibleChoiceForm(AutocompleteDropdownForm):
+    """The form of an autocomplete filter whose chosen record is named only when the user sees it."""
+
+    def __init__(self, request, name, *args, **kwargs):
+        super().__init__(request, name, *args, **kwargs)
+        field = self.fields[name]
+        field.queryset = field.queryset.visible_to(request.user)
+
+
+class VisibleAutocompleteSelectFilter(AutocompleteSelectFilter):
+    """An autocomplete filter on a customer or a customer user (customer groups): it offers, names
+    and matches only records the user sees; the key of a hidden one, typed into the URL, lists nothing."""
+
+    form_class = VisibleChoiceForm
+
+    def queryset(self, request, queryset):
+        queryset = super().queryset(request, queryset)
+        if self.value() in (None, "", []) or not restricted(request.user):
+            return queryset
+        chosen = self.field.related_model.objects.visible_to(request.user).filter(pk=OuterRef(self.field_path))
+        return queryset.filter(Exists(chosen))
+
+
+class WorksForCustomerFilter(VisibleAutocompleteSelectFilter):
     """The customer filter of the customer-user list: the customer's people, whether it is their
-    own customer or one they also work for."""
+    own customer or one they also work for. A customer the user does not see lists nobody, not
+    even the people of theirs who also work for it."""
 
     def queryset(self, request, queryset):
         value = self.used_parameters.get(self.lookup_kwarg)
@@ -61,7 +88,10 @@ class WorksForCustomerFilter(AutocompleteSelectFilter):
             customer = queryset.model._meta.get_field("customer").target_field.to_python(value)
         except ValidationError as error:
             raise IncorrectLookupParameters(error) from error
-        return queryset.working_for(customer)
+        people = queryset.working_for(customer)
+        if restricted(request.user):
+            people = people.filter(Exists(Customer.objects.visible_to(request.user).filter(pk=customer)))
+        return people
 
 
 class DataSourceFilter(admin.SimpleListFilter):

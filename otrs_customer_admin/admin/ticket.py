@@ -2,14 +2,22 @@ from django.contrib.admin.utils import quote
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from unfold.decorators import display
 
 from ..admin_urls import admin_url
 from ..bidi import isolate
 from ..importexport.resources import TicketResource
+from ..models.visibility import may_view_related
 from .display import VALIDITY_LABELS, card_link, moment, moment_text, validity_badge
-from .filters import EscalatedFilter, OtrsSearchMixin, ReminderDueFilter, StateTypeFilter, ValidityFilter
+from .filters import (
+    EscalatedFilter,
+    OtrsSearchMixin,
+    ReminderDueFilter,
+    StateTypeFilter,
+    ValidityFilter,
+    VisibleAutocompleteSelectFilter,
+)
 from .forms import TicketForm
 from .importexport import TicketExportMixin
 from .mixins import CustomerGroupsMixin, DatabaseBusyMixin, PrefillMixin, SaveChangedFieldsMixin, TicketDetailMixin
@@ -46,8 +54,8 @@ class TicketAdmin(
     list_filter = [
         StateTypeFilter,
         ("state", ChoicesDropdownFilter),
-        ("customer", AutocompleteSelectFilter),
-        ("customer_user", AutocompleteSelectFilter),
+        ("customer", VisibleAutocompleteSelectFilter),
+        ("customer_user", VisibleAutocompleteSelectFilter),
         EscalatedFilter,
         ReminderDueFilter,
         "priority",
@@ -65,6 +73,10 @@ class TicketAdmin(
         (_("Escalation"), {"fields": ["escalation_at", "escalation_deadline"]}),
     ]
 
+    def get_queryset(self, request):
+        # A ticket's customer user may work for a customer the user does not see: named, not linked.
+        return super().get_queryset(request).with_visibility_of(request.user, "customer_user")
+
     @display(description=_("Ticket number"), ordering="number")
     def number_link(self, obj):
         url = admin_url(self.admin_site, obj, "detail", quote(obj.pk))
@@ -78,7 +90,11 @@ class TicketAdmin(
 
     @display(description=_("Customer user"), ordering="customer_user__last_name")
     def customer_user_link(self, obj):
-        return card_link(self.admin_site, obj.customer_user, obj.customer_user.full_name) if obj.customer_user else "-"
+        if obj.customer_user is None:
+            return "-"
+        if not may_view_related(None, obj, "customer_user"):  # get_queryset's annotation answers
+            return isolate(obj.customer_user.full_name)
+        return card_link(self.admin_site, obj.customer_user, obj.customer_user.full_name)
 
     @display(description=_("Escalation"), ordering="escalation_at")
     def escalation(self, obj):

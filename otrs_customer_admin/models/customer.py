@@ -18,7 +18,7 @@ from .base import (
     validity_constraint,
 )
 from .dynamic_values import DynamicFieldsQuerySet, DynamicFieldsRecord
-from .visibility import VisibilityQuerySet, link_always_groups
+from .visibility import VisibilityQuerySet, customer_ids, link_always_groups, restricted
 
 # Letters, digits and . _ - @ + : what OTRS's CustomerID survives everywhere
 # (brackets, for one, broke its customer ticket search).
@@ -78,11 +78,14 @@ class CustomerQuerySet(VisibilityQuerySet, DynamicFieldsQuerySet, SourcedRecordQ
         )
         return self.filter(name_match_key__in=shared)
 
-    def with_customer_user_counts(self):
+    def with_customer_user_counts(self, user=None):
         """Annotate ``own_customer_users`` (people whose own customer it is) and
-        ``also_customer_users`` (people who also work for it)."""
+        ``also_customer_users`` (people who also work for it), of those ``user`` sees: a
+        customer's own people go with it, those who also work for it with their own customer."""
         person = self.model._meta.get_field("customer_users").related_model
-        links = person.additional_customers.through.objects
+        links = person.additional_customers.through.objects.all()
+        if restricted(user):
+            links = links.filter(customeruser__customer__in=customer_ids(user))
         return self.annotate(
             own_customer_users=count_per_customer(person.objects), also_customer_users=count_per_customer(links)
         )

@@ -13,7 +13,7 @@ without ``--user``): it sees everything.
 
 from django.apps import apps
 from django.db import models
-from django.db.models import OuterRef, Subquery
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import settings
@@ -101,6 +101,15 @@ class VisibilityQuerySet(models.QuerySet):
         )
         return self.annotate(**{ANNOTATION: Subquery(strongest)})
 
+    def with_visibility_of(self, user, field):
+        """Annotate ``<field>_visible``: whether ``user`` sees the record at ``field`` (a ticket's
+        ``customer_user``, whose own customer may be hidden where the ticket's is not), so that a
+        list links it, or only names it, without a query per row (``may_view_related``)."""
+        if not restricted(user):
+            return self
+        seen = Q(**{f"{field}__customer__in": customer_ids(user)})
+        return self.annotate(**{f"{field}_visible": ExpressionWrapper(seen, output_field=BooleanField())})
+
 
 def customer_pk_of(obj):
     """The primary key of the customer whose links decide over ``obj`` (a customer, customer user or ticket)."""
@@ -147,6 +156,25 @@ def choosable(queryset, user):
     if queryset.model._meta.label_lower == f"{APP_LABEL}.customer":
         return queryset.changeable_by(user)
     return queryset.visible_to(user)
+
+
+def changeable_row(obj):
+    """Whether a row of a ``with_group_permission`` queryset may be changed as far as customer
+    groups go, without the user at hand (a list column): the annotation is there only for a
+    limited user, and says ``rw`` where they may."""
+    return obj.__dict__.get(ANNOTATION, RW) == RW
+
+
+def may_view_related(user, obj, field):
+    """Whether ``user`` sees ``obj``'s related record at ``field`` (False when there is none):
+    the row's ``with_visibility_of`` annotation where it has one, else ``may_view``."""
+    related = getattr(obj, field)
+    if related is None:
+        return False
+    annotated = obj.__dict__.get(f"{field}_visible")
+    if annotated is not None:
+        return bool(annotated)
+    return not restricted(user) or may_view(user, related)
 
 
 def forget_rights(user):

@@ -2,6 +2,9 @@
 
 Every widget runs a fixed number of queries, whatever the number of tickets:
 lists are cut at ``WIDGET_ROWS`` and link to the full, filtered ticket list.
+With customer groups (``models.visibility``) each shows, counts and links only what the
+request's user sees: a customer user's tickets of other customers, and the people who also
+work for a customer, belong to customers the user may not see.
 """
 
 from urllib.parse import quote as url_quote
@@ -15,7 +18,16 @@ from django.utils.translation import gettext_lazy as _
 
 from ..admin_urls import may_change
 from ..conf import settings
-from ..models import CLOSED_STATES, OPEN_STATES, Customer, CustomerUser, Ticket, TicketState
+from ..models import (
+    CLOSED_STATES,
+    OPEN_STATES,
+    Customer,
+    CustomerUser,
+    Ticket,
+    TicketState,
+    visibility,
+    with_ticket_counts_for,
+)
 from .base import CUSTOMER, CUSTOMER_USER, Widget, register
 
 
@@ -39,8 +51,14 @@ def owner_filter(obj):
     return {f"{field}__id__exact": obj.pk}
 
 
-def owned_tickets(obj):
-    return Ticket.objects.filter(**owner_filter(obj)).select_related("customer_user")
+def owned_tickets(obj, user):
+    """``obj``'s tickets that ``user`` sees, each knowing whether its customer user is visible too."""
+    return (
+        Ticket.objects.visible_to(user)
+        .filter(**owner_filter(obj))
+        .select_related("customer_user")
+        .with_visibility_of(user, "customer_user")
+    )
 
 
 def ticket_counts(widget, request, obj):
@@ -59,12 +77,13 @@ def ticket_counts(widget, request, obj):
     }
 
 
-def link_ticket_rows(widget, tickets):
-    """Give each ticket its link (to its detail view), and its customer user's detail and card links."""
+def link_ticket_rows(widget, request, tickets):
+    """Give each ticket its link (to its detail view), and its customer user's detail and card
+    links where the user sees them (otherwise the row names them only)."""
     tickets = list(tickets)
     for ticket in tickets:
         ticket.link = widget.url(Ticket, "detail", quote(ticket.pk))
-        if ticket.customer_user is not None:
+        if visibility.may_view_related(request.user, ticket, "customer_user"):
             ticket.customer_user.links = widget.record_links(ticket.customer_user)
     return tickets
 
@@ -85,8 +104,8 @@ class TicketsWidget(ModelListWidget):
 
     def get_context(self, request, obj):
         now = timezone.now()
-        tickets = self.select(owned_tickets(obj), now)
-        rows = link_ticket_rows(self, list(tickets[: settings.WIDGET_ROWS]))
+        tickets = self.select(owned_tickets(obj, request.user), now)
+        rows = link_ticket_rows(self, request, list(tickets[: settings.WIDGET_ROWS]))
         total = tickets.count()
         return {
             "tickets": rows,
@@ -152,9 +171,7 @@ class TicketListWidget(ModelListWidget):
 
     def get_context(self, request, obj):
         state = request.GET.get(f"{self.key}-state", "")
-        tickets = (
-            Ticket.objects.filter(**owner_filter(obj)).select_related("customer_user").order_by("-created_at", "-pk")
-        )
+        tickets = owned_tickets(obj, request.user).order_by("-created_at", "-pk")
         if state == "any-open":
             tickets = tickets.filter(state__in=OPEN_STATES)
         elif state == "any-closed":
@@ -178,7 +195,7 @@ class TicketListWidget(ModelListWidget):
         ]
         return {
             "page": page,
-            "tickets": link_ticket_rows(self, page.object_list),
+            "tickets": link_ticket_rows(self, request, page.object_list),
             "total": page.paginator.count,
             "state": state,
             "state_choices": self.state_choices(),
@@ -244,9 +261,10 @@ class CustomerUsersWidget(ModelListWidget):
     empty_message = _("No customer users.")
 
     def get_context(self, request, obj):
+        viewer = request.user
+        people = CustomerUser.objects.visible_to(viewer).working_for(obj).with_group_permission(viewer)
         users = (
-            CustomerUser.objects.working_for(obj)
-            .with_ticket_counts()
+            with_ticket_counts_for(people, viewer)
             .annotate(is_primary=ExpressionWrapper(Q(customer=obj), output_field=BooleanField()))
             .select_related("customer")
             .order_by("valid", "-is_primary", "last_name", "pk")
@@ -255,10 +273,12 @@ class CustomerUsersWidget(ModelListWidget):
         total = users.count()
         user_admin, ticket_admin = self.admin_for(CustomerUser), self.admin_for(Ticket)
         can_edit = may_change(self.model_admin.admin_site, request, CustomerUser)
-        can_create_ticket = ticket_admin is not None and ticket_admin.has_add_permission(request)
+        # A ticket or a customer user for this customer changes it: rw on it, as well as the model permission.
+        changes_customer = visibility.may_change(viewer, obj)
+        can_create_ticket = changes_customer and ticket_admin is not None and ticket_admin.has_add_permission(request)
         for user in rows:
             user.links = self.user_links(request, obj, user, can_edit, can_create_ticket)
-        can_add_user = user_admin is not None and user_admin.has_add_permission(request)
+        can_add_user = changes_customer and user_admin is not None and user_admin.has_add_permission(request)
         return {
             "users": rows,
             "total": total,

@@ -1,18 +1,22 @@
 """Customer groups in the admin: every page of a customer, customer user or ticket reads its rows
 through ``get_queryset``, which keeps those the user's groups let them see
-(``models.visibility``); a record outside it answers 404, as Django's admin does, never 403,
-which would tell that it exists. Changing a record needs its customer linked ``rw``.
+(``models.visibility``); a record outside it answers 404, never 403, which would tell that it
+exists. Changing a record needs its customer linked ``rw``.
 
 A form's customer and customer-user fields offer and take only what ``choosable`` gives the user:
 a value posted by hand outside it is refused with a sentence that names nothing."""
 
-from django.utils.translation import gettext_lazy as _
+from django.contrib.admin.utils import unquote
+from django.http import Http404
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ...models.visibility import RO, RW, VisibilityQuerySet, choosable, may_change, may_view, restricted
+from ...models.visibility import RO, RW, VisibilityQuerySet, choosable, group_support, may_change, may_view, restricted
 
 REFUSED_CHOICE = {
-    "customer": _("Choose a customer you may change (one of your groups links it read and write)."),
-    "customeruser": _("Choose a customer user you may see."),
+    "customer": gettext_lazy("Choose a customer you may change (one of your groups links it read and write)."),
+    "customeruser": gettext_lazy("Choose a customer user you may see."),
 }
 
 
@@ -54,3 +58,16 @@ class CustomerGroupsMixin(ChoicesThroughGroupsMixin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and (obj is None or may_change(request.user, obj))
+
+    # With group support on, the change, delete and history views of a record outside
+    # get_queryset answer 404 as the detail view does, instead of Django's "doesn't exist"
+    # redirect (delete: 403 where deleting is off), the same for a hidden and a missing record.
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        if group_support():
+            raise Http404(_("%(name)s not found.") % {"name": capfirst(opts.verbose_name)})
+        return super()._get_obj_does_not_exist_redirect(request, opts, object_id)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if group_support() and self.get_object(request, unquote(object_id)) is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().delete_view(request, object_id, extra_context)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from ...bidi import Phrase
 from ...durations import span_since, span_until
 from ...models import SLADeadline
+from ...models.visibility import may_view_related
 from .detail import DetailPageMixin
 
 # unfold's label variants for each kind of deadline row.
@@ -86,5 +87,8 @@ class TicketDetailMixin(DetailPageMixin):
             "escalated": obj.is_escalated(now),
             "reminder_due": obj.is_reminder_due(now),
             "customer_links": self.record_links(obj.customer),
-            "customer_user_links": self.record_links(obj.customer_user),
+            # A visible ticket's customer user may be hidden (their own customer is): named, not linked.
+            "customer_user_links": self.record_links(obj.customer_user)
+            if may_view_related(request.user, obj, "customer_user")
+            else None,
         }
