@@ -314,6 +314,37 @@ def test_the_import_commands_take_the_user_whose_rights_count(teams, tmp_path):
     assert CustomerUser.objects.get(login="bruno").first_name == "Brunhilde"
 
 
+def test_the_default_customer_of_an_import_is_one_the_user_may_change(teams, tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_bytes(
+        plain_csv([["login", "first_name", "last_name", "email"], ["nina", "Nina", "New", "nina@x.example"]])
+    )
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="rejected with 1 problem"):
+        call_command(
+            "import_customer_users",
+            str(people),
+            "--user",
+            "agent-ro",
+            "--default-customer",
+            "ALPHA",
+            stdout=io.StringIO(),
+            stderr=err,
+        )
+    assert "you may not add customer users to the customer Alpha Industries (ALPHA)" in err.getvalue()
+    call_command(
+        "import_customer_users",
+        str(people),
+        "--user",
+        "agent-a",
+        "--default-customer",
+        "ALPHA",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+    assert CustomerUser.objects.get(login="nina").customer == teams.alpha
+
+
 # --- export -----------------------------------------------------------------------------------------
 
 CUSTOMER_COLUMNS = ["customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid", "data_source"]

@@ -264,7 +264,7 @@ class CustomerUserImport(RecordImport):
         self.resolve_customers(rows)
         self.resolve_additional_customers(rows)
         super().match(rows)
-        named = set()
+        named = {self.default_customer or None}  # a new person without a customer column goes there
         for row in rows:
             named.update(row.values.get("additional_customers", ()))
             named.add(row.values.get("customer"))
