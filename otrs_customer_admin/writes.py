@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Q, UniqueConstraint
 from django.dispatch import Signal
 from django.utils.text import capfirst
@@ -205,24 +205,34 @@ def replace_group_links(links, *, read=None):
     (customer pk -> the links the writer read, as from ``load_group_links``) the links must still be
     those, else ``RowsMoved``."""
     links = {pk: dict(pairs) for pk, pairs in links.items()}
-    pks = list(links)
+    pks = sorted(links)
     if not pks:
         return
-    if read is not None:
-        now = load_group_links(pks)
-        moved = [pk for pk in pks if pk in read and now[pk] != tuple(sorted(read[pk]))]
-        if moved:
-            raise RowsMoved(Customer, moved)
-    names = {name for pairs in links.values() for name in pairs}
-    group_pks = dict(Group.objects.filter(name__in=names).values_list("name", "pk"))
-    for start in range(0, len(pks), WRITE_BATCH):
-        CustomerGroup.objects.filter(customer__in=pks[start : start + WRITE_BATCH]).delete()
-    rows = [
-        CustomerGroup(customer_id=pk, group_id=group_pks[name], permission=permission)
-        for pk, pairs in links.items()
-        for name, permission in pairs.items()
-    ]
-    CustomerGroup.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+    database = router.db_for_write(CustomerGroup)
+    with transaction.atomic(using=database):
+        # The customers stay locked until the writer commits: the links checked are the links replaced.
+        for start in range(0, len(pks), WRITE_BATCH):
+            list(
+                Customer._base_manager.using(database)
+                .filter(pk__in=pks[start : start + WRITE_BATCH])
+                .select_for_update()
+                .values_list("pk")
+            )
+        if read is not None:
+            now = load_group_links(pks)
+            moved = [pk for pk in pks if pk in read and now[pk] != tuple(sorted(read[pk]))]
+            if moved:
+                raise RowsMoved(Customer, moved)
+        names = {name for pairs in links.values() for name in pairs}
+        group_pks = dict(Group.objects.filter(name__in=names).values_list("name", "pk"))
+        for start in range(0, len(pks), WRITE_BATCH):
+            CustomerGroup.objects.filter(customer__in=pks[start : start + WRITE_BATCH]).delete()
+        rows = [
+            CustomerGroup(customer_id=pk, group_id=group_pks[name], permission=permission)
+            for pk, pairs in links.items()
+            for name, permission in pairs.items()
+        ]
+        CustomerGroup.objects.bulk_create(rows, batch_size=WRITE_BATCH)
 
 
 # --- updates: compare-and-set -------------------------------------------------------------------
