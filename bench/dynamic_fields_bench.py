@@ -26,33 +26,17 @@ live here and in bench/RESULTS.md, never as timing asserts in the tests.
 import argparse
 import datetime
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "bench" / "data"
+from runner import bench_database, child, progress, setup_django, vendor
+
 USERNAME = "bench-superuser"
 BATCH = 5000
 CITIES = [f"City{number:02d}" for number in range(50)]
 TIERS = {"gold": "Gold", "silver": "Silver", "bronze": "Bronze", "basic": "Basic"}
 GOAL = 1.2
-
-
-def setup_django(database_url):
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "example_project.settings"
-    os.environ["DJANGO_DEBUG"] = "0"
-    sys.path.insert(0, str(ROOT))
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.ALLOWED_HOSTS = ["testserver"]
 
 
 def build(database_url, customers):
@@ -192,33 +176,6 @@ def measure(database_url, repeat):
 # --- the parent --------------------------------------------------------------------------------
 
 
-def database_url(customers):
-    given = os.environ.get("DATABASE_URL", "")
-    if not given.startswith("postgres"):
-        DATA.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{DATA / f'dynamic-fields-{customers}.sqlite3'}", "SQLite"
-    import psycopg
-
-    parts = urlsplit(given)
-    name = f"{parts.path.lstrip('/')}_dynamic_{customers}"
-    with psycopg.connect(given, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            admin.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}")), "PostgreSQL"
-
-
-def child(*args):
-    output = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
-    if output.returncode:
-        sys.stderr.write(output.stderr)
-        raise SystemExit(output.returncode)
-    return output.stdout.strip().splitlines()[-1] if output.stdout.strip() else ""
-
-
-def progress(text):
-    sys.stderr.write(text + "\n")
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -233,14 +190,14 @@ def main():
         measure(args.measure[0], int(args.measure[1]))
         return
 
-    url, vendor = database_url(args.customers)
+    url = bench_database(f"dynamic-fields-{args.customers}")
     progress(f"building or reusing {url}")
-    child("--build", url, str(args.customers))
+    child(__file__, "--build", url, str(args.customers))
     progress(f"measuring every page {args.repeat} times")
-    measured = json.loads(child("--measure", url, str(args.repeat)))
+    measured = json.loads(child(__file__, "--measure", url, str(args.repeat)))
     results = measured["pages"]
     lines = [
-        f"{args.customers:,} customers with 3 dynamic fields; {vendor}; "
+        f"{args.customers:,} customers with 3 dynamic fields; {vendor()}; "
         f"median of {args.repeat} requests after a warm-up, ms",
         "",
         "| page | queries | median | spread | baseline | ratio | goal |",

@@ -24,16 +24,12 @@ The goals are ratios (docs/performance.md); they live here, never as timing asse
 import argparse
 import io
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "bench" / "data"
+from runner import bench_database, child, progress, setup_django, vendor
+
 USERNAME = "bench-superuser"
 
 
@@ -73,30 +69,22 @@ def plain_site():
 
 def urlpatterns():
     from django.contrib import admin
-    from django.urls import path
+    from django.urls import include, path
 
-    return [path("admin/", admin.site.urls), path("plain/", plain_site().urls)]
+    # set_language too: the admin's language menu links to it, as on the example site.
+    return [
+        path("admin/", admin.site.urls),
+        path("plain/", plain_site().urls),
+        path("i18n/", include("django.conf.urls.i18n")),
+    ]
 
 
 # --- the measuring process -------------------------------------------------------------------
 
 
-def setup_django(database_url):
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "example_project.settings"
-    os.environ["DJANGO_DEBUG"] = "0"
-    sys.path.insert(0, str(ROOT))
-    import django
-    from django.conf import settings
-
-    django.setup()
-    settings.ALLOWED_HOSTS = ["testserver"]
-    settings.ROOT_URLCONF = "bench.pages_bench_urls"
-
-
 def build(database_url, sizes):
     """Migrate and load the demo data (``load_demo_data`` adds only what is missing)."""
-    setup_django(database_url)
+    setup_django(database_url, urlconf="bench.pages_bench_urls")
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -160,7 +148,7 @@ def pages():
 
 
 def measure(database_url, repeat):
-    setup_django(database_url)
+    setup_django(database_url, urlconf="bench.pages_bench_urls")
     from django.contrib.auth import get_user_model
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections, connection
@@ -197,37 +185,6 @@ def measure(database_url, repeat):
 
 
 # --- the parent --------------------------------------------------------------------------------
-
-
-def database_urls(sizes):
-    given = os.environ.get("DATABASE_URL", "")
-    tag = "-".join(str(size) for size in sizes)
-    if not given.startswith("postgres"):
-        DATA.mkdir(parents=True, exist_ok=True)
-        return {
-            "big": f"sqlite:///{DATA / f'pages-{tag}.sqlite3'}",
-            "demo": f"sqlite:///{DATA / 'pages-demo.sqlite3'}",
-        }, "SQLite"
-    import psycopg
-
-    parts = urlsplit(given)
-    base = parts.path.lstrip("/")
-    urls = {}
-    with psycopg.connect(given, autocommit=True) as admin:
-        for key, name in (("big", f"{base}_pages_{tag.replace('-', '_')}"), ("demo", f"{base}_pages_demo")):
-            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                admin.execute(f'CREATE DATABASE "{name}"')
-            urls[key] = urlunsplit(parts._replace(path=f"/{name}"))
-    return urls, "PostgreSQL"
-
-
-def child(*args):
-    output = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True, cwd=ROOT)
-    return output.stdout.strip().splitlines()[-1] if output.stdout.strip() else ""
-
-
-def progress(text):
-    sys.stderr.write(text + "\n")
 
 
 def row_for(label, result, baseline_result, demo_result):
@@ -267,21 +224,22 @@ def main():
         return
 
     sizes = [args.customers, args.customer_users, args.tickets]
-    urls, vendor = database_urls(sizes)
+    tag = "-".join(str(size) for size in sizes)
+    urls = {"big": bench_database(f"pages-{tag}"), "demo": bench_database("pages-demo")}
     for key, extra in (("big", [str(size) for size in sizes]), ("demo", [])):
         progress(f"database {key}: building or reusing {urls[key]}")
-        child("--build", urls[key], *extra)
+        child(__file__, "--build", urls[key], *extra)
     results = {}
     for key in ("big", "demo"):
         progress(f"database {key}: measuring every page {args.repeat} times")
-        results[key] = json.loads(child("--measure", urls[key], str(args.repeat)))
+        results[key] = json.loads(child(__file__, "--measure", urls[key], str(args.repeat)))
 
     big, demo = results["big"], results["demo"]
     tickets, notes, demo_notes = big.pop("_tickets"), big.pop("_notes"), demo.pop("_notes")
     demo.pop("_tickets")
     table = io.StringIO()
     table.write(
-        f"{args.customers:,} customers, {args.customer_users:,} customer users, {tickets:,} tickets; {vendor}; "
+        f"{args.customers:,} customers, {args.customer_users:,} customer users, {tickets:,} tickets; {vendor()}; "
         f"median of {args.repeat} requests after a warm-up, ms\n\n"
     )
     table.write("| page | queries | median | spread | baseline | ratio | queries on demo data | ratio to demo data |\n")
