@@ -593,3 +593,65 @@ def test_a_refused_merge_names_only_the_directory_people_the_agent_sees(settings
         "source, so their customers cannot change: 1 customer user you cannot see.",
     ]
     assert "ldap-bob" in plan_merge(teams.alpha, alpha_two, teams.agent("agent-ab")).refusals[1]
+
+
+# --- a directory that maps groups -------------------------------------------------------------------
+
+
+@pytest.fixture
+def directory_customer(teams, settings):
+    """DIR of a read-only source; its groups come from the directory when ``map_groups``."""
+
+    def make(map_groups):
+        attr_map = {"name": "o", "groups": "memberOf"} if map_groups else {"name": "o"}
+        settings.OTRS_CUSTOMER_ADMIN = {
+            "CUSTOMER_GROUP_SUPPORT": True,
+            "DATA_SOURCES": {
+                "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+                "directory": {
+                    "BACKEND": "tests.sources.MappedDirectorySource",
+                    "LABEL": "Head office LDAP",
+                    "CUSTOMER_ATTR_MAP": attr_map,
+                },
+            },
+        }
+        from otrs_customer_admin.datasources import get_data_source
+
+        with get_data_source("directory").writing():
+            customer = make_customer("DIR", "Directory Inc", data_source="directory")
+        link(customer, teams.groups["team-a"], "rw")
+        return customer
+
+    return make
+
+
+@pytest.mark.parametrize("map_groups", [True, False])
+def test_the_links_of_a_directory_that_maps_groups_change_only_through_its_sync(
+    admin_client, directory_customer, teams, map_groups
+):
+    from django.contrib import admin
+
+    from otrs_customer_admin.admin.customer_groups import CustomerGroupInline
+
+    customer = directory_customer(map_groups)
+    request = RequestFactory().get("/")
+    request.user = teams.agent("root")
+    # The inline the customer's form shows when it is editable (a directory record's unmapped dynamic fields).
+    inline = CustomerGroupInline(Customer, admin.site)
+    assert bool(inline.has_add_permission(request, customer) and inline.has_delete_permission(request, customer)) is (
+        not map_groups
+    )
+
+    response = admin_client.post(model_url("customergroup", "add"), link_form(customer, teams.groups["team-b"]))
+    existing = CustomerGroup.objects.get(customer=customer, group=teams.groups["team-a"])
+    deleted = admin_client.post(model_url("customergroup", "delete", existing.pk), {"post": "yes"})
+    if map_groups:
+        assert response.status_code == 200
+        assert response.context["adminform"].form.errors["customer"] == [
+            "This customer's groups come from the data source Head office LDAP; its sync sets them."
+        ]
+        assert deleted.status_code == 403
+        assert links_of(customer) == {("team-a", "rw")}
+    else:
+        assert response.status_code == deleted.status_code == 302
+        assert links_of(customer) == {("team-b", "rw")}

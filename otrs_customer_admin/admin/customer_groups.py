@@ -23,6 +23,8 @@ from ..models.visibility import RW, group_support, may_change
 from .display import card_link
 from .mixins import ChoicesThroughGroupsMixin
 
+SYNCED_LINKS = _("This customer's groups come from the data source %(source)s; its sync sets them.")
+
 
 class GroupLinkForm(forms.ModelForm):
     def has_changed(self):
@@ -50,6 +52,22 @@ class GroupLinkFormSet(BaseInlineFormSet):
         refusal = creation_refusal(self.creator, rw_groups)
         if refusal:
             raise ValidationError(refusal, code="creator_needs_rw")
+
+
+def changeable_link(user, link):
+    """Whether ``user`` may change or remove ``link``: its customer linked ``rw`` for them, and its
+    links not those of a directory that maps ``groups`` (its sync sets them)."""
+    return may_change(user, link) and not link.customer.group_links_synced
+
+
+class LinkForm(forms.ModelForm):
+    """The links list's form: a new link of a customer whose directory sets its groups is refused."""
+
+    def clean_customer(self):
+        customer = self.cleaned_data["customer"]
+        if customer.group_links_synced:
+            raise ValidationError(SYNCED_LINKS % {"source": customer.source_label}, code="links_synced")
+        return customer
 
 
 class GroupChoicesMixin:
@@ -84,7 +102,7 @@ class CustomerGroupInline(GroupChoicesMixin, TabularInline):
         return formset
 
     def _may_change_customer(self, request, obj):
-        return obj is None or may_change(request.user, obj)
+        return obj is None or (may_change(request.user, obj) and not obj.group_links_synced)
 
     def has_add_permission(self, request, obj=None):
         return super().has_add_permission(request, obj) and self._may_change_customer(request, obj)
@@ -110,6 +128,7 @@ class CustomerGroupAdmin(GroupChoicesMixin, ChoicesThroughGroupsMixin, ModelAdmi
     ordering = ["group__name", "customer__name_key"]
     actions = None  # a bulk delete would reach links of customers the user only reads
     fields = ["group", "customer", "permission"]
+    form = LinkForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -131,14 +150,14 @@ class CustomerGroupAdmin(GroupChoicesMixin, ChoicesThroughGroupsMixin, ModelAdmi
         return (
             group_support()
             and super().has_change_permission(request, obj)
-            and (obj is None or may_change(request.user, obj))
+            and (obj is None or changeable_link(request.user, obj))
         )
 
     def has_delete_permission(self, request, obj=None):
         return (
             group_support()
             and super().has_delete_permission(request, obj)
-            and (obj is None or may_change(request.user, obj))
+            and (obj is None or changeable_link(request.user, obj))
         )
 
     @display(description=_("Customer"), ordering="customer__name_key")

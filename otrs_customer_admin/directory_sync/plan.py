@@ -22,6 +22,7 @@ from ..conf import settings
 from ..datasources import MassInvalidation, ModelFields, SyncError
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
+from ..models.customer import GROUPS_MAP_KEY
 from ..models.customer_groups import parse_group_links
 from ..models.dynamic_field_types import FieldType, clean_value, is_empty
 from ..models.dynamic_fields import field_definition, prefixed, unprefixed
@@ -50,7 +51,7 @@ VALID = Validity.VALID
 LINKS = "additional_customers"
 # A customer's group links (CUSTOMER_GROUP_SUPPORT): a map key of customers, its attribute's values
 # group names with :ro or :rw.
-GROUPS = "groups"
+GROUPS = GROUPS_MAP_KEY
 # A record row's stored values of the dynamic fields the source maps (name -> typed value).
 DYNAMIC = "dynamic_fields"
 # A CustomerID or name a record gives up in this sync is parked on this placeholder

@@ -20,6 +20,9 @@ from .base import (
 from .dynamic_values import DynamicFieldsQuerySet, DynamicFieldsRecord
 from .visibility import VisibilityQuerySet, customer_ids, link_always_groups, restricted
 
+# The map key of a directory's customers whose attribute names their groups (customer groups).
+GROUPS_MAP_KEY = "groups"
+
 # Letters, digits and . _ - @ + : what OTRS's CustomerID survives everywhere
 # (brackets, for one, broke its customer ticket search).
 CUSTOMER_ID_PATTERN = r"^[\w.@+-]+\Z"
@@ -171,6 +174,13 @@ class Customer(DynamicFieldsRecord, SourcedRecord):
 
     def get_absolute_url(self):
         return reverse("admin:otrs_customer_admin_customer_change", args=[self.pk])
+
+    @property
+    def group_links_synced(self):
+        """True when the customer's group links come from its directory (its source maps ``groups``):
+        only the sync changes them, as its mapped fields."""
+        source = self.source if self.is_read_only else None
+        return source is not None and GROUPS_MAP_KEY in source.attr_map("customer")
 
     @property
     def address_line(self):
