@@ -19,8 +19,9 @@ from .visibility import restricted
 OWNERS = {"customer": Customer, "customer_user": CustomerUser}
 
 
-def ticket_count_annotations(owner_field):
-    """``open_tickets``/``closed_tickets`` counts for rows that tickets point at through ``owner_field``.
+def ticket_count_annotations(owner_field, user=None):
+    """``open_tickets``/``closed_tickets`` counts for rows that tickets point at through ``owner_field``,
+    of the tickets ``user`` sees (every one for None).
 
     Correlated subqueries rather than a JOIN with GROUP BY: a paginated list then
     counts tickets for the rows on the page only, and the page's count query
@@ -32,6 +33,7 @@ def ticket_count_annotations(owner_field):
     def count(states):
         tickets = (
             ticket.objects.filter(**{owner_field: models.OuterRef("pk")}, state__in=states)
+            .visible_to(user)
             .order_by()
             .values(owner_field)
             .annotate(total=models.Count("pk"))
@@ -75,17 +77,4 @@ def with_ticket_counts_for(queryset, user):
     customers (``models.visibility``) the counts are of the tickets of those."""
     if not restricted(user) or queryset.model is not CustomerUser:
         return queryset.with_ticket_counts()
-    ticket = CustomerUser._meta.get_field("tickets").related_model
-
-    def count(states):
-        tickets = (
-            ticket.objects.filter(customer_user=models.OuterRef("pk"), state__in=states)
-            .visible_to(user)
-            .order_by()
-            .values("customer_user")
-            .annotate(total=models.Count("pk"))
-            .values("total")
-        )
-        return Coalesce(models.Subquery(tickets, output_field=models.IntegerField()), 0)
-
-    return queryset.annotate(open_tickets=count(OPEN_STATES), closed_tickets=count(CLOSED_STATES))
+    return queryset.annotate(**ticket_count_annotations("customer_user", user))
