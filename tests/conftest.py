@@ -412,19 +412,19 @@ def make_directory(tmp_path):
 
 @pytest.fixture
 def directory_settings(make_directory):
-    """``directory_settings(directory=None, **options)``: the package configured with the database source
-    and that directory (a fresh one of ``make_directory`` if none) as the source ``directory``, with
-    the directory source's ``options``; back as it was after the test."""
+    """``directory_settings(directory=None, package=None, **options)``: the package configured with the
+    database source and that directory (a fresh one of ``make_directory`` if none) as the source
+    ``directory``, with the directory source's ``options`` and the package's other settings
+    ``package`` (``{"CUSTOMER_GROUP_SUPPORT": True}``); back as it was after the test."""
     from django.test.utils import override_settings
 
     overrides = []
 
-    def configure(directory=None, **options):
+    def configure(directory=None, package=None, **options):
         directory = directory or make_directory()
         database = {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"}
-        override = override_settings(
-            OTRS_CUSTOMER_ADMIN={"DATA_SOURCES": {"database": database, "directory": directory.source(**options)}}
-        )
+        sources = {"database": database, "directory": directory.source(**options)}
+        override = override_settings(OTRS_CUSTOMER_ADMIN={**(package or {}), "DATA_SOURCES": sources})
         override.enable()
         overrides.append(override)
         return directory

@@ -5,7 +5,6 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.core import checks
-from django.test.utils import override_settings
 
 from otrs_customer_admin.datasources import SyncError, get_data_source
 from otrs_customer_admin.directory_sync import run_sync
@@ -26,29 +25,16 @@ def site(make_directory, directory_settings):
     """``site(support=True, always=(), **options)``: the database and a fresh directory whose customers
     map ``groups`` to businessCategory, ACME in team-a (rw) and readers (ro), with group support on
     (or off) and CUSTOMER_GROUP_ALWAYS ``always``."""
-    overrides = []
 
     def configure(directory=None, *, support=True, always=(), **options):
         if directory is None:
             directory = make_directory()
             directory.modify(ACME, businessCategory=["team-a:rw", "readers"])
         options.setdefault("CUSTOMER_ATTR_MAP", GROUP_MAP)
-        directory_settings(directory, **options)
-        from django.conf import settings
+        package = {"CUSTOMER_GROUP_SUPPORT": support, "CUSTOMER_GROUP_ALWAYS": list(always)}
+        return directory_settings(directory, package=package, **options)
 
-        package = {
-            **settings.OTRS_CUSTOMER_ADMIN,
-            "CUSTOMER_GROUP_SUPPORT": support,
-            "CUSTOMER_GROUP_ALWAYS": list(always),
-        }
-        override = override_settings(OTRS_CUSTOMER_ADMIN=package)
-        override.enable()
-        overrides.append(override)
-        return directory
-
-    yield configure
-    for override in reversed(overrides):
-        override.disable()
+    return configure
 
 
 @pytest.fixture
