@@ -47,7 +47,7 @@ venv: ## create the venv (VENV, default .venv) with the test, ldap and docs extr
 	fi; \
 	"$(PY)" -m pip install --quiet --upgrade pip; \
 	echo "Installing otrs-customer-admin into $(VENV) (editable, with the test, ldap and docs extras)"; \
-	if "$(PY)" -m pip install --quiet -e ".[test,ldap,docs]" >"$(VENV)/pip-install.log" 2>&1; then \
+	if "$(PY)" -m pip install --quiet -e ".[test,ldap,docs,jobs,rq]" >"$(VENV)/pip-install.log" 2>&1; then \
 		ldap=yes; \
 	else \
 		tail -n 15 "$(VENV)/pip-install.log" >&2; \
@@ -55,7 +55,7 @@ venv: ## create the venv (VENV, default .venv) with the test, ldap and docs extr
 		echo "      Debian packages libldap2-dev and libsasl2-dev; full log: $(VENV)/pip-install.log)." >&2; \
 		echo "      Installing without it: the LDAP tests will skip. Run scripts/install-system-deps" >&2; \
 		echo "      (or: sudo apt-get install libldap2-dev libsasl2-dev), then make again." >&2; \
-		"$(PY)" -m pip install --quiet -e ".[test,docs]"; \
+		"$(PY)" -m pip install --quiet -e ".[test,docs,jobs,rq]"; \
 		ldap=no; \
 	fi; \
 	if [ -n '$(DJANGO)' ]; then \

@@ -69,6 +69,17 @@ DEFAULTS = {
     "SYNC_USER": "otrs-customer-admin-sync",
     # A running sync that has shown no sign of life for this long is taken as dead.
     "SYNC_STALE_AFTER": timedelta(hours=1),
+    # Background jobs (imports, exports and syncs run by a worker of Django's tasks framework when
+    # the site configures a task backend other than the immediate one). JOB_STORAGE is the alias in
+    # STORAGES that keeps uploads and results, shared by the web and worker machines; results are
+    # deleted JOB_RESULT_TTL after their job finished. A job's upload may be JOB_MAX_UPLOAD_SIZE
+    # bytes and JOB_MAX_ROWS rows. A running job whose worker gave no sign of life for
+    # JOB_HEARTBEAT_TIMEOUT is marked failed (the worker was killed or lost).
+    "JOB_STORAGE": "default",
+    "JOB_RESULT_TTL": timedelta(days=7),
+    "JOB_MAX_UPLOAD_SIZE": 500 * 1024 * 1024,
+    "JOB_MAX_ROWS": 5_000_000,
+    "JOB_HEARTBEAT_TIMEOUT": timedelta(minutes=2),
     # OTRS's Customers <-> Groups: a staff user sees the customers one of their groups is linked
     # to ("ro" or "rw") and changes those linked "rw", with their people and tickets. Off, every
     # staff user with the model permissions sees everything.

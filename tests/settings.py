@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "import_export",
     "django_countries",
     "otrs_customer_admin",
+    # The database task queue's tables; the tests that run jobs turn its backend on (TASKS).
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

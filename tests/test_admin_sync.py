@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.directory_sync import run_sync
-from otrs_customer_admin.models import Customer, CustomerUser, SyncRun
+from otrs_customer_admin.models import Customer, CustomerUser, Job, SyncRun
 from tests.factories import make_customer
 from tests.markup import attribute, document, element, elements, text
 
@@ -131,18 +131,21 @@ def test_test_connection_lists_the_first_entries_in_unfolds_table(admin_client, 
     assert [text(line) for line in elements(nomail[3], "div", class_="otrs-sync-problem")] == ["Email is missing"]
 
 
-@pytest.mark.django_tasks
-@override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}})
-def test_with_a_task_backend_sync_now_enqueues_the_sync(admin_client, admin_user, directory):
-    from django.tasks import default_task_backend
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_with_a_task_backend_sync_now_queues_a_sync_job(
+    admin_client, admin_user, directory, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
 
-    page = admin_client.post(SYNC, follow=True).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        page = admin_client.post(SYNC, follow=True).content.decode()
 
     assert "The sync of Company directory is queued" in page
     assert not SyncRun.objects.exists()
-    [result] = default_task_backend.results
-    assert result.args == ["directory", admin_user.pk]
-    default_task_backend.clear()
+    job = Job.objects.get()
+    assert (job.kind, job.state, job.user, job.options["source"]) == ("sync", "queued", admin_user, "directory")
+    [task] = DBTaskResult.objects.all()
+    assert (task.task_path, task.args_kwargs["args"]) == ("otrs_customer_admin.jobs.worker.run_job", [job.pk])
 
 
 @pytest.mark.django_tasks

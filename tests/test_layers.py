@@ -24,8 +24,10 @@ LAYERS = [
     {"writes", "values"},
     # What works on the models: search, widgets, the directory sync, import and export, merging, the demo data.
     {"search", "widgets", "directory_sync", "importexport", "merge", "demo"},
-    # What a site sees and runs: the admin, its template tags, the tasks, the system checks.
-    {"admin", "templatetags", "tasks", "checks"},
+    # Background jobs: imports, exports and syncs run by a worker.
+    {"jobs"},
+    # What a site sees and runs: the admin, its template tags, the system checks.
+    {"admin", "templatetags", "checks"},
     {"management"},
     # The app config wires everything together when Django is ready.
     {"apps"},

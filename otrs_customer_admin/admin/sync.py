@@ -1,7 +1,6 @@
 """The directory sync in the admin: its status on the customer list, Sync now, Test connection,
 and the read-only list of sync runs."""
 
-from django.conf import settings as django_settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
@@ -17,6 +16,7 @@ from ..admin_urls import admin_url, may_change_people, site_admin
 from ..bidi import Phrase, isolate
 from ..datasources import SyncError, get_data_source, syncable_data_sources
 from ..directory_sync import DETAILS_KEPT, PROBLEMS, check_connection, counts_text, run_sync, word_labels
+from ..jobs import jobs_available, start_sync
 from ..models import SyncRun
 from .mixins import DatabaseBusyMixin, RecordPageMixin
 
@@ -27,15 +27,6 @@ OUTCOME_LABELS = {
     SyncRun.Outcome.STOPPED: "warning",
     SyncRun.Outcome.ABANDONED: "warning",
 }
-
-
-def tasks_configured():
-    """True when the site runs Django's tasks framework (Django 6+) with a backend of its own."""
-    try:
-        import django.tasks  # noqa: F401
-    except ImportError:
-        return False
-    return django_settings.is_overridden("TASKS")
 
 
 def sample_table(entries):
@@ -117,10 +108,8 @@ class DirectorySyncMixin(RecordPageMixin):
 
     def _sync_now(self, request, key):
         source = self.syncing_source(request, key)
-        if tasks_configured():
-            from ..tasks import sync_data_source
-
-            sync_data_source.enqueue(source.key, request.user.pk)
+        if jobs_available():
+            start_sync(request.user, source.key)
             messages.info(
                 request, _("The sync of %(source)s is queued; its result will show here.") % {"source": source}
             )

@@ -109,19 +109,25 @@ def alias_table(model, aliases, dynamic_fields=()):
     return table
 
 
-def map_headers(headers, table):
+def map_headers(headers, table, mapping=None):
     """``(field_of_column, unknown_headers, duplicates)`` for the file's headers.
 
     ``field_of_column`` maps column positions to fields; ``duplicates`` lists
     ``(header, field)`` for a second column meaning a field already mapped.
+    ``mapping`` (a user's column mapping: header -> field, ``""`` to ignore the column) comes
+    before the table; a field it names that the table does not know leaves the column unknown.
     """
+    mapped = {normalise(header): field for header, field in (mapping or {}).items()}
+    known = set(table.values())
     field_of_column = {}
     unknown = []
     duplicates = []
     seen = set()
     for position, header in enumerate(headers):
         key = normalise(header)
-        field = table.get(key)
+        if key in mapped and mapped[key] == "":
+            continue
+        field = mapped[key] if key in mapped and mapped[key] in known else table.get(key)
         if field is None:
             if key not in IGNORED:
                 unknown.append(header)

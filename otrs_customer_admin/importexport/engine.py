@@ -24,7 +24,9 @@ their cells cleaned by type, their values read a chunk at a time (``writes.load_
 and written compare-and-set by ``writes.replace_values`` in the same transaction.
 """
 
+import json
 import re
+import struct
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -212,8 +214,10 @@ class RecordImport:
     # (with %(value)s); a field without one gets its constraint's violation message.
     taken_messages = {}
 
-    def __init__(self, *, default_country="", default_customer="", user=None, progress=None):
+    def __init__(self, *, default_country="", default_customer="", user=None, progress=None, mapping=None):
         self.default_country = default_country
+        # The user's column mapping: file header -> field (or "" to ignore the column).
+        self.mapping = mapping or {}
         self.default_customer = default_customer
         self.user = user
         # Called as progress(phase, done, total) while reading and while writing.
@@ -237,16 +241,51 @@ class RecordImport:
 
         ``rows`` is a Dataset (the admin's upload) or a file's ``formats.FileRows``.
         """
+        if not self.prepare():
+            return self.report
+        source = rows if hasattr(rows, "open") else DatasetRows(rows)
+        self.check(source)
+        self.report.problems.sort(key=problem_order)
+        if self.report.ok and not dry_run and self.report.created + self.report.updated:
+            before_write.send(sender="import")
+            self.write_checked(source)
+        return self.report
+
+    def prepare(self):
+        """Check the import's own options before any row; False (the report saying why) when they fail."""
         if self.default_country:
             try:
                 self.default_country = parse_country(self.default_country)
             except ValueError as error:
                 self.report.problems.append(FileProblem(_("Default country: %(error)s") % {"error": error}))
-                return self.report
+                return False
+        return True
+
+    def saved_check(self):
+        """What the check of a dry run found, as bytes: enough for ``confirm`` to write the same file
+        later (in another process) without checking it again. One byte a row and eight an update."""
+        counts = {name: getattr(self.report, name) for name in ("rows", "created", "updated", "unchanged")}
+        head = json.dumps({"counts": counts, "warnings": self.report.warnings}).encode()
+        return struct.pack("<QQ", len(head), len(self.plans)) + head + bytes(self.plans) + self.fingerprints.tobytes()
+
+    def confirm(self, rows, saved):
+        """Write ``rows`` as a dry run's check planned them (``saved``, from its ``saved_check()``).
+
+        A record that another writer changed since that check (its fingerprint differs), a row the
+        file no longer has, or a record taken since, refuses the whole write, as within one ``run``.
+        """
+        if not self.prepare():
+            return self.report
+        head_size, row_count = struct.unpack_from("<QQ", saved)
+        start = struct.calcsize("<QQ")
+        head = json.loads(saved[start : start + head_size])
+        start += head_size
+        self.plans = bytearray(saved[start : start + row_count])
+        self.fingerprints = array("q")
+        self.fingerprints.frombytes(saved[start + row_count :])
+        self.report = ImportReport(**head["counts"], warnings=head["warnings"])
         source = rows if hasattr(rows, "open") else DatasetRows(rows)
-        self.check(source)
-        self.report.problems.sort(key=problem_order)
-        if self.report.ok and not dry_run and self.report.created + self.report.updated:
+        if self.report.created + self.report.updated:
             before_write.send(sender="import")
             self.write_checked(source)
         return self.report
@@ -357,7 +396,7 @@ class RecordImport:
     def read_headers(self, headers):
         """Which column holds which field, and the header's problems and warnings."""
         table = columns.alias_table(self.model, self.aliases, self.dynamic.values())
-        field_of_column, unknown, duplicates = columns.map_headers(headers, table)
+        field_of_column, unknown, duplicates = columns.map_headers(headers, table, self.mapping)
         self.header_of = {name: headers[position] for position, name in field_of_column.items()}
         self.dynamic_columns = [name for name in field_of_column.values() if name in self.dynamic]
         for header, name in duplicates:

@@ -230,7 +230,7 @@ class CustomerUserImport(RecordImport):
     relation_fields = ("additional_customers",)
     taken_messages = {"email": gettext_lazy("another valid customer user has the address %(value)s.")}
 
-    def run(self, rows, *, dry_run=False):
+    def prepare(self):
         # Customers the file names that are not valid: pk -> "name (CustomerID)". New people,
         # people moved to another customer and new links to additional customers need valid ones.
         self.not_valid_customers = {}
@@ -239,14 +239,14 @@ class CustomerUserImport(RecordImport):
             if not found:
                 message = _("Default customer: no customer with the CustomerID %(value)s.")
                 self.report.problems.append(FileProblem(message % {"value": self.default_customer}))
-                return self.report
+                return False
             customer = next(iter(found.values()))
             if customer["valid"] != Validity.VALID:
                 message = _("Default customer: the customer %(value)s is not valid; choose a valid customer.")
                 self.report.problems.append(FileProblem(message % {"value": customer_label(customer)}))
-                return self.report
+                return False
             self.default_customer = customer["pk"]
-        return super().run(rows, dry_run=dry_run)
+        return super().prepare()
 
     def note_validity(self, customer):
         if customer["valid"] != Validity.VALID:

@@ -5,6 +5,7 @@ from .customer_user import CustomerUser
 from .dynamic_field_types import FieldType
 from .dynamic_fields import DynamicField, ObjectType
 from .dynamic_values import CustomerDynamicValue, CustomerUserDynamicValue
+from .jobs import ImportExportProfile, Job
 from .preferences import WidgetPreference
 from .sla import SLA, Deadline, SLADeadline
 from .sync import SyncRun
@@ -28,6 +29,8 @@ __all__ = [
     "DynamicField",
     "FieldType",
     "GroupPermission",
+    "ImportExportProfile",
+    "Job",
     "ObjectType",
     "Priority",
     "SLADeadline",
