@@ -65,6 +65,19 @@ def database_vendor():
     return engine.rsplit(".", 1)[-1] or None
 
 
+def on_postgres_server(url, *statements):
+    """Run ``statements`` (``CREATE DATABASE ...``) on the PostgreSQL server of ``url``, outside any
+    database of the suite: for the tests whose processes share a database of their own."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    server = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as connection:
+        for statement in statements:
+            connection.execute(statement)
+
+
 # ---------------------------------------------------------------------------
 # Browser: Playwright driving Debian's Chromium
 # ---------------------------------------------------------------------------

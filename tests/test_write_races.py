@@ -18,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.harness import on_postgres_server
 from tests.importing import plain_csv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -96,16 +97,6 @@ print(json.dumps({
 
 
 RACES_DATABASE = "otrs_customer_admin_write_races"
-
-
-def on_postgres_server(url, *statements):
-    """Run ``statements`` on the server of ``url``, outside any database of the suite."""
-    import psycopg
-
-    server = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
 
 
 @pytest.fixture(scope="module")
