@@ -17,18 +17,25 @@ from . import files
 PUBLISH_EVERY = 1.0  # seconds
 PROGRESS = "progress.json"
 CANCEL = "cancel"
+READ_ATTEMPTS = 5
+READ_RETRY_AFTER = 0.02  # seconds
 
 
 def read_progress(job):
     """The worker's last published progress ({"phase", "rows_read", ..., "beat"}), or None."""
-    data = files.read_file(files.job_file(job, PROGRESS))
-    if not data:
-        return None
-    try:
-        progress = json.loads(data)
-    except ValueError:  # read while being replaced
-        return None
-    return progress if isinstance(progress, dict) else None
+    # The worker replaces the file (deletes it, then stores it again): a read in between finds it
+    # missing or half written. Read again shortly rather than show no progress (a bar back at 0).
+    for attempt in range(READ_ATTEMPTS):
+        if attempt:
+            time.sleep(READ_RETRY_AFTER)
+        data = files.read_file(files.job_file(job, PROGRESS))
+        try:
+            progress = json.loads(data) if data else None
+        except ValueError:
+            progress = None
+        if isinstance(progress, dict):
+            return progress
+    return None
 
 
 def request_cancel(job):
