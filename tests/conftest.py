@@ -6,7 +6,8 @@ Rules it enforces:
   missing skips with a hint how to install it, and with ``CI=true`` every skip is a failure.
 * Tests marked ``postgres`` are deselected (not skipped) unless the database is PostgreSQL, those
   marked ``sqlite`` unless it is SQLite, and
-  tests marked ``django_tasks`` unless Django has its tasks framework (Django 6 and newer).
+  tests marked ``django_tasks`` unless Django's tasks framework is there (``django.tasks`` on
+  Django 6, the django-tasks backport on 5.2).
 * Browser tests (marked ``e2e``; tests using a Playwright fixture get the marker) run last, and
   only they run with ``DJANGO_ALLOW_ASYNC_UNSAFE=true``: Playwright's sync API keeps an event
   loop running in the main thread, and Django refuses database access while a loop runs.
@@ -60,6 +61,11 @@ def pytest_itemcollected(item):
         item.add_marker(pytest.mark.ldap)
 
 
+def tasks_framework_installed():
+    """Django's tasks framework: ``django.tasks`` on Django 6, the django-tasks backport on 5.2."""
+    return importlib.util.find_spec("django.tasks") is not None or importlib.util.find_spec("django_tasks") is not None
+
+
 def deselecting_markers():
     """Marker -> why its tests cannot run here: they are deselected (not skipped, so that
     ``CI=true`` passes on SQLite and on Django 5.2) and counted in the summary."""
@@ -69,8 +75,11 @@ def deselecting_markers():
         reasons["postgres"] = f"the database is {vendor or 'not configured'}; {harness.POSTGRES_HINT}"
     if vendor != "sqlite3":
         reasons["sqlite"] = f"the database is {vendor or 'not configured'}; these tests are about SQLite's write lock"
-    if importlib.util.find_spec("django.tasks") is None:
-        reasons["django_tasks"] = f"Django {django.get_version()} has no tasks framework (Django 6 and newer)"
+    if not tasks_framework_installed():
+        reasons["django_tasks"] = (
+            f"Django {django.get_version()} has no tasks framework and the django-tasks backport is not "
+            "installed: pip install -e '.[jobs]'"
+        )
     return reasons
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.directory_sync import run_sync
+from otrs_customer_admin.jobs.backends import ImmediateBackend
 from otrs_customer_admin.models import Customer, CustomerUser, Job, SyncRun
 from tests.factories import make_customer
 from tests.markup import attribute, document, element, elements, text
@@ -19,6 +20,8 @@ SYNC = reverse("admin:otrs_customer_admin_customer_sync", args=["directory"])
 TEST = reverse("admin:otrs_customer_admin_customer_sync_test", args=["directory"])
 RUNS = reverse("admin:otrs_customer_admin_syncrun_changelist")
 DATABASE = {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"}
+# Django's (6) or the django-tasks backport's (5.2) backend that runs a task at once.
+IMMEDIATE_BACKEND = f"{ImmediateBackend.__module__}.{ImmediateBackend.__qualname__}"
 
 
 @pytest.fixture
@@ -149,7 +152,7 @@ def test_with_a_task_backend_sync_now_queues_a_sync_job(
 
 
 @pytest.mark.django_tasks
-@override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}})
+@override_settings(TASKS={"default": {"BACKEND": IMMEDIATE_BACKEND}})
 def test_the_enqueued_sync_runs_the_sync_as_the_user_who_asked(admin_client, admin_user, directory):
     admin_client.post(SYNC)
 
