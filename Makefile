@@ -1,6 +1,7 @@
 # otrs-customer-admin
 #
 #   make demo   install, migrate, load demo data, print the demo login, serve on 127.0.0.1:8000
+#               with the job worker (manage.py db_worker) beside the server
 #   make test   install the system packages and the venv, then run the whole test suite
 #   make docs   build the documentation (docs/) into build/docs/ with MkDocs, warnings as errors
 #
@@ -84,14 +85,19 @@ screenshots: venv ## retake the docs' screenshots (docs/images/, English and Ger
 	@scripts/install-system-deps
 	DOCS_SCREENSHOTS=1 $(PY) -m pytest tests/test_e2e_docs_screenshots.py $(PYTEST_ARGS)
 
-demo: venv ## migrate, load the demo data, print the demo login, serve the example site on 127.0.0.1:8000
+demo: venv ## migrate, load the demo data, print the demo login, serve the example site on 127.0.0.1:8000 with its job worker
 	$(MANAGE) migrate --noinput
 	$(MANAGE) load_demo_data
 	@echo
 	@$(MANAGE) demo_superuser --address $(DEMO_ADDRESS)
 	@echo
-	@echo "Example site: http://$(DEMO_ADDRESS)/admin/ (log in as printed above; Ctrl-C stops the server)"
+	@echo "Example site: http://$(DEMO_ADDRESS)/admin/ (log in as printed above; Ctrl-C stops the server and the worker)"
+	@echo "Job worker: manage.py db_worker runs the admin's imports, exports and syncs in the background"
 	@echo
+	@# The worker in the background, stopped when the server stops (Ctrl-C, or the server failing).
+	@$(MANAGE) db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(MANAGE) runserver $(DEMO_ADDRESS)
 
 bench: venv ## the import benchmark: this import vs a plain ModelResource, with and without use_bulk, vs raw bulk_create (BENCH_ROWS=100000)

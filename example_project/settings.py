@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django_countries",
     "otrs_customer_admin",
     "example_project.demo",
+    # The database task queue: imports, exports and syncs run as jobs in manage.py db_worker.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +103,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static"
+# The job storage (JOB_STORAGE, the storage "default"): the jobs' uploads and results.
+MEDIA_ROOT = BASE_DIR / "media"
+
+# Imports, exports and syncs in the admin run as background jobs (docs/jobs.md) on the database
+# queue; ``manage.py db_worker`` runs them (``make demo`` starts it beside the server).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -42,6 +42,8 @@ INTERRUPTED = 50_000
 PER_CUSTOMER = 20
 # A worker gives no sign of life for this long: it is taken as lost (the test's setting; 2 minutes by default).
 HEARTBEAT_TIMEOUT = timedelta(seconds=3)
+# How often the test reads a job, as its page would (the worker publishes its progress every second).
+POLL_EVERY = 0.25  # seconds
 REDIS_HINT = "redis-server not found: apt-get install redis-server (or run make test as root)"
 DB_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -282,7 +284,7 @@ def wait_for(job, worker, until=None, seen=None):
             pytest.fail(f"the worker stopped (exit {worker.process.returncode}):\n{worker.output()}")
         if time.monotonic() > deadline:
             pytest.fail(f"job {job.pk} still {job.state} ({state}) after {WAIT} s:\n{worker.output()}")
-        time.sleep(0.1)
+        time.sleep(POLL_EVERY)
 
 
 def assert_succeeded(job, worker):
@@ -415,7 +417,6 @@ def test_worker_killed_mid_write_writes_nothing_and_its_job_fails(job_settings, 
     wait_for(job, worker, until=writing)
     assert job.state == job.State.RUNNING, "the write ended before the test could kill its worker"
     worker.kill()
-
     assert people_of("KIL") == 0
     last_beat = read_progress(job)["beat"]
     # At its last sign of life the job was not lost; once nothing beat for the timeout, the sweep
