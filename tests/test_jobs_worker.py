@@ -93,7 +93,7 @@ def job_site(tmp_path_factory, django_db_blocker):
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "tests.job_worker_settings",
         "JOBS_TEST_MEDIA_ROOT": str(media),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     subprocess.run([sys.executable, MANAGE, "migrate", "--noinput", "-v", "0"], env=env, check=True, timeout=300)
