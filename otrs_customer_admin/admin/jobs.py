@@ -198,6 +198,15 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
             job.refresh_from_db()
         return job
 
+    def delete_view(self, request, object_id, extra_context=None):
+        # Django's views send a job they cannot find to the index; another user's job is a 404 here.
+        self.get_viewable_object(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self.get_viewable_object(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.current_job(request, object_id)
         return self.render_page(request, self.job_template, self.job_context(request, job))
@@ -338,7 +347,7 @@ def changelist_records(job):
     model_admin = site_admin(site, model)
     if model_admin is None or job.user is None:
         raise JobFailed(_("This export cannot be run here: its list is not known to the worker."))
-    request = RequestFactory().get(admin_url(site, model, "changelist"), records.get("query", ""))
+    request = RequestFactory().get(f"{admin_url(site, model, 'changelist')}?{records.get('query', '')}")
     request.user = job.user
     if not model_admin.has_export_permission(request):
         raise JobFailed(_("The user who started this export may no longer export these records."))
