@@ -381,6 +381,7 @@ def test_without_javascript_the_page_shows_the_state_and_refreshes_itself(admin_
     # The script polls the status URL the page names.
     assert attribute(element(html, "div", class_="otrs-job"), "data-status-url") == job_url(job, "status")
     assert elements(html, "script", src=lambda src: src.endswith("otrs_customer_admin/jobs.js"))
+    assert elements(html, "link", href=lambda href: href.endswith("otrs_customer_admin/otrs_customer_admin.css"))
 
     runner.finish(job, Job.State.SUCCEEDED, "Checked.")
     finished = document(admin_client.get(job_url(job)))

@@ -23,6 +23,7 @@ from unfold.decorators import display
 
 from ..admin_urls import admin_url, site_admin
 from ..bidi import Phrase, isolate
+from ..datasources import get_data_source
 from ..importexport.formats import FileProblem
 from ..jobs import JobRefused, cancel, confirm_import, files, live_state, record_builder, sweep_lost_jobs
 from ..jobs.runner import JobFailed
@@ -89,6 +90,13 @@ def job_progress(job, live=None):
     }
 
 
+def source_label(job):
+    """The data source a sync job syncs, by its label (its key when the site no longer has it)."""
+    key = job.options.get("source", "")
+    source = get_data_source(key)
+    return str(source) if source is not None else key
+
+
 def report_problems(report):
     """The report's problems as people read them: "Line 3, Country: Unknown country 'Narnia'."."""
     return [
@@ -117,6 +125,7 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
     job_template = "otrs_customer_admin/job.html"
 
     class Media:
+        css = RecordPageMixin.Media.css  # the package's stylesheet; the page's script instead of the cards'
         js = ["otrs_customer_admin/jobs.js"]
 
     def get_queryset(self, request):
@@ -164,7 +173,7 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
     def model_name(self, obj):
         model = obj.model_class if obj.model else None
         if model is None:
-            return obj.options.get("source", "") if obj.kind == Job.Kind.SYNC else "-"
+            return source_label(obj) if obj.kind == Job.Kind.SYNC else "-"
         return model._meta.verbose_name_plural
 
     @display(description=gettext_lazy("File"))
@@ -214,7 +223,7 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
     def job_heading(self, job):
         model = job.model_class
         if job.kind == Job.Kind.SYNC:
-            return Phrase(_("Sync of %(source)s (job %(id)s)"), source=job.options.get("source", ""), id=job.pk)
+            return Phrase(_("Sync of %(source)s (job %(id)s)"), source=source_label(job), id=job.pk)
         if job.kind == Job.Kind.EXPORT:
             pattern = _("Export of %(records)s (job %(id)s)")
         elif job.preview:
