@@ -186,7 +186,7 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
 
     @display(description=gettext_lazy("Progress"))
     def progress(self, obj):
-        return job_progress(obj, live_state(obj) if not obj.finished else None)["text"] or "-"
+        return job_progress(obj)["text"] or "-"
 
     # --- the job's pages ---
 
