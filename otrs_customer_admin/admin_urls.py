@@ -54,6 +54,13 @@ def record_links(site, obj):
     return {"detail": admin_url(site, obj, "detail", pk), "card": admin_url(site, obj, "card", pk)}
 
 
+def job_page_url(site, job):
+    """The URL of ``job``'s page (a background job) on ``site``, or ``None`` when the site shows no jobs."""
+    if site_admin(site, type(job)) is None:
+        return None
+    return admin_url(site, job, "change", quote(job.pk))
+
+
 def may_change(site, request, model, obj=None):
     """True when ``site`` has an admin for ``model`` that lets the request's user change ``obj``
     (with ``None``: records of ``model``)."""

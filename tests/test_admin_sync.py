@@ -141,11 +141,15 @@ def test_with_a_task_backend_sync_now_queues_a_sync_job(
     from django_tasks_db.models import DBTaskResult
 
     with django_capture_on_commit_callbacks(execute=True):
-        page = admin_client.post(SYNC, follow=True).content.decode()
+        response = admin_client.post(SYNC, follow=True)
 
-    assert "The sync of Company directory is queued" in page
-    assert not SyncRun.objects.exists()
     job = Job.objects.get()
+    # The user lands on the sync job's page, which shows its progress.
+    assert response.redirect_chain == [(reverse("admin:otrs_customer_admin_job_change", args=[job.pk]), 302)]
+    page = response.content.decode()
+    assert "The sync of Company directory is queued; this page shows its progress." in page
+    assert "Sync of Company directory (job" in page
+    assert not SyncRun.objects.exists()
     assert (job.kind, job.state, job.user, job.options["source"]) == ("sync", "queued", admin_user, "directory")
     [task] = DBTaskResult.objects.all()
     assert (task.task_path, task.args_kwargs["args"]) == ("otrs_customer_admin.jobs.worker.run_job", [job.pk])

@@ -110,6 +110,41 @@ print(json.dumps({
 """
 )
 
+# Cancel of a running job, while another process holds the write lock (as the job's own write
+# does): starts a job that runs, says "ready", and on a line of input posts its Cancel.
+CANCEL = (
+    WAIT
+    + """
+import json
+settings.MEDIA_ROOT = sys.argv[2]
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.test.utils import setup_test_environment
+from django.utils import timezone
+from otrs_customer_admin.jobs import channel
+from otrs_customer_admin.models import Job
+
+setup_test_environment()
+admin = get_user_model().objects.get(username="admin")
+client = Client(raise_request_exception=False)
+client.force_login(admin)
+job = Job.objects.create(
+    kind="import", model="otrs_customer_admin.customer", user=admin, preview=True, state="running",
+    started_at=timezone.now(),
+)
+print("ready", flush=True)
+sys.stdin.readline()
+response = client.post(f"/admin/otrs_customer_admin/job/{job.pk}/cancel/", follow=True)
+print(json.dumps({
+    "status": response.status_code,
+    "messages": [str(message) for message in response.context["messages"]] if response.context else [],
+    "cancel_requested": channel.cancel_requested(job),
+}), flush=True)
+"""
+)
+
 LOCKER = """
 import sqlite3, sys
 database = sqlite3.connect(sys.argv[1], isolation_level=None)
@@ -259,6 +294,21 @@ def test_commands_that_write_say_the_database_is_busy_in_a_sentence_and_exit_1(s
     assert result.stderr.splitlines()[-1] == BUSY_COMMAND
     assert "Traceback" not in result.stderr
     assert records(site) == {"ACME": ["Berlin", 1], "GLOBEX": ["Springfield", 1]}
+
+
+def test_cancel_of_a_running_job_goes_through_while_another_process_holds_the_write_lock(site):
+    # The job's own write holds the lock for as long as it runs; its Cancel must not wait for it.
+    canceller = start(site["env"], CANCEL, SHORT_WAIT, site["folder"] / "media")
+    assert read_line(canceller) == "ready"
+    with write_lock(site):
+        tell(canceller)
+        answer = json.loads(read_line(canceller))
+    canceller.wait(timeout=PROCESS_TIMEOUT)
+    assert (answer["status"], answer["messages"], answer["cancel_requested"]) == (
+        200,
+        ["Cancel requested: the job stops at its next step and writes nothing."],
+        True,
+    ), answer
 
 
 # --- the wait is long enough -----------------------------------------------------------------

@@ -21,11 +21,12 @@ from import_export.admin import ExportMixin, ImportExportMixin
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
-from ..admin_urls import admin_url
+from ..admin_urls import admin_url, job_page_url
 from ..bidi import isolate
 from ..conf import settings
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
 from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
+from ..jobs import jobs_available, start_export, start_import
 from ..models import Customer, Validity
 from ..models.customer_groups import format_group_links
 from ..models.dynamic_field_types import display_value
@@ -55,7 +56,8 @@ class DefaultCountryMixin(forms.Form):
 class CustomerImportForm(DefaultCountryMixin, ImportForm):
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
-        limit = settings.IMPORT_MAX_UPLOAD_SIZE
+        # A job's worker reads the file a chunk at a time; the request reads it whole.
+        limit = settings.JOB_MAX_UPLOAD_SIZE if jobs_available() else settings.IMPORT_MAX_UPLOAD_SIZE
         if upload.size > limit:
             raise forms.ValidationError(
                 _(
@@ -230,6 +232,10 @@ class ListExportMixin(PermissionsMixin):
 
     def export_action(self, request):
         try:
+            if jobs_available() and request.method == "POST":
+                started = self.start_export_job(request)
+                if started is not None:
+                    return started
             return super().export_action(request)
         except IncorrectLookupParameters:
             messages.error(
@@ -240,6 +246,29 @@ class ListExportMixin(PermissionsMixin):
                 ),
             )
             return HttpResponseRedirect(admin_url(self.admin_site, self.model, "changelist", query={ERROR_FLAG: 1}))
+
+    def start_export_job(self, request):
+        """With a task backend: the export form's file made by a job, of the records of the list the
+        export page came from (its filters and search, in the page's query string); the user lands on
+        the job's page. ``None`` when the form is not valid (the export page then says why)."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        formats = self.get_export_formats()
+        form = self.get_export_form_class()(formats, self.get_export_resource_classes(request), data=request.POST)
+        if not form.is_valid():
+            return None
+        self.get_export_queryset(request)  # filters the list cannot read are refused now, not in the worker
+        query = request.GET.copy()
+        query.pop("_changelist_filters", None)
+        job = start_export(
+            request.user,
+            self.model,
+            format_name=formats[int(form.cleaned_data["format"])]().get_extension(),
+            records={"kind": "changelist", "query": query.urlencode(), "site": self.admin_site.name},
+        )
+        messages.info(request, gettext("The export is queued; this page shows its progress."))
+        list_url = admin_url(self.admin_site, self.model, "changelist")
+        return HttpResponseRedirect(job_page_url(self.admin_site, job) or list_url)
 
     def get_export_resource_kwargs(self, request, **kwargs):
         # The columns read beyond the rows (a person's additional customers) hold only what the user sees.
@@ -287,12 +316,39 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
             super().add_data_read_fail_error_to_form(form, error)
 
     def import_action(self, request, **kwargs):
+        if jobs_available() and request.method == "POST":
+            started = self.start_import_job(request)
+            if started is not None:
+                return started
         # Uploads whose preview nobody confirmed in time go when the next import starts.
         clear_expired()
         response = super().import_action(request, **kwargs)
         context = getattr(response, "context_data", None) or {}
         self.keep_upload_only_for_confirm(request, context)
         return response
+
+    def start_import_job(self, request):
+        """With a task backend: the upload checked and previewed by a job, with the form's defaults;
+        the user lands on the job's page (the preview, then Confirm). ``None`` when the form is not
+        valid (the import page then says why)."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_import_form(request)
+        if not form.is_valid():
+            return None
+        chosen = form.cleaned_data
+        file_format = self.get_import_formats()[int(chosen["format"])]()
+        options = {name: chosen.get(name, "").strip() for name in IMPORT_DEFAULTS if name in form.fields}
+        job = start_import(
+            request.user,
+            self.model,
+            chosen["import_file"],
+            format_name=file_format.get_extension(),
+            preview=True,
+            options=options,
+        )
+        messages.info(request, gettext("The file is being checked; this page shows its progress and then its preview."))
+        return HttpResponseRedirect(job_page_url(self.admin_site, job) or self.import_url())
 
     def keep_upload_only_for_confirm(self, request, context):
         """Delete the stored upload at once when its preview offers no confirm: refused, or

@@ -18,6 +18,7 @@ ITEMS = (
     ("ticket", _("Tickets"), "confirmation_number"),
     ("sla", _("SLAs"), "timer"),
     ("syncrun", _("Sync runs"), "sync"),
+    ("job", _("Jobs"), "work_history"),
     ("dynamicfield", _("Dynamic fields"), "tune"),
     ("customergroup", _("Customer groups"), "groups"),
 )
@@ -33,10 +34,16 @@ def customer_groups_on():
 ONLY_WITH = {"customergroup": customer_groups_on}
 
 
+# Items every staff user sees, whatever their model permissions: each sees their own jobs there.
+ANY_STAFF = {"job"}
+
+
 def can_view(model_name):
     turned_on = ONLY_WITH.get(model_name, lambda: True)
 
     def permission(request):
+        if model_name in ANY_STAFF:
+            return request.user.is_active and request.user.is_staff
         return turned_on() and request.user.has_perm(f"{APP_LABEL}.view_{model_name}")
 
     permission.__name__ = f"can_view_{model_name}"

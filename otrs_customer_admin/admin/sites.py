@@ -1,10 +1,11 @@
 def register(site):
     """Register the package's models and admin classes on ``site``."""
-    from ..models import SLA, Customer, CustomerGroup, CustomerUser, DynamicField, SyncRun, Ticket
+    from ..models import SLA, Customer, CustomerGroup, CustomerUser, DynamicField, Job, SyncRun, Ticket
     from .customer import CustomerAdmin
     from .customer_groups import CustomerGroupAdmin
     from .customer_user import CustomerUserAdmin
     from .dynamic_fields import DynamicFieldAdmin
+    from .jobs import JobAdmin
     from .sync import SyncRunAdmin
     from .ticket import SLAAdmin, TicketAdmin
 
@@ -14,6 +15,7 @@ def register(site):
         (Ticket, TicketAdmin),
         (SLA, SLAAdmin),
         (SyncRun, SyncRunAdmin),
+        (Job, JobAdmin),
         (DynamicField, DynamicFieldAdmin),
         (CustomerGroup, CustomerGroupAdmin),  # opens only with CUSTOMER_GROUP_SUPPORT on
     ):

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from ..admin_urls import admin_url, may_change_people, site_admin
+from ..admin_urls import admin_url, job_page_url, may_change_people, site_admin
 from ..bidi import Phrase, isolate
 from ..datasources import SyncError, get_data_source, syncable_data_sources
 from ..directory_sync import DETAILS_KEPT, PROBLEMS, check_connection, counts_text, run_sync, word_labels
@@ -109,10 +109,10 @@ class DirectorySyncMixin(RecordPageMixin):
     def _sync_now(self, request, key):
         source = self.syncing_source(request, key)
         if jobs_available():
-            start_sync(request.user, source.key)
-            messages.info(
-                request, _("The sync of %(source)s is queued; its result will show here.") % {"source": source}
-            )
+            job = start_sync(request.user, source.key)
+            queued = _("The sync of %(source)s is queued; this page shows its progress.")
+            messages.info(request, queued % {"source": source})
+            return HttpResponseRedirect(job_page_url(self.admin_site, job) or self.admin_url("changelist"))
         else:
             try:
                 report = run_sync(source, user=request.user)

@@ -130,7 +130,10 @@ def cancel(job):
     if job.finished:
         return False
     request_cancel(job)
-    Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(
-        state=Job.State.CANCELLED, message=_("Cancelled before it started; nothing was written.")
-    )
+    # A running job's Cancel travels through its file only: on SQLite its write may hold the only
+    # write lock, and even an UPDATE that changes no row would wait for it.
+    if job.state == Job.State.QUEUED:
+        Job.objects.filter(pk=job.pk, state=Job.State.QUEUED).update(
+            state=Job.State.CANCELLED, message=_("Cancelled before it started; nothing was written.")
+        )
     return True
