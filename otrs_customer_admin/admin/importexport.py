@@ -346,14 +346,13 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
             super().add_data_read_fail_error_to_form(form, error)
 
     def get_urls(self):
-        info = self.opts.app_label, self.opts.model_name
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        views = (
+            ("import/map/", self.import_map_view, "import_map"),
+            ("import/profile/", self.import_profile_view, "import_profile"),
+        )
         return [
-            path("import/map/", self.admin_site.admin_view(self.import_map_view), name="%s_%s_import_map" % info),
-            path(
-                "import/profile/",
-                self.admin_site.admin_view(self.import_profile_view),
-                name="%s_%s_import_profile" % info,
-            ),
+            *(path(route, self.admin_site.admin_view(view), name=f"{prefix}_{name}") for route, view, name in views),
             *super().get_urls(),
         ]
 
