@@ -19,6 +19,7 @@ ITEMS = (
     ("sla", _("SLAs"), "timer"),
     ("syncrun", _("Sync runs"), "sync"),
     ("dynamicfield", _("Dynamic fields"), "tune"),
+    ("importexportprofile", _("Import/export profiles"), "bookmarks"),
     ("customergroup", _("Customer groups"), "groups"),
 )
 

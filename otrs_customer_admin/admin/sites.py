@@ -1,10 +1,11 @@
 def register(site):
     """Register the package's models and admin classes on ``site``."""
-    from ..models import SLA, Customer, CustomerGroup, CustomerUser, DynamicField, SyncRun, Ticket
+    from ..models import SLA, Customer, CustomerGroup, CustomerUser, DynamicField, ImportExportProfile, SyncRun, Ticket
     from .customer import CustomerAdmin
     from .customer_groups import CustomerGroupAdmin
     from .customer_user import CustomerUserAdmin
     from .dynamic_fields import DynamicFieldAdmin
+    from .profiles import ImportExportProfileAdmin
     from .sync import SyncRunAdmin
     from .ticket import SLAAdmin, TicketAdmin
 
@@ -15,6 +16,7 @@ def register(site):
         (SLA, SLAAdmin),
         (SyncRun, SyncRunAdmin),
         (DynamicField, DynamicFieldAdmin),
+        (ImportExportProfile, ImportExportProfileAdmin),
         (CustomerGroup, CustomerGroupAdmin),  # opens only with CUSTOMER_GROUP_SUPPORT on
     ):
         if not site.is_registered(model):
