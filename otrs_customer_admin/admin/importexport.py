@@ -58,8 +58,9 @@ class ProfileChoiceMixin(forms.Form):
         model = resources[0]._meta.model
         field = self.fields["profile"]
         profiles = import_profiles if self.direction == ImportExportProfile.Direction.IMPORT else export_profiles
+        field.widget = UnfoldAdminSelectWidget()
+        # Set after the widget: its choices follow the queryset, read only when the select is shown.
         field.queryset = profiles(model).order_by("name")
-        field.widget = UnfoldAdminSelectWidget(choices=field.choices)
 
 
 class DefaultCountryMixin(forms.Form):
