@@ -118,7 +118,10 @@ def mapping_line(line):
 def columns_text(columns):
     """A profile's columns as its form's text: ``header: field`` lines, or column names."""
     if isinstance(columns, dict):
-        return "\n".join(f"{header}: {field}" for header, field in columns.items())
+        # Sorted: PostgreSQL's jsonb keeps no order of keys.
+        return "\n".join(
+            f"{header}: {field}" for header, field in sorted(columns.items(), key=lambda item: item[0].casefold())
+        )
     if isinstance(columns, list):
         return "\n".join(columns)
     return ""
