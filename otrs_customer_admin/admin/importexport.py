@@ -1,6 +1,8 @@
 """Import and export in the admin: django-import-export's flow with unfold's forms,
 the package's formats and bulk engine, and its own permission rules."""
 
+from dataclasses import replace
+
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -10,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext
@@ -26,17 +28,40 @@ from ..bidi import isolate
 from ..conf import settings
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
 from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
+from ..importexport.profiles import export_profiles, import_profiles, profile_import_options
 from ..jobs import jobs_available, start_export, start_import
-from ..models import Customer, Validity
+from ..models import Customer, ImportExportProfile, Validity
 from ..models.customer_groups import format_group_links
 from ..models.dynamic_field_types import display_value
 from ..models.dynamic_fields import field_definitions
 from ..writes import field_label
+from .column_mapping import ColumnMappingForm
 
 #: The import form's fields the confirm step takes over, in the preview's signed token.
 IMPORT_DEFAULTS = ("default_country", "default_customer")
 #: Problems of a refused confirm listed as messages; the rest are counted.
 CONFIRM_PROBLEMS_SHOWN = 20
+
+
+class ProfileChoiceMixin(forms.Form):
+    """A "Profile" select of the saved profiles of the form's model (its resource's) and ``direction``."""
+
+    direction = ImportExportProfile.Direction.IMPORT
+    profile = forms.ModelChoiceField(
+        label=_("Profile"),
+        queryset=ImportExportProfile.objects.none(),
+        required=False,
+        empty_label=_("No profile"),
+    )
+
+    def __init__(self, formats, resources, **kwargs):
+        super().__init__(formats, resources, **kwargs)
+        model = resources[0]._meta.model
+        field = self.fields["profile"]
+        profiles = import_profiles if self.direction == ImportExportProfile.Direction.IMPORT else export_profiles
+        field.widget = UnfoldAdminSelectWidget()
+        # Set after the widget: its choices follow the queryset, read only when the select is shown.
+        field.queryset = profiles(model).order_by("name")
 
 
 class DefaultCountryMixin(forms.Form):
@@ -53,7 +78,9 @@ class DefaultCountryMixin(forms.Form):
         field.widget = UnfoldAdminSelectWidget(choices=field.choices)
 
 
-class CustomerImportForm(DefaultCountryMixin, ImportForm):
+class CustomerImportForm(ProfileChoiceMixin, DefaultCountryMixin, ImportForm):
+    field_order = ["resource", "import_file", "format", "profile"]
+
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
         # A job's worker reads the file a chunk at a time; the request reads it whole.
@@ -86,6 +113,32 @@ class CustomerUserImportForm(DefaultCustomerMixin, CustomerImportForm):
         self.fields["default_country"].help_text = _(
             "For new customer users whose row has no country; a customer user's country is optional."
         )
+
+
+class ProfileExportForm(ProfileChoiceMixin, ExportForm):
+    """The export form with a "Profile" select: its columns, in its order."""
+
+    direction = ImportExportProfile.Direction.EXPORT
+
+
+class PreviewMappingForm(ColumnMappingForm):
+    """The column mapping of a preview, with the preview's signed token (which stored upload, read how)."""
+
+    token = forms.CharField(widget=forms.HiddenInput())
+
+
+class SaveProfileForm(forms.Form):
+    """ "Save this mapping as profile": a name; the mapping and the defaults come from the preview's token."""
+
+    token = forms.CharField(widget=forms.HiddenInput())
+    profile_name = forms.CharField(
+        label=_("Profile name"),
+        max_length=100,
+        widget=UnfoldAdminTextInputWidget,
+        help_text=_(
+            "Saves this mapping and the defaults to pick them on the next import; a profile of that name is updated."
+        ),
+    )
 
 
 class PreviewConfirmForm(forms.Form):
@@ -265,10 +318,20 @@ class ListExportMixin(PermissionsMixin):
             self.model,
             format_name=formats[int(form.cleaned_data["format"])]().get_extension(),
             records={"kind": "changelist", "query": query.urlencode(), "site": self.admin_site.name},
+            columns=self.profile_columns(form),
         )
         messages.info(request, gettext("The export is queued; this page shows its progress."))
         list_url = admin_url(self.admin_site, self.model, "changelist")
         return HttpResponseRedirect(job_page_url(self.admin_site, job) or list_url)
+
+    @staticmethod
+    def profile_columns(form):
+        """A chosen export profile's columns, in its order; None for every column."""
+        profile = form.cleaned_data.get("profile") if form is not None and hasattr(form, "cleaned_data") else None
+        return list(profile.columns) if profile is not None and profile.columns else None
+
+    def get_export_resource_fields_from_form(self, form):
+        return self.profile_columns(form) or super().get_export_resource_fields_from_form(form)
 
     def get_export_resource_kwargs(self, request, **kwargs):
         # The columns read beyond the rows (a person's additional customers) hold only what the user sees.
@@ -289,7 +352,7 @@ class ListExportMixin(PermissionsMixin):
 class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
     import_form_class = CustomerImportForm
     confirm_form_class = PreviewConfirmForm
-    export_form_class = ExportForm
+    export_form_class = ProfileExportForm
     import_template_name = "otrs_customer_admin/import.html"
     confirm_refused_template_name = "otrs_customer_admin/import_refused.html"
     # Uploads kept in the package's own directory, under its own names, whatever the site's
@@ -315,6 +378,17 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
         else:
             super().add_data_read_fail_error_to_form(form, error)
 
+    def get_urls(self):
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        views = (
+            ("import/map/", self.import_map_view, "import_map"),
+            ("import/profile/", self.import_profile_view, "import_profile"),
+        )
+        return [
+            *(path(route, self.admin_site.admin_view(view), name=f"{prefix}_{name}") for route, view, name in views),
+            *super().get_urls(),
+        ]
+
     def import_action(self, request, **kwargs):
         if jobs_available() and request.method == "POST":
             started = self.start_import_job(request)
@@ -338,7 +412,7 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
             return None
         chosen = form.cleaned_data
         file_format = self.get_import_formats()[int(chosen["format"])]()
-        options = {name: chosen.get(name, "").strip() for name in IMPORT_DEFAULTS if name in form.fields}
+        options = self.import_options(form)
         job = start_import(
             request.user,
             self.model,
@@ -351,23 +425,191 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
         return HttpResponseRedirect(job_page_url(self.admin_site, job) or self.import_url())
 
     def keep_upload_only_for_confirm(self, request, context):
-        """Delete the stored upload at once when its preview offers no confirm: refused, or
-        nothing to change (then the preview says so instead of offering the button)."""
+        """Delete the stored upload at once when its preview offers neither a confirm nor a column
+        mapping: refused, or nothing to change (then the preview says so instead of offering the button)."""
         # From request.FILES: a file that cannot be read is no longer in the form's cleaned data.
         name = getattr(request.FILES.get("import_file"), "tmp_storage_name", None)
         if name is None:
             return  # no upload, or refused before it was stored
         report = getattr(context.get("result"), "report", None)
-        if context.get("confirm_form") and report is not None and not (report.created or report.updated):
-            context["confirm_form"] = None
-        if context.get("result") is not None and report is not None:
-            context["preview_table"] = preview_table(self.model, report.preview)
-        if not context.get("confirm_form"):
+        if report is not None:
+            self.add_preview_context(request, context, self.preview_of(request, context["form"]))
+        if not (context.get("confirm_form") or context.get("mapping_form")):
             PreviewUpload(name=name).remove()
 
+    def add_preview_context(self, request, context, preview, mapping_form=None):
+        """The preview's table, and which of Confirm, the column mapping and "Save this mapping as
+        profile" it offers (``context["result"]`` is its result)."""
+        report = context["result"].report
+        if context.get("confirm_form") and not (report.created or report.updated):
+            context["confirm_form"] = None
+        context["preview_table"] = preview_table(self.model, report.preview)
+        mapping = preview.options.get("mapping") or {}
+        token = preview.sign()
+        if mapping_form is None and (report.unknown_columns or (mapping and not report.ok)):
+            headers = self.preview_headers(preview)
+            if headers is not None:
+                mapping_form = PreviewMappingForm(
+                    headers=headers, model=self.model, mapping=mapping, initial={"token": token}
+                )
+        if mapping_form is not None:
+            context["mapping_form"] = mapping_form
+            context["mapping_action"] = self.import_url("import_map")
+        if mapping and (context.get("confirm_form") or mapping_form) and self.may_save_profiles(request):
+            context["profile_form"] = SaveProfileForm(initial={"token": token})
+            context["profile_action"] = self.import_url("import_profile")
+
+    def preview_headers(self, preview):
+        """The headers of a preview's stored upload; None when it cannot be read (any more)."""
+        try:
+            dataset = self.preview_dataset(preview)
+        except (FileNotFoundError, FileProblem):
+            return None
+        return [header for header in dataset.headers or [] if header != LINE_COLUMN]
+
+    def preview_dataset(self, preview):
+        return self.get_import_formats()[preview.format]().create_dataset(PreviewUpload(name=preview.file).read())
+
+    def may_save_profiles(self, request):
+        return any(
+            request.user.has_perm(f"{self.opts.app_label}.{action}_importexportprofile") for action in ("add", "change")
+        )
+
+    def preview_from_token(self, request):
+        """The preview the posted token names, checked as the confirm checks it: ``(preview, None)``,
+        or ``(None, errors)`` for a token that is forged, another user's or model's, or expired."""
+        form = self.create_confirm_form(request)
+        return (form.preview, None) if form.is_valid() else (None, form.non_field_errors())
+
+    def refused(self, request, errors):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import"),
+            "opts": self.opts,
+            "media": self.media,
+            "errors": errors,
+            "import_url": self.import_url(),
+        }
+        return TemplateResponse(request, self.confirm_refused_template_name, context, status=400)
+
+    def upload_gone(self, request):
+        # The stored upload is gone: confirmed already (a double click, the back button) or cleared as expired.
+        messages.error(
+            request,
+            gettext(
+                "The uploaded file is no longer available: it was imported already, or the upload expired. "
+                "Upload the file again to see its preview."
+            ),
+        )
+        return HttpResponseRedirect(self.import_url())
+
+    @method_decorator(require_POST)
+    def import_map_view(self, request):
+        """Preview the same stored upload again with the posted column mapping (checked against the
+        file's headers and the model's fields); the mapping goes into the new preview's token."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        preview, errors = self.preview_from_token(request)
+        if preview is None:
+            return self.refused(request, errors)
+        headers = self.preview_headers(preview)
+        if headers is None:
+            return self.upload_gone(request)
+        form = PreviewMappingForm(request.POST, headers=headers, model=self.model)
+        if not form.is_valid():
+            return self.preview_response(request, preview, mapping_form=form)
+        return self.preview_response(request, replace(preview, options={**preview.options, "mapping": form.mapping}))
+
+    @method_decorator(require_POST)
+    def import_profile_view(self, request):
+        """Save the mapping and defaults of the posted preview's token as a profile, and show the preview again."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        preview, errors = self.preview_from_token(request)
+        if preview is None:
+            return self.refused(request, errors)
+        form = SaveProfileForm(request.POST)
+        name = form.cleaned_data["profile_name"].strip() if form.is_valid() else ""
+        self.save_profile(request, preview, name)
+        return self.preview_response(request, preview)
+
+    def save_profile(self, request, preview, name):
+        """Create the import profile ``name`` of this model from the preview's options, or update it
+        (with the change permission); a message says which, or why not."""
+        perm = f"{self.opts.app_label}.%s_importexportprofile"
+        values = {
+            "columns": preview.options.get("mapping") or {},
+            "defaults": {key: preview.options[key] for key in IMPORT_DEFAULTS if preview.options.get(key)},
+        }
+        if not name:
+            messages.error(request, gettext("Give the profile a name of at most 100 characters."))
+            return
+        profile = import_profiles(self.model).filter(name=name).first()
+        if profile is None:
+            if not request.user.has_perm(perm % "add"):
+                messages.error(request, gettext("You may not add import/export profiles."))
+                return
+            ImportExportProfile.objects.create(
+                name=name,
+                model=self.opts.label_lower,
+                direction=ImportExportProfile.Direction.IMPORT,
+                created_by=request.user,
+                **values,
+            )
+            messages.success(request, gettext("The profile %(name)s was saved.") % {"name": name})
+            return
+        if not request.user.has_perm(perm % "change"):
+            messages.error(
+                request,
+                gettext("A profile called %(name)s exists already and you may not change it; choose another name.")
+                % {"name": name},
+            )
+            return
+        for field, value in values.items():
+            setattr(profile, field, value)
+        profile.save(update_fields=[*values, "changed_at"])
+        messages.success(request, gettext("The profile %(name)s was updated.") % {"name": name})
+
+    def preview_response(self, request, preview, mapping_form=None):
+        """The import page with the preview of ``preview``'s stored upload, checked again with its options."""
+        try:
+            dataset = self.preview_dataset(preview)
+        except (FileNotFoundError, FileProblem):
+            return self.upload_gone(request)
+        resource_class = self.get_import_resource_classes(request)[preview.resource]
+        resource = resource_class(**self.engine_kwargs(preview.options))
+        result = resource.import_data(
+            dataset, dry_run=True, raise_errors=False, file_name=preview.original_file_name, user=request.user
+        )
+        import_form = self.get_import_form_class(request)(
+            self.get_import_formats(), self.get_import_resource_classes(request)
+        )
+        context = {
+            **self.get_import_context_data(),
+            **self.admin_site.each_context(request),
+            "title": gettext("Import"),
+            "form": import_form,
+            "opts": self.opts,
+            "media": self.media + import_form.media,
+            "result": result,
+            "import_error_display": self.import_error_display,
+        }
+        if result.report.ok:
+            context["confirm_form"] = self.confirm_form_class(
+                initial={"token": preview.sign()}, **self.token_form_kwargs(request)
+            )
+        self.add_preview_context(request, context, preview, mapping_form)
+        if not (context.get("confirm_form") or context.get("mapping_form")):
+            PreviewUpload(name=preview.file).remove()
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, [self.import_template_name], context)
+
     def get_confirm_form_kwargs(self, request, import_form=None):
+        return {**super().get_confirm_form_kwargs(request, import_form), **self.token_form_kwargs(request)}
+
+    def token_form_kwargs(self, request):
+        """What a preview's token is checked against: the user, the model, the formats and resources."""
         return {
-            **super().get_confirm_form_kwargs(request, import_form),
             "user": request.user,
             "model": self.opts.label_lower,
             "formats": len(self.get_import_formats()),
@@ -377,17 +619,27 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
     def get_confirm_form_initial(self, request, import_form):
         if import_form is None:
             return {}
+        return {"token": self.preview_of(request, import_form).sign()}
+
+    def preview_of(self, request, import_form):
+        """The preview of an upload: its stored file, format and resource, and its import options
+        (the form's defaults, those it leaves empty from its profile, and the profile's mapping)."""
         chosen = import_form.cleaned_data
-        preview = Preview(
+        return Preview(
             user=str(request.user.pk),
             model=self.opts.label_lower,
             file=chosen["import_file"].tmp_storage_name,
             original_file_name=chosen["import_file"].name,
             format=int(chosen["format"]),
             resource=self.get_resource_index(import_form),
-            options={name: chosen.get(name, "") for name in IMPORT_DEFAULTS if name in import_form.fields},
+            options=self.import_options(import_form),
         )
-        return {"token": preview.sign()}
+
+    @staticmethod
+    def import_options(import_form):
+        chosen = import_form.cleaned_data
+        given = {name: chosen.get(name, "") for name in IMPORT_DEFAULTS if name in import_form.fields}
+        return profile_import_options(chosen.get("profile"), given)
 
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
@@ -396,30 +648,13 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
             raise PermissionDenied
         confirm_form = self.create_confirm_form(request)
         if not confirm_form.is_valid():
-            context = {
-                **self.admin_site.each_context(request),
-                "title": gettext("Import"),
-                "opts": self.opts,
-                "media": self.media,
-                "errors": confirm_form.non_field_errors(),
-                "import_url": self.import_url(),
-            }
-            return TemplateResponse(request, self.confirm_refused_template_name, context, status=400)
+            return self.refused(request, confirm_form.non_field_errors())
         preview = confirm_form.preview
         upload = PreviewUpload(name=preview.file)
         try:
-            dataset = self.get_import_formats()[preview.format]().create_dataset(upload.read())
+            dataset = self.preview_dataset(preview)
         except (FileNotFoundError, FileProblem):
-            # The stored upload is gone: confirmed already (a double click, the back
-            # button) or cleared as expired.
-            messages.error(
-                request,
-                gettext(
-                    "The uploaded file is no longer available: it was imported already, or the upload expired. "
-                    "Upload the file again to see its preview."
-                ),
-            )
-            return HttpResponseRedirect(self.import_url())
+            return self.upload_gone(request)
         result = self.process_dataset(dataset, confirm_form, request, **kwargs)
         upload.remove()
         return self.process_result(result, request)
@@ -466,21 +701,33 @@ class RecordImportExportMixin(ListExportMixin, ImportExportMixin):
             },
         )
 
-    def import_url(self):
+    def import_url(self, view="import"):
         app_label, model_name = self.get_model_info()
-        return reverse(f"admin:{app_label}_{model_name}_import", current_app=self.admin_site.name)
+        return reverse(f"admin:{app_label}_{model_name}_{view}", current_app=self.admin_site.name)
 
     def get_import_resource_kwargs(self, request, **kwargs):
         resource_kwargs = super().get_import_resource_kwargs(request, **kwargs)
         form = kwargs.get("form")
-        chosen = form.cleaned_data if form is not None and form.is_bound else {}
-        resource_kwargs["default_country"] = chosen.get("default_country", "") or settings.DEFAULT_COUNTRY
-        resource_kwargs["default_customer"] = chosen.get("default_customer", "").strip()
-        return resource_kwargs
+        if isinstance(form, PreviewConfirmForm) and form.preview is not None:
+            options = form.preview.options  # the confirm: the token's options, never the browser's
+        elif form is not None and form.is_bound and hasattr(form, "cleaned_data"):
+            options = self.import_options(form)
+        else:
+            options = {}
+        return {**resource_kwargs, **self.engine_kwargs(options)}
+
+    @staticmethod
+    def engine_kwargs(options):
+        """The import engine's options from a preview's options."""
+        return {
+            "default_country": options.get("default_country", "") or settings.DEFAULT_COUNTRY,
+            "default_customer": (options.get("default_customer") or "").strip(),
+            "mapping": options.get("mapping") or {},
+        }
 
 
 class TicketExportMixin(ListExportMixin, ExportMixin):
-    export_form_class = ExportForm
+    export_form_class = ProfileExportForm
 
     def get_export_formats(self):
         return list(EXPORT_FORMATS)

@@ -20,6 +20,7 @@ ITEMS = (
     ("syncrun", _("Sync runs"), "sync"),
     ("job", _("Jobs"), "work_history"),
     ("dynamicfield", _("Dynamic fields"), "tune"),
+    ("importexportprofile", _("Import/export profiles"), "bookmarks"),
     ("customergroup", _("Customer groups"), "groups"),
 )
 

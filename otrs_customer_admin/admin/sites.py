@@ -1,11 +1,22 @@
 def register(site):
     """Register the package's models and admin classes on ``site``."""
-    from ..models import SLA, Customer, CustomerGroup, CustomerUser, DynamicField, Job, SyncRun, Ticket
+    from ..models import (
+        SLA,
+        Customer,
+        CustomerGroup,
+        CustomerUser,
+        DynamicField,
+        ImportExportProfile,
+        Job,
+        SyncRun,
+        Ticket,
+    )
     from .customer import CustomerAdmin
     from .customer_groups import CustomerGroupAdmin
     from .customer_user import CustomerUserAdmin
     from .dynamic_fields import DynamicFieldAdmin
     from .jobs import JobAdmin
+    from .profiles import ImportExportProfileAdmin
     from .sync import SyncRunAdmin
     from .ticket import SLAAdmin, TicketAdmin
 
@@ -17,6 +28,7 @@ def register(site):
         (SyncRun, SyncRunAdmin),
         (Job, JobAdmin),
         (DynamicField, DynamicFieldAdmin),
+        (ImportExportProfile, ImportExportProfileAdmin),
         (CustomerGroup, CustomerGroupAdmin),  # opens only with CUSTOMER_GROUP_SUPPORT on
     ):
         if not site.is_registered(model):

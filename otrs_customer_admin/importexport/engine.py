@@ -79,6 +79,8 @@ SIMPLE_WEB_ADDRESS = re.compile(
 PREVIEW_ROWS = 100
 # The unknown columns a warning names; the rest are counted (a header may have a million).
 UNKNOWN_COLUMNS_NAMED = 10
+# The unknown columns a report lists for a column mapping (the file's first ones).
+MAPPABLE_COLUMNS = 50
 # The unknown DynamicField_ columns named one by one (each is a field someone may mean to define).
 DYNAMIC_COLUMNS_NAMED = 100
 # Rows read, checked, looked up and written together.
@@ -103,6 +105,9 @@ class ImportReport:
     problems: list[FileProblem] = field(default_factory=list)
     more_problems: int = 0
     warnings: list[str] = field(default_factory=list)
+    # The headers no field is known by (and that are not skipped on purpose), the first
+    # MAPPABLE_COLUMNS of them: what a column mapping can map.
+    unknown_columns: list[str] = field(default_factory=list)
     # The first rows that change something: (line, "new" | "update", record, changes), the
     # changes as (field, old value, new value), sorted by field; the old value of a new record is None.
     preview: list[tuple] = field(default_factory=list)
@@ -395,14 +400,14 @@ class RecordImport:
 
     def read_headers(self, headers):
         """Which column holds which field, and the header's problems and warnings."""
-        table = columns.alias_table(self.model, self.aliases, self.dynamic.values())
-        field_of_column, unknown, duplicates = columns.map_headers(headers, table, self.mapping)
+        field_of_column, unknown, duplicates = columns.map_headers(headers, self.column_table(), self.mapping)
         self.header_of = {name: headers[position] for position, name in field_of_column.items()}
         self.dynamic_columns = [name for name in field_of_column.values() if name in self.dynamic]
         for header, name in duplicates:
             self.report.problems.append(
                 FileProblem(_("a second column for %(field)s.") % {"field": self.label(name)}, line=1, column=header)
             )
+        self.report.unknown_columns = [str(header) for header in unknown[:MAPPABLE_COLUMNS]]
         unknown_dynamic = [header for header in unknown if unprefixed(str(header)) is not None]
         unknown = [header for header in unknown if unprefixed(str(header)) is None]
         if unknown:
@@ -412,6 +417,17 @@ class RecordImport:
         self.check_columns(set(field_of_column.values()))
         self.columns_ok = self.report.ok
         self.cells = [(position, name, self.parser(name)) for position, name in field_of_column.items()]
+
+    def column_table(self):
+        """Normalised header -> field: every column name this import knows without a mapping."""
+        return columns.alias_table(self.model, self.aliases, self.dynamic.values())
+
+    def importable_fields(self):
+        """``(field, label)`` for each field a column can be mapped to: the built-in fields by their
+        labels, then the dynamic fields by their labels and ``DynamicField_<Name>``."""
+        built_in = [(name, self.label(name)) for name in self.data_fields]
+        dynamic = [(key, f"{definition.label} ({key})") for key, definition in self.dynamic.items()]
+        return [*built_in, *dynamic]
 
     def parser(self, name):
         """What reads a cell of field ``name`` (``None``: its text as it is)."""

@@ -430,3 +430,7 @@ class CustomerUserImport(RecordImport):
                 "form's default customer)."
             )
         return super().missing_message(name)
+
+
+#: The import of each model that has one.
+IMPORTERS = {Customer: CustomerImport, CustomerUser: CustomerUserImport}

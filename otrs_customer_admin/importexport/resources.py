@@ -160,10 +160,12 @@ class GroupLinksMixin:
 class EngineImportMixin:
     importer_class = None
 
-    def __init__(self, *, default_country="", default_customer="", user=None, **kwargs):
+    def __init__(self, *, default_country="", default_customer="", user=None, mapping=None, **kwargs):
         super().__init__(**kwargs)
         self.default_country = default_country
         self.default_customer = default_customer
+        # The user's column mapping: file header -> field, "" to ignore the column.
+        self.mapping = mapping or {}
         # Whose export this is (the admin's user, a command's --user): None, the site's, holds everything.
         self.user = user
 
@@ -173,6 +175,7 @@ class EngineImportMixin:
             default_country=self.default_country,
             default_customer=self.default_customer,
             user=user if user is not None and user.is_authenticated else None,
+            mapping=self.mapping,
         )
         return ImportResult(importer.run(dataset, dry_run=dry_run))
 

@@ -20,14 +20,13 @@ from ..datasources import SyncError, get_data_source
 from ..directory_sync import run_sync
 from ..importexport.exports import filtered_queryset, write_export
 from ..importexport.formats import FileProblem, FileRows, format_for
-from ..importexport.importers import CustomerImport, CustomerUserImport
-from ..models import Customer, CustomerUser, Job
+from ..importexport.importers import IMPORTERS
+from ..models import Job
 from . import files
 from .channel import JobCancelled, Reporter, cancel_requested, read_progress
 
 logger = logging.getLogger(__name__)
 
-IMPORTERS = {Customer: CustomerImport, CustomerUser: CustomerUserImport}
 # The check a preview saved for its confirm.
 SAVED_CHECK = "check.bin"
 # Rows of a preview's old -> new table kept in the report.
@@ -182,6 +181,7 @@ def report_data(report):
         ],
         "more_problems": report.more_problems,
         "warnings": [str(warning) for warning in report.warnings],
+        "unknown_columns": report.unknown_columns,
         "preview": [
             [line, kind, jsonable(record), [[name, jsonable(old), jsonable(new)] for name, old, new in changes]]
             for line, kind, record, changes in report.preview[:PREVIEW_KEPT]

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from ..conf import settings
 from ..datasources import get_data_sources
 from ..importexport.formats import FileProblem, FileRows, format_for
+from ..importexport.profiles import IMPORT, UnknownProfile, find_profile, profile_import_options
 from ..models import Validity
 from ..values import parse_country
 from .base import PackageCommand, known_value
@@ -39,6 +40,14 @@ class ImportCommand(PackageCommand):
                 "into the admin history under this user's name."
             ),
         )
+        parser.add_argument(
+            "--profile",
+            metavar="NAME",
+            help=_(
+                "Apply the saved import profile NAME of these records: its column mapping, and its defaults "
+                "where this command's options give none."
+            ),
+        )
 
     def importer_options(self, options):
         """Options of this command's importer beyond the shared ones."""
@@ -48,7 +57,15 @@ class ImportCommand(PackageCommand):
         path = Path(options["file"])
         if not path.is_file():
             raise CommandError(_("No such file: %(path)s") % {"path": path})
-        default_country = options["default_country"] or settings.DEFAULT_COUNTRY
+        profile = None
+        if options["profile"] is not None:
+            try:
+                profile = find_profile(self.importer_class.model, IMPORT, options["profile"])
+            except UnknownProfile as error:
+                raise CommandError(str(error)) from None
+        given = {"default_country": options["default_country"], **self.importer_options(options)}
+        chosen = profile_import_options(profile, given)
+        default_country = chosen.pop("default_country") or settings.DEFAULT_COUNTRY
         try:
             default_country = parse_country(default_country) if default_country else ""
             file_format = format_for(options["format"] or path.name)
@@ -60,7 +77,7 @@ class ImportCommand(PackageCommand):
             default_country=default_country,
             user=user,
             progress=Progress(self.stderr, "rows"),
-            **self.importer_options(options),
+            **chosen,
         )
         try:
             # The file is read a chunk at a time, twice (check, then write): any size fits in memory.
