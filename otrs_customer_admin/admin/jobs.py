@@ -25,9 +25,20 @@ from ..admin_urls import admin_url, site_admin
 from ..bidi import Phrase, isolate
 from ..datasources import get_data_source
 from ..importexport.formats import FileProblem
-from ..jobs import JobRefused, cancel, confirm_import, files, live_state, record_builder, sweep_lost_jobs
+from ..jobs import (
+    JobRefused,
+    cancel,
+    confirm_import,
+    delete_files,
+    files,
+    live_state,
+    preview_again,
+    record_builder,
+    sweep_lost_jobs,
+)
 from ..jobs.runner import JobFailed
 from ..models import Job, SyncRun
+from .column_mapping import ColumnMappingForm
 from .importexport import preview_table
 from .mixins import DatabaseBusyMixin, RecordPageMixin
 
@@ -153,14 +164,14 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
         return obj is None or (obj.finished and not obj.confirmed_by.exclude(state__in=Job.FINISHED).exists())
 
     def delete_model(self, request, obj):
-        files.delete_job_files(obj)
+        delete_files(obj)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         # The list's "Delete selected" leaves the jobs that have not finished.
         deletable = [job for job in queryset if self.has_delete_permission(request, job)]
         for job in deletable:
-            files.delete_job_files(job)
+            delete_files(job)
         Job.objects.filter(pk__in=[job.pk for job in deletable]).delete()
 
     # --- the list ---
@@ -196,6 +207,7 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
             path("<path:object_id>/status/", wrap(self.status_view), name=self.url_name("status")),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name=self.url_name("cancel")),
             path("<path:object_id>/confirm/", wrap(self.confirm_view), name=self.url_name("confirm")),
+            path("<path:object_id>/map/", wrap(self.map_view), name=self.url_name("map")),
             path("<path:object_id>/download/", wrap(self.download_view), name=self.url_name("download")),
         ]
         return own + super().get_urls()
@@ -254,6 +266,7 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
             context["preview_url"] = self.admin_url("change", quote(job.confirms_id))
         if job.kind == Job.Kind.IMPORT and job.state == Job.State.SUCCEEDED and job.preview:
             context.update(self.preview_context(request, job))
+            context.update(self.mapping_context(request, job))
         if job.kind == Job.Kind.EXPORT and self.downloadable(job):
             context["download_url"] = self.admin_url("download", pk)
         if job.kind == Job.Kind.EXPORT and job.state == Job.State.SUCCEEDED and not self.downloadable(job):
@@ -272,6 +285,47 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
             if job.user_id == request.user.pk and self.may_import(request, job):
                 context["confirm_url"] = self.admin_url("confirm", quote(job.pk))
         return context
+
+    def mapping_context(self, request, job, data=None):
+        """The column mapping of a finished preview whose file has columns no field is known by: the
+        form that previews the same upload again with the columns mapped (its starter only)."""
+        report = job.report or {}
+        if not (job.preview and job.finished and report.get("unknown_columns") and job.input_file):
+            return {}
+        if job.user_id != request.user.pk or not self.may_import(request, job):
+            return {}
+        form = ColumnMappingForm(
+            data,
+            headers=report.get("headers") or report["unknown_columns"],
+            model=job.model_class,
+            mapping=job.options.get("mapping") or {},
+        )
+        return {"mapping_form": form, "mapping_action": self.admin_url("map", quote(job.pk))}
+
+    def map_view(self, request, object_id):
+        return require_POST(self._map)(request, object_id)
+
+    def _map(self, request, object_id):
+        preview = self.current_job(request, object_id)
+        if preview.kind != Job.Kind.IMPORT or not self.may_import(request, preview):
+            raise PermissionDenied
+        mapping = self.mapping_context(request, preview, data=request.POST)
+        form = mapping.get("mapping_form")
+        if form is None:
+            messages.error(request, _("This preview offers no column mapping."))
+            return HttpResponseRedirect(self.admin_url("change", quote(preview.pk)))
+        if not form.is_valid():
+            context = {**self.job_context(request, preview), **mapping}
+            response = self.render_page(request, self.job_template, context)
+            response.status_code = 400
+            return response
+        try:
+            job = preview_again(preview, request.user, {**(preview.options.get("mapping") or {}), **form.mapping})
+        except JobRefused as refused:
+            messages.error(request, str(refused))
+            return HttpResponseRedirect(self.admin_url("change", quote(preview.pk)))
+        messages.info(request, _("The file is being checked again with your mapping; this page shows its progress."))
+        return HttpResponseRedirect(self.admin_url("change", quote(job.pk)))
 
     def may_import(self, request, job):
         model_admin = site_admin(self.admin_site, job.model_class)

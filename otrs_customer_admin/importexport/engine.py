@@ -81,6 +81,8 @@ PREVIEW_ROWS = 100
 UNKNOWN_COLUMNS_NAMED = 10
 # The unknown columns a report lists for a column mapping (the file's first ones).
 MAPPABLE_COLUMNS = 50
+# The headers a report keeps (a header may have a million columns).
+MAX_HEADERS_KEPT = 1000
 # The unknown DynamicField_ columns named one by one (each is a field someone may mean to define).
 DYNAMIC_COLUMNS_NAMED = 100
 # Rows read, checked, looked up and written together.
@@ -108,6 +110,8 @@ class ImportReport:
     # The headers no field is known by (and that are not skipped on purpose), the first
     # MAPPABLE_COLUMNS of them: what a column mapping can map.
     unknown_columns: list[str] = field(default_factory=list)
+    # The file's headers, the first MAX_HEADERS_KEPT: a column mapping made later shows them.
+    headers: list[str] = field(default_factory=list)
     # The first rows that change something: (line, "new" | "update", record, changes), the
     # changes as (field, old value, new value), sorted by field; the old value of a new record is None.
     preview: list[tuple] = field(default_factory=list)
@@ -408,6 +412,7 @@ class RecordImport:
                 FileProblem(_("a second column for %(field)s.") % {"field": self.label(name)}, line=1, column=header)
             )
         self.report.unknown_columns = [str(header) for header in unknown[:MAPPABLE_COLUMNS]]
+        self.report.headers = [str(header) for header in headers[:MAX_HEADERS_KEPT]]
         unknown_dynamic = [header for header in unknown if unprefixed(str(header)) is not None]
         unknown = [header for header in unknown if unprefixed(str(header)) is None]
         if unknown:

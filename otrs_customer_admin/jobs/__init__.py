@@ -18,16 +18,18 @@ from ..models import Job
 from . import files
 from .backends import jobs_available
 from .channel import request_cancel
-from .runner import clear_expired_jobs, live_state, record_builder, sweep_lost_jobs
+from .runner import clear_expired_jobs, delete_files, live_state, record_builder, sweep_lost_jobs
 
 __all__ = [
     "JobRefused",
     "cancel",
     "clear_expired_jobs",
     "confirm_import",
+    "delete_files",
     "enqueue",
     "jobs_available",
     "live_state",
+    "preview_again",
     "record_builder",
     "start_export",
     "start_import",
@@ -105,6 +107,28 @@ def confirm_import(preview, user):
         )
         enqueue(job)
     return job
+
+
+def preview_again(preview, user, mapping):
+    """Queue a new preview of a finished preview's upload, with the column ``mapping`` (header ->
+    field, "" to ignore) instead of the one it had; the other options stay."""
+    if preview.kind != Job.Kind.IMPORT or not preview.preview or preview.user_id != getattr(user, "pk", None):
+        raise JobRefused(_("Only the preview you started can be previewed again."))
+    if not preview.finished:
+        raise JobRefused(_("This preview is still running; wait for it to finish."))
+    if not preview.input_file:
+        raise JobRefused(_("The preview of this upload is no longer available: upload the file again."))
+    return enqueue(
+        new_job(
+            user,
+            Job.Kind.IMPORT,
+            preview.model_class,
+            preview=True,
+            input_file=preview.input_file,
+            input_name=preview.input_name,
+            options={**preview.options, "mapping": mapping, "language": get_language() or ""},
+        )
+    )
 
 
 def start_export(user, model, *, format_name, records=None, columns=None):

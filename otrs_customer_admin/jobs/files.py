@@ -58,8 +58,9 @@ def delete_file(name):
             storage.delete(name)
 
 
-def delete_job_files(job):
-    """Everything the job stored (its upload, result, progress), as when the job is deleted."""
+def delete_job_files(job, keep=()):
+    """Everything the job stored (its upload, result, progress) but the storage names ``keep``,
+    as when the job is deleted."""
     storage = job_storage()
     directory = job_file(job, "")
     try:
@@ -67,9 +68,11 @@ def delete_job_files(job):
     except (FileNotFoundError, NotImplementedError, OSError):
         names = []
     for name in names:
-        storage.delete(job_file(job, name))
+        if job_file(job, name) not in keep:
+            storage.delete(job_file(job, name))
     for name in (job.input_file, job.result_file):
-        delete_file(name)
+        if name not in keep:
+            delete_file(name)
 
 
 @contextmanager

@@ -182,6 +182,7 @@ def report_data(report):
         "more_problems": report.more_problems,
         "warnings": [str(warning) for warning in report.warnings],
         "unknown_columns": report.unknown_columns,
+        "headers": report.headers,
         "preview": [
             [line, kind, jsonable(record), [[name, jsonable(old), jsonable(new)] for name, old, new in changes]]
             for line, kind, record, changes in report.preview[:PREVIEW_KEPT]
@@ -254,6 +255,13 @@ def sweep_lost_jobs(now=None):
     return lost
 
 
+def delete_files(job):
+    """Delete the job's files; its upload stays while another job reads it (a preview's confirm, a
+    preview again with another column mapping)."""
+    shared = bool(job.input_file) and Job.objects.filter(input_file=job.input_file).exclude(pk=job.pk).exists()
+    files.delete_job_files(job, keep={job.input_file} if shared else ())
+
+
 def clear_expired_jobs(now=None):
     """Delete the files of jobs finished more than ``JOB_RESULT_TTL`` ago (their uploads and results;
     the jobs stay, their reports too). Returns how many jobs lost their files."""
@@ -263,7 +271,7 @@ def clear_expired_jobs(now=None):
     )
     count = 0
     for job in expired:
-        files.delete_job_files(job)
+        delete_files(job)
         Job.objects.filter(pk=job.pk).update(input_file="", result_file="", result_expires_at=None)
         count += 1
     return count
