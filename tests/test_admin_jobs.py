@@ -530,3 +530,55 @@ def test_the_json_of_a_finished_job_says_finished(admin_client):
     status = admin_client.get(job_url(job, "status")).json()
     assert (status["state"], status["finished"], status["percent"]) == ("succeeded", True, 100)
     assert json.loads(json.dumps(status)) == status
+
+
+# ---------------------------------------------------------------------------
+# Column mapping on a preview's page
+# ---------------------------------------------------------------------------
+
+
+def test_a_preview_with_unknown_columns_maps_them_and_previews_the_same_upload_again(clerk):
+    rows = [["CustomerID", "Firma", "Ort", "Country"], ["ACME", "Acme", "Berlin", "DE"]]
+    preview = started_job(upload(clerk, rows))
+    runner.run(preview.pk)
+    checked = page(clerk, preview)
+    # "Firma" holds the name, which new customers need: refused until it is mapped.
+    assert elements(checked, "ul", class_="otrs-import-problems")
+    assert not elements(checked, "form", class_="otrs-job-confirm")
+    form = element(checked, "form", class_="otrs-column-mapping-form")
+    selects = {attribute(select, "name"): select for select in elements(form, "select")}
+    assert sorted(selects) == ["column-1", "column-2"]  # the file's unknown columns, by position
+    assert "country" not in [attribute(option, "value") for option in elements(selects["column-1"], "option")]
+
+    forged = clerk.post(attribute(form, "action"), {"column-1": "password", "column-2": ""})
+    assert forged.status_code == 400
+    assert Job.objects.count() == 1
+
+    mapped = clerk.post(attribute(form, "action"), {"column-1": "name", "column-2": "city"})
+    again = Job.objects.exclude(pk=preview.pk).get()
+    assert mapped["Location"] == job_url(again)
+    assert (again.preview, again.input_file, again.options["mapping"]) == (
+        True,
+        preview.input_file,
+        {"Firma": "name", "Ort": "city"},
+    )
+    runner.run(again.pk)
+    remapped = page(clerk, again)
+    assert "1 row: 1 to create, 0 to update, 0 unchanged." in text(element(remapped, "p", class_="otrs-import-counts"))
+    assert not elements(remapped, "form", class_="otrs-column-mapping-form")
+    clerk.post(attribute(element(remapped, "form", class_="otrs-job-confirm"), "action"))
+    runner.run(Job.objects.latest("pk").pk)
+    assert Customer.objects.filter(customer_id="ACME", name="Acme", city="Berlin").exists()
+    # The first preview's upload is the one the others read: deleting that job keeps it.
+    clerk.post(job_url(preview, "delete"), {"post": "yes"})
+    assert files.read_file(again.input_file) is not None
+
+
+def test_only_the_previews_starter_maps_its_columns(clerk, client):
+    preview = started_job(upload(clerk, [["CustomerID", "Firma", "Country"], ["ACME", "Acme", "DE"]]))
+    runner.run(preview.pk)
+    other = Client()
+    other.force_login(User.objects.create_superuser("root", password="pw"))
+    assert not elements(page(other, preview), "form", class_="otrs-column-mapping-form")
+    other.post(job_url(preview, "map"), {"column-1": "name"})
+    assert Job.objects.count() == 1
