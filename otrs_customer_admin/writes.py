@@ -43,6 +43,7 @@ from .models.dynamic_values import defaults_of as defaults_of
 from .models.dynamic_values import insert_values as insert_values
 from .models.dynamic_values import load_values as load_values
 from .models.dynamic_values import replace_values as replace_values
+from .models.inserts import insert_tuples
 
 # Rows written, and keys looked up, in one statement.
 WRITE_BATCH = 1000
@@ -309,17 +310,17 @@ def write_history(user, model, entries):
     """Admin history entries, as the admin writes them: ``entries`` are ``(object_id, text,
     action_flag, message)``, the message a string or the admin's JSON structure (a list)."""
     content_type = ContentType.objects.get_for_model(model)
-    LogEntry.objects.bulk_create(
+    rows = [
         (
-            LogEntry(
-                user_id=user.pk,
-                content_type=content_type,
-                object_id=str(object_id),
-                object_repr=str(text)[:200],
-                action_flag=flag,
-                change_message=message if isinstance(message, str) else json.dumps(message),
-            )
-            for object_id, text, flag, message in entries
-        ),
-        batch_size=WRITE_BATCH,
-    )
+            user.pk,
+            content_type.pk,
+            str(object_id),
+            str(text)[:200],
+            flag,
+            message if isinstance(message, str) else json.dumps(message),
+        )
+        for object_id, text, flag, message in entries
+    ]
+    names = ("user", "content_type", "object_id", "object_repr", "action_flag", "change_message")
+    # A big import writes as many entries as records: the same rows, without an instance each.
+    insert_tuples(LogEntry, names, rows, router.db_for_write(LogEntry), WRITE_BATCH)

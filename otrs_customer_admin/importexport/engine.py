@@ -191,6 +191,28 @@ def unknown_dynamic_columns_warnings(model, headers):
     return warnings
 
 
+# Fields whose cells take few distinct values over a file (a country, a validity): each text is
+# parsed once, its value remembered for the others (a million rows, a dozen countries).
+FEW_VALUES = frozenset({"country", "valid"})
+REMEMBERED_TEXTS = 4096
+
+
+def remembered(parse):
+    """``parse`` remembering the values of the first ``REMEMBERED_TEXTS`` texts it read; a text it
+    refused is parsed again each time (its message names the row)."""
+    values = {}
+
+    def parse_once(text):
+        value = values.get(text)
+        if value is None:
+            value = parse(text)
+            if len(values) < REMEMBERED_TEXTS:
+                values[text] = value
+        return value
+
+    return parse_once
+
+
 def dynamic_parser(definition):
     """Cell text -> the typed value of ``definition``'s field; ``ValueError`` with the reason."""
 
@@ -438,7 +460,8 @@ class RecordImport:
         """What reads a cell of field ``name`` (``None``: its text as it is)."""
         if name in self.dynamic:
             return dynamic_parser(self.dynamic[name])
-        return self.parsers.get(name)
+        parser = self.parsers.get(name)
+        return remembered(parser) if name in FEW_VALUES and parser is not None else parser
 
     def read(self, records):
         """A ``Row`` for each ``(line, cells)`` record, with the values of its non-empty cells."""

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +24,7 @@ from ..conf import settings
 from ..datasources import default_data_source_key, get_data_source, get_data_sources
 from ..exceptions import DeletionNotAllowed, ReadOnlySourceError
 from ..folding import fold, folded_twin
+from .inserts import can_insert, insert_rows
 
 
 class Validity(models.IntegerChoices):
@@ -232,6 +233,11 @@ class FoldedUniqueFieldsQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.refresh_folded_keys()
+        self._for_write = True
+        if objs and not args and can_insert(self.model, objs, self.db, **kwargs):
+            # The same rows as Django's bulk_create, for a fraction of its Python (models/inserts.py).
+            with transaction.atomic(using=self.db, savepoint=False):
+                return insert_rows(self.model, objs, self.db, kwargs.get("batch_size") or len(objs))
         return super().bulk_create(objs, *args, **kwargs)
 
     def bulk_update(self, objs, fields, *args, **kwargs):
