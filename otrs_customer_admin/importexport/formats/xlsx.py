@@ -2,6 +2,7 @@
 
 import io
 import re
+import tempfile
 import warnings
 import zipfile
 from contextlib import contextmanager
@@ -25,6 +26,9 @@ from .xlsx_parts import Archive
 #: Reading a spreadsheet stops after this many empty rows in a row: LibreOffice
 #: can save a sheet as 1,048,576 rows, all but a few of them empty.
 EMPTY_ROWS_BEFORE_END = 1000
+
+#: The blocks a finished workbook is read back in, for a stream.
+XLSX_BLOCK = 1 << 16
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -225,22 +229,24 @@ def _cell_problem(cell, line, column):
     )
 
 
-def write_xlsx(dataset):
+def stream_xlsx(headers, chunks, total):
     """An .xlsx workbook in which every cell is text: nothing is ever run as a formula.
+
+    Written through openpyxl's write-only mode, a chunk of ``chunks`` (lists of rows of text) at
+    a time; ``total`` is the number of rows, for the sheet's dimension. The workbook is put
+    together in a temporary file and given as bytes, a block at a time.
 
     Carriage returns and control characters are written with Office's ``_xHHHH_``
     escape, which Excel shows as the character and ``read_xlsx`` reads back.
     """
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet()
-    rows = text_rows(dataset)
-    headers = next(rows)
     for index, header in enumerate(headers):
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(len(header) + 4, 12), 60)
     sheet.freeze_panes = "A2"
     # openpyxl writes a <dimension> only for sheets that can calculate one; without
     # it, every read_only load of this file would first parse the whole sheet.
-    last_cell = f"{get_column_letter(max(len(headers), 1))}{len(dataset) + 1}"
+    last_cell = f"{get_column_letter(max(len(headers), 1))}{total + 1}"
     sheet.calculate_dimension = lambda: f"A1:{last_cell}"
     bold = Font(bold=True)
 
@@ -261,8 +267,17 @@ def write_xlsx(dataset):
                 yield value  # openpyxl stores any other str as a string cell
 
     sheet.append([text_cell(header, bold) for header in headers])
-    for row in rows:
-        sheet.append(list(cells(row)))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    for rows in chunks:
+        for row in rows:
+            sheet.append(list(cells(row)))
+    with tempfile.TemporaryFile() as file:
+        book.save(file)
+        file.seek(0)
+        while block := file.read(XLSX_BLOCK):
+            yield block
+
+
+def write_xlsx(dataset):
+    """A dataset as an .xlsx workbook (``stream_xlsx``), in one piece."""
+    rows = text_rows(dataset)
+    return b"".join(stream_xlsx(next(rows), [rows], len(dataset)))
