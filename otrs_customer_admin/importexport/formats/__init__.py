@@ -66,6 +66,8 @@ class FileFormat:
 
     max_rows = None
     TITLE = EXTENSION = ""
+    # Whether ``stream`` needs the number of rows before the first one.
+    NEEDS_TOTAL = False
 
     def __init__(self, encoding=None, max_rows=None):
         # ``encoding`` is accepted for django-import-export, which passes its
@@ -122,7 +124,8 @@ class FileFormat:
 
     def stream(self, headers, chunks, total):
         """The file of ``headers`` and the rows of ``chunks`` (lists of rows, each a list of text;
-        ``total`` rows in all), as pieces of bytes written as the chunks come."""
+        ``total`` rows in all, or None when the format does not need it), as pieces of bytes written
+        as the chunks come."""
         raise NotImplementedError
 
 
@@ -198,6 +201,7 @@ class XLSX(FileFormat, base_formats.XLSX):
     """The first sheet of an Excel workbook; formulas are refused, every exported cell is text."""
 
     TITLE, EXTENSION = "xlsx", "xlsx"
+    NEEDS_TOTAL = True  # the sheet's dimension comes before its rows
     CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def is_text(self):
