@@ -11,11 +11,13 @@ the import reads it back, and a text a spreadsheet would run as a formula gets a
 """
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 from itertools import batched
 from operator import itemgetter
 
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from ..models import Customer, CustomerUser, FieldType, Ticket, Validity
@@ -36,6 +38,9 @@ NUMBER_LIKE = re.compile(r"[+-]?[\d ()./-]*")
 # The first characters after which neutralise_formula may have something to do.
 _SUSPECT = frozenset((*FORMULA_PREFIXES, "'"))
 _VALIDITY_NAMES = {validity.value: validity.machine_name for validity in Validity}
+# A column's texts joined, each after _CELL_START: _MAY_RUN finds one that starts with such a character.
+_CELL_START = "\x00"
+_MAY_RUN = re.compile("\x00[" + re.escape("".join(sorted(_SUSPECT))) + "]")
 
 
 class ExportRefused(ValueError):
@@ -86,10 +91,17 @@ class Column:
     render: object = None
     numbers: bool = False
 
-    def cell(self, value):
+    def cells(self, values):
+        """The texts of this column's ``values`` in a chunk of rows. Most columns hold nothing a
+        spreadsheet would run: one search over the whole column finds out, instead of a look at
+        each cell."""
         if self.render is not None:
-            value = self.render(value)
-        return safe_number(value) if self.numbers else safe_text(value)
+            values = list(map(self.render, values))
+        elif None in values:
+            values = ["" if value is None else value for value in values]
+        if not _MAY_RUN.search(_CELL_START + _CELL_START.join(values)):
+            return values
+        return list(map(safe_number if self.numbers else safe_text, values))
 
 
 def plain(header, read=None, **kwargs):
@@ -115,6 +127,12 @@ def dynamic_columns(model):
     ]
 
 
+def listed(pks):
+    """``pks`` for an ``__in`` lookup as they are: integers from the database, which Django would
+    otherwise prepare one by one (half the time of a chunk's lookup)."""
+    return RawSQL(", ".join(["%s"] * len(pks)), list(pks))
+
+
 def additional_customers_loader(user):
     """Per chunk of customer users: the CustomerIDs of their additional customers that ``user``
     sees, sorted and joined by "; " as the import reads them (a CustomerID never contains ";")."""
@@ -123,8 +141,10 @@ def additional_customers_loader(user):
         links = links.filter(customer__in=customer_ids(user))
 
     def load(pks):
-        found = {pk: [] for pk in pks}
-        for person, customer_id in links.filter(customeruser__in=pks).values_list(
+        if not pks:
+            return {}
+        found = defaultdict(list)
+        for person, customer_id in links.filter(customeruser_id__in=listed(pks)).values_list(
             "customeruser_id", "customer__customer_id"
         ):
             found[person].append(customer_id)
@@ -209,38 +229,29 @@ def export_headers(model, user=None, columns=None):
 
 
 def export_chunks(queryset, columns, progress=None, total=None):
-    """The rows of ``queryset`` as lists of cell texts in the order of ``columns``, a list of them
-    per chunk of ``CHUNK_ROWS``; ``progress("export", done, total)`` after each."""
-    reads = [column.read for column in columns if column.read is not None]
-    position = {read: index for index, read in enumerate(reads, start=1)}
+    """The rows of ``queryset`` as tuples of cell texts in the order of ``columns``, a list of them
+    per chunk of ``CHUNK_ROWS``; ``progress("export", done, total)`` after each. A chunk is
+    worked a column at a time."""
+    reads = list(dict.fromkeys(column.read for column in columns if column.read is not None))
     loads = list(dict.fromkeys(column.load for column in columns if column.load is not None))
-    # Each cell: where its raw value is (the row's position, or a load and its pick), and its column.
-    plan = [
-        (position[column.read], None, None, column.cell)
-        if column.read is not None
-        else (None, loads.index(column.load), column.pick, column.cell)
-        for column in columns
-    ]
-    simple = all(load is None for _position, load, _pick, _cell in plan)
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
     rows = queryset.values_list("pk", *reads).iterator(chunk_size=CHUNK_ROWS)
     done = 0
     for chunk in batched(rows, CHUNK_ROWS):
-        if simple:
-            cells = [(index, cell) for index, _load, _pick, cell in plan]
-            written = [[cell(row[index]) for index, cell in cells] for row in chunk]
-        else:
-            pks = [row[0] for row in chunk]
-            loaded = [load(pks) for load in loads]
-            written = [
-                [
-                    cell(row[index] if load is None else (pick(loaded[load][row[0]]) if pick else loaded[load][row[0]]))
-                    for index, load, pick, cell in plan
-                ]
-                for row in chunk
-            ]
-        yield written
+        read = dict(zip(["pk", *reads], zip(*chunk, strict=True), strict=True))
+        loaded = {load: load(read["pk"]) for load in loads}
+        cells = []
+        for column in columns:
+            if column.read is not None:
+                values = read[column.read]
+            elif column.pick is None:
+                values = list(map(loaded[column.load].get, read["pk"]))
+            else:
+                found = loaded[column.load]
+                values = [column.pick(found[pk]) for pk in read["pk"]]
+            cells.append(column.cells(values))
+        yield list(zip(*cells, strict=True))
         done += len(chunk)
         if progress is not None:
             progress("export", done, max(total or 0, done))
