@@ -40,6 +40,8 @@ _SUSPECT = frozenset((*FORMULA_PREFIXES, "'"))
 _VALIDITY_NAMES = {validity.value: validity.machine_name for validity in Validity}
 # A column's texts joined, each after _CELL_START: _MAY_RUN finds one that starts with such a character.
 _CELL_START = "\x00"
+# ... and _ALL_NUMBERS whether every one of them looks like a number (NUMBER_LIKE).
+_ALL_NUMBERS = re.compile(r"(?:\x00[+-]?[\d ()./-]*)*")
 _MAY_RUN = re.compile("\x00[" + re.escape("".join(sorted(_SUSPECT))) + "]")
 
 
@@ -99,7 +101,8 @@ class Column:
             values = list(map(self.render, values))
         elif None in values:
             values = ["" if value is None else value for value in values]
-        if not _MAY_RUN.search(_CELL_START + _CELL_START.join(values)):
+        joined = _CELL_START + _CELL_START.join(values)
+        if not _MAY_RUN.search(joined) or (self.numbers and _ALL_NUMBERS.fullmatch(joined)):
             return values
         return list(map(safe_number if self.numbers else safe_text, values))
 

@@ -255,10 +255,10 @@ def stream_xlsx(headers, chunks, total):
         with out.open(_SHEET, "w", force_zip64=large) as sheet:
             sheet.write(head)
             letters = [get_column_letter(index + 1) for index in range(len(headers))]
-            number = 1
+            number = 2  # of the next row; the header is row 1
             for rows in chunks:
-                sheet.write(_rows_xml(rows, number + 1, letters))
-                number += len(rows)
+                xml, number = _rows_xml(rows, number, letters)
+                sheet.write(xml)
                 yield sink.taken()
             sheet.write(b"</sheetData>" + tail)
     yield sink.taken()
@@ -297,17 +297,25 @@ def _workbook_frame(headers, total):
     return frame
 
 
-def _rows_xml(rows, first, letters):
-    """The ``<row>`` elements of ``rows``, numbered from ``first``: a non-empty text is an inline
-    string (read back as text whatever it looks like), an empty one no cell at all."""
+def _rows_xml(rows, number, letters):
+    """The ``<row>`` elements of ``rows``, numbered from ``number``, and the number after them: a
+    non-empty text is an inline string (read back as text whatever it looks like), an empty one
+    no cell at all."""
     parts = []
-    for number, row in enumerate(rows, start=first):
-        parts.append(f'<row r="{number}">')
+    append = parts.append
+    for row in rows:
+        append(f'<row r="{number}">')
         for letter, value in zip(letters, row, strict=False):
             if value:
-                parts.append(f'<c r="{letter}{number}" t="inlineStr"><is>{_inline_text(value)}</is></c>')
-        parts.append("</row>")
-    return "".join(parts).encode("utf-8")
+                text = f"<t>{value}</t>" if _PLAIN_TEXT.fullmatch(value) else _inline_text(value)
+                append(f'<c r="{letter}{number}" t="inlineStr"><is>{text}</is></c>')
+        append("</row>")
+        number += 1
+    return "".join(parts).encode("utf-8"), number
+
+
+#: A text that goes into the sheet as it is: nothing to escape, no space to keep at either end.
+_PLAIN_TEXT = re.compile(r"(?![\s])[^&<>_\x00-\x1f]*(?<![\s])")
 
 
 def _inline_text(value):
