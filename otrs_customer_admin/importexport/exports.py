@@ -11,13 +11,12 @@ the import reads it back, and a text a spreadsheet would run as a formula gets a
 """
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import partial
 from itertools import batched
 from operator import itemgetter
 
-from django.db.models.expressions import RawSQL
+from django.db.models import Aggregate, CharField, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from ..models import Customer, CustomerUser, FieldType, Ticket, Validity
@@ -79,7 +78,8 @@ def validity_name(value):
 class Column:
     """One column of an export: its header, where its value comes from, how it is written.
 
-    A column reads ``read`` (a lookup of the rows' query), or takes its value from ``load``, a
+    A column reads ``read`` (a lookup of the rows' query, or the name of its ``annotation``, an
+    expression the query adds), or takes its value from ``load``, a
     function called once per chunk with the chunk's primary keys (``{pk: value}``; columns
     sharing one ``load`` share the call), through ``pick``. ``render`` makes the value text,
     then ``numbers`` says whether a leading + or - of a number is data (``safe_number``) or
@@ -88,6 +88,7 @@ class Column:
 
     header: str
     read: str | None = None
+    annotation: object = None
     load: object = None
     pick: object = None
     render: object = None
@@ -130,30 +131,32 @@ def dynamic_columns(model):
     ]
 
 
-def listed(pks):
-    """``pks`` for an ``__in`` lookup as they are: integers from the database, which Django would
-    otherwise prepare one by one (half the time of a chunk's lookup)."""
-    return RawSQL(", ".join(["%s"] * len(pks)), list(pks))
+class JoinedText(Aggregate):
+    """The texts of a group joined by ";" (SQLite's GROUP_CONCAT, PostgreSQL's STRING_AGG), in any order."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ';')"
+    output_field = CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
 
 
-def additional_customers_loader(user):
-    """Per chunk of customer users: the CustomerIDs of their additional customers that ``user``
-    sees, sorted and joined by "; " as the import reads them (a CustomerID never contains ";")."""
-    links = CustomerUser.additional_customers.through.objects.order_by()
+def additional_customer_ids(user=None):
+    """A subquery: the CustomerIDs of the outer customer user's additional customers that ``user``
+    sees, joined by ";". Read with the rows: an index probe per row costs the database less
+    than a lookup per chunk costs Python."""
+    links = CustomerUser.additional_customers.through.objects.filter(customeruser=OuterRef("pk"))
     if restricted(user):
         links = links.filter(customer__in=customer_ids(user))
+    joined = links.order_by().values("customeruser").annotate(ids=JoinedText("customer__customer_id"))
+    return Subquery(joined.values("ids"))
 
-    def load(pks):
-        if not pks:
-            return {}
-        found = defaultdict(list)
-        for person, customer_id in links.filter(customeruser_id__in=listed(pks)).values_list(
-            "customeruser_id", "customer__customer_id"
-        ):
-            found[person].append(customer_id)
-        return {pk: "; ".join(sorted(ids)) for pk, ids in found.items()}
 
-    return load
+def sorted_ids(joined):
+    """CustomerIDs joined in any order by the query, sorted and separated by "; " as the import
+    reads them (a CustomerID never contains ";")."""
+    return "; ".join(sorted(filter(None, (joined or "").split(";"))))
 
 
 def export_columns(model, user=None):
@@ -179,7 +182,14 @@ def export_columns(model, user=None):
             )
             for name in CustomerUser.RECORD_FIELDS
         ]
-        columns.append(Column("additional_customers", load=additional_customers_loader(user)))
+        columns.append(
+            Column(
+                "additional_customers",
+                read="additional_customer_ids",
+                annotation=additional_customer_ids(user),
+                render=sorted_ids,
+            )
+        )
         columns.append(plain("data_source"))
         return columns + dynamic_columns(model)
     if model is Ticket:
@@ -237,6 +247,9 @@ def export_chunks(queryset, columns, progress=None, total=None):
     worked a column at a time."""
     reads = list(dict.fromkeys(column.read for column in columns if column.read is not None))
     loads = list(dict.fromkeys(column.load for column in columns if column.load is not None))
+    annotations = {column.read: column.annotation for column in columns if column.annotation is not None}
+    if annotations:
+        queryset = queryset.annotate(**annotations)
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
     rows = queryset.values_list("pk", *reads).iterator(chunk_size=CHUNK_ROWS)
