@@ -134,6 +134,8 @@ def test_with_a_user_only_the_tickets_that_user_sees(settings, tmp_path):
     assert titles("--user", "agent-a", "--customer", "BRAVO", tmp_path=tmp_path) == []
 
 
+# transaction=True: the runner closes the connection it finds, as a worker does between jobs.
+@pytest.mark.django_db(transaction=True)
 @override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
 def test_an_export_job_takes_the_same_filters(tickets, admin_user, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
