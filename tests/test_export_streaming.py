@@ -245,3 +245,20 @@ def test_the_admins_export_streams_its_file(admin_client, world):
     # The list's order: by last name ("-Doe" before "Hill").
     header, hank, jane = EXPECTED[CustomerUser]
     assert first + b"".join(pieces) == excel_csv([header, jane, hank])
+
+
+def test_xlsx_rows_keep_every_text_as_it_was(db):
+    texts = ["a <b> & c", "  spaced  ", "literal _x000D_ text", "bell \x07 and\r\nlines", "#N/A", "=1+1", "ü 東京"]
+    Customer.objects.bulk_create(build_customer(f"X{number}", text) for number, text in enumerate(texts))
+    data = exported(Customer, "xlsx", columns=["customer_id", "name"])[1]
+    # The import reads back what was written (the formula neutralised, as in every format)...
+    rows = format_for("xlsx").create_dataset(data)
+    assert [row[2] for row in rows] == [text if text != "=1+1" else "'=1+1" for text in texts]
+    # ... and so does openpyxl, as Excel shows them (Office's _xHHHH_ escape read as openpyxl does).
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)][:4] == [
+        "a <b> & c",
+        "  spaced  ",
+        "literal _x005F_x000D_ text",
+        "bell _x0007_ and_x000D_\nlines",
+    ]
