@@ -1,9 +1,10 @@
 """Exports of customers, customer users and tickets to a file, for the commands, the admin and jobs.
 
 An export streams: its rows come out of a server-side cursor (``values_list(...).iterator()``) in
-the queryset's order, ``CHUNK_ROWS`` at a time; what the rows do not hold (dynamic field values,
-a customer's group links, a customer user's additional customers) is read once per chunk; each
-chunk is written to the file before the next is read. Memory does not grow with the row count.
+the queryset's order (primary keys when it has none), ``CHUNK_ROWS`` at a time; what the rows
+do not hold (dynamic field values, a customer's group links) is read once per chunk, a customer
+user's additional customers by a subquery of the rows' query; each chunk is written to the file
+before the next is read. Memory does not grow with the row count.
 
 The columns of each model are defined once, here (``export_columns``); the resources' export
 and the admin's list of exported columns read them from here too. Every cell is text, written as
