@@ -28,7 +28,7 @@ STAMP := $(VENV)/.installed-$(SETUP_HASH)$(DJANGO_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
-.PHONY: help venv install system-deps test docs screenshots demo bench bench-import-memory bench-import-job bench-ldap bench-pages bench-dynamic-fields bench-customer-groups bench-load lint format wheel clean distclean
+.PHONY: help venv install system-deps test docs screenshots demo bench bench-import-memory bench-import-job bench-ldap bench-pages bench-dynamic-fields bench-customer-groups bench-export bench-load lint format wheel clean distclean
 
 help: ## show this list
 	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12] [DJANGO='Django>=5.2,<5.3']"
@@ -122,6 +122,9 @@ bench-dynamic-fields: venv ## the customer list with 3 dynamic-field columns and
 
 bench-customer-groups: venv ## customer groups: an agent in 5 of 1,000 groups vs a superuser on the lists, search and detail, at 100,000 customers (DATABASE_URL for PostgreSQL)
 	$(PY) bench/customer_groups_bench.py --customers $(or $(BENCH_CUSTOMERS),100000)
+
+bench-export: venv ## streamed exports of 100,000 and 500,000 customer users (CSV, XLSX) vs values_list + csv.writer, with peak memory (BENCH_ROWS; DATABASE_URL for PostgreSQL)
+	$(PY) bench/export_bench.py --rows $(or $(BENCH_ROWS),100000 500000)
 
 bench-load: venv ## the example site under gunicorn, 20 clients for 60 s (DATABASE_URL=postgres://..., after bench-pages)
 	$(PY) -m pip install --quiet "gunicorn>=22"

@@ -415,7 +415,7 @@ def test_an_export_command_with_a_user_holds_what_that_user_sees(teams, tmp_path
 def admin_export(client, model):
     response = client.post(f"/admin/otrs_customer_admin/{model}/export/", {"format": "0"})
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 
 

@@ -127,7 +127,13 @@ def find_profile(model, direction, name):
     else:
         message = _("No %(direction)s profile called %(name)s for %(records)s: use one of %(known)s.")
     raise UnknownProfile(
-        message % {"direction": direction, "name": name, "records": records, "known": ", ".join(known)}
+        message
+        % {
+            "direction": ImportExportProfile.Direction(direction).label,
+            "name": name,
+            "records": records,
+            "known": ", ".join(known),
+        }
     )
 
 

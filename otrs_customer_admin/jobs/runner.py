@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from ..conf import settings
 from ..datasources import SyncError, get_data_source
 from ..directory_sync import run_sync
-from ..importexport.exports import filtered_queryset, write_export
+from ..importexport.exports import ExportRefused, filtered_queryset, write_export
 from ..importexport.formats import FileProblem, FileRows, format_for
 from ..importexport.importers import IMPORTERS
 from ..models import Job
@@ -77,7 +77,7 @@ def run(job_id):
         except JobCancelled:
             delete_result(job)
             state, message = Job.State.CANCELLED, _("Cancelled; nothing was written.")
-        except (JobFailed, FileProblem, SyncError) as error:
+        except (JobFailed, FileProblem, SyncError, ExportRefused) as error:
             delete_result(job)
             state, message = Job.State.FAILED, str(error)
         except Exception as error:

@@ -3,6 +3,7 @@ files of any size, read and written outside a browser."""
 
 import codecs
 import time
+from functools import partial
 from pathlib import Path
 
 from django.core.management.base import CommandError
@@ -11,8 +12,9 @@ from django.utils.translation import ngettext
 
 from ..conf import settings
 from ..datasources import get_data_sources
+from ..importexport.exports import ExportRefused, chosen_columns, filtered_queryset, write_export
 from ..importexport.formats import FileProblem, FileRows, format_for
-from ..importexport.profiles import IMPORT, UnknownProfile, find_profile, profile_import_options
+from ..importexport.profiles import EXPORT, IMPORT, UnknownProfile, find_profile, profile_import_options
 from ..models import Validity
 from ..values import parse_country
 from .base import PackageCommand, known_value
@@ -117,22 +119,56 @@ class ImportCommand(PackageCommand):
 
 
 class ExportCommand(PackageCommand):
-    resource_class = None
+    """An export to a file or standard output, streamed (``exports.write_export``): written as the
+    rows are read, in memory that does not grow with them."""
+
+    model = None
 
     def add_arguments(self, parser):
         parser.add_argument("file", help=_("Where to write; '-' for standard output (CSV, TSV, JSON)."))
         parser.add_argument("--format", help=_("csv, tsv, xlsx or json; by default from the file name."))
+        self.add_filter_arguments(parser)
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help=_("Export what this user sees (with customer groups); by default everything."),
+        )
+        parser.add_argument(
+            "--profile",
+            metavar="NAME",
+            help=_("Export the columns of this saved export profile, in its order; by default all of them."),
+        )
+
+    def add_filter_arguments(self, parser):
         parser.add_argument(
             "--validity",
             default="all",
             help=_("Which records, by validity: valid, invalid, invalid-temporarily or all (the default)."),
         )
         parser.add_argument("--data-source", help=_("Only records of this data source (its key)."))
-        parser.add_argument(
-            "--user",
-            metavar="USERNAME",
-            help=_("Export what this user sees (with customer groups); by default everything."),
-        )
+
+    def filters(self, options):
+        """``filtered_queryset``'s filters from the options; a ``CommandError`` for an unknown value."""
+        validities = [*Validity.machine_names(), "all"]
+        filters = {
+            "validity": known_value(
+                options["validity"], validities, _("Unknown validity %(value)s: use one of %(known)s.")
+            )
+        }
+        if options["data_source"] is not None:
+            filters["data_source"] = known_value(
+                options["data_source"],
+                list(get_data_sources()),
+                _("Unknown data source %(value)s: use one of %(known)s."),
+            )
+        return filters
+
+    def profile_columns(self, name):
+        """The columns of the export profile ``name`` of this command's model."""
+        try:
+            return find_profile(self.model, EXPORT, name).columns
+        except UnknownProfile as error:
+            raise CommandError(str(error)) from None
 
     def handle(self, *args, **options):
         target = options["file"]
@@ -140,45 +176,59 @@ class ExportCommand(PackageCommand):
             file_format = format_for(options["format"] or ("csv" if target == "-" else target))
         except FileProblem as problem:
             raise CommandError(str(problem)) from None
-        validities = [*Validity.machine_names(), "all"]
-        validity = known_value(options["validity"], validities, _("Unknown validity %(value)s: use one of %(known)s."))
+        filters = self.filters(options)
         user = find_user(options["user"]) if options["user"] else None
-        resource = self.resource_class(user=user)
-        queryset = resource.get_queryset().visible_to(user)
-        if validity != "all":
-            queryset = queryset.filter(valid=Validity.from_machine_name(validity))
-        if options["data_source"] is not None:
-            source = known_value(
-                options["data_source"],
-                list(get_data_sources()),
-                _("Unknown data source %(value)s: use one of %(known)s."),
-            )
-            queryset = queryset.filter(data_source=source)
-        data = file_format.export_data(resource.export(queryset))
-        if isinstance(data, str):
-            data = data.encode("utf-8")
+        columns = self.profile_columns(options["profile"]) if options["profile"] else None
+        queryset = filtered_queryset(self.model, user=user, **filters)
+        try:
+            # Refused before anything is written.
+            chosen_columns(self.model, user, columns)
+        except ExportRefused as refused:
+            raise CommandError(str(refused)) from None
+        # On a terminal a bar; off one (a pipe, cron) nothing, so that standard error holds the result only.
+        progress = Progress(self.stderr, "rows", lines_off_a_terminal=False)
+        export = partial(write_export, queryset, file_format, user=user, columns=columns, progress=progress)
         if target == "-":
             if not file_format.is_text():
                 raise CommandError(_("Write XLSX to a file, not to standard output."))
-            # No byte order mark in a pipe (files keep it, for Excel); the command's own
-            # stdout (call_command(stdout=...) included), as bytes when it has a buffer.
-            data = data.removeprefix(codecs.BOM_UTF8)
-            buffer = getattr(self.stdout, "buffer", None)
-            if buffer is not None:
-                self.stdout.flush()
-                buffer.write(data)
-                buffer.flush()
-            else:
-                self.stdout.write(data.decode("utf-8"), ending="")
+            export(StandardOutput(self.stdout))
             return
         try:
-            Path(target).write_bytes(data)
+            file = open(target, "wb")
         except OSError as error:
             raise CommandError(
                 _("%(path)s cannot be written: %(reason)s.") % {"path": target, "reason": error.strerror or error}
             ) from None
-        count = queryset.count()
+        try:
+            with file:
+                count = export(file)
+        except BaseException:
+            Path(target).unlink(missing_ok=True)  # no half file
+            raise
         self.stderr.write(
             ngettext("%(count)d record written to %(path)s.", "%(count)d records written to %(path)s.", count)
             % {"count": count, "path": target}
         )
+
+
+class StandardOutput:
+    """A command's standard output as a binary stream (``call_command(stdout=...)`` included): the
+    bytes go to its buffer when it has one, else as text; no byte order mark (files keep it, for
+    Excel; a pipe does not want it)."""
+
+    def __init__(self, stdout):
+        self.stdout = stdout
+        self.buffer = getattr(stdout, "buffer", None)
+        self.started = False
+        if self.buffer is not None:
+            stdout.flush()
+
+    def write(self, data):
+        if not self.started:
+            data = data.removeprefix(codecs.BOM_UTF8)
+            self.started = True
+        if self.buffer is not None:
+            self.buffer.write(data)
+            self.buffer.flush()
+        else:
+            self.stdout.write(data.decode("utf-8"), ending="")

@@ -16,6 +16,7 @@ UNITS = {"rows": gettext_lazy("rows"), "entries": gettext_lazy("entries"), "reco
 PHASES = {
     "check": gettext_lazy("checking"),
     "write": gettext_lazy("writing"),
+    "export": gettext_lazy("exporting"),
     "customers": gettext_lazy("customers"),
     "customer users": gettext_lazy("customer users"),
 }

@@ -31,11 +31,11 @@ from django.utils.translation import gettext
 from import_export.formats import base_formats
 
 from .cells import FORMULA_PREFIXES, cell_text, neutralise_formula, restore_neutralised
-from .csv import open_csv, read_csv, write_csv
-from .json import open_json, read_json, write_json
+from .csv import open_csv, read_csv, stream_csv, write_csv
+from .json import open_json, read_json, stream_json, write_json
 from .problems import FileProblem, file_changed
 from .table import LINE_COLUMN, DatasetRows, Table
-from .xlsx import open_xlsx, read_xlsx, write_xlsx
+from .xlsx import open_xlsx, read_xlsx, stream_xlsx, write_xlsx
 
 __all__ = [
     "CSV",
@@ -66,6 +66,8 @@ class FileFormat:
 
     max_rows = None
     TITLE = EXTENSION = ""
+    # Whether ``stream`` needs the number of rows before the first one.
+    NEEDS_TOTAL = False
 
     def __init__(self, encoding=None, max_rows=None):
         # ``encoding`` is accepted for django-import-export, which passes its
@@ -120,6 +122,12 @@ class FileFormat:
         are iterated (see ``FileRows``); raises FileProblem."""
         raise NotImplementedError
 
+    def stream(self, headers, chunks, total):
+        """The file of ``headers`` and the rows of ``chunks`` (lists of rows, each a list of text;
+        ``total`` rows in all, or None when the format does not need it), as pieces of bytes written
+        as the chunks come."""
+        raise NotImplementedError
+
 
 class FileRows:
     """The rows of an import file on disk, for ``RecordImport.run``: each ``open()`` reads the file
@@ -159,6 +167,9 @@ class CSV(FileFormat, base_formats.CSV):
     def export_data(self, dataset, **kwargs):
         return write_csv(dataset, delimiter=self.DELIMITER or ",")
 
+    def stream(self, headers, chunks, total):
+        return stream_csv(headers, chunks, delimiter=self.DELIMITER or ",")
+
 
 class TSV(CSV, base_formats.TSV):
     """Tab-separated text (Excel's "Unicode Text" is this in UTF-16)."""
@@ -182,11 +193,15 @@ class JSON(FileFormat, base_formats.JSON):
     def export_data(self, dataset, **kwargs):
         return write_json(dataset)
 
+    def stream(self, headers, chunks, total):
+        return stream_json(headers, chunks)
+
 
 class XLSX(FileFormat, base_formats.XLSX):
     """The first sheet of an Excel workbook; formulas are refused, every exported cell is text."""
 
     TITLE, EXTENSION = "xlsx", "xlsx"
+    NEEDS_TOTAL = True  # the sheet's dimension comes before its rows
     CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
     def is_text(self):
@@ -201,6 +216,9 @@ class XLSX(FileFormat, base_formats.XLSX):
 
     def export_data(self, dataset, **kwargs):
         return write_xlsx(dataset)
+
+    def stream(self, headers, chunks, total):
+        return stream_xlsx(headers, chunks, total)
 
 
 IMPORT_FORMATS = [CSV, TSV, XLSX, JSON]

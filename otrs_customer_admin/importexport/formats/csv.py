@@ -207,9 +207,27 @@ def open_csv(file, delimiter=None, max_rows=None):
     return Table(headers, checked_rows(headers, rows, max_rows), fraction_read=csv_file.fraction_read)
 
 
-def write_csv(dataset, delimiter=","):
-    """CSV as Excel reads it: UTF-8 with BOM, CRLF line ends, quotes where needed."""
+def stream_csv(headers, chunks, delimiter=","):
+    """CSV as Excel reads it (UTF-8 with BOM, CRLF line ends, quotes where needed), as bytes: the
+    header, then a piece per chunk of ``chunks`` (lists of rows of text)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerows(text_rows(dataset))
-    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
+    writer.writerow(headers)
+    yield codecs.BOM_UTF8 + _taken(buffer)
+    for rows in chunks:
+        writer.writerows(rows)
+        yield _taken(buffer)
+
+
+def _taken(buffer):
+    """What ``buffer`` holds, as UTF-8; the buffer emptied."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode("utf-8")
+
+
+def write_csv(dataset, delimiter=","):
+    """A dataset as CSV (``stream_csv``), in one piece."""
+    rows = text_rows(dataset)
+    return b"".join(stream_csv(next(rows), [rows], delimiter=delimiter))

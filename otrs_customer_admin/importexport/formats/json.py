@@ -3,6 +3,7 @@
 import json
 import math
 import re
+from json.encoder import encode_basestring
 
 from django.utils.translation import gettext
 
@@ -261,8 +262,24 @@ def open_json(data, max_rows=None):
     return Table(headers, checked_rows(headers, rows(), None))
 
 
+def stream_json(headers, chunks):
+    """A list of objects, one per row, as ``json.dumps(..., ensure_ascii=False, indent=2)`` writes it,
+    as bytes: a piece per chunk of ``chunks`` (lists of rows of text)."""
+    # Each key and its indent once; each value through the C encoder of JSON strings.
+    keys = [f"    {encode_basestring(str(header))}: " for header in headers]
+    opened = False
+    for rows in chunks:
+        records = []
+        for row in rows:
+            fields = ",\n".join(key + encode_basestring(value) for key, value in zip(keys, row, strict=False))
+            records.append(("," if opened else "[") + ("\n  {\n" + fields + "\n  }" if fields else "\n  {}"))
+            opened = True
+        if records:
+            yield "".join(records).encode("utf-8")
+    yield b"\n]\n" if opened else b"[]\n"
+
+
 def write_json(dataset):
+    """A dataset as JSON (``stream_json``), in one piece."""
     rows = text_rows(dataset)
-    headers = next(rows)
-    records = [dict(zip(headers, row, strict=False)) for row in rows]
-    return (json.dumps(records, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return b"".join(stream_json(next(rows), [rows]))

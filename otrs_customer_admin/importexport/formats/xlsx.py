@@ -2,14 +2,15 @@
 
 import io
 import re
+import tempfile
 import warnings
 import zipfile
 from contextlib import contextmanager
+from xml.sax.saxutils import escape as xml_escape
 
 import openpyxl
 from django.utils.translation import gettext
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -225,44 +226,125 @@ def _cell_problem(cell, line, column):
     )
 
 
-def write_xlsx(dataset):
+def stream_xlsx(headers, chunks, total):
     """An .xlsx workbook in which every cell is text: nothing is ever run as a formula.
+
+    openpyxl's write-only mode makes the workbook around the rows (the bold header, its frozen
+    pane, the column widths, the sheet's dimension from ``total``); the rows of ``chunks`` (lists
+    of rows of text) are written into its sheet as inline strings, a chunk at a time, and the
+    archive is given as bytes as it grows. openpyxl's own cells would cost tens of microseconds
+    each and keep every distinct text in its shared-strings table until the end; these cost a
+    string format each, and nothing stays in memory.
 
     Carriage returns and control characters are written with Office's ``_xHHHH_``
     escape, which Excel shows as the character and ``read_xlsx`` reads back.
     """
+    sink = _Pieces()
+    with (
+        _workbook_frame(headers, total) as frame,
+        zipfile.ZipFile(frame) as parts,
+        zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out,
+    ):
+        for info in parts.infolist():
+            if info.filename != _SHEET:
+                out.writestr(info, parts.read(info.filename))
+        head, tail = parts.read(_SHEET).split(b"</sheetData>", 1)
+        yield sink.taken()
+        # Beyond 4 GB a part needs ZIP64, which a streamed part must announce before its size is known.
+        large = total is not None and total * max(len(headers), 1) > _ZIP64_CELLS
+        with out.open(_SHEET, "w", force_zip64=large) as sheet:
+            sheet.write(head)
+            letters = [get_column_letter(index + 1) for index in range(len(headers))]
+            number = 2  # of the next row; the header is row 1
+            for rows in chunks:
+                xml, number = _rows_xml(rows, number, letters)
+                sheet.write(xml)
+                yield sink.taken()
+            sheet.write(b"</sheetData>" + tail)
+    yield sink.taken()
+
+
+#: The sheet openpyxl writes the rows into, the only one of the workbook.
+_SHEET = "xl/worksheets/sheet1.xml"
+#: Cells of a sheet that could reach ZIP64's 4 GB (a cell is at most about 60 bytes of markup
+#: and a few of text in a typical export; past this, the part says it may).
+_ZIP64_CELLS = 20_000_000
+
+
+def _workbook_frame(headers, total):
+    """The workbook without its rows, in a temporary file: the header row, its bold font and
+    frozen pane, the column widths and the sheet's dimension."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet()
-    rows = text_rows(dataset)
-    headers = next(rows)
     for index, header in enumerate(headers):
         sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(len(header) + 4, 12), 60)
     sheet.freeze_panes = "A2"
     # openpyxl writes a <dimension> only for sheets that can calculate one; without
     # it, every read_only load of this file would first parse the whole sheet.
-    last_cell = f"{get_column_letter(max(len(headers), 1))}{len(dataset) + 1}"
+    last_cell = f"{get_column_letter(max(len(headers), 1))}{(total or 0) + 1}"
     sheet.calculate_dimension = lambda: f"A1:{last_cell}"
     bold = Font(bold=True)
-
-    def text_cell(value, font=None):
-        cell = WriteOnlyCell(sheet, value=_xstring_escape(value))
+    cells = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=_xstring_escape(header))
         cell.data_type = "s"  # whatever it looks like: never a formula or an error value
-        if font is not None:
-            cell.font = font
-        return cell
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    frame = tempfile.TemporaryFile()
+    book.save(frame)
+    frame.seek(0)
+    return frame
 
-    def cells(row):
-        for value in row:
-            if not value:
-                yield None
-            elif value[0] == "=" or value in ERROR_CODES or _XSTRING_NEEDS_ESCAPE.search(value):
-                yield text_cell(value)
-            else:
-                yield value  # openpyxl stores any other str as a string cell
 
-    sheet.append([text_cell(header, bold) for header in headers])
+def _rows_xml(rows, number, letters):
+    """The ``<row>`` elements of ``rows``, numbered from ``number``, and the number after them: a
+    non-empty text is an inline string (read back as text whatever it looks like), an empty one
+    no cell at all."""
+    parts = []
+    append = parts.append
     for row in rows:
-        sheet.append(list(cells(row)))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        append(f'<row r="{number}">')
+        for letter, value in zip(letters, row, strict=False):
+            if value:
+                text = f"<t>{value}</t>" if _PLAIN_TEXT.fullmatch(value) else _inline_text(value)
+                append(f'<c r="{letter}{number}" t="inlineStr"><is>{text}</is></c>')
+        append("</row>")
+        number += 1
+    return "".join(parts).encode("utf-8"), number
+
+
+#: A text that goes into the sheet as it is: nothing to escape, no space to keep at either end.
+_PLAIN_TEXT = re.compile(r"(?![\s])[^&<>_\x00-\x1f]*(?<![\s])")
+
+
+def _inline_text(value):
+    text = xml_escape(_xstring_escape(value))
+    if value != value.strip():
+        return f'<t xml:space="preserve">{text}</t>'
+    return f"<t>{text}</t>"
+
+
+class _Pieces:
+    """A write-only binary stream whose bytes are taken as they come (``taken``)."""
+
+    def __init__(self):
+        self.pieces = []
+
+    def write(self, data):
+        self.pieces.append(bytes(data))
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def taken(self):
+        data = b"".join(self.pieces)
+        self.pieces.clear()
+        return data
+
+
+def write_xlsx(dataset):
+    """A dataset as an .xlsx workbook (``stream_xlsx``), in one piece."""
+    rows = text_rows(dataset)
+    return b"".join(stream_xlsx(next(rows), [rows], len(dataset)))

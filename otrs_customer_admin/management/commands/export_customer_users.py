@@ -1,11 +1,11 @@
 from django.utils.translation import gettext
 
-from ...importexport.resources import CustomerUserResource
+from ...models import CustomerUser
 from ..files import ExportCommand
 
 
 class Command(ExportCommand):
-    resource_class = CustomerUserResource
+    model = CustomerUser
 
     @property
     def help(self):

@@ -1,11 +1,11 @@
 from django.utils.translation import gettext
 
-from ...importexport.resources import CustomerResource
+from ...models import Customer
 from ..files import ExportCommand
 
 
 class Command(ExportCommand):
-    resource_class = CustomerResource
+    model = Customer
 
     @property
     def help(self):
