@@ -197,7 +197,7 @@ def test_the_export_form_takes_a_profiles_columns_in_its_order(admin_client):
         url(CUSTOMER, "export") + "?validity=all", {"format": EXPORT_FORMAT["csv"], "profile": profile.pk}
     )
     assert response.status_code == 200
-    assert records(response.content) == [{"city": "Berlin", "customer_id": "ACME"}]
+    assert records(b"".join(response.streaming_content)) == [{"city": "Berlin", "customer_id": "ACME"}]
 
 
 # --- saving a preview's mapping as a profile ---------------------------------------------------------
@@ -290,3 +290,15 @@ def test_an_unknown_profile_names_the_known_ones(tmp_path):
     message, _err = refused("import_customers", str(path), "--profile", "Nope")
     assert message == "No import profile called Nope for customers: use one of Dutch, German."
     assert not Customer.objects.exists()
+
+
+def test_an_export_profile_whose_column_is_gone_is_refused_with_a_message(admin_client):
+    make_customer("ACME", city="Berlin")
+    # Saved while a dynamic field existed; the field was deleted since.
+    profile = german_profile(name="Old", direction="export", columns=["customer_id", "DynamicField_Region"])
+    export_url = url(CUSTOMER, "export") + "?validity=all"
+
+    response = admin_client.post(export_url, {"format": EXPORT_FORMAT["csv"], "profile": profile.pk}, follow=True)
+
+    assert response.status_code == 200
+    assert any("DynamicField_Region" in message for message in messages_of(response))

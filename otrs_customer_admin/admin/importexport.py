@@ -27,7 +27,7 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 from ..admin_urls import admin_url, job_page_url
 from ..bidi import isolate
 from ..conf import settings
-from ..importexport.exports import stream_export
+from ..importexport.exports import ExportRefused, stream_export
 from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, FileProblem
 from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
 from ..importexport.profiles import export_profiles, import_profiles, profile_import_options
@@ -332,9 +332,6 @@ class ListExportMixin(PermissionsMixin):
         profile = form.cleaned_data.get("profile") if form is not None and hasattr(form, "cleaned_data") else None
         return list(profile.columns) if profile is not None and profile.columns else None
 
-    def get_export_resource_fields_from_form(self, form):
-        return self.profile_columns(form) or super().get_export_resource_fields_from_form(form)
-
     def get_export_resource_kwargs(self, request, **kwargs):
         # The columns read beyond the rows (a person's additional customers) hold only what the user sees.
         return {**super().get_export_resource_kwargs(request, **kwargs), "user": request.user}
@@ -344,7 +341,11 @@ class ListExportMixin(PermissionsMixin):
         being read, and memory does not grow with the rows (``exports.stream_export``)."""
         if not self.has_export_permission(request):
             raise PermissionDenied
-        pieces = stream_export(queryset, file_format, user=request.user)
+        try:
+            pieces = stream_export(queryset, file_format, user=request.user, columns=self.profile_columns(export_form))
+        except ExportRefused as refused:  # a profile's column that is gone (its dynamic field deleted)
+            messages.error(request, str(refused))
+            return HttpResponseRedirect(request.get_full_path())
         response = StreamingHttpResponse(pieces, content_type=file_format.get_content_type())
         filename = self.get_export_filename(request, queryset, file_format)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

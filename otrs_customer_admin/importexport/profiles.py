@@ -15,7 +15,7 @@ from ..models import Customer, ImportExportProfile
 from ..values import parse_country
 from ..writes import folded_lookup
 from .columns import normalise
-from .exports import RESOURCES
+from .exports import ORDERING, export_headers
 from .importers import IMPORTERS
 
 IMPORT, EXPORT = ImportExportProfile.Direction.IMPORT, ImportExportProfile.Direction.EXPORT
@@ -25,17 +25,12 @@ MAX_HEADER_LENGTH = 200
 
 def models_for(direction):
     """The models a profile of ``direction`` can be for."""
-    return list(IMPORTERS) if direction == IMPORT else list(RESOURCES)
+    return list(IMPORTERS) if direction == IMPORT else list(ORDERING)
 
 
 def import_fields(model):
     """``(field, label)`` for each field an import of ``model`` maps a column to."""
     return IMPORTERS[model]().importable_fields()
-
-
-def export_columns(model):
-    """The export column names of ``model``, in the export's order."""
-    return list(RESOURCES[model]().get_export_headers())
 
 
 def clean_mapping(model, mapping):
@@ -62,7 +57,7 @@ def clean_mapping(model, mapping):
 
 def clean_export_columns(model, columns):
     """``columns`` if each is an export column of ``model``, once; else a ``ValidationError``."""
-    known = export_columns(model)
+    known = export_headers(model)
     errors, seen = [], set()
     for column in columns:
         if column not in known:
