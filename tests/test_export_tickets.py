@@ -8,7 +8,6 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import override_settings
 from django.utils import timezone
 
 from otrs_customer_admin.jobs import runner, start_export
@@ -136,8 +135,10 @@ def test_with_a_user_only_the_tickets_that_user_sees(settings, tmp_path):
 
 # transaction=True: the runner closes the connection it finds, as a worker does between jobs.
 @pytest.mark.django_db(transaction=True)
-@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
 def test_an_export_job_takes_the_same_filters(tickets, admin_user, settings, tmp_path):
+    # Through the settings fixture only: an override_settings decorator around it would be undone
+    # before the fixture's own override, and leave TASKS set for the tests after this one.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     settings.MEDIA_ROOT = str(tmp_path)
     job = start_export(
         admin_user,

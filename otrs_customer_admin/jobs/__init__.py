@@ -55,7 +55,8 @@ def enqueue(job):
 
 
 def new_job(user, kind, model=None, **fields):
-    options = {"language": get_language() or "", **fields.pop("options", {})}
+    # The language of the page that started it: the report's messages are written in it.
+    options = {**fields.pop("options", {}), "language": get_language() or ""}
     return Job.objects.create(
         kind=kind,
         model=model._meta.label_lower if model is not None else "",
@@ -96,16 +97,7 @@ def confirm_import(preview, user):
         locked = Job.objects.select_for_update().get(pk=preview.pk)
         if locked.confirmed_by.exists():
             raise JobRefused(_("This preview was confirmed already."))
-        job = new_job(
-            user,
-            Job.Kind.IMPORT,
-            preview.model_class,
-            confirms=locked,
-            input_file=locked.input_file,
-            input_name=locked.input_name,
-            options={**locked.options, "language": get_language() or ""},
-        )
-        enqueue(job)
+        job = enqueue(import_of_upload(locked, user, confirms=locked))
     return job
 
 
@@ -118,16 +110,19 @@ def preview_again(preview, user, mapping):
         raise JobRefused(_("This preview is still running; wait for it to finish."))
     if not preview.input_file:
         raise JobRefused(_("The preview of this upload is no longer available: upload the file again."))
-    return enqueue(
-        new_job(
-            user,
-            Job.Kind.IMPORT,
-            preview.model_class,
-            preview=True,
-            input_file=preview.input_file,
-            input_name=preview.input_name,
-            options={**preview.options, "mapping": mapping, "language": get_language() or ""},
-        )
+    return enqueue(import_of_upload(preview, user, preview=True, options={**preview.options, "mapping": mapping}))
+
+
+def import_of_upload(preview, user, **fields):
+    """A new import job of ``preview``'s upload, started by ``user``, with its options unless
+    ``fields`` say otherwise."""
+    return new_job(
+        user,
+        Job.Kind.IMPORT,
+        preview.model_class,
+        input_file=preview.input_file,
+        input_name=preview.input_name,
+        **{"options": preview.options, **fields},
     )
 
 
