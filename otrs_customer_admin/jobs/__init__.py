@@ -113,16 +113,16 @@ def preview_again(preview, user, mapping):
     return enqueue(import_of_upload(preview, user, preview=True, options={**preview.options, "mapping": mapping}))
 
 
-def import_of_upload(preview, user, **fields):
-    """A new import job of ``preview``'s upload, started by ``user``, with its options unless
+def import_of_upload(earlier, user, **fields):
+    """A new import job of the upload of the ``earlier`` one, started by ``user``, with its options unless
     ``fields`` say otherwise."""
     return new_job(
         user,
         Job.Kind.IMPORT,
-        preview.model_class,
-        input_file=preview.input_file,
-        input_name=preview.input_name,
-        **{"options": preview.options, **fields},
+        earlier.model_class,
+        input_file=earlier.input_file,
+        input_name=earlier.input_name,
+        **{"options": earlier.options, **fields},
     )
 
 
