@@ -46,7 +46,8 @@ def balanced(text):
 
 
 def needs_isolation(text):
-    return any(unicodedata.bidirectional(char) in RIGHT_TO_LEFT_OR_CONTROL for char in text)
+    # No ASCII character is right-to-left or a direction control: most texts are answered at once.
+    return not text.isascii() and any(unicodedata.bidirectional(char) in RIGHT_TO_LEFT_OR_CONTROL for char in text)
 
 
 def isolate(value):

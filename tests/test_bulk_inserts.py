@@ -90,3 +90,14 @@ def test_one_statement_text_per_batch_size(django_assert_max_num_queries):
         Customer.objects.bulk_create(customers)
     inserts = [query["sql"] for query in queries.captured_queries if query["sql"].startswith("INSERT")]
     assert len(inserts) == 1 and connection.ops.quote_name("otrs_customer_admin_customer") in inserts[0]
+
+
+def test_the_time_stamps_are_those_of_the_insert_and_stay_on_the_records():
+    customers = [build_customer(f"T{i}", f"T {i}") for i in range(3)]
+
+    Customer.objects.bulk_create(customers)
+
+    for customer in customers:
+        stored = Customer.objects.get(pk=customer.pk)
+        assert customer.created_at == stored.created_at and customer.changed_at == stored.changed_at
+        assert stored.created_at is not None

@@ -37,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.db import IntegrityError, transaction
 from django.db.models import CharField
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
@@ -857,8 +858,21 @@ class RecordImport:
     def attname(self, name):
         return name
 
+    @cached_property
+    def blank_values(self):
+        """A new record's attributes before its row's values: the model's defaults, computed once
+        (none of them differs between records: the time stamps are set when the rows are inserted)."""
+        values = dict(self.model().__dict__)
+        del values["_state"]
+        return values
+
     def build(self, row, source):
-        obj = self.model(data_source=source)
+        # What self.model(data_source=source) makes, for a tenth of its time (an import builds a
+        # record per new row; the package's models have no init signals or __init__ of their own).
+        obj = self.model.__new__(self.model)
+        obj.__dict__.update(self.blank_values)
+        obj._state = ModelState()
+        obj.data_source = source
         for name, value in row.changes.items():
             if name not in self.relation_fields:
                 setattr(obj, self.attname(name), value)

@@ -14,7 +14,10 @@ that return the rows they insert (SQLite 3.35+, PostgreSQL, MariaDB 10.5+); ``ca
 whether it applies, and callers fall back to ``bulk_create`` otherwise.
 """
 
+import datetime
+
 from django.db import connections, models
+from django.utils import timezone
 
 # Values of these types are what every database adapter takes as they are, for these fields.
 PLAIN = ((str, (models.CharField, models.TextField)), (int, (models.IntegerField,)), (bool, (models.BooleanField,)))
@@ -38,6 +41,15 @@ def insertable(model):
     ]
 
 
+def is_stamp(field):
+    return isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add)
+
+
+def stamp_now(field):
+    """What a time stamp field's ``pre_save`` would set now."""
+    return timezone.now() if isinstance(field, models.DateTimeField) else datetime.date.today()
+
+
 def plain_types(field):
     return tuple(kind for kind, classes in PLAIN if isinstance(field, classes))
 
@@ -46,8 +58,11 @@ def insert_rows(model, objs, using, batch_size):
     """Insert the new ``objs`` of ``model`` in batches of at most ``batch_size``; sets their primary
     keys and marks them saved, as ``bulk_create`` does. Returns ``objs``."""
     connection = connections[using]
-    fields = insertable(model)
-    # (attname, pre_save when the field computes its value (auto_now_add, ...), plain types, prepare)
+    # The time stamps (auto_now, auto_now_add) last: one time for a batch, converted once, as one
+    # statement writes them.
+    stamps = [field for field in insertable(model) if is_stamp(field)]
+    fields = [field for field in insertable(model) if not is_stamp(field)]
+    # (attname, pre_save when the field computes its value, plain types, prepare)
     specs = [
         (
             field.attname,
@@ -61,16 +76,20 @@ def insert_rows(model, objs, using, batch_size):
     def params_of(batch):
         params = []
         append = params.append
+        times = {field.attname: stamp_now(field) for field in stamps}
+        stamped = [field.get_db_prep_save(times[field.attname], connection) for field in stamps]
         for obj in batch:
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
             values = obj.__dict__
             for attname, pre_save, plain, prepare in specs:
                 value = pre_save(obj, True) if pre_save else values[attname]
                 append(value if value is None or type(value) in plain else prepare(value, connection))
+            params.extend(stamped)
+            values.update(times)
         return params
 
     pk = model._meta.pk
-    for batch, keys in execute(model, fields, objs, params_of, using, batch_size, returning=True):
+    for batch, keys in execute(model, fields + stamps, objs, params_of, using, batch_size, returning=True):
         for obj, (value,) in zip(batch, keys, strict=True):
             setattr(obj, pk.attname, value)
             obj._state.adding = False
@@ -80,25 +99,24 @@ def insert_rows(model, objs, using, batch_size):
 
 def insert_tuples(model, names, rows, using, batch_size):
     """Insert ``rows`` (tuples of the values of the fields ``names``, in that order) into ``model``'s
-    table; the other fields take their defaults. For rows nobody needs as instances afterwards
-    (history entries)."""
+    table; the other fields take their defaults, computed once a batch (a time is one time for a
+    statement). For rows nobody needs as instances afterwards (history entries)."""
     connection = connections[using]
     given = [model._meta.get_field(name) for name in names]
     defaults = [field for field in insertable(model) if field not in given]
-    fields = given + defaults
-    specs = [(plain_types(field), field.get_db_prep_save) for field in fields]
+    specs = [(plain_types(field), field.get_db_prep_save) for field in given]
 
     def params_of(batch):
         params = []
         append = params.append
+        defaulted = [field.get_db_prep_save(field.get_default(), connection) for field in defaults]
         for row in batch:
-            for value, (plain, prepare) in zip(
-                (*row, *(field.get_default() for field in defaults)), specs, strict=True
-            ):
+            for value, (plain, prepare) in zip(row, specs, strict=True):
                 append(value if value is None or type(value) in plain else prepare(value, connection))
+            params.extend(defaulted)
         return params
 
-    for _batch, _keys in execute(model, fields, rows, params_of, using, batch_size, returning=False):
+    for _batch, _keys in execute(model, given + defaults, rows, params_of, using, batch_size, returning=False):
         pass
 
 
