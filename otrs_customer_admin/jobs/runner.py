@@ -9,6 +9,7 @@ transaction: when the job starts and when it ends.
 """
 
 import logging
+from datetime import UTC, datetime
 
 from django.db import close_old_connections
 from django.utils import timezone, translation
@@ -243,7 +244,7 @@ def sweep_lost_jobs(now=None):
     for job in Job.objects.filter(state=Job.State.RUNNING, started_at__lt=silent_since):
         progress = read_progress(job) or {}
         beat = progress.get("beat")
-        last_sign = timezone.datetime.fromtimestamp(beat, tz=timezone.UTC) if beat else job.started_at
+        last_sign = datetime.fromtimestamp(beat, tz=UTC) if beat else job.started_at
         if last_sign >= silent_since:
             continue
         lost += Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
