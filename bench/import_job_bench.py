@@ -23,8 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from import_bench import write_csv as write_customers
-from import_memory import USERS_PER_CUSTOMER, fresh_database, manage, write_customer_users
+from import_memory import prepared_import
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "example_project" / "manage.py"
@@ -105,13 +104,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="otrs-import-job-") as folder:
         folder = Path(folder)
         users, customers, media = folder / "users.csv", folder / "customers.csv", folder / "media"
-        write_customer_users(users, rows)
-        write_customers(customers, -(-rows // USERS_PER_CUSTOMER))
-        database = fresh_database(folder, rows)
-        for step in (("migrate", "--noinput", "-v", "0"), ("import_customers", str(customers))):
-            code, _seconds, _peak, last = manage(database, *step)
-            if code:
-                sys.exit(f"{step[0]} failed: {last}")
+        database = prepared_import(folder, rows, users, customers)
         env = environment(database, media)
         log = open(folder / "worker.log", "w")
         worker = subprocess.Popen(

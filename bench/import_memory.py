@@ -92,6 +92,19 @@ def fresh_database(folder, rows):
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
+def prepared_import(folder, rows, users, customers):
+    """Write the customer-user file ``users`` of ``rows`` rows and its customers' file ``customers``,
+    migrate a fresh database and import the customers into it; returns its DATABASE_URL."""
+    write_customer_users(users, rows)
+    write_customers(customers, -(-rows // USERS_PER_CUSTOMER))
+    database = fresh_database(folder, rows)
+    for step in (("migrate", "--noinput", "-v", "0"), ("import_customers", str(customers))):
+        code, _seconds, _peak, last = manage(database, *step)
+        if code:
+            sys.exit(f"{step[0]} failed: {last}")
+    return database
+
+
 def manage(database_url, *args):
     """Run manage.py in a process of its own: (exit code, seconds, peak MB, last line of its output)."""
     # PYTHONPATH: the code of this tree, whatever the virtualenv has installed.
@@ -116,13 +129,7 @@ def main():
         folder = Path(folder)
         for rows in args.rows:
             users, customers = folder / f"users-{rows}.csv", folder / f"customers-{rows}.csv"
-            write_customer_users(users, rows)
-            write_customers(customers, -(-rows // USERS_PER_CUSTOMER))
-            database = fresh_database(folder, rows)
-            for step in (("migrate", "--noinput", "-v", "0"), ("import_customers", str(customers))):
-                code, _seconds, _peak, last = manage(database, *step)
-                if code:
-                    sys.exit(f"{' '.join(step[:1])} failed: {last}")
+            database = prepared_import(folder, rows, users, customers)
             file_mb = users.stat().st_size / 2**20
             for label, options in (("dry run", ["--dry-run"]), ("import", [])):
                 code, seconds, peak, last = manage(database, "import_customer_users", str(users), *options)

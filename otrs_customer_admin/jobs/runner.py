@@ -76,18 +76,17 @@ def run(job_id):
             with reporter:
                 state, message = WORK[job.kind](job, reporter)
         except JobCancelled:
-            delete_result(job)
             state, message = Job.State.CANCELLED, _("Cancelled; nothing was written.")
         except (JobFailed, FileProblem, SyncError, ExportRefused) as error:
-            delete_result(job)
             state, message = Job.State.FAILED, str(error)
         except Exception as error:
             logger.exception("Job %s failed", job.pk)
-            delete_result(job)
             state, message = (
                 Job.State.FAILED,
                 _("The job failed: %(error)s") % {"error": f"{type(error).__name__}: {error}"},
             )
+        if state != Job.State.SUCCEEDED:
+            delete_result(job)  # no file of a job that did not succeed
         finish(job, state, message, reporter.snapshot())
     clear_expired_jobs()
 
