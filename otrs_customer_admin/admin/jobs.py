@@ -30,6 +30,7 @@ from ..jobs import (
     cancel,
     confirm_import,
     delete_files,
+    done_and_total,
     files,
     live_state,
     preview_again,
@@ -64,12 +65,7 @@ def job_progress(job, live=None):
     from the job's row and, while it runs, its worker's last published progress (``live_state``)."""
     live = live or live_state(job)
     phase = live["phase"]
-    if phase == "write":
-        done, total = live["rows_written"], live["to_write"]
-    elif phase == "export":
-        done, total = live["rows_written"], live["rows_total"]
-    else:
-        done, total = max(live["rows_checked"], live["rows_read"]), live["rows_total"]
+    done, total = done_and_total(live)
     if job.state == Job.State.SUCCEEDED:
         percent = 100
     elif total:

@@ -18,7 +18,7 @@ from ..models import Job
 from . import files
 from .backends import jobs_available
 from .channel import request_cancel
-from .runner import clear_expired_jobs, delete_files, live_state, record_builder, sweep_lost_jobs
+from .runner import clear_expired_jobs, delete_files, done_and_total, live_state, record_builder, sweep_lost_jobs
 
 __all__ = [
     "JobRefused",
@@ -26,6 +26,7 @@ __all__ = [
     "clear_expired_jobs",
     "confirm_import",
     "delete_files",
+    "done_and_total",
     "enqueue",
     "jobs_available",
     "live_state",

@@ -277,6 +277,17 @@ def clear_expired_jobs(now=None):
     return count
 
 
+def done_and_total(live):
+    """``(rows done, rows in all)`` of the phase a job is in, from its counters (``live_state``): the
+    counter each phase moves (``channel.Reporter.COUNTERS``), a write's against the records it writes."""
+    phase = live["phase"]
+    if phase == "write":
+        return live["rows_written"], live["to_write"]
+    if phase == "export":
+        return live["rows_written"], live["rows_total"]
+    return max(live["rows_checked"], live["rows_read"]), live["rows_total"]
+
+
 def live_state(job):
     """The job as its page shows it: its row, with the worker's last published progress while it runs."""
     state = {name: getattr(job, name) for name in ("phase", "rows_read", "rows_checked", "rows_written", "rows_total")}
