@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "django_countries",
+    "auditlog",
     "otrs_customer_admin",
     "example_project.demo",
     # The database task queue: imports, exports and syncs run as jobs in manage.py db_worker.

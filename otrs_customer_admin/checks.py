@@ -25,7 +25,7 @@ ID = "otrs_customer_admin"
 GROUP_NAME_LENGTH = 150
 
 # The settings that are True or False (E005).
-BOOL_SETTINGS = ("ALLOW_DELETE", "SYNC_FAIL_ON_CONFLICT", "SYNC_FAIL_ON_MALFORMED", "CUSTOMER_GROUP_SUPPORT")
+BOOL_SETTINGS = ("ALLOW_DELETE", "SYNC_FAIL_ON_CONFLICT", "SYNC_FAIL_ON_MALFORMED", "CUSTOMER_GROUP_SUPPORT", "HISTORY")
 
 
 def _error(number, msg, hint):
@@ -45,6 +45,8 @@ def check_installed_apps(app_configs=None, **kwargs):
         "import_export": "import_export",
         "django_countries": "django_countries",
         "django.contrib.admin": "django.contrib.admin",
+        # The history's old -> new values (otrs_customer_admin.history).
+        "auditlog": "auditlog",
     }
     for name, entry in required.items():
         if not any(app == entry or app.startswith(entry + ".apps.") for app in apps):

@@ -87,6 +87,13 @@ DEFAULTS = {
     # Names of groups linked "rw" to every new customer, however it is created (OTRS's
     # CustomerGroupCompanyAlwaysGroups); a group that does not exist yet is created.
     "CUSTOMER_GROUP_ALWAYS": [],
+    # The history: every writer (form, import, sync, merge, anonymisation, retention) records each
+    # field it changes from what to what, who and which writer, in django-auditlog's table. Off,
+    # only the admin's own history entries are written (which fields changed, not their values).
+    "HISTORY": True,
+    # People invalid for longer than this (a timedelta) are anonymised by manage.py
+    # apply_retention and, where the jobs framework runs, by its periodic job; None keeps them.
+    "ANONYMIZE_INVALID_AFTER": None,
     # Customer Information's Social links: (label, URL with {name} URL-encoded).
     "SOCIAL_LINKS": [
         ("LinkedIn", "https://www.linkedin.com/search/results/companies/?keywords={name}"),

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "import_export",
     "django_countries",
+    "auditlog",
     "otrs_customer_admin",
     # The database task queue's tables; the tests that run jobs turn its backend on (TASKS).
     "django_tasks_db",

@@ -20,8 +20,8 @@ LAYERS = [
     # Where records come from: the data sources and their registry; no models.
     {"datasources"},
     {"models"},
-    # The write kernel the bulk writers (import, sync, merge) share, and the cleaning of the values they write.
-    {"writes", "values"},
+    # The write kernel the bulk writers (import, sync, merge) share, the cleaning of the values they write, the history.
+    {"writes", "values", "history"},
     # What works on the models: search, widgets, the directory sync, import and export, merging, the demo data.
     {"search", "widgets", "directory_sync", "importexport", "merge", "demo"},
     # Background jobs: imports, exports and syncs run by a worker.

@@ -1,7 +1,7 @@
 from .base import Validity
 from .customer import Customer
 from .customer_groups import CustomerGroup
-from .customer_user import CustomerUser
+from .customer_user import CustomerUser, CustomerUserEmail
 from .dynamic_field_types import FieldType
 from .dynamic_fields import DynamicField, ObjectType
 from .dynamic_values import CustomerDynamicValue, CustomerUserDynamicValue
@@ -25,6 +25,7 @@ __all__ = [
     "CustomerGroup",
     "CustomerUser",
     "CustomerUserDynamicValue",
+    "CustomerUserEmail",
     "Deadline",
     "DynamicField",
     "FieldType",

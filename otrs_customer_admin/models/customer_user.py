@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from ..bidi import isolate_text
+from ..folding import fold
 from .base import (
     SourcedRecord,
     SourcedRecordQuerySet,
@@ -192,6 +193,42 @@ class CustomerUser(DynamicFieldsRecord, SourcedRecord):
     def full_name(self):
         # Each part isolated (bidi.isolate_text): an override in the first name must not reverse the last.
         return " ".join(isolate_text(part) for part in (self.title, self.first_name, self.last_name) if part)
+
+
+class CustomerUserEmail(models.Model):
+    """One more address of a customer user, besides their primary ``email`` (Zendesk's and
+    Freshdesk's "other emails"). Among valid people an address belongs to one person only, as a
+    primary or an additional address, ignoring case (``email_key`` holds it folded)."""
+
+    customer_user = models.ForeignKey(
+        CustomerUser, on_delete=models.CASCADE, related_name="additional_emails", verbose_name=_("customer user")
+    )
+    email = models.EmailField(_("email"), max_length=150)
+    email_key = folded_key_field("email", 150)
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    FOLDED_FIELDS = ("email",)
+
+    class Meta:
+        verbose_name = _("additional email address")
+        verbose_name_plural = _("additional email addresses")
+        ordering = ["customer_user", "added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_user", "email_key"],
+                name="otrs_customeruseremail_once_a_person",
+                violation_error_message=_("This person already has this address."),
+            ),
+        ]
+        # Finding a person by an address, and the duplicates filter, look addresses up folded.
+        indexes = [models.Index(fields=["email_key"], name="otrs_customeruseremail_key")]
+
+    def __str__(self):
+        return isolate_text(self.email)
+
+    def save(self, *args, **kwargs):
+        self.email_key = fold(self.email or "")
+        super().save(*args, **kwargs)
 
 
 @receiver(m2m_changed, sender=CustomerUser.additional_customers.through)
