@@ -362,12 +362,12 @@ def naming(field_names, texts, json_fields=()):
         escaped = json.dumps(text)[1:-1]  # how JSON stores it (SQLite: non-ASCII as \\u escapes)
         for name in json_fields:
             for form in {text, escaped}:
-                condition |= Q(**{f"{name}_text__icontains": form})
+                condition |= Q(**{f"{name}_as_text__icontains": form})
     return condition
 
 
 def with_json_text(queryset, json_fields):
-    return queryset.annotate(**{f"{name}_text": Cast(name, TextField()) for name in json_fields})
+    return queryset.annotate(**{f"{name}_as_text": Cast(name, TextField()) for name in json_fields})
 
 
 def scrub_history(plans_and_texts):
