@@ -90,7 +90,9 @@ def is_anonymized(person):
 
 def personal_definitions():
     """The definitions of customer users' dynamic fields marked personal, retired ones too."""
-    return [definition for definition in field_definitions("customer_user", include_invalid=True) if definition.personal]
+    return [
+        definition for definition in field_definitions("customer_user", include_invalid=True) if definition.personal
+    ]
 
 
 def entry_vanished(person):
@@ -345,7 +347,10 @@ def replace_texts(value, pattern, replacement):
     if isinstance(value, list):
         return [replace_texts(item, pattern, replacement) for item in value]
     if isinstance(value, dict):
-        return {replace_texts(key, pattern, replacement): replace_texts(item, pattern, replacement) for key, item in value.items()}
+        return {
+            replace_texts(key, pattern, replacement): replace_texts(item, pattern, replacement)
+            for key, item in value.items()
+        }
     return value
 
 
@@ -424,7 +429,9 @@ def scrub_elsewhere(plan, content_type):
     pk = plan.person.pk
     others = ValueEntry.objects.exclude(content_type=content_type, object_id=pk)
     json_fields = ("changes", "additional_data", "serialized_data")
-    for entry in with_json_text(others, json_fields).filter(naming(("object_repr", "changes_text"), texts, json_fields)):
+    for entry in with_json_text(others, json_fields).filter(
+        naming(("object_repr", "changes_text"), texts, json_fields)
+    ):
         ValueEntry.objects.filter(pk=entry.pk).update(
             **{
                 name: replace_texts(getattr(entry, name), pattern, SCRUBBED)
@@ -437,7 +444,10 @@ def scrub_elsewhere(plan, content_type):
             object_repr=pattern.sub(SCRUBBED, entry.object_repr),
             change_message=scrubbed_message(entry.change_message, pattern),
         )
-    for model, text_fields, json_fields in ((Job, ("message",), ("report", "options")), (SyncRun, ("message",), ("details",))):
+    for model, text_fields, json_fields in (
+        (Job, ("message",), ("report", "options")),
+        (SyncRun, ("message",), ("details",)),
+    ):
         for row in with_json_text(model.objects.all(), json_fields).filter(naming(text_fields, texts, json_fields)):
             model.objects.filter(pk=row.pk).update(
                 **{name: replace_texts(getattr(row, name), pattern, SCRUBBED) for name in (*text_fields, *json_fields)}
@@ -553,7 +563,9 @@ def person_data(person):
                 "created_at": when(ticket.created_at),
                 "closed_at": when(ticket.closed_at),
             }
-            for ticket in Ticket.objects.filter(customer_user=person).select_related("customer").order_by("created_at", "pk")
+            for ticket in Ticket.objects.filter(customer_user=person)
+            .select_related("customer")
+            .order_by("created_at", "pk")
         ],
         "history": [
             {

@@ -110,9 +110,12 @@ def person(client, agent, acme):
     DynamicField.objects.create(object_type="customer_user", name="Birthday", label="Birthday", personal=True)
     DynamicField.objects.create(object_type="customer_user", name="Tier", label="Tier")
     start = {**OLD, **FORM_OLD}
-    seeded = make_customer_user(acme, **{name: start[name] for name in ("login", "first_name", "last_name")}, **{
-        name: value for name, value in start.items() if name not in ("login", "first_name", "last_name")
-    }, country="DE")
+    seeded = make_customer_user(
+        acme,
+        **{name: start[name] for name in ("login", "first_name", "last_name")},
+        **{name: value for name, value in start.items() if name not in ("login", "first_name", "last_name")},
+        country="DE",
+    )
     seeded.dynamic_fields["Birthday"] = PERSONAL_DYNAMIC
     seeded.dynamic_fields["Tier"] = NOT_PERSONAL
     seeded.save()
@@ -120,7 +123,15 @@ def person(client, agent, acme):
         CustomerUserEmail.objects.create(customer_user=seeded, email=address)
     client.force_login(agent)
     url = reverse("admin:otrs_customer_admin_customeruser_change", args=[seeded.pk])
-    response = client.post(url, form_data(seeded, **{name: OLD[name] for name in FORM_OLD}, DynamicField_Birthday=PERSONAL_DYNAMIC, DynamicField_Tier=NOT_PERSONAL))
+    response = client.post(
+        url,
+        form_data(
+            seeded,
+            **{name: OLD[name] for name in FORM_OLD},
+            DynamicField_Birthday=PERSONAL_DYNAMIC,
+            DynamicField_Tier=NOT_PERSONAL,
+        ),
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     # As an import writes its history: old -> new of each changed field.
     record_history(
@@ -164,7 +175,10 @@ def test_anonymisation_leaves_no_personal_value_anywhere_in_the_database(person,
 
     assert found_in_dump(all_old_values()) == []
     tickets = Ticket.objects.filter(customer_user=person).order_by("number")
-    assert [(t.number, t.title, t.customer_id) for t in tickets] == [("7001", "Printer jammed", acme.pk), ("7002", "VPN down", acme.pk)]
+    assert [(t.number, t.title, t.customer_id) for t in tickets] == [
+        ("7001", "Printer jammed", acme.pk),
+        ("7002", "VPN down", acme.pk),
+    ]
     person.refresh_from_db()
     assert (person.login, person.email, person.valid) == (
         f"anonymized-{person.pk}",
@@ -365,7 +379,9 @@ def test_retention_anonymises_people_invalid_longer_than_the_setting_from_when_t
     CustomerUser.objects.filter(pk=touched.pk).update(changed_at=now - datetime.timedelta(days=1))
     # Without a history entry, changed_at counts.
     quiet = make_customer_user(acme, "quiet", "Quentin", "Quiet")
-    CustomerUser.objects.filter(pk=quiet.pk).update(valid=Validity.INVALID, changed_at=now - datetime.timedelta(days=366))
+    CustomerUser.objects.filter(pk=quiet.pk).update(
+        valid=Validity.INVALID, changed_at=now - datetime.timedelta(days=366)
+    )
 
     stdout = io.StringIO()
     call_command("apply_retention", "--dry-run", stdout=stdout)

@@ -24,12 +24,16 @@ class Command(PackageCommand):
         dry_run = options["dry_run"]
         report = apply_retention(dry_run=dry_run)
         if dry_run:
-            self.stdout.write(_("Due for anonymisation (dry run, nothing written): %(count)d") % {"count": len(report.due)})
+            self.stdout.write(
+                _("Due for anonymisation (dry run, nothing written): %(count)d") % {"count": len(report.due)}
+            )
         else:
             self.stdout.write(_("Anonymised: %(count)d") % {"count": len(report.due)})
         for person, _since, why in report.due:
             self.stdout.write(f"  {person}: {why}")
         for person, reasons in report.refused:
-            self.stdout.write("  " + _("%(person)s left as it is: %(reasons)s") % {"person": person, "reasons": " ".join(reasons)})
+            self.stdout.write(
+                "  " + _("%(person)s left as it is: %(reasons)s") % {"person": person, "reasons": " ".join(reasons)}
+            )
         if not dry_run:
             schedule_retention()
