@@ -332,7 +332,7 @@ def identifying_texts(person, addresses):
 def personal_texts(plan):
     """Every personal value of ``plan``'s person as text, the longest first."""
     texts = set(identifying_texts(plan.person, plan.addresses))
-    for name, old, _new in plan.fields:
+    for _name, old, _new in plan.fields:
         value = stored_value(old)
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and len(item) >= SHORTEST_SEARCHED:

@@ -34,7 +34,6 @@ from otrs_customer_admin.privacy import (
     anonymize_customer_users,
     apply_retention,
     erase_customer_users,
-    person_data,
     plan_anonymization,
     retention_due,
 )
