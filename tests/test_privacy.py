@@ -424,6 +424,8 @@ def test_without_the_setting_retention_does_nothing(agent, acme):
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
+# runner.run starts with close_old_connections(), as a worker does: this test commits.
+@pytest.mark.django_db(transaction=True)
 @override_settings(OTRS_CUSTOMER_ADMIN=RETENTION, TASKS=TASKS)
 def test_the_periodic_job_applies_retention_and_comes_back_a_day_later_scheduled_once(agent, acme):
     from django_tasks_db.models import DBTaskResult
