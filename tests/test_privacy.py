@@ -450,3 +450,31 @@ def test_the_periodic_job_applies_retention_and_comes_back_a_day_later_scheduled
     later = waiting.get()
     assert later.run_after > timezone.now() + datetime.timedelta(hours=23)
     assert not schedule_retention()
+
+
+# --- a directory's people, against a real slapd ----------------------------------------------------
+
+
+@pytest.mark.ldap
+def test_a_person_the_directory_holds_is_refused_once_their_entry_vanished_they_are_anonymised(directory_settings):
+    from otrs_customer_admin.directory_sync import run_sync
+    from tests import harness
+
+    directory = directory_settings()
+    run_sync(get_data_source("directory"))
+    wile = CustomerUser.objects.get(login="wcoyote")
+    with pytest.raises(AnonymizationRefused, match="still holds the entry"):
+        anonymize_customer_users([wile], user=None)
+
+    directory.delete(f"uid=wcoyote,ou=people,{harness.LDAP_SUFFIX}")
+    run_sync(get_data_source("directory"))
+    wile.refresh_from_db()
+    assert (wile.valid, wile.invalidated_by_sync, wile.external_dn) == (Validity.INVALID, True, "")
+    anonymize_customer_users([wile], user=None)
+
+    # The next sync leaves the anonymised person alone.
+    report = run_sync(get_data_source("directory"))
+    assert report.counts["customer_users"]["updated"] == 0
+    wile.refresh_from_db()
+    assert (wile.login, wile.valid, wile.external_id) == (f"anonymized-{wile.pk}", Validity.INVALID, "")
+    assert found_in_dump(["wcoyote", "Coyote"]) == []
