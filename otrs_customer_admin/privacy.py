@@ -56,7 +56,9 @@ DIRECTORY_FIELDS = ("external_id", "external_dn")
 SCRUBBED = "***"
 # Texts shorter than this are not searched for in other records' history: they would match too much.
 SHORTEST_SEARCHED = 3
-# How many people a command or the retention rule anonymises in one transaction.
+# How many texts naming people one search of another table looks for.
+TEXTS_A_SEARCH = 20
+# How many people the retention rule anonymises in one transaction.
 BATCH = 200
 
 
@@ -405,7 +407,7 @@ def scrub_history(plans_and_texts):
             AdminEntry.objects.filter(pk=entry.pk).update(
                 object_repr=new_text[:200], change_message=scrubbed_message(entry.change_message, pattern)
             )
-        scrub_elsewhere(plan, content_type)
+    scrub_elsewhere([plan for plan, _text in plans_and_texts], content_type)
 
 
 def scrubbed_message(message, pattern):
@@ -420,25 +422,31 @@ def scrubbed_message(message, pattern):
     return pattern.sub(SCRUBBED, message)
 
 
-def scrub_elsewhere(plan, content_type):
-    """The texts naming the person in other records' entries, jobs and sync runs."""
-    texts = identifying_texts(plan.person, plan.addresses)
-    pattern = text_pattern(texts)
+def scrub_elsewhere(plans, content_type):
+    """The texts naming the people of ``plans`` in other records' entries, jobs and sync runs. The
+    texts are not indexed: each search reads the table, so all people of a batch share the searches,
+    ``TEXTS_A_SEARCH`` texts at a time (a database limits the depth of a condition)."""
+    texts = {text for plan in plans for text in identifying_texts(plan.person, plan.addresses)}
+    pattern = text_pattern(sorted(texts, key=len, reverse=True))
     if pattern is None:
         return
-    pk = plan.person.pk
-    others = ValueEntry.objects.exclude(content_type=content_type, object_id=pk)
+    pks = [plan.person.pk for plan in plans]
+    texts = sorted(texts)
+    for start in range(0, len(texts), TEXTS_A_SEARCH):
+        scrub_texts(texts[start : start + TEXTS_A_SEARCH], pattern, content_type, pks)
+
+
+def scrub_texts(texts, pattern, content_type, pks):
     json_fields = ("changes", "additional_data", "serialized_data")
-    for entry in with_json_text(others, json_fields).filter(
-        naming(("object_repr", "changes_text"), texts, json_fields)
-    ):
+    others = with_json_text(ValueEntry.objects.exclude(content_type=content_type, object_id__in=pks), json_fields)
+    for entry in others.filter(naming(("object_repr", "changes_text"), texts, json_fields)):
         ValueEntry.objects.filter(pk=entry.pk).update(
             **{
                 name: replace_texts(getattr(entry, name), pattern, SCRUBBED)
                 for name in ("object_repr", "changes_text", *json_fields)
             }
         )
-    admin_others = AdminEntry.objects.exclude(content_type=content_type, object_id=str(pk))
+    admin_others = AdminEntry.objects.exclude(content_type=content_type, object_id__in=[str(pk) for pk in pks])
     for entry in admin_others.filter(naming(("object_repr", "change_message"), texts)):
         AdminEntry.objects.filter(pk=entry.pk).update(
             object_repr=pattern.sub(SCRUBBED, entry.object_repr),

@@ -202,6 +202,20 @@ def test_one_entry_says_it_happened_by_whom_and_with_which_writer_without_old_va
     assert admin_entry.user == agent
 
 
+def test_other_records_entries_naming_many_people_lose_their_names_in_one_run(agent, acme):
+    people = [make_customer_user(acme, f"pers{n:03d}", f"Firstname{n:03d}", f"Surname{n:03d}") for n in range(60)]
+    ticket = make_ticket(acme, title="Shared printer", number="9001")
+    message = "Customer user changed: " + ", ".join(str(person) for person in people)
+    record_history(agent, "form", Ticket, [Change(ticket.pk, str(ticket), CHANGE, message)])
+    record_history(agent, "form", CustomerUser, [Change(people[0].pk, "x", CHANGE, "", values={"city": ("A", "B")})])
+
+    anonymize_customer_users(people, user=agent)
+
+    assert found_in_dump([person.login for person in people] + [person.last_name for person in people]) == []
+    entry = LogEntry.objects.get(object_id=str(ticket.pk), content_type__model="ticket")
+    assert entry.object_repr == str(ticket) and entry.change_message.startswith("Customer user changed: ***")
+
+
 def test_the_dry_run_changes_nothing_and_lists_the_changes(person, agent):
     stdout = io.StringIO()
     call_command("anonymize_customer_users", OLD["login"].upper(), "--dry-run", stdout=stdout)
