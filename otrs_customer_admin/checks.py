@@ -212,6 +212,16 @@ def _check_sync_values(config):
                     _("For example %(example)s.") % {"example": "timedelta(hours=1)"},
                 )
             )
+    retention = config.get("ANONYMIZE_INVALID_AFTER", DEFAULTS["ANONYMIZE_INVALID_AFTER"])
+    if retention is not None and (not isinstance(retention, timedelta) or retention <= timedelta(0)):
+        errors.append(
+            _error(
+                41,
+                _("%(setting)s must be a positive timedelta, or None to keep invalid people as they are.")
+                % {"setting": f"{SETTING_NAME}['ANONYMIZE_INVALID_AFTER']"},
+                _("For example %(example)s.") % {"example": "timedelta(days=730)"},
+            )
+        )
     return errors
 
 

@@ -22,8 +22,8 @@ LAYERS = [
     {"models"},
     # The write kernel the bulk writers (import, sync, merge) share, the cleaning of the values they write, the history.
     {"writes", "values", "history"},
-    # What works on the models: search, widgets, the directory sync, import and export, merging, the demo data.
-    {"search", "widgets", "directory_sync", "importexport", "merge", "demo"},
+    # What works on the models: search, widgets, the directory sync, import and export, merging, privacy, the demo data.
+    {"search", "widgets", "directory_sync", "importexport", "merge", "privacy", "demo"},
     # Background jobs: imports, exports and syncs run by a worker.
     {"jobs"},
     # What a site sees and runs: the admin, its template tags, the system checks.

@@ -158,6 +158,8 @@ def test_plain_values_are_checked(config, expected):
         ({"SYNC_USER": ""}, "E030", "['SYNC_USER'] must be a username."),
         ({"SYNC_STALE_AFTER": timedelta(0)}, "E031", "['SYNC_STALE_AFTER'] must be a positive timedelta."),
         ({"IMPORT_PREVIEW_TTL": 3600}, "E031", "['IMPORT_PREVIEW_TTL'] must be a positive timedelta."),
+        ({"ANONYMIZE_INVALID_AFTER": 730}, "E041", "['ANONYMIZE_INVALID_AFTER'] must be a positive timedelta, or None"),
+        ({"ANONYMIZE_INVALID_AFTER": timedelta(0)}, "E041", "['ANONYMIZE_INVALID_AFTER'] must be a positive"),
     ],
 )
 def test_each_kind_of_mistake_has_its_own_id(config, expected, text):
@@ -177,6 +179,11 @@ def test_no_id_is_given_to_two_messages():
     assert len(ldap_numbers) > 8, ldap_numbers
     numbers += ldap_numbers
     assert sorted(number for number in set(numbers) if numbers.count(number) > 1) == []
+
+
+def test_a_retention_period_or_none_passes():
+    assert check_ids(OTRS_CUSTOMER_ADMIN={"ANONYMIZE_INVALID_AFTER": timedelta(days=730)}) == []
+    assert check_ids(OTRS_CUSTOMER_ADMIN={"ANONYMIZE_INVALID_AFTER": None}) == []
 
 
 def test_a_valid_default_country_passes():

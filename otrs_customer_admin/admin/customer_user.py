@@ -12,10 +12,10 @@ from .display import card_link
 from .filters import DataSourceFilter, ValidityFilter, WorksForCustomerFilter
 from .forms import CustomerUserForm
 from .importexport import CustomerUserImportForm
-from .mixins import Action, ActionGroup
+from .mixins import Action, ActionGroup, PrivacyMixin
 
 
-class CustomerUserAdmin(SourcedRecordAdmin):
+class CustomerUserAdmin(PrivacyMixin, SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
     import_form_class = CustomerUserImportForm
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
@@ -25,6 +25,7 @@ class CustomerUserAdmin(SourcedRecordAdmin):
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
     ordering = ["last_name", "first_name", "login_key"]
     form = CustomerUserForm
+    actions_detail = ["invalidate", *PrivacyMixin.actions_detail]
     autocomplete_fields = ["customer", "additional_customers"]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),

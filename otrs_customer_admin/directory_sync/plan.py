@@ -476,10 +476,20 @@ class Plan:
             if row["pk"] not in claimed and row["valid"] == VALID:
                 why = _("no longer in the directory")
                 values = model.invalidation(by_sync=True)
+                if model_key == "customer_users":
+                    # A vanished entry has no DN: a disabled one keeps it. So the privacy engine tells
+                    # a person the directory no longer holds (and may anonymise) from one it still holds.
+                    values["external_dn"] = ""
                 old = {name: row[name] for name in values if name in row}
                 change = Change(model_key, "invalidated", row["external_dn"], values, row["pk"], old, ["valid"], why)
                 self.changes[model_key].append(change)
                 self.report.add(model_key, "invalidated", row["external_dn"] or row[key_field], why)
+            elif row["pk"] not in claimed and row["invalidated_by_sync"] and row["external_dn"]:
+                if model_key == "customer_users":  # disabled before, vanished now
+                    values, old = {"external_dn": ""}, {"external_dn": row["external_dn"]}
+                    change = Change(model_key, "updated", row["external_dn"], values, row["pk"], old, ["external_dn"])
+                    self.changes[model_key].append(change)
+                    self.report.add(model_key, "updated")
         return planned
 
     @staticmethod

@@ -25,6 +25,7 @@ from ..importexport.importers import IMPORTERS
 from ..models import Job
 from . import files
 from .channel import JobCancelled, Reporter, cancel_requested, read_progress
+from .retention import schedule_retention
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def run(job_id):
     """Run the queued job ``job_id`` to its end; a job that is not queued (run already, cancelled) is left alone."""
     close_old_connections()
     sweep_lost_jobs()
+    schedule_retention()
     job = Job.objects.select_related("user", "confirms").filter(pk=job_id).first()
     if job is None or job.state != Job.State.QUEUED:
         return

@@ -13,3 +13,11 @@ def run_job(job_id):
     from .runner import run
 
     run(job_id)
+
+
+@task
+def apply_retention_job():
+    """Anonymise the people invalid for longer than ``ANONYMIZE_INVALID_AFTER``, then enqueue this again a day later."""
+    from .retention import run_retention
+
+    return run_retention()

@@ -16,6 +16,7 @@ from .invalidate import SetInvalidMixin
 from .merge import MergeCustomersMixin
 from .pages import Action, ActionGroup, RecordPageMixin, record_action
 from .prefill import PrefillMixin
+from .privacy import PrivacyMixin
 from .ticket_detail import TicketDetailMixin
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "DynamicFieldsMixin",
     "MergeCustomersMixin",
     "PrefillMixin",
+    "PrivacyMixin",
     "RecordPageMixin",
     "SaveChangedFieldsMixin",
     "SetInvalidMixin",
