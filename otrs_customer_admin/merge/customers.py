@@ -325,7 +325,9 @@ def merge_customers(source, target, *, user, dry_run=False, planned=None, viewer
             replace_values(Customer, {target.pk: plan.dynamic_filled}, read={target.pk: plan.dynamic_read})
         except RowsMoved:
             raise MergeRefused([changed_message() % {"customer": target}]) from None
-        filled.update({f"DynamicField_{name}": (None, value) for name, value in plan.dynamic_filled.items()})
+        filled.update(
+            {f"DynamicField_{name}": (plan.dynamic_read[name], value) for name, value in plan.dynamic_filled.items()}
+        )
         retired = retire(source, plan.source_comment)
         links = {
             "before": links_before,

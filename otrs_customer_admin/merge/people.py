@@ -225,7 +225,8 @@ def plan_merge_customer_users(source, target, viewer=None):
         filled, other_country = address_to_fill(source, target, ADDRESS_FIELDS)
         if other_country:  # only with a country outside ADDRESS_FIELDS; kept for the shared rule's sake
             filled = {}
-        plan.filled = {**filled, **one_by_one_to_fill(source, target, FILLED_ONE_BY_ONE)}
+        filled.update(one_by_one_to_fill(source, target, FILLED_ONE_BY_ONE))
+        plan.filled = {name: filled[name] for name in PLANNED_FIELDS if name in filled}  # in the form's order
         plan.dynamic_filled = dynamic_fields_to_fill(dynamic[source.pk], dynamic[target.pk])
         plan.dynamic_read = {name: dynamic[target.pk][name] for name in plan.dynamic_filled}
     plan.source_comment = merged_comment(source.comment, target)
@@ -337,7 +338,9 @@ def merge_customer_users(source, target, *, user, dry_run=False, planned=None, v
             replace_values(CustomerUser, {target.pk: plan.dynamic_filled}, read={target.pk: plan.dynamic_read})
         except RowsMoved:
             raise MergeRefused([changed_message() % {"customer_user": target}]) from None
-        filled.update({f"DynamicField_{name}": (None, value) for name, value in plan.dynamic_filled.items()})
+        filled.update(
+            {f"DynamicField_{name}": (plan.dynamic_read[name], value) for name, value in plan.dynamic_filled.items()}
+        )
         if addresses:
             retired["additional_emails"] = (plan.source_addresses, [])
             target_addresses = additional_addresses([target.pk])[target.pk]
