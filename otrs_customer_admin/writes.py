@@ -255,11 +255,18 @@ def update_rows(model, updates):
     """
     groups = defaultdict(list)
     stored_keys = getattr(model, "stored_keys", None)
+    updates = [(pk, old, new) for pk, old, new in updates if new]
+    if stored_keys is not None:
+        updates = with_key_inputs(model, updates)
     for pk, old, new in updates:
-        if not new:
-            continue
         if stored_keys is not None:
-            new = {**new, **{key: function(new[name] or "") for key, name, function in stored_keys(new)}}
+            new = {
+                **new,
+                **{
+                    key: function(*(new.get(name, old.get(name)) or "" for name in names))
+                    for key, names, function in stored_keys(new)
+                },
+            }
         groups[(tuple(old), tuple(new))].append((pk, old, new))
     if not groups:
         return
@@ -296,6 +303,30 @@ def update_rows(model, updates):
                 count = cursor.rowcount
             if count != len(batch):
                 raise RowsMoved(model, moved_rows(model, database, batch, written))
+
+
+def with_key_inputs(model, updates):
+    """``updates`` whose ``old`` also holds the other fields of a stored key of several fields of
+    which ``new`` writes some (a new first name, the same last name): read here, and compared on
+    write like the rest, so that the key is computed from what the row holds."""
+    missing = {}
+    for pk, old, new in updates:
+        for _key, names, _function in model.stored_keys(new):
+            unread = [name for name in names if name not in new and name not in old]
+            if unread:
+                missing.setdefault(pk, set()).update(unread)
+    if not missing:
+        return updates
+    fields = sorted(set().union(*missing.values()))
+    pks = sorted(missing)
+    read = {}
+    for start in range(0, len(pks), LOOKUP_BATCH):
+        rows = model._base_manager.filter(pk__in=pks[start : start + LOOKUP_BATCH]).values("pk", *fields)
+        read.update({row.pop("pk"): row for row in rows})
+    return [
+        (pk, {**old, **{name: read[pk][name] for name in missing[pk]}} if pk in missing and pk in read else old, new)
+        for pk, old, new in updates
+    ]
 
 
 def moved_rows(model, database, batch, written):
