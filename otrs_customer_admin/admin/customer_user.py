@@ -6,10 +6,11 @@ from ..admin_urls import admin_url, site_admin
 from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerUserResource
 from ..models import Ticket, with_ticket_counts_for
+from ..models.customer_user import duplicate_group
 from ..models.visibility import may_change
 from .base import SourcedRecordAdmin
 from .display import card_link
-from .filters import DataSourceFilter, ValidityFilter, WorksForCustomerFilter
+from .filters import DataSourceFilter, PossibleDuplicatesFilter, ValidityFilter, WorksForCustomerFilter
 from .forms import CustomerUserForm
 from .importexport import CustomerUserImportForm
 from .mixins import Action, ActionGroup
@@ -19,7 +20,7 @@ class CustomerUserAdmin(SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
     import_form_class = CustomerUserImportForm
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
-    list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter]
+    list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter, PossibleDuplicatesFilter]
     list_filter_submit = True
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
@@ -37,6 +38,12 @@ class CustomerUserAdmin(SourcedRecordAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer")
+
+    def get_ordering(self, request):
+        # Possible duplicates sit together: by what each group shares, then by name.
+        if request.GET.get(PossibleDuplicatesFilter.parameter_name) == "yes":
+            return [duplicate_group().asc(), "full_name_key", "login_key"]
+        return super().get_ordering(request)
 
     # The list shows no ticket counts; the detail page (its widgets) and the card do.
     def get_detail_queryset(self, request):

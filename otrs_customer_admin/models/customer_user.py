@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.urls import reverse
@@ -27,6 +28,45 @@ from .base import (
 from .customer import Customer
 from .dynamic_values import DynamicFieldsQuerySet, DynamicFieldsRecord
 from .visibility import VisibilityQuerySet
+
+
+def shared_address():
+    """Where an ``email_key`` (of a person or of an additional address) is an address shared by two
+    valid people. An address is one valid person's at most as a primary address (a constraint): it is
+    shared when two valid people have it as an additional one, or one as an additional and another as
+    their primary address. Two subqueries, each one pass over an index."""
+    valid_addresses = CustomerUserEmail.objects.filter(customer_user__valid=Validity.VALID)
+    shared_additional = (
+        valid_addresses.order_by()
+        .values("email_key")
+        .annotate(people=Count("*"))
+        .filter(people__gt=1)
+        .values("email_key")
+    )
+    also_primary = (
+        valid_addresses.filter(
+            email_key__in=CustomerUser._base_manager.filter(valid=Validity.VALID).values("email_key")
+        )
+        .exclude(email_key=F("customer_user__email_key"))
+        .values("email_key")
+    )
+    return Q(email_key__in=shared_additional) | Q(email_key__in=also_primary)
+
+
+def duplicate_group():
+    """What a person shares with their possible duplicates (an address they share, else their
+    customer and full name), as an expression: ordering by it lists each group together. A person
+    in two groups (an address shared with one, a name with another) sits with the first."""
+    shared = shared_address()
+    additional = (
+        CustomerUserEmail.objects.filter(shared, customer_user=OuterRef("pk")).order_by("email_key").values("email_key")
+    )
+    return Coalesce(
+        Case(When(shared, then="email_key")),
+        Subquery(additional[:1]),
+        Concat(Cast("customer_id", models.CharField()), Value(" "), "full_name_key"),
+        output_field=models.CharField(),
+    )
 
 
 def refuse_moves_to_invalid_customers(people, stored=()):
@@ -75,25 +115,8 @@ class CustomerUserQuerySet(VisibilityQuerySet, DynamicFieldsQuerySet, SourcedRec
         in the (customer, full name) index. Only valid people count, so a person merged away
         (invalid) no longer makes the one they went into a duplicate.
         """
+        shared = shared_address()
         valid_people = CustomerUser._base_manager.filter(valid=Validity.VALID)
-        valid_addresses = CustomerUserEmail.objects.filter(customer_user__valid=Validity.VALID)
-        # An address is one valid person's at most as a primary address (a constraint); it is shared
-        # when two valid people have it as an additional one, or one as an additional and another as
-        # their primary address.
-        shared_additional = (
-            valid_addresses.order_by()
-            .values("email_key")
-            .annotate(people=Count("*"))
-            .filter(people__gt=1)
-            .values("email_key")
-        )
-        also_primary = (
-            valid_addresses.filter(email_key__in=valid_people.values("email_key"))
-            .exclude(email_key=F("customer_user__email_key"))
-            .values("email_key")
-        )
-        shared = Q(email_key__in=shared_additional) | Q(email_key__in=also_primary)
-        with_shared_address = CustomerUserEmail.objects.filter(shared).values("customer_user")
         namesakes = (
             valid_people.filter(customer=OuterRef("customer"), full_name_key=OuterRef("full_name_key"))
             .order_by()
@@ -101,6 +124,7 @@ class CustomerUserQuerySet(VisibilityQuerySet, DynamicFieldsQuerySet, SourcedRec
             .annotate(people=Count("*"))
             .filter(people__gt=1)
         )
+        with_shared_address = CustomerUserEmail.objects.filter(shared).values("customer_user")
         return self.filter(shared | Q(pk__in=with_shared_address) | (~Q(full_name_key="") & Exists(namesakes)))
 
     def working_for(self, customer):
