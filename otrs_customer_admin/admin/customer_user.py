@@ -1,3 +1,4 @@
+from django.contrib.admin.utils import quote
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
@@ -13,10 +14,10 @@ from .display import card_link
 from .filters import DataSourceFilter, PossibleDuplicatesFilter, ValidityFilter, WorksForCustomerFilter
 from .forms import CustomerUserForm
 from .importexport import CustomerUserImportForm
-from .mixins import Action, ActionGroup
+from .mixins import Action, ActionGroup, MergeCustomerUsersMixin
 
 
-class CustomerUserAdmin(SourcedRecordAdmin):
+class CustomerUserAdmin(MergeCustomerUsersMixin, SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
     import_form_class = CustomerUserImportForm
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
@@ -72,6 +73,8 @@ class CustomerUserAdmin(SourcedRecordAdmin):
 
     def detail_actions(self, request, obj):
         groups = super().detail_actions(request, obj)
+        if self.has_merge_permission(request, obj):
+            groups[0].actions.append(Action(gettext("Merge into…"), self.admin_url("merge", quote(obj.pk)), "merge"))
         tickets = ActionGroup(gettext("Tickets"))
         ticket_admin = site_admin(self.admin_site, Ticket)
         # A ticket for this person is one of their customer's: it needs that customer linked read and write.
