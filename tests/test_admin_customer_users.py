@@ -209,7 +209,11 @@ def test_the_detail_view_has_the_title_summary_and_actions(admin_client, acme):
     page = admin_client.get(url("detail", jane)).content.decode()
     assert text(element(document(page), "h2", class_="otrs-detail-title")) == "Dr. Jane Doe (jdoe)"
     assert action_groups(document(page)) == {
-        "Organize": [("Edit", url("change", jane)), ("Set invalid", url("invalidate", jane))],
+        "Organize": [
+            ("Edit", url("change", jane)),
+            ("Set invalid", url("invalidate", jane)),
+            ("Merge into…", url("merge", jane)),
+        ],
         "Tickets": [("Create Ticket", f"{TICKET_ADD}?customer={acme.pk}&customer_user={jane.pk}")],
     }
     assert elements(document(page), href=url("change", jane))
