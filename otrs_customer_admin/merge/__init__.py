@@ -1,15 +1,31 @@
 """Merging records that are one twice: customers (``customers``) and customer users (``people``),
-on what they share (``common``). Import from here: the names below are the package's."""
+on what they share (``common``). Import from here: the names below are the package's (those the
+module ``merge`` had before it became this package among them)."""
 
-from .common import MergeRefused, merged_comment
+from .common import MergeRefused, dynamic_fields_to_fill, merged_comment, retire, visible_people
 from .customers import (
+    ADDRESS_FIELDS,
+    FILLED_ONE_BY_ONE,
+    PLANNED_FIELDS,
+    TICKETS_LISTED,
+    USER_FIELDS,
+    USER_ORDER,
+    USERS_NAMED,
     MergePlan,
     MergeReport,
     additional_link_users,
+    changed_message,
+    changed_since,
+    display_value,
+    fields_to_fill,
+    group_refusals,
+    locked,
     merge_customers,
     move_additional_links,
     moved_summary,
     plan_merge,
+    planned_state,
+    refuse_read_only_users,
     source_refusals,
 )
 from .people import (
@@ -21,13 +37,27 @@ from .people import (
 from .people import source_refusals as customer_user_source_refusals
 
 __all__ = [
+    "ADDRESS_FIELDS",
+    "FILLED_ONE_BY_ONE",
+    "PLANNED_FIELDS",
+    "TICKETS_LISTED",
+    "USERS_NAMED",
+    "USER_FIELDS",
+    "USER_ORDER",
     "CustomerUserMergePlan",
     "CustomerUserMergeReport",
     "MergePlan",
     "MergeRefused",
     "MergeReport",
     "additional_link_users",
+    "changed_message",
+    "changed_since",
     "customer_user_source_refusals",
+    "display_value",
+    "dynamic_fields_to_fill",
+    "fields_to_fill",
+    "group_refusals",
+    "locked",
     "merge_customer_users",
     "merge_customers",
     "merged_comment",
@@ -35,5 +65,9 @@ __all__ = [
     "moved_summary",
     "plan_merge",
     "plan_merge_customer_users",
+    "planned_state",
+    "refuse_read_only_users",
+    "retire",
     "source_refusals",
+    "visible_people",
 ]

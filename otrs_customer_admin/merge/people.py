@@ -222,9 +222,8 @@ def plan_merge_customer_users(source, target, viewer=None):
         plan.shown_additional_customers = [customer for customer in plan.additional_customers if customer.pk in shown]
         plan.hidden_additional_customers = len(plan.additional_customers) - len(plan.shown_additional_customers)
         plan.addresses, plan.known_addresses = addresses_to_move(source, target, addresses)
-        filled, other_country = address_to_fill(source, target, ADDRESS_FIELDS)
-        if other_country:  # only with a country outside ADDRESS_FIELDS; kept for the shared rule's sake
-            filled = {}
+        # The country is part of a person's address: it moves with it, never stays behind.
+        filled, _other_country = address_to_fill(source, target, ADDRESS_FIELDS)
         filled.update(one_by_one_to_fill(source, target, FILLED_ONE_BY_ONE))
         plan.filled = {name: filled[name] for name in PLANNED_FIELDS if name in filled}  # in the form's order
         plan.dynamic_filled = dynamic_fields_to_fill(dynamic[source.pk], dynamic[target.pk])
