@@ -224,7 +224,7 @@ def test_a_person_changed_after_the_confirm_page_was_shown_is_not_merged(admin_c
     assert state() == before
 
 
-def test_a_refused_plan_shows_its_reasons_and_no_yes(admin_client, source, into):
+def test_an_into_set_invalid_meanwhile_is_asked_for_again(admin_client, source, into):
     CustomerUser.objects.filter(pk=into.pk).update(valid=Validity.INVALID)
     # INTO is no choice any more: the first step asks again.
     response = admin_client.get(url("merge", source, into=into.pk))
