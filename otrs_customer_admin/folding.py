@@ -117,3 +117,15 @@ def name_match_key(name):
             words = rest
     key = "".join(words) or "".join(fold(name).split())
     return key[:NAME_MATCH_KEY_LENGTH]
+
+
+# --- matching people: what "possible duplicates" compares of customer users ----------------------
+
+# A first name and a last name (100 characters each), folded (which may triple them) and one space.
+FULL_NAME_KEY_LENGTH = 603
+
+
+def full_name_key(first_name, last_name):
+    """A person's full name as the customer-user list's duplicates filter compares it: folded,
+    without accents, the spaces between words made one ("Jose  Müller" and "JOSÉ MULLER" share it)."""
+    return " ".join(plain_letters(f"{first_name} {last_name}").split())[:FULL_NAME_KEY_LENGTH]

@@ -15,6 +15,7 @@
   ``insert_values`` for the records a writer has just created.
 * ``write_history``: admin history entries for what a writer did, in bulk; ``field_label``:
   a field's name in them and in messages.
+* ``move_addresses``: one customer user's addresses become another's additional addresses (the merge).
 * ``before_write``: sent between a writer's plan and its write: a seam for tests that make
   another writer run in between (a receiver may wait there), and for nothing else.
 """
@@ -32,9 +33,11 @@ from django.dispatch import Signal
 from django.utils.text import capfirst
 
 from .exceptions import RowsMoved
+from .folding import fold
 from .models.base import folded_twin
 from .models.customer import Customer
 from .models.customer_groups import CustomerGroup, group_links_of
+from .models.customer_user import CustomerUser, CustomerUserEmail
 from .models.dynamic_fields import field_definition, unprefixed
 
 # Dynamic field values are read and written by the functions of their model layer, which
@@ -252,11 +255,18 @@ def update_rows(model, updates):
     """
     groups = defaultdict(list)
     stored_keys = getattr(model, "stored_keys", None)
+    updates = [(pk, old, new) for pk, old, new in updates if new]
+    if stored_keys is not None:
+        updates = with_key_inputs(model, updates)
     for pk, old, new in updates:
-        if not new:
-            continue
         if stored_keys is not None:
-            new = {**new, **{key: function(new[name] or "") for key, name, function in stored_keys(new)}}
+            new = {
+                **new,
+                **{
+                    key: function(*(new.get(name, old.get(name)) or "" for name in names))
+                    for key, names, function in stored_keys(new)
+                },
+            }
         groups[(tuple(old), tuple(new))].append((pk, old, new))
     if not groups:
         return
@@ -295,6 +305,30 @@ def update_rows(model, updates):
                 raise RowsMoved(model, moved_rows(model, database, batch, written))
 
 
+def with_key_inputs(model, updates):
+    """``updates`` whose ``old`` also holds the other fields of a stored key of several fields of
+    which ``new`` writes some (a new first name, the same last name): read here, and compared on
+    write like the rest, so that the key is computed from what the row holds."""
+    missing = {}
+    for pk, old, new in updates:
+        for _key, names, _function in model.stored_keys(new):
+            unread = [name for name in names if name not in new and name not in old]
+            if unread:
+                missing.setdefault(pk, set()).update(unread)
+    if not missing:
+        return updates
+    fields = sorted(set().union(*missing.values()))
+    pks = sorted(missing)
+    read = {}
+    for start in range(0, len(pks), LOOKUP_BATCH):
+        rows = model._base_manager.filter(pk__in=pks[start : start + LOOKUP_BATCH]).values("pk", *fields)
+        read.update({row.pop("pk"): row for row in rows})
+    return [
+        (pk, {**old, **{name: read[pk][name] for name in missing[pk]}} if pk in missing and pk in read else old, new)
+        for pk, old, new in updates
+    ]
+
+
 def moved_rows(model, database, batch, written):
     """The pks of the rows of ``batch`` that the update did not write (they do not hold its values)."""
     pks = [pk for pk, _old, _new in batch]
@@ -324,3 +358,36 @@ def write_history(user, model, entries):
     names = ("user", "content_type", "object_id", "object_repr", "action_flag", "change_message")
     # A big import writes as many entries as records: the same rows, without an instance each.
     insert_tuples(LogEntry, names, rows, router.db_for_write(LogEntry), WRITE_BATCH)
+
+
+# --- additional email addresses -----------------------------------------------------------------
+
+
+def move_addresses(source_pk, target_pk, primary):
+    """Give the customer user ``target_pk`` the addresses of the customer user ``source_pk`` as
+    additional addresses: ``primary`` (``source_pk``'s primary address, a new row) and its
+    additional ones (their rows move, keeping when they were added). An address ``target_pk``
+    already has, primary or additional, ignoring case, is dropped. Returns the addresses
+    ``target_pk`` gained, ``primary`` first. Call it inside the writer's transaction."""
+    held = set(CustomerUserEmail.objects.filter(customer_user=target_pk).values_list("email_key", flat=True))
+    held.add(CustomerUser._base_manager.filter(pk=target_pk).values_list("email_key", flat=True).get())
+    gained, moving, dropped = [], [], []
+    if primary and fold(primary) not in held:
+        held.add(fold(primary))
+        gained.append(primary)
+    for pk, email, key in (
+        CustomerUserEmail.objects.filter(customer_user=source_pk)
+        .order_by("added_at", "pk")
+        .values_list("pk", "email", "email_key")
+    ):
+        if key in held:
+            dropped.append(pk)
+            continue
+        held.add(key)
+        moving.append(pk)
+        gained.append(email)
+    CustomerUserEmail.objects.filter(pk__in=dropped).delete()
+    CustomerUserEmail.objects.filter(pk__in=moving).update(customer_user=target_pk)
+    if primary and gained and gained[0] == primary:
+        CustomerUserEmail.objects.create(customer_user_id=target_pk, email=primary)
+    return gained

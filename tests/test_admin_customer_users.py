@@ -214,6 +214,7 @@ def test_the_detail_view_has_the_title_summary_and_actions(admin_client, acme):
             ("Set invalid", url("invalidate", jane)),
             ("Anonymise", url("anonymize", jane)),
             ("Export personal data", url("export_personal_data", jane)),
+            ("Merge into…", url("merge", jane)),
         ],
         "Tickets": [("Create Ticket", f"{TICKET_ADD}?customer={acme.pk}&customer_user={jane.pk}")],
     }

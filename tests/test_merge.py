@@ -4,6 +4,7 @@ import datetime
 import io
 
 import pytest
+from auditlog.models import LogEntry as ValueEntry
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -15,6 +16,7 @@ from django.utils import formats
 
 from otrs_customer_admin import merge
 from otrs_customer_admin.datasources import get_data_source
+from otrs_customer_admin.history import entries_of, writer_label
 from otrs_customer_admin.merge import MergeRefused, merge_customers, merged_comment, plan_merge
 from otrs_customer_admin.models import Customer, CustomerUser, DynamicField, Ticket, TicketState, Validity
 from tests.factories import build_ticket, make_customer, make_customer_user, make_ticket
@@ -68,6 +70,7 @@ def snapshot():
             Ticket.objects.order_by("pk").values_list("pk", "customer_id", "customer_user_id", "changed_at")
         ),
         "history": LogEntry.objects.count(),
+        "values": ValueEntry.objects.count(),
     }
 
 
@@ -122,6 +125,24 @@ def test_the_history_has_one_entry_per_customer_and_moved_record(source, into, a
     assert entries.get(content_type__model="ticket", object_id=str(ticket.pk)).object_repr == "2007: t7"
 
 
+def test_the_history_keeps_each_changed_value_old_and_new_written_by_the_merge(source, into, agent):
+    merge_customers(source, into, user=agent)
+    retired = entries_of(Customer, source.pk).get()
+    assert (retired.actor, writer_label(retired)) == (agent, "merge")
+    assert retired.changes == {"valid": [1, 2], "comment": ["", "Merged into ACME GmbH (ACME)."]}
+    assert entries_of(Customer, into.pk).get().changes == {
+        "street": ["", "Main Street 1"],
+        "zip": ["", "10115"],
+        "city": ["", "Berlin"],
+        "url": ["", "https://acme.example"],
+    }
+    jane = CustomerUser.objects.get(login="jane")
+    assert entries_of(CustomerUser, jane.pk).get().changes == {"customer": [source.pk, into.pk]}
+    ticket = Ticket.objects.get(number="2007")
+    assert entries_of(Ticket, ticket.pk).get().changes == {"customer": [source.pk, into.pk]}
+    assert ValueEntry.objects.count() == 2 + 3 + 50
+
+
 def test_its_dry_run_reports_the_same_numbers_and_changes_nothing(source, into, agent):
     before = snapshot()
     dry = merge_customers(source, into, user=agent, dry_run=True)
@@ -139,22 +160,39 @@ def fail_at_the_history(monkeypatch):
     def refuse(*args, **kwargs):
         raise RuntimeError("the disk is full")
 
-    monkeypatch.setattr(merge, "write_history", refuse)
+    monkeypatch.setattr(merge.customers, "record_history", refuse)
     return RuntimeError
 
 
 def fail_in_the_database(monkeypatch):
-    # The history is written last and needs a user: an unsaved one makes the database refuse it (NOT NULL).
+    # The history is written last: a trigger makes the database refuse its rows.
+    refuse_inserts_into(ValueEntry._meta.db_table)
     return IntegrityError
+
+
+def refuse_inserts_into(table):
+    """Make the database refuse every row written to ``table`` from now on (until the test's transaction ends)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_insert() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'the disk is full' USING ERRCODE = 'integrity_constraint_violation'; END; "
+                "$$ LANGUAGE plpgsql"
+            )
+            cursor.execute(f"CREATE TRIGGER refuse_insert BEFORE INSERT ON {table} EXECUTE FUNCTION refuse_insert()")
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER refuse_insert BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END"
+            )
 
 
 @pytest.mark.parametrize("failure", [fail_at_the_history, fail_in_the_database], ids=["raised", "database-error"])
 def test_a_merge_that_fails_half_way_leaves_both_customers_unchanged(source, into, agent, monkeypatch, failure):
     error = failure(monkeypatch)
-    user = User(username="nobody") if failure is fail_in_the_database else agent
     before = snapshot()
     with pytest.raises(error):
-        merge_customers(source, into, user=user)
+        merge_customers(source, into, user=agent)
     assert snapshot() == before
     assert (counts(source), counts(into)) == ((40, 10), (1, 0))
     source.refresh_from_db()

@@ -1,3 +1,4 @@
+from django.contrib.admin.utils import quote
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
@@ -6,20 +7,21 @@ from ..admin_urls import admin_url, site_admin
 from ..bidi import Phrase, isolate_text
 from ..importexport.resources import CustomerUserResource
 from ..models import Ticket, with_ticket_counts_for
+from ..models.customer_user import duplicate_group
 from ..models.visibility import may_change
 from .base import SourcedRecordAdmin
 from .display import card_link
-from .filters import DataSourceFilter, ValidityFilter, WorksForCustomerFilter
+from .filters import DataSourceFilter, PossibleDuplicatesFilter, ValidityFilter, WorksForCustomerFilter
 from .forms import CustomerUserForm
 from .importexport import CustomerUserImportForm
-from .mixins import Action, ActionGroup, PrivacyMixin
+from .mixins import Action, ActionGroup, MergeCustomerUsersMixin, PrivacyMixin
 
 
-class CustomerUserAdmin(PrivacyMixin, SourcedRecordAdmin):
+class CustomerUserAdmin(MergeCustomerUsersMixin, PrivacyMixin, SourcedRecordAdmin):
     resource_classes = [CustomerUserResource]
     import_form_class = CustomerUserImportForm
     list_display = ["login_link", "name_link", "email", "customer_link", "validity", "data_source_label", "edit"]
-    list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter]
+    list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter, PossibleDuplicatesFilter]
     list_filter_submit = True
     list_select_related = ["customer"]
     search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
@@ -38,6 +40,12 @@ class CustomerUserAdmin(PrivacyMixin, SourcedRecordAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer")
+
+    def get_ordering(self, request):
+        # Possible duplicates sit together: by what each group shares, then by name.
+        if request.GET.get(PossibleDuplicatesFilter.parameter_name) == "yes":
+            return [duplicate_group().asc(), "full_name_key", "login_key"]
+        return super().get_ordering(request)
 
     # The list shows no ticket counts; the detail page (its widgets) and the card do.
     def get_detail_queryset(self, request):
@@ -66,6 +74,8 @@ class CustomerUserAdmin(PrivacyMixin, SourcedRecordAdmin):
 
     def detail_actions(self, request, obj):
         groups = super().detail_actions(request, obj)
+        if self.has_merge_permission(request, obj):
+            groups[0].actions.append(Action(gettext("Merge into…"), self.admin_url("merge", quote(obj.pk)), "merge"))
         tickets = ActionGroup(gettext("Tickets"))
         ticket_admin = site_admin(self.admin_site, Ticket)
         # A ticket for this person is one of their customer's: it needs that customer linked read and write.

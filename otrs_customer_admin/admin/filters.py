@@ -126,7 +126,8 @@ class YesNoFilter(admin.SimpleListFilter):
 
 class PossibleDuplicatesFilter(YesNoFilter):
     """Customers whose names are equal but for case, accents, punctuation and legal forms
-    ("ACME GmbH", "Acme G.m.b.H."); the list then shows each group together."""
+    ("ACME GmbH", "Acme G.m.b.H."); customer users sharing an address, or a full name at one
+    customer. The list then shows each group together (the admin's ``get_ordering``)."""
 
     title = _("possible duplicates")
     parameter_name = "duplicates"

@@ -1,4 +1,5 @@
-"""The retention rule as a periodic job: the task ``apply_retention_job`` (``jobs.worker``) applies
+"""The retention rule as a periodic job: the task ``apply_retention_job`` (defined here, beside what
+schedules it, so that the worker's housekeeping in ``jobs.runner`` needs no import of ``jobs.worker``) applies
 ``ANONYMIZE_INVALID_AFTER`` and enqueues itself again ``RETENTION_INTERVAL`` later.
 
 It is scheduled once: ``schedule_retention()`` enqueues it when the setting is on and no run of it is
@@ -13,7 +14,7 @@ import datetime
 from django.utils import timezone
 
 from ..conf import settings
-from .backends import DEFAULT_TASK_BACKEND_ALIAS, jobs_available, task_backends
+from .backends import DEFAULT_TASK_BACKEND_ALIAS, jobs_available, task, task_backends
 
 RETENTION_INTERVAL = datetime.timedelta(days=1)
 WAITING = ("READY", "RUNNING")
@@ -31,15 +32,10 @@ def queue_in_database():
     return DBTaskResult
 
 
-def retention_task():
-    from .worker import apply_retention_job
-
-    return apply_retention_job
-
-
 def waiting_runs(results, *, running=True):
-    task = retention_task()
-    return results.objects.filter(task_path=task.module_path, status__in=WAITING if running else WAITING[:1])
+    return results.objects.filter(
+        task_path=apply_retention_job.module_path, status__in=WAITING if running else WAITING[:1]
+    )
 
 
 def schedule_retention(*, after=None):
@@ -50,10 +46,10 @@ def schedule_retention(*, after=None):
         return False
     if waiting_runs(results, running=after is None).exists():
         return False
-    task = retention_task()
+    job = apply_retention_job
     if after is not None:
-        task = task.using(run_after=timezone.now() + after)
-    task.enqueue()
+        job = job.using(run_after=timezone.now() + after)
+    job.enqueue()
     return True
 
 
@@ -64,3 +60,12 @@ def run_retention():
     report = apply_retention()
     schedule_retention(after=RETENTION_INTERVAL)
     return len(report.due)
+
+
+# Without the tasks framework there is no task (queue_in_database() is None then, and nothing schedules it).
+if task is not None:
+
+    @task
+    def apply_retention_job():
+        """Anonymise those invalid longer than ``ANONYMIZE_INVALID_AFTER``; enqueue this again a day later."""
+        return run_retention()

@@ -14,10 +14,3 @@ def run_job(job_id):
 
     run(job_id)
 
-
-@task
-def apply_retention_job():
-    """Anonymise the people invalid for longer than ``ANONYMIZE_INVALID_AFTER``, then enqueue this again a day later."""
-    from .retention import run_retention
-
-    return run_retention()

@@ -171,8 +171,10 @@ class FoldedUniqueFields:
     Each folded field has a folded twin (``name_key``) with the unique constraint, which forms
     never show: it is refreshed whenever the record is saved or validated, checked whenever its
     field is, and its errors are reported on that field. ``DERIVED_KEYS`` maps further stored
-    keys to the field and the function they are computed from (``{"name_match_key": ("name",
-    name_match_key)}``); the same write paths keep them, without a constraint.
+    keys to the field (or fields) and the function they are computed from (``{"name_match_key":
+    ("name", name_match_key)}``, ``{"full_name_key": (("first_name", "last_name"), full_name_key)}``:
+    the function takes the fields' values in that order); the same write paths keep them, without
+    a constraint.
     """
 
     FOLDED_FIELDS = ()
@@ -180,20 +182,21 @@ class FoldedUniqueFields:
 
     @classmethod
     def stored_keys(cls, names=None):
-        """``(key field, field, function)`` of every stored key, or of those computed from ``names``."""
-        keys = [(folded_twin(name), name, fold) for name in cls.FOLDED_FIELDS]
-        keys += [(key, name, function) for key, (name, function) in cls.DERIVED_KEYS.items()]
-        return keys if names is None else [entry for entry in keys if entry[1] in names]
+        """``(key field, fields, function)`` of every stored key, or of those computed from one of ``names``."""
+        keys = [(folded_twin(name), (name,), fold) for name in cls.FOLDED_FIELDS]
+        for key, (fields, function) in cls.DERIVED_KEYS.items():
+            keys.append((key, (fields,) if isinstance(fields, str) else tuple(fields), function))
+        return keys if names is None else [entry for entry in keys if not set(entry[1]).isdisjoint(names)]
 
     def refresh_folded_keys(self, names=None):
-        for key, name, function in self.stored_keys(names):
-            setattr(self, key, function(getattr(self, name) or ""))
+        for key, fields, function in self.stored_keys(names):
+            setattr(self, key, function(*(getattr(self, name) or "" for name in fields)))
 
     def save(self, *args, **kwargs):
         self.refresh_folded_keys()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            keys = [key for key, _name, _function in self.stored_keys(update_fields)]
+            keys = [key for key, _names, _function in self.stored_keys(update_fields)]
             kwargs["update_fields"] = [*update_fields, *keys]
         super().save(*args, **kwargs)
 
@@ -222,12 +225,25 @@ class FoldedUniqueFieldsQuerySet(models.QuerySet):
     """Keeps the folded twins and the other stored keys up to date in the queryset's writes too."""
 
     def update(self, **kwargs):
-        for key, name, function in self.model.stored_keys(kwargs):
-            if key not in kwargs:  # bulk_update() passes both
-                if not isinstance(kwargs[name], str):
+        partial = []
+        for key, fields, function in self.model.stored_keys(kwargs):
+            if key in kwargs:  # bulk_update() passes both
+                continue
+            for name in fields:
+                if name in kwargs and not isinstance(kwargs[name], str):
                     raise ValueError(f"update() sets {name} only to text, so that {key} follows it.")
-                kwargs[key] = function(kwargs[name])
-        return super().update(**kwargs)
+            if all(name in kwargs for name in fields):
+                kwargs[key] = function(*(kwargs[name] for name in fields))
+            else:
+                partial.append((key, fields, function))
+        if not partial:
+            return super().update(**kwargs)
+        # A key of several fields, only some of them set: computed afresh from each row's values.
+        with transaction.atomic(using=self.db):
+            pks = list(self.order_by().values_list("pk", flat=True))
+            updated = super().update(**kwargs)
+            refresh_stored_keys(self.model, self.db, pks, partial)
+        return updated
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
@@ -244,11 +260,22 @@ class FoldedUniqueFieldsQuerySet(models.QuerySet):
         objs, fields = list(objs), list(fields)
         keys = self.model.stored_keys(fields)
         if keys:
-            names = {name for _key, name, _function in keys}
             for obj in objs:
-                obj.refresh_folded_keys(names)
-            fields += [key for key, _name, _function in keys if key not in fields]
+                obj.refresh_folded_keys(fields)
+            fields += [key for key, _names, _function in keys if key not in fields]
         return super().bulk_update(objs, fields, *args, **kwargs)
+
+
+def refresh_stored_keys(model, database, pks, keys):
+    """Store ``keys`` (``stored_keys()`` entries) of the rows ``pks`` afresh from their values."""
+    fields = sorted({name for _key, names, _function in keys for name in names})
+    rows = model._base_manager.using(database).filter(pk__in=pks).values("pk", *fields)
+    by_values = {}
+    for row in rows:
+        values = tuple((key, function(*(row[name] or "" for name in names))) for key, names, function in keys)
+        by_values.setdefault(values, []).append(row["pk"])
+    for values, same in by_values.items():  # one UPDATE for the rows whose keys come out the same
+        model._base_manager.using(database).filter(pk__in=same).update(**dict(values))
 
 
 class SourcedRecordQuerySet(FoldedUniqueFieldsQuerySet):

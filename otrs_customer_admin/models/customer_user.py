@@ -1,12 +1,14 @@
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from .. import folding
 from ..bidi import isolate_text
 from ..folding import fold
 from .base import (
@@ -26,6 +28,45 @@ from .base import (
 from .customer import Customer
 from .dynamic_values import DynamicFieldsQuerySet, DynamicFieldsRecord
 from .visibility import VisibilityQuerySet
+
+
+def shared_address():
+    """Where an ``email_key`` (of a person or of an additional address) is an address shared by two
+    valid people. An address is one valid person's at most as a primary address (a constraint): it is
+    shared when two valid people have it as an additional one, or one as an additional and another as
+    their primary address. Two subqueries, each one pass over an index."""
+    valid_addresses = CustomerUserEmail.objects.filter(customer_user__valid=Validity.VALID)
+    shared_additional = (
+        valid_addresses.order_by()
+        .values("email_key")
+        .annotate(people=Count("*"))
+        .filter(people__gt=1)
+        .values("email_key")
+    )
+    also_primary = (
+        valid_addresses.filter(
+            email_key__in=CustomerUser._base_manager.filter(valid=Validity.VALID).values("email_key")
+        )
+        .exclude(email_key=F("customer_user__email_key"))
+        .values("email_key")
+    )
+    return Q(email_key__in=shared_additional) | Q(email_key__in=also_primary)
+
+
+def duplicate_group():
+    """What a person shares with their possible duplicates (an address they share, else their
+    customer and full name), as an expression: ordering by it lists each group together. A person
+    in two groups (an address shared with one, a name with another) sits with the first."""
+    shared = shared_address()
+    additional = (
+        CustomerUserEmail.objects.filter(shared, customer_user=OuterRef("pk")).order_by("email_key").values("email_key")
+    )
+    return Coalesce(
+        Case(When(shared, then="email_key")),
+        Subquery(additional[:1]),
+        Concat(Cast("customer_id", models.CharField()), Value(" "), "full_name_key"),
+        output_field=models.CharField(),
+    )
 
 
 def refuse_moves_to_invalid_customers(people, stored=()):
@@ -63,6 +104,28 @@ class CustomerUserQuerySet(VisibilityQuerySet, DynamicFieldsQuerySet, SourcedRec
             written = self.model._base_manager.filter(pk__in=[pk for pk, _customer in stored])
             refuse_moves_to_invalid_customers(written.only("pk", "customer_id", "data_source"), stored)
         return updated
+
+    def possible_duplicates(self):
+        """The people who may be one person twice: those sharing an address (primary or
+        additional, ignoring case) with another valid person, and those sharing their full name
+        (``full_name_key``) with another valid person of their customer.
+
+        No pair of people is compared: the shared addresses are grouped in one pass over the
+        address index (GROUP BY … HAVING COUNT(*) > 1), and each person's name group is counted
+        in the (customer, full name) index. Only valid people count, so a person merged away
+        (invalid) no longer makes the one they went into a duplicate.
+        """
+        shared = shared_address()
+        valid_people = CustomerUser._base_manager.filter(valid=Validity.VALID)
+        namesakes = (
+            valid_people.filter(customer=OuterRef("customer"), full_name_key=OuterRef("full_name_key"))
+            .order_by()
+            .values("customer", "full_name_key")
+            .annotate(people=Count("*"))
+            .filter(people__gt=1)
+        )
+        with_shared_address = CustomerUserEmail.objects.filter(shared).values("customer_user")
+        return self.filter(shared | Q(pk__in=with_shared_address) | (~Q(full_name_key="") & Exists(namesakes)))
 
     def working_for(self, customer):
         """The people of ``customer``: its own (``customer``) and those who also work for it
@@ -113,8 +176,14 @@ class CustomerUser(DynamicFieldsRecord, SourcedRecord):
     # The folded twins of the fields that are unique ignoring case (see models.base).
     login_key = folded_key_field("login", 200)
     email_key = folded_key_field("email", 150)
+    # The full name folded: people of one customer sharing it may be one person twice; the
+    # customer-user list's duplicates filter.
+    full_name_key = models.CharField(
+        _("full name match key"), max_length=folding.FULL_NAME_KEY_LENGTH, editable=False, default=""
+    )
 
     FOLDED_FIELDS = ("login", "email")
+    DERIVED_KEYS = {"full_name_key": (("first_name", "last_name"), folding.full_name_key)}
     DYNAMIC_OBJECT_TYPE = "customer_user"
     # Searched as one text too, "first last" and "last, first" (search.FullName).
     FULL_NAME_FIELDS = ("first_name", "last_name")
@@ -149,6 +218,8 @@ class CustomerUser(DynamicFieldsRecord, SourcedRecord):
         indexes = [
             models.Index(fields=["customer", "valid"], name="otrs_customeruser_customer"),
             models.Index(fields=["last_name", "first_name", "login_key", "valid"], name="otrs_customeruser_name_order"),
+            # Counts the valid people of a customer sharing a full name from the index alone.
+            models.Index(fields=["customer", "full_name_key", "valid"], name="otrs_customeruser_full_name"),
         ]
 
     # What a ticket that would be new or moved to this person is told when they are not valid.

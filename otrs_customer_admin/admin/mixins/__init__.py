@@ -13,7 +13,7 @@ from .detail import DetailPageMixin, DetailViewMixin
 from .dynamic_columns import DynamicFieldsListMixin
 from .dynamic_fields import DynamicFieldsMixin
 from .invalidate import SetInvalidMixin
-from .merge import MergeCustomersMixin
+from .merge import MergeCustomersMixin, MergeCustomerUsersMixin
 from .pages import Action, ActionGroup, RecordPageMixin, record_action
 from .prefill import PrefillMixin
 from .privacy import PrivacyMixin
@@ -31,6 +31,7 @@ __all__ = [
     "DetailViewMixin",
     "DynamicFieldsListMixin",
     "DynamicFieldsMixin",
+    "MergeCustomerUsersMixin",
     "MergeCustomersMixin",
     "PrefillMixin",
     "PrivacyMixin",

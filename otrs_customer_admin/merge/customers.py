@@ -22,7 +22,6 @@ merge_customers`` both call them. The rules:
   dynamic field are filled one by one.
 """
 
-import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import CHANGE
@@ -31,14 +30,26 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .bidi import isolate_text
-from .exceptions import RowsMoved
-from .models import Customer, CustomerUser, Ticket
-from .models.dynamic_field_types import display_value as dynamic_display_value
-from .models.dynamic_field_types import is_empty
-from .models.dynamic_fields import field_definitions
-from .models.visibility import RW, may_change, restricted
-from .writes import before_write, field_label, load_values, replace_values, write_history
+from ..exceptions import RowsMoved
+from ..history import Change, record_history
+from ..models import Customer, CustomerUser, Ticket
+from ..models.dynamic_field_types import display_value as dynamic_display_value
+from ..models.dynamic_fields import field_definitions
+from ..models.visibility import RW, may_change, restricted
+from ..writes import before_write, field_label, load_links, load_values, replace_values
+from .common import (
+    MergeRefused,
+    address_to_fill,
+    dynamic_fields_to_fill,
+    dynamic_state,
+    fill,
+    lock_pair,
+    merged_comment,
+    one_by_one_to_fill,
+    retire,
+    state_of,
+    visible_people,
+)
 
 ADDRESS_FIELDS = ("street", "zip", "city")
 FILLED_ONE_BY_ONE = ("url", "comment")
@@ -50,15 +61,6 @@ USERS_NAMED = 10
 PLANNED_FIELDS = ("data_source", "invalidated_by_sync", *Customer.RECORD_FIELDS)
 USER_FIELDS = ("pk", "login", "title", "first_name", "last_name", "data_source", "customer_id")
 USER_ORDER = ("last_name", "first_name", "login_key")
-
-
-class MergeRefused(Exception):
-    """The merge cannot be done; ``reasons`` says why (translated sentences), ``plan`` is its plan if any."""
-
-    def __init__(self, reasons, plan=None):
-        self.reasons = list(reasons)
-        self.plan = plan
-        super().__init__(" ".join(self.reasons))
 
 
 @dataclass
@@ -140,21 +142,6 @@ def moved_summary(customer_users, additional_links, tickets):
             % {"count": additional_links},
         )
     return ", ".join(parts)
-
-
-def merged_comment(comment, target, limit=None):
-    """FROM's comment after the merge: its own text, as much as fits, then "Merged into <name> (<CustomerID>)."."""
-    limit = limit or Customer._meta.get_field("comment").max_length
-    note = _("Merged into %(customer)s.") % {"customer": target}
-    comment = comment.strip()
-    room = limit - len(note) - 1
-    if not comment or room < 2:
-        return note[:limit]
-    # Isolated, so that a right-to-left override in the old comment cannot reverse the note.
-    overhead = len(isolate_text(comment)) - len(comment)
-    if len(comment) + overhead > room:
-        comment = comment[: max(room - 1 - overhead, 0)].rstrip() + "…"
-    return f"{isolate_text(comment)} {note}"
 
 
 # --- additional customers ---------------------------------------------------------------------
@@ -270,14 +257,6 @@ def refuse_read_only_users(plan, users, seen, sentence):
     plan.refusals.append(sentence % {"customer": plan.source, "users": named})
 
 
-def visible_people(viewer, people):
-    """The pks of ``people`` that ``viewer`` sees (all of them for None or an unlimited user)."""
-    pks = [person.pk for person in people]
-    if not restricted(viewer):
-        return set(pks)
-    return set(CustomerUser.objects.visible_to(viewer).filter(pk__in=pks).values_list("pk", flat=True))
-
-
 def group_refusals(viewer, source, target):
     """Why ``viewer``'s groups do not let them merge: both customers need a read-and-write link.
     Named by the CustomerID the viewer chose, not by name."""
@@ -303,30 +282,13 @@ def fields_to_fill(plan):
             % {"customer": target, "source": target.source}
         )
         return {}
-    filled = {}
-    if not any(getattr(target, name) for name in ADDRESS_FIELDS) and any(
-        getattr(source, name) for name in ADDRESS_FIELDS
-    ):
-        if source.country == target.country:
-            filled.update({name: getattr(source, name) for name in ADDRESS_FIELDS if getattr(source, name)})
-        else:
-            plan.notes.append(
-                _("The address of %(source)s is in another country than %(target)s; it is not taken over.")
-                % {"source": source, "target": target}
-            )
-    for name in FILLED_ONE_BY_ONE:
-        if not getattr(target, name) and getattr(source, name):
-            filled[name] = getattr(source, name)
-    return filled
-
-
-def dynamic_fields_to_fill(source_values, target_values):
-    """INTO's empty dynamic fields (valid definitions, in their order) and FROM's values for them."""
-    return {
-        name: value
-        for name, value in source_values.items()
-        if not is_empty(value) and is_empty(target_values.get(name))
-    }
+    filled, other_country = address_to_fill(source, target, ADDRESS_FIELDS)
+    if other_country:
+        plan.notes.append(
+            _("The address of %(source)s is in another country than %(target)s; it is not taken over.")
+            % {"source": source, "target": target}
+        )
+    return {**filled, **one_by_one_to_fill(source, target, FILLED_ONE_BY_ONE)}
 
 
 # --- the merge -------------------------------------------------------------------------------
@@ -335,7 +297,7 @@ def dynamic_fields_to_fill(source_values, target_values):
 def merge_customers(source, target, *, user, dry_run=False, planned=None, viewer=None):
     """Merge ``source`` (FROM) into ``target`` (INTO), in one transaction; returns a ``MergeReport``.
 
-    ``user`` is who the admin history names. Raises ``MergeRefused`` (changing nothing) when the
+    ``user`` is who the history names. Raises ``MergeRefused`` (changing nothing) when the
     plan refuses, or when a customer changed since it was planned: since ``source`` and ``target``
     were read, or since the plan whose ``state`` is ``planned`` (the confirm page's). With ``dry_run``
     nothing is written and the report gives the plan's numbers. ``viewer``: as for ``plan_merge``.
@@ -353,20 +315,26 @@ def merge_customers(source, target, *, user, dry_run=False, planned=None, viewer
             raise MergeRefused(plan.refusals, plan)
         now = timezone.now()
         tickets = list(Ticket.objects.filter(customer=source).order_by("pk").values_list("pk", "number", "title"))
+        relinked = [person.pk for person in plan.additional_links]
+        links_before = load_links(CustomerUser, "additional_customers", relinked)
         moved_users = CustomerUser.objects.filter(customer=source).update(customer=target, changed_at=now)
         moved_links = move_additional_links(source, target, [person.pk for person in plan.customer_users])
         moved_tickets = Ticket.objects.filter(customer=source).update(customer=target, changed_at=now)
-        if plan.filled:
-            for name, value in plan.filled.items():
-                setattr(target, name, value)
-            target.save(update_fields=[*plan.filled, "changed_at"])
+        filled = fill(target, plan.filled)
         try:
             replace_values(Customer, {target.pk: plan.dynamic_filled}, read={target.pk: plan.dynamic_read})
         except RowsMoved:
             raise MergeRefused([changed_message() % {"customer": target}]) from None
-        retire(source, plan.source_comment)
+        filled.update(
+            {f"DynamicField_{name}": (plan.dynamic_read[name], value) for name, value in plan.dynamic_filled.items()}
+        )
+        retired = retire(source, plan.source_comment)
+        links = {
+            "before": links_before,
+            "after": load_links(CustomerUser, "additional_customers", relinked),
+        }
         report = MergeReport(plan, False, moved_users, moved_links, moved_tickets)
-        log_merge(report, tickets, user)
+        log_merge(report, tickets, user, retired=retired, filled=filled, links=links)
     return report
 
 
@@ -374,27 +342,26 @@ def locked(source, target, planned=None):
     """Both customers, fresh from the database and locked until the transaction ends (where the database locks rows).
 
     While FROM is locked no customer user or ticket can be added to it (their foreign key waits).
+    The merge was planned on the customers as the caller read them (the confirm page, the
+    command): if another writer changed one since, what was planned is not what would be merged.
     """
-    rows = Customer.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk").in_bulk()
-    missing = [customer for customer in (source, target) if customer.pk not in rows]
-    if missing:
-        raise MergeRefused([_("%(customer)s no longer exists.") % {"customer": customer} for customer in missing])
-    # The merge was planned on the customers as the caller read them (the confirm page, the
-    # command): if another writer changed one since, what was planned is not what would be merged.
     states = (planned or "").split(":")
-    dynamic = load_values(Customer, rows) if planned is not None else {}
-    moved = [
-        customer
-        for position, customer in enumerate((source, target))
-        if changed_since(customer, rows[customer.pk])
-        or (
-            planned is not None
-            and states[position : position + 1] != [planned_state(rows[customer.pk], dynamic[customer.pk])]
-        )
-    ]
-    if moved:
-        raise MergeRefused([changed_message() % {"customer": customer} for customer in moved])
-    return rows[source.pk], rows[target.pk]
+
+    def differs(position, read, now):
+        if changed_since(read, now):
+            return True
+        if planned is None:
+            return False
+        return states[position : position + 1] != [planned_state(now, load_values(Customer, [now.pk])[now.pk])]
+
+    return lock_pair(
+        Customer,
+        source,
+        target,
+        gone=lambda customer: _("%(customer)s no longer exists.") % {"customer": customer},
+        changed=lambda customer: changed_message() % {"customer": customer},
+        differs=differs,
+    )
 
 
 def changed_message():
@@ -406,9 +373,7 @@ def changed_message():
 def planned_state(customer, dynamic=None):
     """What the merge plans on of ``customer`` (its fields and ``dynamic``, its dynamic field values
     as ``load_values`` reads them), as text: the confirm page sends it with its POST."""
-    values = [str(getattr(customer, name)) for name in PLANNED_FIELDS]
-    values += [f"{name}={value!r}" for name, value in sorted((dynamic or {}).items())]
-    return hashlib.sha256("\x00".join(values).encode()).hexdigest()[:32]
+    return state_of(customer, PLANNED_FIELDS, dynamic_state(dynamic))
 
 
 def changed_since(read, now):
@@ -417,17 +382,10 @@ def changed_since(read, now):
     return any(getattr(read, name) != getattr(now, name) for name in PLANNED_FIELDS)
 
 
-def retire(source, comment):
-    """Set FROM invalid, with the comment that names INTO."""
-    values = Customer.invalidation()
-    for name, value in values.items():
-        setattr(source, name, value)
-    source.comment = comment
-    source.save(update_fields=[*values, "comment", "changed_at"])
-
-
-def log_merge(report, tickets, user):
-    """One admin history entry for each moved record and each of the two customers, in bulk.
+def log_merge(report, tickets, user, *, retired, filled, links):
+    """The history of each moved record and each of the two customers, in bulk, with old -> new
+    values (``retired`` and ``filled``: ``{field: (old, new)}`` of FROM and INTO; ``links``:
+    the additional customers of the relinked people before and after).
 
     Stored as text: the customers' own texts (``str()``) isolate their values."""
     plan = report.plan
@@ -442,12 +400,31 @@ def log_merge(report, tickets, user):
         target_message += " " + _("Filled from it: %(fields)s.") % {
             "fields": ", ".join(label for label, _value in plan.filled_fields())
         }
-    write_history(
+    record_history(
         user,
+        "merge",
         Customer,
-        [(source.pk, source, CHANGE, source_message), (target.pk, target, CHANGE, target_message)],
+        [
+            Change(source.pk, source, CHANGE, source_message, retired),
+            Change(target.pk, target, CHANGE, target_message, filled),
+        ],
     )
-    people = [(person.pk, person, CHANGE, moved) for person in plan.customer_users]
-    people += [(person.pk, person, CHANGE, relinked) for person in plan.additional_links]
-    write_history(user, CustomerUser, people)
-    write_history(user, Ticket, [(pk, f"{number}: {title}", CHANGE, moved) for pk, number, title in tickets])
+    customer = {"customer": (source.pk, target.pk)}
+    people = [Change(person.pk, person, CHANGE, moved, customer) for person in plan.customer_users]
+    people += [
+        Change(
+            person.pk,
+            person,
+            CHANGE,
+            relinked,
+            {"additional_customers": (list(links["before"][person.pk]), list(links["after"][person.pk]))},
+        )
+        for person in plan.additional_links
+    ]
+    record_history(user, "merge", CustomerUser, people)
+    record_history(
+        user,
+        "merge",
+        Ticket,
+        [Change(pk, f"{number}: {title}", CHANGE, moved, customer) for pk, number, title in tickets],
+    )
