@@ -13,4 +13,3 @@ def run_job(job_id):
     from .runner import run
 
     run(job_id)
-
