@@ -1,0 +1,129 @@
+"""Several email addresses per person: among valid people an address is used once, ignoring case,
+as a primary or an additional address, on every write path (the model, the write kernel, the
+admin form, the import, the directory sync); search finds a person by any of them; cards, widgets
+and exports show them."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from otrs_customer_admin.exceptions import AddressTaken, RowsMoved
+from otrs_customer_admin.models import CustomerUser, CustomerUserEmail, Validity
+from otrs_customer_admin.writes import load_addresses, replace_addresses, taken_addresses
+from tests.factories import make_customer_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jane(acme):
+    return make_customer_user(acme, "jane", email="jane@acme.example")
+
+
+@pytest.fixture
+def max_(acme):
+    return make_customer_user(acme, "max", "Max", "Muster", email="max@acme.example")
+
+
+def addresses_of(person):
+    return sorted(person.additional_emails.values_list("email", flat=True))
+
+
+# --- the model ----------------------------------------------------------------------------------
+
+
+def test_an_additional_address_of_another_valid_person_is_refused_ignoring_case(jane, max_):
+    replace_addresses({jane.pk: ["team@ärzte.example"]})
+    address = CustomerUserEmail(customer_user=max_, email="TEAM@ÄRZTE.example")
+    with pytest.raises(ValidationError) as refused:
+        address.full_clean()
+    assert refused.value.message_dict["email"] == ["another valid customer user has the address TEAM@ÄRZTE.example."]
+    with pytest.raises(ValidationError):
+        address.save()
+    assert addresses_of(max_) == []
+
+
+def test_another_persons_primary_address_is_refused_as_an_additional_one(jane, max_):
+    address = CustomerUserEmail(customer_user=max_, email="JANE@acme.example")
+    with pytest.raises(ValidationError, match="another valid customer user has the address"):
+        address.full_clean()
+    with pytest.raises(ValidationError):
+        address.save()
+
+
+def test_an_additional_address_may_not_repeat_the_persons_primary_one(jane):
+    address = CustomerUserEmail(customer_user=jane, email="Jane@Acme.example")
+    with pytest.raises(ValidationError) as refused:
+        address.full_clean()
+    assert "is this person's primary address" in refused.value.message_dict["email"][0]
+
+
+def test_a_primary_address_that_is_another_valid_persons_additional_one_is_refused(jane, max_):
+    replace_addresses({jane.pk: ["team@ärzte.example"]})
+    max_.email = "TEAM@ÄRZTE.example"
+    with pytest.raises(ValidationError) as refused:
+        max_.full_clean()
+    assert refused.value.message_dict["email"] == ["another valid customer user has the address TEAM@ÄRZTE.example."]
+    with pytest.raises(ValidationError):
+        max_.save()
+    assert CustomerUser.objects.get(pk=max_.pk).email == "max@acme.example"
+
+
+def test_invalid_people_do_not_hold_their_addresses(jane, max_):
+    replace_addresses({jane.pk: ["shared@acme.example"]})
+    jane.valid = Validity.INVALID
+    jane.save()
+    max_.email = "Shared@acme.example"
+    max_.full_clean()
+    max_.save()
+    # Making Jane valid again is refused while Max has her old address.
+    jane.valid = Validity.VALID
+    with pytest.raises(ValidationError, match="shared@acme.example"):
+        jane.save()
+    assert CustomerUser.objects.get(pk=jane.pk).valid == Validity.INVALID
+
+
+# --- the write kernel ---------------------------------------------------------------------------
+
+
+def test_replace_addresses_sets_them_exactly_and_keeps_the_added_time_of_those_kept(jane):
+    replace_addresses({jane.pk: ["a@acme.example", "b@acme.example"]})
+    kept = CustomerUserEmail.objects.get(email="a@acme.example")
+    replace_addresses({jane.pk: ["A@acme.example", "c@acme.example"]}, read=load_addresses([jane.pk]))
+    assert addresses_of(jane) == ["A@acme.example", "c@acme.example"]
+    respelled = CustomerUserEmail.objects.get(email="A@acme.example")
+    assert (respelled.pk, respelled.added_at) == (kept.pk, kept.added_at)
+
+
+def test_replace_addresses_refuses_people_whose_addresses_moved_since_they_were_read(jane):
+    read = load_addresses([jane.pk])
+    replace_addresses({jane.pk: ["a@acme.example"]})
+    with pytest.raises(RowsMoved):
+        replace_addresses({jane.pk: ["b@acme.example"]}, read=read)
+    assert addresses_of(jane) == ["a@acme.example"]
+
+
+def test_replace_addresses_refuses_an_address_another_valid_person_has_folded(jane, max_):
+    replace_addresses({jane.pk: ["team@ärzte.example"]})
+    with pytest.raises(AddressTaken) as taken:
+        replace_addresses({max_.pk: ["TEAM@ÄRZTE.example"]})
+    assert [(c.person, c.address, c.holder) for c in taken.value.conflicts] == [
+        (max_.pk, "TEAM@ÄRZTE.example", jane.pk)
+    ]
+    assert addresses_of(max_) == []
+    with pytest.raises(AddressTaken):
+        replace_addresses({max_.pk: ["JANE@acme.example"]})
+
+
+def test_taken_addresses_finds_the_owners_across_both_tables_and_among_the_people_checked(jane, max_):
+    replace_addresses({jane.pk: ["team@ärzte.example"]})
+    taken = taken_addresses(
+        {
+            max_.pk: ("max@acme.example", ("TEAM@ÄRZTE.example", "new@acme.example")),
+            "line 3": ("JANE@acme.example", ("NEW@acme.example",)),
+        }
+    )
+    assert {(c.person, c.address, c.holder) for c in taken} == {
+        (max_.pk, "TEAM@ÄRZTE.example", jane.pk),
+        ("line 3", "NEW@acme.example", max_.pk),
+        ("line 3", "JANE@acme.example", jane.pk),
+    }
