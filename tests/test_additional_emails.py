@@ -77,7 +77,7 @@ def test_invalid_people_do_not_hold_their_addresses(jane, max_):
     max_.save()
     # Making Jane valid again is refused while Max has her old address.
     jane.valid = Validity.VALID
-    with pytest.raises(ValidationError, match="shared@acme.example"):
+    with pytest.raises(ValidationError, match=r"shared@acme\.example"):
         jane.save()
     assert CustomerUser.objects.get(pk=jane.pk).valid == Validity.INVALID
 
