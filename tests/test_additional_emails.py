@@ -5,6 +5,9 @@ and exports show them."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from otrs_customer_admin.exceptions import AddressTaken, RowsMoved
 from otrs_customer_admin.models import CustomerUser, CustomerUserEmail, Validity
@@ -127,3 +130,45 @@ def test_taken_addresses_finds_the_owners_across_both_tables_and_among_the_peopl
         ("line 3", "NEW@acme.example", max_.pk),
         ("line 3", "JANE@acme.example", jane.pk),
     }
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def changelist_logins(client, query):
+    response = client.get(reverse("admin:otrs_customer_admin_customeruser_changelist"), {"q": query})
+    assert response.status_code == 200
+    return [row.login for row in response.context["cl"].result_list]
+
+
+def test_the_customer_user_list_finds_a_person_by_an_additional_address_once(admin_client, jane, max_):
+    replace_addresses({jane.pk: ["team@ärzte.example", "jane.doe@ärzte.example"]})
+    assert changelist_logins(admin_client, "TEAM@ÄRZTE.example") == ["jane"]
+    # Two of her addresses match: she is listed once.
+    assert changelist_logins(admin_client, "ärzte") == ["jane"]
+    assert changelist_logins(admin_client, "*@ärzte.example AND NOT max") == ["jane"]
+    assert changelist_logins(admin_client, "nobody@ärzte.example") == []
+
+
+def test_the_customer_user_picker_finds_a_person_by_an_additional_address(admin_client, jane, max_):
+    replace_addresses({max_.pk: ["mm@privat.example"]})
+    response = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"term": "mm@privat", "app_label": "otrs_customer_admin", "model_name": "ticket", "field_name": "customer_user"},
+    )
+    assert [result["text"] for result in response.json()["results"]] == [str(max_)]
+
+
+def test_searching_by_address_costs_no_query_more_with_more_addresses(admin_client, acme, jane):
+    url = reverse("admin:otrs_customer_admin_customeruser_changelist")
+
+    def count():
+        admin_client.get(url, {"q": "*@ärzte*"})
+        with CaptureQueriesContext(connection) as queries:
+            admin_client.get(url, {"q": "*@ärzte*"})
+        return len(queries)
+
+    before = count()
+    people = [make_customer_user(acme, f"p{n}", email=f"p{n}@acme.example") for n in range(20)]
+    replace_addresses({person.pk: [f"p{n}@ärzte.example", f"x{n}@ärzte.example"] for n, person in enumerate(people)})
+    assert count() == before

@@ -22,7 +22,7 @@ class CustomerUserAdmin(SourcedRecordAdmin):
     list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter]
     list_filter_submit = True
     list_select_related = ["customer"]
-    search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
+    search_fields = ["login", "first_name", "last_name", "email", "additional_emails__email", "customer__customer_id"]
     ordering = ["last_name", "first_name", "login_key"]
     form = CustomerUserForm
     autocomplete_fields = ["customer", "additional_customers"]
