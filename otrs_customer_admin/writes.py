@@ -44,6 +44,7 @@ from .models.customer_groups import CustomerGroup, group_links_of
 from .models.customer_user import CustomerUser, CustomerUserEmail
 from .models.customer_user import TakenAddress as TakenAddress
 from .models.customer_user import address_holders as address_holders
+from .models.customer_user import address_order as address_order
 from .models.customer_user import lock_addresses as lock_addresses
 from .models.customer_user import refuse_taken_addresses as refuse_taken_addresses
 from .models.customer_user import split_addresses as split_addresses
@@ -250,10 +251,6 @@ def replace_group_links(links, *, read=None):
 
 
 # --- additional email addresses -----------------------------------------------------------------
-
-
-def address_order(address):
-    return (fold(address), address)
 
 
 def load_addresses(pks):

@@ -9,10 +9,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from otrs_customer_admin.admin.importexport import preview_changes
 from otrs_customer_admin.exceptions import AddressTaken, RowsMoved
+from otrs_customer_admin.importexport.formats import format_for
+from otrs_customer_admin.importexport.importers import CustomerUserImport
 from otrs_customer_admin.models import CustomerUser, CustomerUserEmail, Validity
 from otrs_customer_admin.writes import load_addresses, replace_addresses, taken_addresses
 from tests.factories import make_customer_user
+from tests.importing import import_customer_users, plain_csv, problems
+from tests.test_export import export, records
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +178,114 @@ def test_searching_by_address_costs_no_query_more_with_more_addresses(admin_clie
     people = [make_customer_user(acme, f"p{n}", email=f"p{n}@acme.example") for n in range(20)]
     replace_addresses({person.pk: [f"p{n}@ärzte.example", f"x{n}@ärzte.example"] for n, person in enumerate(people)})
     assert count() == before
+
+
+# --- import and export --------------------------------------------------------------------------
+
+HEADER = ["UserLogin", "UserFirstname", "UserLastname", "UserEmail", "UserCustomerID", "additional_emails"]
+
+
+def test_an_import_sets_exactly_the_listed_additional_addresses(acme, jane):
+    replace_addresses({jane.pk: ["old@acme.example", "kept@acme.example"]})
+    kept = CustomerUserEmail.objects.get(email="kept@acme.example")
+    report = import_customer_users(
+        plain_csv(
+            [
+                HEADER,
+                ["jane", "Jane", "Doe", "jane@acme.example", "ACME", "KEPT@acme.example; new@acme.example"],
+                ["newbie", "New", "Bie", "newbie@acme.example", "ACME", "nb@home.example, nb@work.example"],
+            ]
+        )
+    )
+    assert problems(report) == []
+    assert (report.created, report.updated) == (1, 1)
+    assert addresses_of(jane) == ["KEPT@acme.example", "new@acme.example"]
+    assert CustomerUserEmail.objects.get(email="KEPT@acme.example").added_at == kept.added_at
+    assert addresses_of(CustomerUser.objects.get(login="newbie")) == ["nb@home.example", "nb@work.example"]
+
+
+def test_an_import_without_the_column_or_with_an_empty_cell_leaves_the_addresses(acme, jane):
+    replace_addresses({jane.pk: ["kept@acme.example"]})
+    report = import_customer_users(plain_csv([HEADER[:5], ["jane", "Jane", "Doe", "jane@acme.example", "ACME"]]))
+    assert problems(report) == []
+    report = import_customer_users(plain_csv([HEADER, ["jane", "Janet", "Doe", "jane@acme.example", "ACME", ""]]))
+    assert problems(report) == [] and report.updated == 1
+    assert addresses_of(jane) == ["kept@acme.example"]
+
+
+def test_an_import_refuses_addresses_taken_across_primary_and_additional_folded(acme, jane, max_):
+    replace_addresses({jane.pk: ["team@ärzte.example"]})
+    report = import_customer_users(
+        plain_csv(
+            [
+                HEADER,
+                ["max", "Max", "Muster", "max@acme.example", "ACME", "TEAM@ÄRZTE.example"],
+                ["anna", "Anna", "A", "JANE@acme.example", "ACME", ""],
+                ["bert", "Bert", "B", "bert@acme.example", "ACME", "bert@acme.example"],
+                ["carl", "Carl", "C", "carl@acme.example", "ACME", "shared@acme.example; not an address"],
+                ["dora", "Dora", "D", "dora@acme.example", "ACME", "Shared@Acme.example"],
+                ["emil", "Emil", "E", "shared@ACME.example", "ACME", ""],
+                ["fritz", "Fritz", "F", "team@ÄRZTE.example", "ACME", ""],
+            ]
+        ),
+        dry_run=False,
+    )
+    assert problems(report) == [
+        "Line 2, additional_emails: another valid customer user has the address TEAM@ÄRZTE.example.",
+        "Line 3, UserEmail: another valid customer user has the address JANE@acme.example.",
+        "Line 4, additional_emails: bert@acme.example is this person's primary address; list only their other "
+        "addresses here.",
+        "Line 5, additional_emails: not is not a valid email address.",
+        "Line 7, UserEmail: shared@ACME.example appears again (first on line 6).",
+        "Line 8, UserEmail: another valid customer user has the address team@ÄRZTE.example.",
+    ]
+    assert CustomerUser.objects.count() == 2
+    assert addresses_of(max_) == []
+
+
+def test_the_import_preview_and_dry_run_show_the_addresses_old_and_new(admin_client, acme, jane):
+    replace_addresses({jane.pk: ["old@acme.example"]})
+    report = import_customer_users(
+        plain_csv([HEADER, ["jane", "Jane", "Doe", "jane@acme.example", "ACME", "new@acme.example"]]), dry_run=True
+    )
+    assert problems(report) == [] and report.updated == 1
+    shown = preview_changes(CustomerUser, report.preview)
+    assert shown == [(2, "update", "jane", [("Additional email addresses", "old@acme.example", "new@acme.example")])]
+    assert addresses_of(jane) == ["old@acme.example"]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_additional_emails_column_round_trips(admin_client, acme, jane, max_, file_format):
+    replace_addresses({jane.pk: ["b@acme.example", "A@ärzte.example"], max_.pk: ["=cmd@acme.example"]})
+    data = export(admin_client, "customeruser", file_format)
+    exported = {row["login"]: row["additional_emails"] for row in records(data, file_format)}
+    # Sorted ignoring case, separated as additional customers; a formula neutralised as in every column.
+    assert exported == {"jane": "A@ärzte.example; b@acme.example", "max": "'=cmd@acme.example"}
+    headers = format_for(file_format).create_dataset(data).headers
+    assert headers.index("additional_emails") == headers.index("additional_customers") + 1
+    CustomerUserEmail.objects.all().delete()
+    report = CustomerUserImport().run(format_for(file_format).create_dataset(data))
+    assert problems(report) == []
+    assert addresses_of(jane) == ["A@ärzte.example", "b@acme.example"]
+    assert addresses_of(max_) == ["=cmd@acme.example"]
+    again = CustomerUserImport().run(format_for(file_format).create_dataset(data), dry_run=True)
+    assert (again.updated, again.unchanged) == (0, 2)
+
+
+def test_the_export_reads_the_addresses_in_its_one_query_a_batch(acme, jane, max_):
+    from otrs_customer_admin.importexport.exports import chosen_columns, export_queryset
+
+    replace_addresses({jane.pk: ["a@acme.example"], max_.pk: ["b@acme.example", "c@acme.example"]})
+    columns = chosen_columns(CustomerUser, None, ["login", "additional_emails"])
+    assert [column.header for column in columns] == ["login", "additional_emails"]
+    assert "additional_emails" in [column.header for column in chosen_columns(CustomerUser)]
+    queryset = export_queryset(CustomerUser).annotate(
+        **{column.read: column.annotation for column in columns if column.annotation is not None}
+    )
+    with CaptureQueriesContext(connection) as queries:
+        rows = {
+            row["login"]: row["additional_email_addresses"]
+            for row in queryset.values("login", *[c.read for c in columns[1:]])
+        }
+    assert len(queries) == 1
+    assert sorted(rows["max"].split(";")) == ["b@acme.example", "c@acme.example"]

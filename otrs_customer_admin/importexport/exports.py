@@ -20,8 +20,9 @@ from operator import itemgetter
 from django.db.models import Aggregate, CharField, OuterRef, Subquery
 from django.utils.translation import gettext as _
 
-from ..models import Customer, CustomerUser, FieldType, Ticket, Validity
+from ..models import Customer, CustomerUser, CustomerUserEmail, FieldType, Ticket, Validity
 from ..models.customer_groups import format_group_links, group_links_of
+from ..models.customer_user import address_order
 from ..models.dynamic_fields import field_definitions
 from ..models.dynamic_values import load_values
 from ..models.visibility import customer_ids, group_support, restricted
@@ -154,6 +155,20 @@ def additional_customer_ids(user=None):
     return Subquery(joined.values("ids"))
 
 
+def additional_addresses():
+    """A subquery: the outer customer user's additional email addresses, joined by ";" (as
+    ``additional_customer_ids``: read with the rows, one index probe a row)."""
+    rows = CustomerUserEmail.objects.filter(customer_user=OuterRef("pk"))
+    joined = rows.order_by().values("customer_user").annotate(addresses=JoinedText("email"))
+    return Subquery(joined.values("addresses"))
+
+
+def sorted_addresses(joined):
+    """Addresses joined in any order by the query, sorted ignoring case and separated by "; " as the
+    import reads them."""
+    return "; ".join(sorted(filter(None, (joined or "").split(";")), key=address_order))
+
+
 def sorted_ids(joined):
     """CustomerIDs joined in any order by the query, sorted and separated by "; " as the import
     reads them (a CustomerID never contains ";")."""
@@ -189,6 +204,14 @@ def export_columns(model, user=None):
                 read="additional_customer_ids",
                 annotation=additional_customer_ids(user),
                 render=sorted_ids,
+            )
+        )
+        columns.append(
+            Column(
+                "additional_emails",
+                read="additional_email_addresses",
+                annotation=additional_addresses(),
+                render=sorted_addresses,
             )
         )
         columns.append(plain("data_source"))

@@ -301,6 +301,11 @@ ADDRESS_LOCK_KEY = 0x6F7472736D61696C
 LOOKUP_BATCH = 2000
 
 
+def address_order(address):
+    """How a person's addresses are listed in files and compared: ignoring case, then as written."""
+    return (fold(address), address)
+
+
 def split_addresses(text):
     """The addresses of a text (a file's cell, a form's lines), in order, each once (folded);
     ``ValueError`` names one that is not an email address."""
@@ -333,22 +338,25 @@ def lock_addresses(using=None):
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADDRESS_LOCK_KEY])
 
 
-def address_holders(keys, *, using=None):
+def address_holders(keys, *, primary=True, additional=True, using=None):
     """Folded address -> the pks of the valid people who have it, as their primary or an
-    additional address (a pk twice: one person has it twice). Two index lookups a batch of keys."""
+    additional address (a pk twice: one person has it twice); only as one of the two with
+    ``primary=False`` or ``additional=False``. An index lookup in each table a batch of keys."""
     using = using or router.db_for_read(CustomerUserEmail)
     holders = defaultdict(list)
     keys = sorted(set(keys) - {""})
     for start in range(0, len(keys), LOOKUP_BATCH):
         batch = keys[start : start + LOOKUP_BATCH]
-        primary = CustomerUser._base_manager.using(using).filter(valid=Validity.VALID, email_key__in=batch)
-        for key, pk in primary.values_list("email_key", "pk"):
-            holders[key].append(pk)
-        additional = CustomerUserEmail._base_manager.using(using).filter(
-            email_key__in=batch, customer_user__valid=Validity.VALID
-        )
-        for key, pk in additional.values_list("email_key", "customer_user_id"):
-            holders[key].append(pk)
+        if primary:
+            people = CustomerUser._base_manager.using(using).filter(valid=Validity.VALID, email_key__in=batch)
+            for key, pk in people.values_list("email_key", "pk"):
+                holders[key].append(pk)
+        if additional:
+            rows = CustomerUserEmail._base_manager.using(using).filter(
+                email_key__in=batch, customer_user__valid=Validity.VALID
+            )
+            for key, pk in rows.values_list("email_key", "customer_user_id"):
+                holders[key].append(pk)
     return holders
 
 
