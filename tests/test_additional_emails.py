@@ -10,13 +10,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from otrs_customer_admin.admin.importexport import preview_changes
+from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.exceptions import AddressTaken, RowsMoved
 from otrs_customer_admin.importexport.formats import format_for
 from otrs_customer_admin.importexport.importers import CustomerUserImport
 from otrs_customer_admin.models import CustomerUser, CustomerUserEmail, Validity
 from otrs_customer_admin.writes import load_addresses, replace_addresses, taken_addresses
-from tests.factories import make_customer_user
+from tests.factories import make_customer, make_customer_user
 from tests.importing import import_customer_users, plain_csv, problems
+from tests.markup import document, element, elements
+from tests.test_admin_customer_users import SOURCES, form_data
+from tests.test_admin_customer_users import directory_user as directory_user  # a fixture
 from tests.test_export import export, records
 
 pytestmark = pytest.mark.django_db
@@ -289,3 +293,110 @@ def test_the_export_reads_the_addresses_in_its_one_query_a_batch(acme, jane, max
         }
     assert len(queries) == 1
     assert sorted(rows["max"].split(";")) == ["b@acme.example", "c@acme.example"]
+
+
+# --- the admin ----------------------------------------------------------------------------------
+
+
+def change_form(client, person, **fields):
+    data = form_data(person.customer, **{"login": person.login, "email": person.email, **fields})
+    return client.post(reverse("admin:otrs_customer_admin_customeruser_change", args=[person.pk]), data)
+
+
+def form_errors(response, field):
+    assert response.status_code == 200, "the form was saved"
+    return response.context["adminform"].form.errors.get(field, [])
+
+
+def test_the_change_form_saves_the_additional_addresses_one_a_line(admin_client, jane):
+    response = change_form(
+        admin_client, jane, additional_emails="jd@home.example\r\nJane.Doe@work.example; x@y.example"
+    )
+    assert response.status_code == 302
+    assert addresses_of(jane) == ["Jane.Doe@work.example", "jd@home.example", "x@y.example"]
+    page = admin_client.get(reverse("admin:otrs_customer_admin_customeruser_change", args=[jane.pk]))
+    assert element(document(page.content.decode()), "textarea", name="additional_emails") is not None
+
+
+def test_the_form_refuses_an_address_another_valid_person_has_folded_naming_them(admin_client, jane, max_):
+    replace_addresses({jane.pk: ["team@ärzte.example"]})
+    response = change_form(admin_client, max_, additional_emails="TEAM@ÄRZTE.example")
+    assert form_errors(response, "additional_emails") == [
+        f"{jane} has the address TEAM@ÄRZTE.example already; an address belongs to one valid person."
+    ]
+    response = change_form(admin_client, max_, additional_emails="JANE@acme.example")
+    assert form_errors(response, "additional_emails") == [
+        f"{jane} has the address JANE@acme.example already; an address belongs to one valid person."
+    ]
+    response = change_form(admin_client, max_, additional_emails="Max@acme.example")
+    assert form_errors(response, "additional_emails") == [
+        "Max@acme.example is this person's primary address; list only their other addresses here."
+    ]
+    response = change_form(admin_client, max_, additional_emails="not-an-address")
+    assert form_errors(response, "additional_emails") == ["not-an-address is not a valid email address."]
+    # The primary address against another's additional one: the model's rule, on the email field.
+    response = change_form(admin_client, max_, email="TEAM@ÄRZTE.example")
+    assert form_errors(response, "email") == ["another valid customer user has the address TEAM@ÄRZTE.example."]
+    assert addresses_of(max_) == []
+
+
+def test_the_form_names_the_other_person_only_to_a_user_who_may_see_them(client, settings, acme, jane, max_):
+    from django.contrib.auth.models import Group, Permission, User
+
+    from otrs_customer_admin.models import CustomerGroup
+
+    settings.OTRS_CUSTOMER_ADMIN = {"CUSTOMER_GROUP_SUPPORT": True}
+    other = make_customer("OTHER", "Other Ltd")
+    hidden = make_customer_user(other, "hidden", "Hidden", "Person", email="hidden@other.example")
+    replace_addresses({hidden.pk: ["secret@other.example"]})
+    group = Group.objects.create(name="acme-team")
+    CustomerGroup.objects.create(customer=acme, group=group, permission="rw")
+    agent = User.objects.create_user("agent", is_staff=True)
+    agent.groups.add(group)
+    agent.user_permissions.add(*Permission.objects.filter(codename__in=["view_customeruser", "change_customeruser"]))
+    client.force_login(agent)
+    response = change_form(client, max_, additional_emails="SECRET@other.example")
+    assert form_errors(response, "additional_emails") == [
+        "Another valid customer user has the address SECRET@other.example."
+    ]
+
+
+def test_a_form_that_did_not_touch_the_addresses_does_not_write_them(admin_client, jane):
+    page = admin_client.get(reverse("admin:otrs_customer_admin_customeruser_change", args=[jane.pk]))
+    assert page.status_code == 200
+    shown = page.context["adminform"].form["additional_emails"].value()
+    # Another writer adds an address while the page is open; the user changes the name only.
+    replace_addresses({jane.pk: ["added.meanwhile@acme.example"]})
+    response = change_form(
+        admin_client,
+        jane,
+        first_name="Janet",
+        additional_emails=shown,
+        **{"initial-additional_emails": shown, "initial-first_name": "Jane"},
+    )
+    assert response.status_code == 302
+    assert addresses_of(jane) == ["added.meanwhile@acme.example"]
+    assert CustomerUser.objects.get(pk=jane.pk).first_name == "Janet"
+
+
+def test_a_directory_persons_addresses_are_shown_read_only(admin_client, settings):
+    settings.OTRS_CUSTOMER_ADMIN = {"DATA_SOURCES": SOURCES}
+    with get_data_source("directory").writing():
+        company = make_customer("DIR", "Directory Inc", data_source="directory")
+        directory_user = make_customer_user(company, "dir.user", "Dora", "Directory", data_source="directory")
+        replace_addresses({directory_user.pk: ["dora@home.example"]})
+    page = admin_client.get(reverse("admin:otrs_customer_admin_customeruser_change", args=[directory_user.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "dora@home.example" in html
+    assert elements(document(html), "textarea", name="additional_emails") == []
+
+
+def test_the_card_and_the_information_widget_list_the_addresses_escaped_and_isolated(admin_client, jane):
+    replace_addresses({jane.pk: ["jd@home.example"]})
+    CustomerUserEmail.objects.filter(customer_user=jane).update(email="<b>\u05d0@x.example")
+    for name in ("card", "detail"):
+        page = admin_client.get(reverse(f"admin:otrs_customer_admin_customeruser_{name}", args=[jane.pk]))
+        html = page.content.decode()
+        assert "Additional email addresses" in html
+        assert "<bdi>&lt;b&gt;\u05d0@x.example</bdi>" in html

@@ -1,3 +1,5 @@
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
@@ -28,12 +30,26 @@ class CustomerUserAdmin(SourcedRecordAdmin):
     autocomplete_fields = ["customer", "additional_customers"]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),
-        (_("Customer user information"), {"fields": ["title", "first_name", "last_name", "login", "email", "valid"]}),
+        (
+            _("Customer user information"),
+            {"fields": ["title", "first_name", "last_name", "login", "email", "additional_emails", "valid"]},
+        ),
         (_("Customer"), {"fields": ["customer", "additional_customers"]}),
         (_("Contact"), {"fields": ["phone", "fax", "mobile"]}),
         (_("Address"), {"fields": ["street", "zip", "city", "country"]}),
         (_("Miscellaneous"), {"fields": ["comment"]}),
     ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"viewer": request.user})
+
+    @display(description=_("Additional email addresses"))
+    def additional_emails(self, obj):
+        """The addresses as a read-only page shows them (a directory's person, a user who may only view)."""
+        return format_html_join(
+            mark_safe("<br>"), "{}", ((isolate_text(row.email),) for row in obj.additional_emails.all())
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer")
