@@ -56,10 +56,10 @@ class CustomerUserAdmin(SourcedRecordAdmin):
 
     # The list shows no ticket counts; the detail page (its widgets) and the card do.
     def get_detail_queryset(self, request):
-        return with_ticket_counts_for(super().get_detail_queryset(request), request.user)
+        return with_ticket_counts_for(super().get_detail_queryset(request), request.user).with_additional_emails()
 
     def get_card_queryset(self, request):
-        return with_ticket_counts_for(super().get_card_queryset(request), request.user)
+        return with_ticket_counts_for(super().get_card_queryset(request), request.user).with_additional_emails()
 
     @display(description=_("Login"), ordering="login_key")
     def login_link(self, obj):
