@@ -3,6 +3,8 @@ as a primary or an additional address, on every write path (the model, the write
 admin form, the import, the directory sync); search finds a person by any of them; cards, widgets
 and exports show them."""
 
+import csv
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -11,6 +13,7 @@ from django.urls import reverse
 
 from otrs_customer_admin.admin.importexport import preview_changes
 from otrs_customer_admin.datasources import get_data_source
+from otrs_customer_admin.directory_sync import run_sync
 from otrs_customer_admin.exceptions import AddressTaken, RowsMoved
 from otrs_customer_admin.importexport.formats import format_for
 from otrs_customer_admin.importexport.importers import CustomerUserImport
@@ -19,6 +22,7 @@ from otrs_customer_admin.writes import load_addresses, replace_addresses, taken_
 from tests.factories import make_customer, make_customer_user
 from tests.importing import import_customer_users, plain_csv, problems
 from tests.markup import document, element, elements
+from tests.people_source import PeopleFileSource
 from tests.test_admin_customer_users import SOURCES, form_data
 from tests.test_admin_customer_users import directory_user as directory_user  # a fixture
 from tests.test_export import export, records
@@ -400,3 +404,48 @@ def test_the_card_and_the_information_widget_list_the_addresses_escaped_and_isol
         html = page.content.decode()
         assert "Additional email addresses" in html
         assert "<bdi>&lt;b&gt;\u05d0@x.example</bdi>" in html
+
+
+# --- the directory sync (a source of the site's own; the LDAP sync: tests/test_ldap_additional_emails.py) --
+
+
+class PeopleFileWithAddresses(PeopleFileSource):
+    """The people file with a column ``more``: further addresses of the person, separated by spaces."""
+
+    def read(self, progress=None):
+        read = super().read(progress)
+        with open(self.option("PATH"), encoding="utf-8", newline="") as file:
+            rows = list(csv.DictReader(file))
+        for entry, row in zip(read.customer_users, rows, strict=True):
+            entry.additional_emails = row["more"].split()
+        return read
+
+
+def people_file(tmp_path, *rows):
+    path = tmp_path / "people.csv"
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([["id", "user", "mail", "company", "more"], *rows])
+    return str(path)
+
+
+def test_the_sync_refuses_an_address_another_valid_person_has_folded(settings, tmp_path, acme, jane):
+    replace_addresses({jane.pk: ["team@ärzte.example"]})
+    path = people_file(
+        tmp_path,
+        ["1", "anna", "anna@acme.example", "ACME", "TEAM@ÄRZTE.example"],
+        ["2", "bert", "bert@acme.example", "ACME", "bert@home.example Bert@Acme.example"],
+    )
+    settings.OTRS_CUSTOMER_ADMIN = {
+        "DATA_SOURCES": {
+            "database": {"BACKEND": "otrs_customer_admin.datasources.database.DatabaseSource"},
+            "people": {"BACKEND": "tests.test_additional_emails.PeopleFileWithAddresses", "PATH": path},
+        }
+    }
+    report = run_sync(get_data_source("people"))
+    assert report.counts["customer_users"]["conflicts"] == 1
+    assert report.details["conflicts"] == [
+        ("customer_users", "user=anna", "Email TEAM@ÄRZTE.example belongs to a record of another data source")
+    ]
+    assert not CustomerUser.objects.filter(login="anna").exists()
+    # The entry's primary address given again among the others is not an additional address.
+    assert addresses_of(CustomerUser.objects.get(login="bert")) == ["bert@home.example"]
