@@ -449,3 +449,15 @@ def test_the_sync_refuses_an_address_another_valid_person_has_folded(settings, t
     assert not CustomerUser.objects.filter(login="anna").exists()
     # The entry's primary address given again among the others is not an additional address.
     assert addresses_of(CustomerUser.objects.get(login="bert")) == ["bert@home.example"]
+
+
+def test_an_import_making_a_person_valid_again_checks_their_addresses(acme, jane, max_):
+    replace_addresses({jane.pk: ["shared@acme.example"]})
+    jane.valid = Validity.INVALID
+    jane.save()
+    replace_addresses({max_.pk: ["SHARED@acme.example"]})
+    report = import_customer_users(plain_csv([["UserLogin", "Valid"], ["jane", "valid"]]))
+    assert problems(report) == [
+        "Line 2, additional_emails: another valid customer user has the address shared@acme.example."
+    ]
+    assert CustomerUser.objects.get(pk=jane.pk).valid == Validity.INVALID
