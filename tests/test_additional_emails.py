@@ -458,6 +458,6 @@ def test_an_import_making_a_person_valid_again_checks_their_addresses(acme, jane
     replace_addresses({max_.pk: ["SHARED@acme.example"]})
     report = import_customer_users(plain_csv([["UserLogin", "Valid"], ["jane", "valid"]]))
     assert problems(report) == [
-        "Line 2, additional_emails: another valid customer user has the address shared@acme.example."
+        "Line 2, Additional email addresses: another valid customer user has the address shared@acme.example."
     ]
     assert CustomerUser.objects.get(pk=jane.pk).valid == Validity.INVALID
