@@ -17,3 +17,12 @@ class RowsMoved(Exception):
         super().__init__(f"{model._meta.label}: rows changed since they were read: {sorted(pks)}")
         self.model = model
         self.pks = sorted(pks)
+
+
+class AddressTaken(Exception):
+    """A write would give an email address to two valid people, or one person twice (see
+    ``models.customer_user``): ``conflicts`` are ``TakenAddress`` records."""
+
+    def __init__(self, conflicts):
+        super().__init__("; ".join(f"{c.address} of {c.person} is held by {c.holder}" for c in conflicts[:10]))
+        self.conflicts = list(conflicts)

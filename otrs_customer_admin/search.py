@@ -352,7 +352,7 @@ def term_q(parts: Sequence[str], fields: Sequence[str]) -> Q:
         return match_all()
     q = Q()
     for field in fields:
-        if isinstance(field, FullName | DynamicFieldSearch):
+        if isinstance(field, FullName | DynamicFieldSearch | RelatedRowsSearch):
             q |= field.q(pieces)
             continue
         if is_folded_twin(field):
@@ -418,6 +418,22 @@ class FullName:
                         after, [tail, *pieces[index + 1 :]], at_start=bool(tail)
                     )
         return q
+
+
+@dataclass(frozen=True)
+class RelatedRowsSearch:
+    """A field of the rows a record has many of (a person's ``additional_emails__email``): a term
+    matches the records with a row whose field contains it, in one ``pk IN (subquery)``, so that a
+    record with two matching rows is listed once and the list's query count stays the same."""
+
+    model: type
+    relation: str  # the reverse relation's name on ``model``
+    field: str  # the searched field of the related rows (a folded twin where the field has one)
+
+    def q(self, pieces: Sequence[str]) -> Q:
+        relation = self.model._meta.get_field(self.relation)
+        rows = relation.related_model._base_manager.filter(term_q(pieces, [self.field]))
+        return Q(pk__in=rows.values(relation.field.attname))
 
 
 def dynamic_field_search(fields):
@@ -542,6 +558,10 @@ def folded_search_fields(model, fields):
         for name in relations:
             target = target._meta.get_field(name).related_model
         twinned = last in getattr(target, "FOLDED_FIELDS", ())
+        if len(relations) == 1 and model._meta.get_field(relations[0]).one_to_many:
+            # A person's additional addresses: a subquery, not a join that lists them once a row.
+            result.append(RelatedRowsSearch(model, relations[0], folded_twin(last) if twinned else last))
+            continue
         result.append(folded_twin(path) if twinned else path)
         first_name, last_name = getattr(target, "FULL_NAME_FIELDS", (None, None))
         prefix = path[: len(path) - len(last)]

@@ -13,6 +13,11 @@
 * ``load_values``, ``replace_values`` and ``defaults_of``: dynamic field values, read and
   replaced in batches, compare-and-set as ``update_rows`` (from ``models.dynamic_values``);
   ``insert_values`` for the records a writer has just created.
+* ``load_addresses`` and ``replace_addresses``: people's additional email addresses, read in
+  batches and set exactly, compare-and-set as ``replace_links``; ``address_holders``,
+  ``taken_addresses`` and ``refuse_taken_addresses`` (from ``models.customer_user``): the rule
+  that among valid people an address is used once, checked before a write (for messages) and
+  after it, under one lock (for the truth).
 * ``write_history``: admin history entries for what a writer did, in bulk; ``field_label``:
   a field's name in them and in messages.
 * ``move_addresses``: one customer user's addresses become another's additional addresses (the merge).
@@ -38,6 +43,13 @@ from .models.base import folded_twin
 from .models.customer import Customer
 from .models.customer_groups import CustomerGroup, group_links_of
 from .models.customer_user import CustomerUser, CustomerUserEmail
+from .models.customer_user import TakenAddress as TakenAddress
+from .models.customer_user import address_holders as address_holders
+from .models.customer_user import address_order as address_order
+from .models.customer_user import lock_addresses as lock_addresses
+from .models.customer_user import refuse_taken_addresses as refuse_taken_addresses
+from .models.customer_user import split_addresses as split_addresses
+from .models.customer_user import taken_addresses as taken_addresses
 from .models.dynamic_fields import field_definition, unprefixed
 
 # Dynamic field values are read and written by the functions of their model layer, which
@@ -239,6 +251,70 @@ def replace_group_links(links, *, read=None):
         CustomerGroup.objects.bulk_create(rows, batch_size=WRITE_BATCH)
 
 
+# --- additional email addresses -----------------------------------------------------------------
+
+
+def load_addresses(pks):
+    """Person pk -> their additional addresses, a tuple sorted ignoring case (every one of ``pks``
+    present, with addresses or not)."""
+    pks = list(pks)
+    found = defaultdict(list)
+    for start in range(0, len(pks), LOOKUP_BATCH):
+        rows = CustomerUserEmail.objects.filter(customer_user__in=pks[start : start + LOOKUP_BATCH])
+        for pk, address in rows.values_list("customer_user_id", "email"):
+            found[pk].append(address)
+    return {pk: tuple(sorted(found.get(pk, ()), key=address_order)) for pk in pks}
+
+
+def replace_addresses(addresses, *, read=None):
+    """Set people's additional addresses exactly: ``addresses`` maps a person's pk to their
+    addresses after the write (texts; one folded address once). An address kept (ignoring case)
+    keeps its row and ``added_at``, its spelling updated; the others are deleted or inserted.
+    With ``read`` (pk -> the addresses the writer read, as from ``load_addresses``) they must
+    still be those, else ``RowsMoved``. Then the rule is checked for these people
+    (``refuse_taken_addresses``, under its lock): ``AddressTaken``, and the caller's transaction
+    rolls back. Refuses people of read-only sources (but those of the source whose sync writes)."""
+    addresses = {pk: list(values) for pk, values in addresses.items()}
+    pks = sorted(addresses)
+    if not pks:
+        return
+    database = router.db_for_write(CustomerUserEmail)
+    with transaction.atomic(using=database):
+        # The people stay locked until the writer commits: the addresses checked are those replaced.
+        for start in range(0, len(pks), WRITE_BATCH):
+            batch = pks[start : start + WRITE_BATCH]
+            list(CustomerUser._base_manager.using(database).filter(pk__in=batch).select_for_update().values_list("pk"))
+            CustomerUser.objects.using(database).filter(pk__in=batch)._refuse_read_only_rows()
+        if read is not None:
+            now = load_addresses(pks)
+            moved = [pk for pk in pks if pk in read and now[pk] != tuple(sorted(read[pk], key=address_order))]
+            if moved:
+                raise RowsMoved(CustomerUser, moved)
+        stored = defaultdict(dict)  # pk -> folded address -> (row pk, address)
+        for start in range(0, len(pks), LOOKUP_BATCH):
+            rows = CustomerUserEmail.objects.using(database).filter(customer_user__in=pks[start : start + LOOKUP_BATCH])
+            for row_pk, pk, address, key in rows.values_list("pk", "customer_user_id", "email", "email_key"):
+                stored[pk][key] = (row_pk, address)
+        gone, respelled, added = [], [], []
+        for pk in pks:
+            wanted = {fold(address): address for address in addresses[pk]}
+            for key, (row_pk, address) in stored[pk].items():
+                if key not in wanted:
+                    gone.append(row_pk)
+                elif wanted[key] != address:
+                    respelled.append(CustomerUserEmail(pk=row_pk, email=wanted[key], email_key=key))
+            added += [
+                CustomerUserEmail(customer_user_id=pk, email=address, email_key=key)
+                for key, address in wanted.items()
+                if key not in stored[pk]
+            ]
+        for start in range(0, len(gone), WRITE_BATCH):
+            CustomerUserEmail.objects.using(database).filter(pk__in=gone[start : start + WRITE_BATCH]).delete()
+        CustomerUserEmail.objects.using(database).bulk_update(respelled, ["email"], batch_size=WRITE_BATCH)
+        CustomerUserEmail.objects.using(database).bulk_create(added, batch_size=WRITE_BATCH)
+        refuse_taken_addresses(pks, using=database)
+
+
 # --- updates: compare-and-set -------------------------------------------------------------------
 
 
@@ -389,5 +465,9 @@ def move_addresses(source_pk, target_pk, primary):
     CustomerUserEmail.objects.filter(pk__in=dropped).delete()
     CustomerUserEmail.objects.filter(pk__in=moving).update(customer_user=target_pk)
     if primary and gained and gained[0] == primary:
-        CustomerUserEmail.objects.create(customer_user_id=target_pk, email=primary)
+        CustomerUserEmail.objects.bulk_create(
+            [CustomerUserEmail(customer_user_id=target_pk, email=primary, email_key=fold(primary))]
+        )
+    # An address is one valid person's: raises AddressTaken when another valid person holds one gained.
+    refuse_taken_addresses([target_pk])
     return gained

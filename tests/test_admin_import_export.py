@@ -681,7 +681,7 @@ def test_tickets_are_exported_not_imported(admin_client):
         (
             CUSTOMER_USER,
             "login, title, first_name, last_name, email, customer, phone, fax, mobile, street, zip, city, "
-            "country, comment, valid, additional_customers, data_source",
+            "country, comment, valid, additional_customers, additional_emails, data_source",
         ),
     ],
 )

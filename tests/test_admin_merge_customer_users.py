@@ -214,7 +214,7 @@ def test_a_get_never_merges_and_a_post_needs_the_csrf_token(admin_user, source, 
 
 def test_a_person_changed_after_the_confirm_page_was_shown_is_not_merged(admin_client, source, into):
     planned = planned_of(document(admin_client.get(url("merge", source, into=into.pk))))
-    CustomerUserEmail.objects.create(customer_user=into, email="jane@private.example")  # a user, in between
+    CustomerUserEmail.objects.create(customer_user=into, email="jane@home.example")  # a user, in between
     before = state()
     response = admin_client.post(url("merge", source), {"into": into.pk, "planned": planned}, follow=True)
     assert (

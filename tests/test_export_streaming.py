@@ -18,6 +18,7 @@ from django.urls import reverse
 from otrs_customer_admin.importexport.exports import CHUNK_ROWS, ExportRefused, filtered_queryset, write_export
 from otrs_customer_admin.importexport.formats import format_for
 from otrs_customer_admin.models import Customer, CustomerUser, ImportExportProfile, Validity
+from otrs_customer_admin.writes import replace_addresses
 from tests.factories import build_customer, build_customer_user, make_customer, make_customer_user
 from tests.teams import link
 from tests.test_dynamic_fields import define
@@ -27,7 +28,8 @@ pytestmark = pytest.mark.django_db
 CUSTOMER_HEADERS = ["customer_id", "name", "street", "zip", "city", "country", "url", "comment", "valid", "data_source"]
 PERSON_HEADERS = [
     *("login", "title", "first_name", "last_name", "email", "customer", "phone", "fax", "mobile"),
-    *("street", "zip", "city", "country", "comment", "valid", "additional_customers", "data_source"),
+    *("street", "zip", "city", "country", "comment", "valid", "additional_customers"),
+    *("additional_emails", "data_source"),
 ]
 
 
@@ -51,6 +53,7 @@ def world(settings):
         acme, "jdoe", "Jane", "-Doe", email="jane@acme.example", phone="+49 30 1", mobile="=1+1", country="DE"
     )
     jane.additional_customers.add(home)
+    replace_addresses({jane.pk: ["-jane@home.example"]})
     jane.dynamic_fields.update({"Desk": "B-12"})
     jane.save()
     make_customer_user(home, "hank", "Hank", "Hill", email="hank@home.example", valid=Validity.INVALID)
@@ -72,11 +75,11 @@ EXPECTED = {
         [*PERSON_HEADERS, "DynamicField_Desk"],
         [
             *("hank", "", "Hank", "Hill", "hank@home.example", "'@HOME", "", "", "", "", "", "", "", ""),
-            *("invalid", "", "database", ""),
+            *("invalid", "", "", "database", ""),
         ],
         [
             *("jdoe", "", "Jane", "'-Doe", "jane@acme.example", "ACME", "+49 30 1", "", "'=1+1", "", "", "", "DE"),
-            *("", "valid", "'@HOME", "database", "B-12"),
+            *("", "valid", "'@HOME", "'-jane@home.example", "database", "B-12"),
         ],
     ],
 }

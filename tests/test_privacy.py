@@ -94,6 +94,7 @@ def found_in_dump(values):
 def form_data(person, **fields):
     data = {name: getattr(person, name) for name in OLD}
     data.update(data_source="database", valid="1", customer=str(person.customer_id), country="DE", **fields)
+    data["additional_emails"] = "\n".join(person.additional_emails.values_list("email", flat=True))
     return data
 
 

@@ -355,3 +355,41 @@ def test_of_two_imports_of_one_dynamic_field_the_one_that_read_first_is_refused(
     assert code == 1
     assert "Nothing was imported: A changed while this file was being imported" in err
     assert tiers(site) == {"A": "silver", "B": None, "C": "bronze"}
+
+
+ADDRESSES = """
+import json
+import django
+django.setup()
+from otrs_customer_admin.models import CustomerUserEmail
+rows = CustomerUserEmail.objects.values_list("customer_user__login", "email")
+print(json.dumps(sorted(rows)))
+"""
+
+
+def addresses_file(site, name, *rows):
+    path = site["folder"] / name
+    header = ["UserLogin", "UserFirstname", "UserLastname", "UserEmail", "UserCustomerID", "additional_emails"]
+    path.write_bytes(plain_csv([header, *rows]))
+    return path
+
+
+def test_of_two_imports_giving_one_address_to_two_people_the_one_that_checked_first_is_refused(site, records):
+    records()
+    python(
+        site,
+        "import django; django.setup(); from otrs_customer_admin.models import CustomerUserEmail; "
+        "CustomerUserEmail.objects.all().delete()",
+    )
+    first = addresses_file(site, "first.csv", ["jdoe", "Jane", "Doe", "jdoe@example.com", "C", "team@ärzte.example"])
+    second = addresses_file(site, "second.csv", ["max", "Max", "Muster", "max@example.com", "C", "TEAM@ÄRZTE.example"])
+    importing = Paused(site, "import_customer_users", first)
+    importing.planned()  # checked: nobody has the address yet
+
+    other = command(site, "import_customer_users", second)
+    assert other.returncode == 0, other.stderr
+
+    code, err = importing.finish()
+    assert code != 0
+    assert "another import or user gave the address team@ärzte.example to another valid customer user" in err
+    assert json.loads(python(site, ADDRESSES).stdout) == [["max", "TEAM@ÄRZTE.example"]]

@@ -1,4 +1,6 @@
 from django.contrib.admin.utils import quote
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
@@ -24,19 +26,33 @@ class CustomerUserAdmin(MergeCustomerUsersMixin, PrivacyMixin, SourcedRecordAdmi
     list_filter = [ValidityFilter, ("customer", WorksForCustomerFilter), DataSourceFilter, PossibleDuplicatesFilter]
     list_filter_submit = True
     list_select_related = ["customer"]
-    search_fields = ["login", "first_name", "last_name", "email", "customer__customer_id"]
+    search_fields = ["login", "first_name", "last_name", "email", "additional_emails__email", "customer__customer_id"]
     ordering = ["last_name", "first_name", "login_key"]
     form = CustomerUserForm
     actions_detail = ["invalidate", *PrivacyMixin.actions_detail]
     autocomplete_fields = ["customer", "additional_customers"]
     fieldsets = [
         (_("Data source"), {"fields": ["data_source"]}),
-        (_("Customer user information"), {"fields": ["title", "first_name", "last_name", "login", "email", "valid"]}),
+        (
+            _("Customer user information"),
+            {"fields": ["title", "first_name", "last_name", "login", "email", "additional_emails", "valid"]},
+        ),
         (_("Customer"), {"fields": ["customer", "additional_customers"]}),
         (_("Contact"), {"fields": ["phone", "fax", "mobile"]}),
         (_("Address"), {"fields": ["street", "zip", "city", "country"]}),
         (_("Miscellaneous"), {"fields": ["comment"]}),
     ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"viewer": request.user})
+
+    @display(description=_("Additional email addresses"))
+    def additional_emails(self, obj):
+        """The addresses as a read-only page shows them (a directory's person, a user who may only view)."""
+        return format_html_join(
+            mark_safe("<br>"), "{}", ((isolate_text(row.email),) for row in obj.additional_emails.all())
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer")
@@ -49,10 +65,10 @@ class CustomerUserAdmin(MergeCustomerUsersMixin, PrivacyMixin, SourcedRecordAdmi
 
     # The list shows no ticket counts; the detail page (its widgets) and the card do.
     def get_detail_queryset(self, request):
-        return with_ticket_counts_for(super().get_detail_queryset(request), request.user)
+        return with_ticket_counts_for(super().get_detail_queryset(request), request.user).with_additional_emails()
 
     def get_card_queryset(self, request):
-        return with_ticket_counts_for(super().get_card_queryset(request), request.user)
+        return with_ticket_counts_for(super().get_card_queryset(request), request.user).with_additional_emails()
 
     @display(description=_("Login"), ordering="login_key")
     def login_link(self, obj):

@@ -11,10 +11,13 @@ from unfold.widgets import UnfoldAdminSelectWidget
 from ..bidi import isolate_text
 from ..conf import settings
 from ..datasources import writable_data_sources
-from ..models import FieldType
+from ..folding import fold
+from ..models import CustomerUser, FieldType, Validity
 from ..models.base import not_valid_message
+from ..models.customer_user import OWN_PRIMARY_MESSAGE, split_addresses
 from ..models.dynamic_field_types import DECIMAL_DIGITS, DECIMAL_PLACES, INTEGER_RANGE, MAX_LENGTH
 from ..models.dynamic_fields import unprefixed
+from ..writes import replace_addresses, taken_addresses
 
 # Up to this many choices a multiselect is a list of checkboxes; beyond, a multiple select.
 CHECKBOX_CHOICES = 10
@@ -323,9 +326,46 @@ class SourcedRecordChangeForm(SavesChangedFields, DynamicFieldsForm, SourcedReco
     """The change form of a customer (a customer user's is ``CustomerUserForm``)."""
 
 
+class AddressesField(forms.CharField):
+    """Email addresses, one a line (or separated as in a file's cell): changed when the addresses
+    are, not when only the line breaks or separators between them are."""
+
+    def to_python(self, value):
+        try:
+            return split_addresses(super().to_python(value))
+        except ValueError as error:
+            raise ValidationError(str(error), code="invalid") from None
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(self.prepare_value(initial)) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
 class CustomerUserForm(SavesChangedFields, DynamicFieldsForm, SourcedRecordForm):
+    # The person's additional email addresses: a text of its own, saved by the write kernel
+    # (replace_addresses) only when its user changed it.
+    additional_emails = AddressesField(
+        label=_("Additional email addresses"),
+        required=False,
+        widget=unfold_widgets.UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+        help_text=_("One address per line (or separated by ; , or |). Each address belongs to one valid person only."),
+    )
+    # Who fills the form in (the admin sets it): a message names another person only to a user who may see them.
+    viewer = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "additional_emails" in (self._meta.exclude or ()):  # shown read-only (a directory's person)
+            del self.fields["additional_emails"]
+        elif self.instance.pk is not None:
+            self.initial.setdefault(
+                "additional_emails", "\n".join(self.instance.additional_emails.values_list("email", flat=True))
+            )
         # The additional customers the field does not offer (the user's groups hide them, or
         # let them only read them) are neither shown nor lost: the form keeps them as they are.
         self.kept_additional_customers = []
@@ -353,7 +393,39 @@ class CustomerUserForm(SavesChangedFields, DynamicFieldsForm, SourcedRecordForm)
             for added in sorted(set(additional) - linked, key=str):
                 if not added.is_valid:
                     self.add_error("additional_customers", not_valid_message(added))
+        self.check_addresses(cleaned)
         return cleaned
+
+    def check_addresses(self, cleaned):
+        """Among valid people an address is used once, as a primary or an additional address."""
+        addresses = cleaned.get("additional_emails")
+        if addresses is None or "email" in self.errors:
+            return
+        primary = cleaned.get("email", self.instance.email) or ""
+        for address in addresses:
+            if fold(address) == fold(primary):
+                self.add_error("additional_emails", OWN_PRIMARY_MESSAGE % {"value": address})
+                return
+        if cleaned.get("valid", self.instance.valid) != Validity.VALID:
+            return
+        person = self.instance.pk or "new"
+        for taken in taken_addresses({person: (primary, addresses)}):
+            if fold(taken.address) == fold(primary):
+                continue  # the primary address: the model's validation says it (validate_constraints)
+            holder = CustomerUser.objects.visible_to(self.viewer).filter(pk=taken.holder).first()
+            if holder is None:
+                message = _("Another valid customer user has the address %(value)s.") % {"value": taken.address}
+            else:
+                message = _("%(person)s has the address %(value)s already; an address belongs to one valid person.")
+                message = message % {"person": holder, "value": taken.address}
+            self.add_error("additional_emails", message)
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        if "additional_emails" in self.fields and (
+            "additional_emails" in self.changed_data or not self.changes_stored_record
+        ):
+            replace_addresses({self.instance.pk: self.cleaned_data["additional_emails"]})
 
 
 class AdditionalLinkForm(forms.ModelForm):

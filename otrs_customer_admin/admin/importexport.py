@@ -230,6 +230,8 @@ def preview_changes(model, preview):
             return customer_ids.get(value, value)
         if name == "additional_customers":
             return ", ".join(sorted(str(customer_ids.get(pk, pk)) for pk in value))
+        if name == "additional_emails":
+            return "; ".join(value)
         if name == "valid":
             return Validity(value).label
         if name == "groups":
@@ -239,6 +241,8 @@ def preview_changes(model, preview):
     def label(name):
         if name == "groups":
             return gettext("Groups")
+        if name == "additional_emails":
+            return gettext("Additional email addresses")
         return dynamic[name].label if name in dynamic else field_label(model, name)
 
     return [

@@ -73,6 +73,8 @@ class DirectoryEntry:
     ancestors: list = field(default_factory=list)
     # For customer users: the CustomerIDs of the customer attribute after its first value.
     additional_customers: list = field(default_factory=list)
+    # For customer users: the email attribute's values after its first (the primary address).
+    additional_emails: list = field(default_factory=list)
     # ``DynamicField_<Name>`` map key -> every value of its attribute, as text (a multiselect takes them all).
     dynamic: dict = field(default_factory=dict)
 

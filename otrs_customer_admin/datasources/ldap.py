@@ -305,6 +305,10 @@ class LDAPSource(DataSource):
                 # The first value is the person's own customer, any further ones their additional customers.
                 entry.values[name] = texts[0].strip()
                 entry.additional_customers = [text.strip() for text in texts[1:] if text.strip()]
+            elif name == "email" and model_key == "customer_user":
+                # A multi-valued mail: the first value is the primary address, the others additional ones.
+                entry.values[name] = texts[0].strip()
+                entry.additional_emails = [text.strip() for text in texts[1:] if text.strip()]
             else:
                 entry.values[name] = texts[0].strip()
         if model_key == "customer_user":

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,10 +21,12 @@ from django.utils.translation import gettext as _
 from ..bidi import Phrase
 from ..conf import settings
 from ..datasources import MassInvalidation, ModelFields, SyncError
+from ..exceptions import AddressTaken
 from ..folding import fold
-from ..models import Customer, CustomerUser, Validity
+from ..models import Customer, CustomerUser, CustomerUserEmail, Validity
 from ..models.customer import GROUPS_MAP_KEY
 from ..models.customer_groups import parse_group_links
+from ..models.customer_user import address_order
 from ..models.dynamic_field_types import FieldType, clean_value, is_empty
 from ..models.dynamic_fields import field_definition, prefixed, unprefixed
 from ..models.visibility import RW, group_support
@@ -33,10 +36,13 @@ from ..writes import (
     RowsMoved,
     before_write,
     defaults_of,
+    load_addresses,
     load_group_links,
     load_links,
     load_values,
     meets,
+    refuse_taken_addresses,
+    replace_addresses,
     replace_group_links,
     replace_links,
     replace_values,
@@ -49,6 +55,8 @@ from ..writes import field_label as kernel_field_label
 MODEL_KEYS = ("customers", "customer_users")
 VALID = Validity.VALID
 LINKS = "additional_customers"
+# A customer user's additional email addresses: the values of the email attribute after the first.
+ADDRESSES = "additional_emails"
 # A customer's group links (CUSTOMER_GROUP_SUPPORT): a map key of customers, its attribute's values
 # group names with :ro or :rw.
 GROUPS = GROUPS_MAP_KEY
@@ -83,6 +91,8 @@ def field_label(model, name):
         return _("external ID")
     if name == GROUPS:
         return _("Groups")
+    if name == ADDRESSES:
+        return _("Additional email addresses")
     if name == "customer_id" and model._meta.model_name == "customeruser":
         name = "customer"
     return kernel_field_label(model, name)
@@ -193,6 +203,29 @@ def entry_problems(model_key, values, default_country="", mapped=None, dynamic=N
     return problems + clean_dynamic(mapped or {}, dynamic or {})[1]
 
 
+def unique_values(name, values):
+    """The values of unique field ``name`` a record or entry has: an email field's are its primary and
+    its additional addresses (an address is one valid person's, as either)."""
+    if not values.get(name):
+        return []
+    return [values[name], *values.get(ADDRESSES, ())] if name == "email" else [values[name]]
+
+
+def additional_addresses(entry):
+    """An entry's additional addresses, sorted as ``load_addresses`` reads them, each once and not its
+    primary one; or why not (an address that is none)."""
+    primary = fold(entry.values.get("email", ""))
+    addresses = {}
+    for address in entry.additional_emails:
+        try:
+            validate_email(address)
+        except ValidationError as error:
+            return (), f"{field_label(CustomerUser, 'email')}: {' '.join(error.messages)} ({address!r})"
+        if fold(address) != primary:
+            addresses.setdefault(fold(address), address)
+    return tuple(sorted(addresses.values(), key=address_order)), ""
+
+
 def resulting_validity(row, wanted):
     """The validity a record ends with: what the directory says, unless it was invalidated by hand."""
     if row is not None and row["valid"] != VALID and not row["invalidated_by_sync"]:
@@ -218,6 +251,8 @@ class Change:
     links: tuple = None
     # A customer's group links after the sync, sorted (group name, permission) pairs; None when they stay.
     groups: tuple = None
+    # A customer user's additional email addresses after the sync, sorted; None when they stay.
+    addresses: tuple = None
     # The dynamic fields that change (name -> new value), and their values as the plan read them.
     dynamic: dict = field(default_factory=dict)
     dynamic_old: dict = field(default_factory=dict)
@@ -322,11 +357,15 @@ class Plan:
                     return {}, why % {"customer": reference}
                 additional[link_key(found)] = found
             additional.pop(link_key(customer), None)
-            return {"customer": customer, LINKS: tuple(additional.values())}, ""
+            addresses, problem = additional_addresses(entry)
+            if problem:
+                return {}, problem
+            return {"customer": customer, LINKS: tuple(additional.values()), ADDRESSES: addresses}, ""
 
         fields.append("customer_id")
         if "customer" in self.source.attr_map("customer_user"):
             fields.append(LINKS)  # the customer attribute's further values
+        fields.append(ADDRESSES)  # the email attribute's further values (none: the person has none)
         self.plan_model("customer_users", CustomerUser, "login", fields, entries, resolve=resolve, dynamic=dynamic)
 
     # --- group links ---
@@ -409,11 +448,15 @@ class Plan:
                 "external_dn",
                 "valid",
                 "invalidated_by_sync",
-                *(f for f in fields if f not in (LINKS, GROUPS)),
+                *(f for f in fields if f not in (LINKS, GROUPS, ADDRESSES)),
             )
         )
         if LINKS in fields:
             self.load_links(rows)
+        if ADDRESSES in fields:
+            addresses = load_addresses([row["pk"] for row in rows])
+            for row in rows:
+                row[ADDRESSES] = addresses[row["pk"]]
         if GROUPS in fields:
             linked = load_group_links([row["pk"] for row in rows])
             for row in rows:
@@ -533,7 +576,8 @@ class Plan:
         """``row``'s unique values are taken: those whose constraint holds for a record of its validity."""
         for name, condition in names.items():
             if meets(condition, {"valid": VALID if valid else Validity.INVALID}):
-                occupied[name].setdefault(fold(row[name]), reason)
+                for value in unique_values(name, row):
+                    occupied[name].setdefault(fold(value), reason)
 
     def occupied_elsewhere(self, model, names):
         """Folded value -> why it is taken, for the unique values of every other source's records."""
@@ -543,6 +587,13 @@ class Plan:
         for name, condition in names.items():
             queryset = others if condition is None else others.filter(condition)
             occupied[name] = {fold(value): reason for value in queryset.values_list(name, flat=True).iterator()}
+        if model is CustomerUser:
+            # An address is one valid person's, as a primary or an additional one.
+            additional = CustomerUserEmail.objects.filter(customer_user__valid=VALID).exclude(
+                customer_user__data_source=self.source.key
+            )
+            for key in additional.values_list("email_key", flat=True).iterator():
+                occupied["email"].setdefault(key, reason)
         return occupied
 
     def find_conflicts(self, model, names, candidates, occupied):
@@ -558,7 +609,8 @@ class Plan:
                     continue
                 for name, condition in names.items():
                     if meets(condition, {"valid": candidate.valid}):
-                        taken[name][fold(candidate.values[name])] = candidate.entry.dn
+                        for value in unique_values(name, candidate.values):
+                            taken[name][fold(value)] = candidate.entry.dn
             new = set(found) - set(conflicts)
             conflicts = found
             if not new:
@@ -576,13 +628,17 @@ class Plan:
         for name, condition in names.items():
             if not meets(condition, {"valid": candidate.valid}):
                 continue
-            value = candidate.values[name]
-            folded = fold(value)
-            label = {"field": field_label(model, name), "value": value}
-            if folded in occupied[name] and not (candidate.row and fold(candidate.row[name]) == folded):
-                return _("%(field)s %(value)s %(reason)s") % {**label, "reason": occupied[name][folded]}
-            if folded in taken[name]:
-                return _("%(field)s %(value)s is used by the entry %(dn)s too") % {**label, "dn": taken[name][folded]}
+            own = {fold(value) for value in unique_values(name, candidate.row or {})}
+            for value in unique_values(name, candidate.values):
+                folded = fold(value)
+                label = {"field": field_label(model, name), "value": value}
+                if folded in occupied[name] and folded not in own:
+                    return _("%(field)s %(value)s %(reason)s") % {**label, "reason": occupied[name][folded]}
+                if folded in taken[name]:
+                    return _("%(field)s %(value)s is used by the entry %(dn)s too") % {
+                        **label,
+                        "dn": taken[name][folded],
+                    }
         return ""
 
     def plan_entry(self, model_key, model, fields, candidate):
@@ -598,6 +654,7 @@ class Plan:
                 written[name] = values.get(name, "")
         links = written.pop(LINKS, None)
         groups = written.pop(GROUPS, None)
+        addresses = written.pop(ADDRESSES, None)
         if groups is not None:
             groups = self.group_links(entry, groups, row)
         if row is None:
@@ -615,6 +672,7 @@ class Plan:
             change = Change(
                 model_key, "created", entry.dn, {}, obj=obj, links=links or None, dynamic=dynamic, groups=groups
             )
+            change.addresses = addresses or None
             self.changes[model_key].append(change)
             self.report.add(model_key, "created", entry.dn)
             return change
@@ -632,6 +690,10 @@ class Plan:
             groups = None
         if groups is not None:
             changed.append(GROUPS)
+        if addresses is not None and addresses == row[ADDRESSES]:
+            addresses = None
+        if addresses is not None:
+            changed.append(ADDRESSES)
         stored = row.get(DYNAMIC, {})
         dynamic = {name: value for name, value in candidate.dynamic.items() if stored[name] != value}
         changed += [prefixed(name) for name in dynamic]
@@ -642,7 +704,7 @@ class Plan:
         elif row["valid"] != VALID and candidate.valid == VALID:
             word, why = "reactivated", _("back in the directory")
             update.update(valid=VALID, invalidated_by_sync=False)
-        if not update and links is None and groups is None and not dynamic:
+        if not update and links is None and groups is None and addresses is None and not dynamic:
             self.report.add(model_key, "unchanged")
             return None
         old = {name: row["customer_id" if name == "customer" else name] for name in update}
@@ -650,7 +712,10 @@ class Plan:
             old[LINKS] = row[LINKS]
         if groups is not None:
             old[GROUPS] = row[GROUPS]
+        if addresses is not None:
+            old[ADDRESSES] = row[ADDRESSES]
         change = Change(model_key, word, entry.dn, update, row["pk"], old, changed, why, links=links, groups=groups)
+        change.addresses = addresses
         change.dynamic, change.dynamic_old = dynamic, {name: stored[name] for name in dynamic}
         self.changes[model_key].append(change)
         self.report.add(model_key, word, entry.dn, why)
@@ -713,6 +778,11 @@ class Plan:
                     model.objects.bulk_create(new, batch_size=WRITE_BATCH)
                     self.write_dynamic(model, [change for change in changes if change.obj is not None])
                     self.write_links([change for change in changes if change.links is not None])
+                    if model is CustomerUser:
+                        try:
+                            self.write_addresses(changes)
+                        except RowsMoved as moved:
+                            self.refuse_moved(updates, moved)
                     try:
                         self.write_group_links([change for change in changes if change.groups is not None])
                     except RowsMoved as moved:
@@ -757,6 +827,34 @@ class Plan:
         read = {change.pk: change.old[LINKS] for change in changes if change.obj is None and LINKS in change.old}
         replace_links(CustomerUser, LINKS, links, read=read)
 
+    def write_addresses(self, changes):
+        """Set the additional addresses of the customer users whose addresses change (an existing
+        record's where they are still those the plan read), then check the rule, under its lock, for
+        everyone whose addresses, primary address or validity changed: a person another writer gave one
+        of these addresses since the plan stops the sync, and nothing is written."""
+        setting = [change for change in changes if change.addresses is not None]
+        pk = {id(change): change.obj.pk if change.obj is not None else change.pk for change in changes}
+        others = [
+            pk[id(change)]
+            for change in changes
+            if change.addresses is None
+            and (change.obj is not None or change.word == "reactivated" or "email" in change.values)
+        ]
+        try:
+            replace_addresses(
+                {pk[id(change)]: change.addresses for change in setting},
+                read={change.pk: change.old[ADDRESSES] for change in setting if change.obj is None},
+            )
+            refuse_taken_addresses(others)
+        except AddressTaken as taken:
+            raise SyncError(
+                _(
+                    "%(source)s: nothing was written: while the sync ran, another writer gave the address "
+                    "%(address)s to another valid customer user. Run the sync again."
+                )
+                % {"source": self.source.label, "address": taken.conflicts[0].address}
+            ) from None
+
     @staticmethod
     def write_group_links(changes):
         """Replace the group links of the customers whose links change (an existing customer's where
@@ -787,6 +885,7 @@ class Plan:
             old = {("customer_id" if name == "customer" else name): value for name, value in change.old.items()}
             old.pop(LINKS, None)
             old.pop(GROUPS, None)
+            old.pop(ADDRESSES, None)
             updates.append((change.pk, old, {**values, "changed_at": now}))
         update_rows(model, updates)
 

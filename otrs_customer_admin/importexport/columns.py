@@ -43,6 +43,8 @@ CUSTOMER_USER_ALIASES = {
     # More customers the person works for: OTRS's UserCustomerIDs (CustomerIDs), Zammad's
     # organizations (names, separated by ~~~).
     "additional_customers": ("UserCustomerIDs", "organizations"),
+    # More addresses of the person, besides the primary email (separated as additional customers).
+    "additional_emails": ("additional emails", "additional email addresses", "other emails"),
     "phone": ("UserPhone",),
     "fax": ("UserFax",),
     "mobile": ("UserMobile",),

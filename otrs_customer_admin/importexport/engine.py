@@ -815,10 +815,15 @@ class RecordImport:
             "will then be listed."
         ) % {"model": self.model._meta.verbose_name, "field": self.label(clashing)}
 
+    @cached_property
+    def link_fields(self):
+        """The relation fields that are many-to-many (``load_links``); a subclass reads and writes the others."""
+        return [name for name in self.relation_fields if self.model._meta.get_field(name).many_to_many]
+
     def load_relations(self, rows):
         """Each existing record's many-to-many values, as sorted tuples of primary keys."""
         existing = [row.existing for row in rows if row.existing is not None]
-        for name in self.relation_fields:
+        for name in self.link_fields:
             links = load_links(self.model, name, [record["pk"] for record in existing])
             for record in existing:
                 record[name] = links[record["pk"]]
@@ -826,7 +831,7 @@ class RecordImport:
     def write_relations(self, new_rows, new, changed):
         """Replace the many-to-many values the rows change: a new record's, and an existing record's
         where its links are still those the import read."""
-        for name in self.relation_fields:
+        for name in self.link_fields:
             links = {obj.pk: row.changes[name] for row, obj in zip(new_rows, new, strict=True) if name in row.changes}
             replace_links(self.model, name, links)
             read = {row.existing["pk"]: row.existing[name] for row in changed if name in row.changes}

@@ -17,11 +17,13 @@ from functools import partial
 from itertools import batched
 from operator import itemgetter
 
-from django.db.models import Aggregate, CharField, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from ..models import Customer, CustomerUser, FieldType, Ticket, Validity
+from ..models.base import JoinedText
 from ..models.customer_groups import format_group_links, group_links_of
+from ..models.customer_user import address_order, joined_addresses
 from ..models.dynamic_fields import field_definitions
 from ..models.dynamic_values import load_values
 from ..models.visibility import customer_ids, group_support, restricted
@@ -132,17 +134,6 @@ def dynamic_columns(model):
     ]
 
 
-class JoinedText(Aggregate):
-    """The texts of a group joined by ";" (SQLite's GROUP_CONCAT, PostgreSQL's STRING_AGG), in any order."""
-
-    function = "GROUP_CONCAT"
-    template = "%(function)s(%(expressions)s, ';')"
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra_context):
-        return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
-
-
 def additional_customer_ids(user=None):
     """A subquery: the CustomerIDs of the outer customer user's additional customers that ``user``
     sees, joined by ";". Read with the rows: an index probe per row costs the database less
@@ -152,6 +143,12 @@ def additional_customer_ids(user=None):
         links = links.filter(customer__in=customer_ids(user))
     joined = links.order_by().values("customeruser").annotate(ids=JoinedText("customer__customer_id"))
     return Subquery(joined.values("ids"))
+
+
+def sorted_addresses(joined):
+    """Addresses joined in any order by the query, sorted ignoring case and separated by "; " as the
+    import reads them."""
+    return "; ".join(sorted(filter(None, (joined or "").split(";")), key=address_order))
 
 
 def sorted_ids(joined):
@@ -189,6 +186,14 @@ def export_columns(model, user=None):
                 read="additional_customer_ids",
                 annotation=additional_customer_ids(user),
                 render=sorted_ids,
+            )
+        )
+        columns.append(
+            Column(
+                "additional_emails",
+                read="additional_email_addresses",
+                annotation=joined_addresses(),
+                render=sorted_addresses,
             )
         )
         columns.append(plain("data_source"))

@@ -16,14 +16,26 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from ..conf import settings
+from ..exceptions import AddressTaken
 from ..folding import fold
 from ..models import Customer, CustomerUser, Validity
 from ..models.customer_groups import format_group_links, gives_rw, parse_group_links
+from ..models.customer_user import OWN_PRIMARY_MESSAGE
 from ..models.dynamic_field_types import LIST_SEPARATORS
 from ..models.visibility import RW, group_support
-from ..writes import folded_lookup, load_group_links, replace_group_links
+from ..writes import (
+    address_holders,
+    address_order,
+    folded_lookup,
+    load_addresses,
+    load_group_links,
+    refuse_taken_addresses,
+    replace_addresses,
+    replace_group_links,
+    split_addresses,
+)
 from . import columns
-from .engine import RecordImport
+from .engine import RecordImport, Rejected
 from .formats import FileProblem
 
 
@@ -219,6 +231,13 @@ def customer_label(customer):
 # multiselect's keys); Zammad's organizations use ~~~ only, since its organization names may
 # contain the others.
 ZAMMAD_LIST_SEPARATOR = "~~~"
+# A person's additional email addresses: a column of their own, separated as additional customers.
+ADDRESSES = "additional_emails"
+
+
+def addresses_cell(text):
+    """A cell of additional addresses -> the addresses, sorted as ``load_addresses`` reads them."""
+    return tuple(sorted(split_addresses(text), key=address_order))
 
 
 class CustomerUserImport(RecordImport):
@@ -226,9 +245,93 @@ class CustomerUserImport(RecordImport):
     key_field = "login"
     aliases = columns.CUSTOMER_USER_ALIASES
     required_for_new = ("login", "first_name", "last_name", "email", "customer")
-    data_fields = (*CustomerUser.RECORD_FIELDS, "additional_customers")
-    relation_fields = ("additional_customers",)
+    data_fields = (*CustomerUser.RECORD_FIELDS, "additional_customers", ADDRESSES)
+    relation_fields = ("additional_customers", ADDRESSES)
+    parsers = {**RecordImport.parsers, ADDRESSES: addresses_cell}
     taken_messages = {"email": gettext_lazy("another valid customer user has the address %(value)s.")}
+
+    def label(self, field_name):
+        if field_name == ADDRESSES:
+            return _("Additional email addresses")
+        return super().label(field_name)
+
+    # --- additional email addresses ---
+
+    def load_relations(self, rows):
+        """And each existing person's additional addresses (the rule checks them when the primary
+        address or the validity changes, the column or not)."""
+        super().load_relations(rows)
+        existing = [row.existing for row in rows if row.existing is not None]
+        addresses = load_addresses([record["pk"] for record in existing])
+        for record in existing:
+            record[ADDRESSES] = addresses[record["pk"]]
+
+    def plan(self, rows):
+        super().plan(rows)
+        if not self.writing:  # the write checks the rule again, under its lock (write_relations)
+            self.check_addresses(rows)
+
+    def check_addresses(self, rows):
+        """Among valid people an address is used once, ignoring case, as a primary or an additional
+        address: across the file (this chunk and those before) and the database. Two primary
+        addresses are ``check_unique``'s (the database's constraint); this checks the rest."""
+        first_line = self.first_lines["addresses"]  # folded address -> (line, field)
+        checked = []
+        for row in rows:
+            if not {"email", ADDRESSES, "valid"} & row.changes.keys():
+                continue
+            values = {**(row.existing or {}), **row.changes}
+            if values.get("valid") != Validity.VALID:
+                continue
+            primary = values.get("email") or ""
+            own = [address for address in values.get(ADDRESSES, ()) if fold(address) == fold(primary)]
+            if own:
+                self.problem(row.line, ADDRESSES, OWN_PRIMARY_MESSAGE % {"value": own[0]})
+                continue
+            addresses = [("email", primary)] if primary else []
+            checked.append((row, addresses + [(ADDRESSES, address) for address in values.get(ADDRESSES, ())]))
+        keys = {fold(address) for _row, addresses in checked for _name, address in addresses}
+        as_primary = address_holders(keys, additional=False)
+        as_additional = address_holders(keys, primary=False)
+        for row, addresses in checked:
+            own = row.existing["pk"] if row.existing else None
+            for name, address in addresses:
+                key = fold(address)
+                seen = first_line.get(key)
+                if any(pk != own for pk in as_additional.get(key, ())) or (
+                    name == ADDRESSES and any(pk != own for pk in as_primary.get(key, ()))
+                ):
+                    self.problem(row.line, name, self.taken_messages["email"] % {"value": address})
+                elif seen is not None and (name, seen[1]) != ("email", "email"):
+                    message = _("%(value)s appears again (first on line %(line)s).")
+                    self.problem(row.line, name, message % {"value": address, "line": seen[0]})
+                first_line.setdefault(key, (row.line, name))
+
+    def write_relations(self, new_rows, new, changed):
+        """And the additional addresses the rows set, exactly, an existing person's where they are still
+        those the import read; then the rule, under its lock, for everyone whose addresses or validity changed."""
+        super().write_relations(new_rows, new, changed)
+        created = {
+            obj.pk: row.changes[ADDRESSES] for row, obj in zip(new_rows, new, strict=True) if ADDRESSES in row.changes
+        }
+        updated = [row for row in changed if ADDRESSES in row.changes]
+        others = [obj.pk for obj in new if obj.pk not in created]
+        others += [row.existing["pk"] for row in changed if {"email", "valid"} & row.changes.keys()]
+        try:
+            replace_addresses(created)
+            replace_addresses(
+                {row.existing["pk"]: row.changes[ADDRESSES] for row in updated},
+                read={row.existing["pk"]: row.existing[ADDRESSES] for row in updated},
+            )
+            refuse_taken_addresses(others)
+        except AddressTaken as taken:
+            message = _(
+                "Nothing was imported: while this file was being imported, another import or user gave the address "
+                "%(value)s to another valid customer user. Import the file again: the rows concerned will then be "
+                "listed."
+            )
+            self.report.problems.append(FileProblem(message % {"value": taken.conflicts[0].address}))
+            raise Rejected from None
 
     def prepare(self):
         # Customers the file names that are not valid: pk -> "name (CustomerID)". New people,

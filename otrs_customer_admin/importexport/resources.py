@@ -136,6 +136,7 @@ class CustomerUserResource(DynamicFieldsMixin, StreamedExportMixin, EngineImport
 
     customer = fields.Field(attribute="customer__customer_id", column_name="customer")
     additional_customers = fields.Field(attribute="additional_customers", column_name="additional_customers")
+    additional_emails = fields.Field(attribute="additional_emails", column_name="additional_emails")
 
     class Meta:
         model = CustomerUser

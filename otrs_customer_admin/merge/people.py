@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from ..exceptions import RowsMoved
+from ..exceptions import AddressTaken, RowsMoved
 from ..folding import fold
 from ..history import Change, record_history
 from ..models import Customer, CustomerUser, CustomerUserEmail, Ticket
@@ -337,6 +337,9 @@ def merge_customer_users(source, target, *, user, dry_run=False, planned=None, v
             replace_values(CustomerUser, {target.pk: plan.dynamic_filled}, read={target.pk: plan.dynamic_read})
         except RowsMoved:
             raise MergeRefused([changed_message() % {"customer_user": target}]) from None
+        except AddressTaken as taken:
+            reasons = [taken_message() % {"address": conflict.address} for conflict in taken.conflicts]
+            raise MergeRefused(reasons) from None
         filled.update(
             {f"DynamicField_{name}": (plan.dynamic_read[name], value) for name, value in plan.dynamic_filled.items()}
         )
@@ -380,6 +383,10 @@ def locked(source, target, planned=None):
         changed=lambda person: changed_message() % {"customer_user": person},
         differs=differs,
     )
+
+
+def taken_message():
+    return _("Another valid customer user has the address %(address)s; an address belongs to one valid person.")
 
 
 def changed_message():

@@ -430,3 +430,14 @@ def unique_ignoring_case(table, field_name, message, condition=None):
         violation_error_code=DUPLICATE_CODE_PREFIX + field_name,
         violation_error_message=message,
     )
+
+
+class JoinedText(models.Aggregate):
+    """The texts of a group joined by ";" (SQLite's GROUP_CONCAT, PostgreSQL's STRING_AGG), in any order."""
+
+    function = "GROUP_CONCAT"
+    template = "%(function)s(%(expressions)s, ';')"
+    output_field = models.CharField()
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)

@@ -1,5 +1,10 @@
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.core.validators import validate_email
+from django.db import connections, models, router, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.signals import m2m_changed
@@ -10,8 +15,10 @@ from django_countries.fields import CountryField
 
 from .. import folding
 from ..bidi import isolate_text
+from ..exceptions import AddressTaken
 from ..folding import fold
 from .base import (
+    JoinedText,
     SourcedRecord,
     SourcedRecordQuerySet,
     Validity,
@@ -127,6 +134,11 @@ class CustomerUserQuerySet(VisibilityQuerySet, DynamicFieldsQuerySet, SourcedRec
         with_shared_address = CustomerUserEmail.objects.filter(shared).values("customer_user")
         return self.filter(shared | Q(pk__in=with_shared_address) | (~Q(full_name_key="") & Exists(namesakes)))
 
+    def with_additional_emails(self):
+        """Annotate ``joined_additional_emails`` (``CustomerUser.additional_email_list`` reads it):
+        the addresses come with the people, in the same query."""
+        return self.annotate(joined_additional_emails=joined_addresses())
+
     def working_for(self, customer):
         """The people of ``customer``: its own (``customer``) and those who also work for it
         (``additional_customers``). A subquery, not a join, so nobody appears twice."""
@@ -232,7 +244,13 @@ class CustomerUser(DynamicFieldsRecord, SourcedRecord):
     def from_db(cls, *args, **kwargs):
         instance = super().from_db(*args, **kwargs)
         instance._loaded_customer_id = instance.__dict__.get("customer_id")
+        instance._loaded_addressing = (instance.__dict__.get("email"), instance.__dict__.get("valid"))
         return instance
+
+    def changes_addressing(self):
+        """True when saving would make this person new, change their primary address or their validity:
+        then the addresses rule (``refuse_taken_addresses``) is checked again."""
+        return self.pk is None or (self.email, self.valid) != getattr(self, "_loaded_addressing", None)
 
     def moves_customer(self):
         """True when saving would make this person new or move them to another customer."""
@@ -245,11 +263,28 @@ class CustomerUser(DynamicFieldsRecord, SourcedRecord):
             if customer is not None:
                 raise ValidationError({"customer": not_valid_message(customer)}, code="not_valid")
 
+    def validate_constraints(self, exclude=None):
+        super().validate_constraints(exclude=exclude)
+        if (exclude and "email" in exclude) or not self.email or self.valid != Validity.VALID:
+            return
+        # The primary address must not be another valid person's additional one, nor one of their own.
+        key = fold(self.email)
+        held = CustomerUserEmail._base_manager.filter(email_key=key)
+        if self.pk is not None and held.filter(customer_user=self.pk).exists():
+            raise ValidationError({"email": OWN_ADDITIONAL_MESSAGE % {"value": self.email}}, code="address_taken")
+        if held.filter(customer_user__valid=Validity.VALID).exclude(customer_user=self.pk).exists():
+            raise ValidationError({"email": ADDRESS_TAKEN_MESSAGE % {"value": self.email}}, code="address_taken")
+
     def save(self, *args, **kwargs):
         if self.moves_customer() and not self.is_read_only:
             refuse_invalid_targets("customer", Customer, [self.customer_id])
-        super().save(*args, **kwargs)
+        checks_addresses = self.changes_addressing() and self.valid == Validity.VALID
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self))):
+            super().save(*args, **kwargs)
+            if checks_addresses:
+                refuse_taken_addresses_of_record([self.pk], "email")
         self._loaded_customer_id = self.customer_id
+        self._loaded_addressing = (self.email, self.valid)
 
     def get_absolute_url(self):
         return reverse("admin:otrs_customer_admin_customeruser_change", args=[self.pk])
@@ -259,6 +294,16 @@ class CustomerUser(DynamicFieldsRecord, SourcedRecord):
         if customer_id == self.customer_id:
             return True
         return self.pk is not None and self.additional_customers.filter(pk=customer_id).exists()
+
+    @property
+    def additional_email_list(self):
+        """The additional addresses, sorted ignoring case: from the query's ``with_additional_emails()``
+        when it had it (no query more), else read."""
+        if "joined_additional_emails" in self.__dict__:
+            addresses = filter(None, (self.joined_additional_emails or "").split(";"))
+        else:
+            addresses = self.additional_emails.values_list("email", flat=True) if self.pk else ()
+        return sorted(addresses, key=address_order)
 
     @property
     def full_name(self):
@@ -297,9 +342,191 @@ class CustomerUserEmail(models.Model):
     def __str__(self):
         return isolate_text(self.email)
 
+    def clean(self):
+        super().clean()
+        self.email_key = fold(self.email or "")
+        if not self.email or self.customer_user_id is None:
+            return
+        person = CustomerUser._base_manager.filter(pk=self.customer_user_id).values("email", "valid").first()
+        if person is None:
+            return
+        if fold(person["email"]) == self.email_key:
+            raise ValidationError({"email": OWN_PRIMARY_MESSAGE % {"value": self.email}}, code="own_primary")
+        if person["valid"] == Validity.VALID:
+            holders = set(address_holders([self.email_key]).get(self.email_key, [])) - {self.customer_user_id}
+            if holders:
+                raise ValidationError({"email": ADDRESS_TAKEN_MESSAGE % {"value": self.email}}, code="address_taken")
+
+    def validate_constraints(self, exclude=None):
+        self.email_key = fold(self.email or "")
+        super().validate_constraints(exclude=exclude)
+
     def save(self, *args, **kwargs):
         self.email_key = fold(self.email or "")
-        super().save(*args, **kwargs)
+        with transaction.atomic(using=kwargs.get("using") or router.db_for_write(type(self))):
+            super().save(*args, **kwargs)
+            refuse_taken_addresses_of_record([self.customer_user_id], "email")
+
+
+# --- one address, one valid person ------------------------------------------------------------
+# Among valid people an address is used once, ignoring case (``fold``): as one person's primary
+# ``email`` or as one of their ``additional_emails``; a person's additional addresses also differ
+# from their primary address and from each other. A database constraint keeps the primary
+# addresses apart; none can span the two tables, so every writer (save() here, the import, the
+# sync, the merge, through ``writes.replace_addresses``) checks the rule after it wrote, in its
+# transaction, under ``lock_addresses``: of two writers giving one address to two people, the
+# second to check sees what the first committed, and is refused.
+
+ADDRESS_TAKEN_MESSAGE = _("another valid customer user has the address %(value)s.")
+OWN_PRIMARY_MESSAGE = _("%(value)s is this person's primary address; list only their other addresses here.")
+OWN_ADDITIONAL_MESSAGE = _("%(value)s is one of this person's additional addresses already.")
+# Between the addresses of a file's cell or a form's text: the separators of a cell of additional
+# customers (``LIST_SEPARATORS``), line breaks and spaces (an address holds none).
+ADDRESS_SEPARATORS = re.compile(r"~~~|[;,|\s]+")
+# pg_advisory_xact_lock's key for the rule: any fixed 64-bit number ("otrsmail").
+ADDRESS_LOCK_KEY = 0x6F7472736D61696C
+LOOKUP_BATCH = 2000
+
+
+def address_order(address):
+    """How a person's addresses are listed in files and compared: ignoring case, then as written."""
+    return (fold(address), address)
+
+
+def joined_addresses():
+    """A subquery: the outer customer user's additional addresses joined by ";" (an address has
+    none), read with the rows: one index probe a row."""
+    rows = CustomerUserEmail._base_manager.filter(customer_user=OuterRef("pk"))
+    joined = rows.order_by().values("customer_user").annotate(addresses=JoinedText("email"))
+    return Subquery(joined.values("addresses"))
+
+
+def split_addresses(text):
+    """The addresses of a text (a file's cell, a form's lines), in order, each once (folded);
+    ``ValueError`` names one that is not an email address."""
+    addresses, seen = [], set()
+    for part in ADDRESS_SEPARATORS.split(text or ""):
+        if not part:
+            continue
+        try:
+            validate_email(part)
+        except ValidationError:
+            raise ValueError(_("%(value)s is not a valid email address.") % {"value": part}) from None
+        if len(part) > CustomerUserEmail._meta.get_field("email").max_length:
+            raise ValueError(_("%(value)s is longer than 150 characters.") % {"value": part})
+        if fold(part) not in seen:
+            seen.add(fold(part))
+            addresses.append(part)
+    return tuple(addresses)
+
+
+def lock_addresses(using=None):
+    """Serialize the writers that check the addresses rule until their transactions end.
+
+    On PostgreSQL a transaction-level advisory lock with a fixed key (call it inside the
+    writer's transaction). SQLite needs none: it has one writer at a time, and a writer that
+    checks after it wrote holds the database's write lock from that write to its commit.
+    """
+    connection = connections[using or router.db_for_write(CustomerUserEmail)]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADDRESS_LOCK_KEY])
+
+
+def address_holders(keys, *, primary=True, additional=True, using=None):
+    """Folded address -> the pks of the valid people who have it, as their primary or an
+    additional address (a pk twice: one person has it twice); only as one of the two with
+    ``primary=False`` or ``additional=False``. An index lookup in each table a batch of keys."""
+    using = using or router.db_for_read(CustomerUserEmail)
+    holders = defaultdict(list)
+    keys = sorted(set(keys) - {""})
+    for start in range(0, len(keys), LOOKUP_BATCH):
+        batch = keys[start : start + LOOKUP_BATCH]
+        if primary:
+            people = CustomerUser._base_manager.using(using).filter(valid=Validity.VALID, email_key__in=batch)
+            for key, pk in people.values_list("email_key", "pk"):
+                holders[key].append(pk)
+        if additional:
+            rows = CustomerUserEmail._base_manager.using(using).filter(
+                email_key__in=batch, customer_user__valid=Validity.VALID
+            )
+            for key, pk in rows.values_list("email_key", "customer_user_id"):
+                holders[key].append(pk)
+    return holders
+
+
+@dataclass(frozen=True)
+class TakenAddress:
+    """An address ``person`` may not have: ``holder`` (another valid person's pk, another of the
+    people checked, or ``person`` itself for an address they would have twice) has it."""
+
+    person: object
+    address: str
+    holder: object
+
+
+def taken_addresses(people):
+    """What the rule refuses of ``people`` before a write: a dict person -> ``(primary address,
+    additional addresses)`` as they would be, for the people who would be valid (a stored
+    person by pk; a new one by any other key, not an int). Returns a ``TakenAddress`` for each
+    address another valid person (not one of ``people``) has, one that two of ``people`` would
+    share (the later one refused), and one a person would have twice."""
+    taken, first = [], {}
+    for person, (primary, additional) in people.items():
+        for address in (primary, *additional):
+            if not address:
+                continue
+            key = fold(address)
+            if key in first:
+                taken.append(TakenAddress(person, address, first[key]))
+            else:
+                first[key] = person
+    holders = address_holders(first)
+    for key, person in first.items():
+        others = [pk for pk in holders.get(key, ()) if pk not in people]
+        if others:
+            address = next(a for a in (people[person][0], *people[person][1]) if a and fold(a) == key)
+            taken.append(TakenAddress(person, address, others[0]))
+    return taken
+
+
+def refuse_taken_addresses(pks, *, using=None):
+    """After a write, in its transaction: raise ``AddressTaken`` when one of the valid people
+    ``pks`` shares an address with another valid person, or has one twice. Takes ``lock_addresses``
+    first; the writer's transaction rolls back on the exception."""
+    using = using or router.db_for_write(CustomerUserEmail)
+    pks = sorted(set(pks) - {None})
+    if not pks:
+        return
+    lock_addresses(using)
+    owned = []  # (person, address, folded address as stored)
+    for start in range(0, len(pks), LOOKUP_BATCH):
+        batch = pks[start : start + LOOKUP_BATCH]
+        people = CustomerUser._base_manager.using(using).filter(pk__in=batch, valid=Validity.VALID)
+        owned += people.exclude(email_key="").values_list("pk", "email", "email_key")
+        additional = CustomerUserEmail._base_manager.using(using).filter(
+            customer_user__in=batch, customer_user__valid=Validity.VALID
+        )
+        owned += additional.values_list("customer_user_id", "email", "email_key")
+    holders = address_holders({key for _pk, _address, key in owned}, using=using)
+    taken = []
+    for person, address, key in owned:
+        held = list(holders.get(key, ()))
+        held.remove(person)
+        if held:
+            taken.append(TakenAddress(person, address, held[0]))
+    if taken:
+        raise AddressTaken(taken)
+
+
+def refuse_taken_addresses_of_record(pks, field_name):
+    """``refuse_taken_addresses`` for a record's ``save()``: a ``ValidationError`` on ``field_name``."""
+    try:
+        refuse_taken_addresses(pks)
+    except AddressTaken as taken:
+        raise ValidationError(
+            {field_name: ADDRESS_TAKEN_MESSAGE % {"value": taken.conflicts[0].address}}, code="address_taken"
+        ) from None
 
 
 @receiver(m2m_changed, sender=CustomerUser.additional_customers.through)
