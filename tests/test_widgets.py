@@ -43,6 +43,7 @@ DEFAULT_CUSTOMER_SCREEN = [  # the package's default (tests/settings.py has no O
     "reminders",
     "open-tickets",
     "customer-users",
+    "history",
 ]
 
 

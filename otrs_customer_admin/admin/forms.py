@@ -140,6 +140,8 @@ class SavesChangedFields:
 
     def _post_clean(self):
         stored = self._stored_values() if self.changes_stored_record else {}
+        # The values the save replaces: the history's old values (``mixins.history``).
+        self.stored_values = stored
         super()._post_clean()
         # Validated as submitted; saved as stored plus the user's changes.
         changed = set(self.changed_data)
