@@ -93,9 +93,7 @@ def page_links(request, key, page, parameters=()):
     return [
         (
             number,
-            None
-            if number in (page.number, Paginator.ELLIPSIS)
-            else "?" + urlencode([*kept, (f"{key}-page", number)]),
+            None if number in (page.number, Paginator.ELLIPSIS) else "?" + urlencode([*kept, (f"{key}-page", number)]),
         )
         for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     ]
