@@ -190,7 +190,12 @@ ACTION_LABELS = {
     ValueEntry.Action.DELETE: _("deleted"),
 }
 # The names of what is not a model field of its own.
-OWN_LABELS = {"external_dn": _("directory DN"), "external_id": _("external ID"), "groups": _("Groups")}
+OWN_LABELS = {
+    "valid": _("Validity"),
+    "external_dn": _("directory DN"),
+    "external_id": _("external ID"),
+    "groups": _("Groups"),
+}
 # An empty value: no value before an addition, an emptied field.
 EMPTY = "\u2014"
 
