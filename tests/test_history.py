@@ -338,3 +338,39 @@ def test_auditlogs_own_admin_is_not_on_the_packages_site():
     """Its list shows every entry to whoever may view entries, whatever customer groups hide: the
     package's pages show a record's history to those who may see the record."""
     assert not admin.site.is_registered(ValueEntry)
+
+
+# --- the directory sync (a real slapd) --------------------------------------------------------------
+
+
+@pytest.mark.ldap
+def test_a_sync_records_created_updated_invalidated_and_reactivated_with_old_and_new_values(directory_settings):
+    from otrs_customer_admin.directory_sync import run_sync
+    from otrs_customer_admin.directory_sync.run import history_user
+    from tests import harness
+
+    people, america = f"ou=people,{harness.LDAP_SUFFIX}", f"ou=america,ou=customers,{harness.LDAP_SUFFIX}"
+    directory = directory_settings()
+
+    def sync():
+        run_sync(get_data_source("directory"))
+
+    sync()
+    acme = Customer.objects.get(customer_id="ACME")
+    wile = CustomerUser.objects.get(login="wcoyote")
+    directory.modify(f"o=ACME,{america}", l="Tucson")
+    sync()
+    directory.delete(f"uid=wcoyote,{people}")
+    sync()
+    directory.add(harness.person(f"uid=wcoyote,{people}", "wcoyote", "Coyote", "wile.coyote@acme.example", o="ACME"))
+    sync()
+
+    account = history_user(None).get_username()
+    ((writer, user, action, changed), (_w, _u, created, added)) = recorded(acme)
+    assert (writer, user, action, created) == ("sync", account, ValueEntry.Action.UPDATE, ValueEntry.Action.CREATE)
+    assert changed == {"city": [added["city"][1], "Tucson"]}
+    assert added["customer_id"] == [None, "ACME"] and added["external_dn"] == [None, f"o=ACME,{america}"]
+    back, gone, _added = recorded(wile)
+    assert gone[3] == {"valid": [Validity.VALID, Validity.INVALID]}
+    assert back[3]["valid"] == [Validity.INVALID, Validity.VALID]
+    assert _added[3]["customer"] == [None, acme.pk]

@@ -201,14 +201,14 @@ def resulting_validity(row, wanted):
     return wanted
 
 
-def history_values(new, old, *, links, groups, dynamic):
+def history_values(model_key, new, old, *, links, groups, dynamic):
     """Field name -> ``(old, new)`` of a change, for the history: a customer user's customer as
     ``customer`` (a pk, or the Customer the sync creates), group links as mappings, dynamic fields
     by their ``DynamicField_<Name>``; what only the sync reads (``invalidated_by_sync``) left out."""
     values = {}
     for name, value in new.items():
         if name != "invalidated_by_sync":
-            key = "customer" if name == "customer_id" else name
+            key = "customer" if name == "customer_id" and model_key == "customer_users" else name
             values[key] = (old.get(name), value)
     if links[1] is not None:
         values[LINKS] = links
@@ -628,6 +628,7 @@ class Plan:
                 model_key, "created", entry.dn, {}, obj=obj, links=links or None, dynamic=dynamic, groups=groups
             )
             change.history = history_values(
+                model_key,
                 {**written, "valid": candidate.valid, "external_dn": entry.dn, "external_id": entry.external_id},
                 {},
                 links=(None, links),
@@ -672,6 +673,7 @@ class Plan:
         change = Change(model_key, word, entry.dn, update, row["pk"], old, changed, why, links=links, groups=groups)
         change.dynamic, change.dynamic_old = dynamic, {name: stored[name] for name in dynamic}
         change.history = history_values(
+            model_key,
             update,
             old,
             links=(row.get(LINKS), links),
