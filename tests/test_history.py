@@ -316,21 +316,27 @@ def test_the_widget_is_empty_for_a_record_without_history(admin_client):
 # --- the admin's history page ---------------------------------------------------------------------
 
 
-def test_the_admins_history_page_shows_the_same_entries_paginated(admin_client, admin_user):
+def test_the_admins_history_page_shows_the_same_entries_paginated_above_the_admins_own(admin_client, admin_user):
     jane = make_customer_user(make_customer(), email="jane@acme.example", city="c0")
     header = ["UserLogin", "UserCity"]
     for number in range(1, 4):
         import_customer_users(excel_csv([header, ["jdoe", f"c{number}"]]), user=admin_user)
-    page = document(admin_client.get(url(jane, "history")).content.decode())
-    assert [row.split("City: ")[1] for row in rows(page)] == ["c2 → c3", "c1 → c2", "c0 → c1"]
-    assert "3 entries" in text(page)
+
+    def values(query=""):
+        page = document(admin_client.get(url(jane, "history") + query).content.decode())
+        return element(page, "section", class_="otrs-history-page"), page
+
+    shown, page = values()
+    assert [row.split("City: ")[1] for row in rows(shown)] == ["c2 → c3", "c1 → c2", "c0 → c1"]
+    assert "3 entries" in text(shown)
+    assert "Changed City." in text(page)  # the admin's own entries, below
 
     # A page holds 50 entries: the 51st (the oldest) is on the second.
     changes = [Change(jane.pk, "jdoe", CHANGE, "Changed.", {"zip": (str(n), str(n + 1))}) for n in range(48)]
     record_history(admin_user, "import", CustomerUser, changes)
-    first = document(admin_client.get(url(jane, "history")).content.decode())
+    first, _page = values()
     assert len(rows(first)) == 50 and "51 entries" in text(first)
-    second = document(admin_client.get(url(jane, "history") + "?history-page=2").content.decode())
+    second, _page = values("?history-page=2")
     assert [row.split("City: ")[1] for row in rows(second)] == ["c0 → c1"]
 
 

@@ -9,16 +9,13 @@ ones are those the form read: ``forms.SavesChangedFields.stored_values``, and
 ``log_change``), so that a save writes one admin entry, as before.
 
 The admin's history page (the change form's "History" link) shows the value entries, as the
-History widget does; with ``HISTORY`` off it is Django's own page of admin entries.
+History widget does, above Django's own list of admin entries (which also tells of what has no
+values: a merge's summary); with ``HISTORY`` off, Django's list alone.
 """
 
 from django.contrib.admin.models import ADDITION, CHANGE
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.template.response import TemplateResponse
-from django.utils.text import capfirst
-from django.utils.translation import gettext as _
 
 from ... import history
 from ...conf import settings
@@ -85,28 +82,22 @@ class RecordHistoryMixin:
         self.record_form_history(request, obj, CHANGE, message)
 
     def history_view(self, request, object_id, extra_context=None):
-        if not settings.HISTORY:
+        # Django's page of admin entries, and above it the value entries (as the History widget shows them).
+        obj = self.get_object(request, unquote(object_id)) if settings.HISTORY else None
+        if obj is None or not self.has_view_or_change_permission(request, obj):
             return super().history_view(request, object_id, extra_context)
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_or_change_permission(request, obj):
-            raise PermissionDenied
-        entries = history.entries_of(self.model, obj.pk)
-        page = Paginator(entries, HISTORY_PAGE_ROWS).get_page(request.GET.get("history-page"))
+        page = Paginator(history.entries_of(self.model, obj.pk), HISTORY_PAGE_ROWS).get_page(
+            request.GET.get("history-page")
+        )
         context = {
-            **self.admin_site.each_context(request),
-            "title": _("Change history: %s") % self.detail_title(obj),
-            "subtitle": None,
-            "module_name": str(capfirst(self.opts.verbose_name_plural)),
-            "object": obj,
-            "opts": self.opts,
-            "preserved_filters": self.get_preserved_filters(request),
             "page": page,
             "entries": history.shown_entries(self.model, page.object_list),
             "total": page.paginator.count,
             "page_links": page_links(request, "history", page),
             **(extra_context or {}),
         }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "otrs_customer_admin/object_history.html", context)
+        return super().history_view(request, object_id, context)
+
+    @property
+    def object_history_template(self):
+        return "otrs_customer_admin/object_history.html" if settings.HISTORY else None
