@@ -5,7 +5,7 @@
     DATABASE_URL=postgres://u:p@host/db make bench-history   # PostgreSQL (databases <db>_history_bench_* are made)
 
 In one run, each writer with the ``HISTORY`` setting off and then on, each in a process of its own
-on a fresh database:
+on a fresh database (the imports twice, off and on in turns, the best time of each):
 
 * an import of ``--rows`` customer users (new), then of the same file with every row changed;
 * a sync of a real slapd (``ldap_bench``'s directory) of ``--entries`` entries (new), then of a
@@ -208,11 +208,15 @@ def main():
         new_file, changed_file = folder / "new.csv", folder / "changed.csv"
         write_users(new_file, args.rows, changed=False)
         write_users(changed_file, args.rows, changed=True)
-        imports = {}
-        for history in ("off", "on"):
-            url = database_url(folder, f"import_{history}")
-            imports[history] = run_child("import", url, history, str(new_file), str(changed_file))
-            progress(f"import, history {history}: {imports[history]}")
+        # Off and on in turns, twice, the best time of each: the machine's other load hits both alike.
+        imports = {"off": {}, "on": {}}
+        for attempt in range(2):
+            for history in ("off", "on"):
+                url = database_url(folder, f"import_{history}_{attempt}")
+                measured = run_child("import", url, history, str(new_file), str(changed_file))
+                progress(f"import, history {history}: {measured}")
+                for label, seconds in measured.items():
+                    imports[history][label] = min(seconds, imports[history].get(label, seconds))
         ratios = []
         for label in ("new", "changed"):
             off, on = args.rows / imports["off"][label], args.rows / imports["on"][label]
@@ -241,6 +245,8 @@ def bench_sync(folder, entries, table):
     ldif = ldap_bench.directory_ldif(customers, people)
     changed = ldif.replace("telephoneNumber: +49 30 ", "telephoneNumber: +49 40 ")
     started = time.perf_counter()
+    (folder / "slapd-first").mkdir()
+    (folder / "slapd-changed").mkdir()
     first = ldap_bench.start_directory(folder / "slapd-first", ldif)
     second = ldap_bench.start_directory(folder / "slapd-changed", changed)
     progress(f"directories: 2 x {entries:,} entries loaded into slapd in {time.perf_counter() - started:.1f} s")

@@ -121,16 +121,17 @@ def record_history(user, writer, model, changes):
         return
     content_type = ContentType.objects.get_for_model(model)
     user_pk = user.pk if user is not None else None
+    texts = [str(change.text) for change in changes]  # a record's str() may cost: once for both entries
     admin_rows = [
         (
             user_pk,
             content_type.pk,
             str(change.object_id),
-            str(change.text)[:200],
+            text[:200],
             change.flag,
             change.message if isinstance(change.message, str) else json.dumps(change.message),
         )
-        for change in changes
+        for change, text in zip(changes, texts, strict=True)
     ]
     if user_pk is not None:  # the admin's entries need a user; the value entries do not
         names = ("user", "content_type", "object_id", "object_repr", "action_flag", "change_message")
@@ -140,7 +141,7 @@ def record_history(user, writer, model, changes):
     now = timezone.now()
     additional = {"writer": writer}
     value_rows = []
-    for change in changes:
+    for change, text in zip(changes, texts, strict=True):
         values = stored_changes(change.values)
         if change.flag == CHANGE and not values:
             continue  # only links or nothing of the record's own values changed
@@ -149,7 +150,7 @@ def record_history(user, writer, model, changes):
                 content_type.pk,
                 str(change.object_id),
                 change.object_id,
-                str(change.text),
+                text,
                 ACTIONS[change.flag],
                 values,
                 user_pk,
