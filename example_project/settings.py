@@ -125,6 +125,7 @@ OTRS_CUSTOMER_ADMIN = {
         "reminders",
         "open-tickets",
         "customer-users",
+        "history",
     ],
 }
 

@@ -33,8 +33,15 @@ DEFAULTS = {
     "REMINDER_WINDOW": timedelta(hours=24),
     # The detail views' screen configuration: widget keys, in order, shown by
     # default. Every other registered widget is available to each admin user.
-    "CUSTOMER_WIDGETS": ["customer-information", "escalations", "reminders", "open-tickets", "customer-users"],
-    "CUSTOMER_USER_WIDGETS": ["customer-user-information", "open-tickets", "ticket-list"],
+    "CUSTOMER_WIDGETS": [
+        "customer-information",
+        "escalations",
+        "reminders",
+        "open-tickets",
+        "customer-users",
+        "history",
+    ],
+    "CUSTOMER_USER_WIDGETS": ["customer-user-information", "open-tickets", "ticket-list", "history"],
     # Dotted paths of extra Widget classes to register.
     "WIDGETS": [],
     # Rows a list widget shows before it links to the full, filtered list.

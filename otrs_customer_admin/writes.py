@@ -18,20 +18,17 @@
   ``taken_addresses`` and ``refuse_taken_addresses`` (from ``models.customer_user``): the rule
   that among valid people an address is used once, checked before a write (for messages) and
   after it, under one lock (for the truth).
-* ``write_history``: admin history entries for what a writer did, in bulk; ``field_label``:
-  a field's name in them and in messages.
+* ``field_label``: a field's name in the history and in messages (the history itself is
+  written by ``history.record_history``).
 * ``move_addresses``: one customer user's addresses become another's additional addresses (the merge).
 * ``before_write``: sent between a writer's plan and its write: a seam for tests that make
   another writer run in between (a receiver may wait there), and for nothing else.
 """
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router, transaction
 from django.db.models import Q, UniqueConstraint
 from django.dispatch import Signal
@@ -58,7 +55,6 @@ from .models.dynamic_values import defaults_of as defaults_of
 from .models.dynamic_values import insert_values as insert_values
 from .models.dynamic_values import load_values as load_values
 from .models.dynamic_values import replace_values as replace_values
-from .models.inserts import insert_tuples
 
 # Rows written, and keys looked up, in one statement.
 WRITE_BATCH = 1000
@@ -411,29 +407,6 @@ def moved_rows(model, database, batch, written):
     now = {row.pop("pk"): row for row in model._base_manager.using(database).filter(pk__in=pks).values("pk", *written)}
     moved = [pk for pk, _old, new in batch if now.get(pk) != new]
     return moved or pks
-
-
-# --- history --------------------------------------------------------------------------------
-
-
-def write_history(user, model, entries):
-    """Admin history entries, as the admin writes them: ``entries`` are ``(object_id, text,
-    action_flag, message)``, the message a string or the admin's JSON structure (a list)."""
-    content_type = ContentType.objects.get_for_model(model)
-    rows = [
-        (
-            user.pk,
-            content_type.pk,
-            str(object_id),
-            str(text)[:200],
-            flag,
-            message if isinstance(message, str) else json.dumps(message),
-        )
-        for object_id, text, flag, message in entries
-    ]
-    names = ("user", "content_type", "object_id", "object_repr", "action_flag", "change_message")
-    # A big import writes as many entries as records: the same rows, without an instance each.
-    insert_tuples(LogEntry, names, rows, router.db_for_write(LogEntry), WRITE_BATCH)
 
 
 # --- additional email addresses -----------------------------------------------------------------

@@ -8,6 +8,7 @@ import csv
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.db.models.signals import pre_save
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -302,9 +303,9 @@ def test_the_export_reads_the_addresses_in_its_one_query_a_batch(acme, jane, max
 # --- the admin ----------------------------------------------------------------------------------
 
 
-def change_form(client, person, **fields):
+def change_form(client, person, follow=False, **fields):
     data = form_data(person.customer, **{"login": person.login, "email": person.email, **fields})
-    return client.post(reverse("admin:otrs_customer_admin_customeruser_change", args=[person.pk]), data)
+    return client.post(reverse("admin:otrs_customer_admin_customeruser_change", args=[person.pk]), data, follow=follow)
 
 
 def form_errors(response, field):
@@ -342,6 +343,32 @@ def test_the_form_refuses_an_address_another_valid_person_has_folded_naming_them
     response = change_form(admin_client, max_, email="TEAM@ÄRZTE.example")
     assert form_errors(response, "email") == ["another valid customer user has the address TEAM@ÄRZTE.example."]
     assert addresses_of(max_) == []
+
+
+@pytest.mark.parametrize("field", ["additional_emails", "email"])
+def test_an_address_given_to_someone_else_while_the_form_saves_is_a_message_not_an_error_page(
+    admin_client, jane, max_, field
+):
+    # The form checked the address; before its save checks again, under the lock, another writer
+    # gives it to Jane (here: a receiver in the save, as another process would in between).
+    def meanwhile(sender, instance, **kwargs):
+        if instance.pk == max_.pk:
+            CustomerUserEmail.objects.bulk_create(
+                [CustomerUserEmail(customer_user=jane, email="shared@acme.example", email_key="shared@acme.example")]
+            )
+
+    pre_save.connect(meanwhile, sender=CustomerUser)
+    try:
+        response = change_form(admin_client, max_, **{field: "shared@acme.example"}, follow=True)
+    finally:
+        pre_save.disconnect(meanwhile, sender=CustomerUser)
+    assert response.status_code == 200
+    assert [str(message) for message in response.context["messages"]] == [
+        "Nothing was saved: another valid customer user was given <bdi>shared@acme.example</bdi> meanwhile."
+    ]
+    max_.refresh_from_db()
+    assert (max_.email, addresses_of(max_)) == ("max@acme.example", [])
+    assert not CustomerUserEmail.objects.filter(customer_user=jane).exists()  # rolled back with the save
 
 
 def test_the_form_names_the_other_person_only_to_a_user_who_may_see_them(client, settings, acme, jane, max_):

@@ -5,13 +5,14 @@ rows, keys and primary keys must be exactly what ``bulk_create`` would have writ
 import datetime
 
 import pytest
-from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.db import connection
 
 from otrs_customer_admin.folding import fold, folded_twin
+from otrs_customer_admin.history import Change, record_history
 from otrs_customer_admin.models import Customer, CustomerUser, Validity
-from otrs_customer_admin.writes import WRITE_BATCH, write_history
+from otrs_customer_admin.writes import WRITE_BATCH
 from tests.factories import build_customer, build_customer_user, make_customer
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +71,12 @@ def test_a_bulk_writes_history_is_the_admins():
     editor = User.objects.create_user("editor")
     acme = make_customer("ACME", "Acme")
 
-    write_history(editor, Customer, [(acme.pk, acme, ADDITION, [{"added": {}}]), (acme.pk, "x" * 300, 2, "Changed.")])
+    record_history(
+        editor,
+        "import",
+        Customer,
+        [Change(acme.pk, acme, ADDITION, [{"added": {}}]), Change(acme.pk, "x" * 300, CHANGE, "Changed.")],
+    )
 
     first, second = LogEntry.objects.order_by("pk")
     assert (first.user, first.content_type.model_class(), first.object_id, first.object_repr) == (

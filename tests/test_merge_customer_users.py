@@ -269,7 +269,12 @@ def test_an_address_added_since_the_confirm_page_refuses_the_merge(source, into,
         merge_customer_users(source, into, user=agent, planned=planned)
     assert CustomerUser.objects.get(pk=source.pk).is_valid
     merge_customer_users(source, into, user=agent, planned=plan_merge_customer_users(source, into).state)
-    assert sorted(addresses(into)) == ["JANE@private.example", "jane@new.example", "jane@old.example", "jd@acme.example"]
+    assert sorted(addresses(into)) == [
+        "JANE@private.example",
+        "jane@new.example",
+        "jane@old.example",
+        "jd@acme.example",
+    ]
 
 
 def test_the_queries_do_not_grow_with_the_tickets_moved(acme, agent):

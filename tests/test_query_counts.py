@@ -126,3 +126,52 @@ def test_dynamic_field_columns_filters_and_searches_cost_no_query_more_with_rows
     load_demo_data(**BIG)
     fill()
     assert counts() == small
+
+
+def test_the_history_of_a_record_with_10000_changes_opens_with_the_queries_of_one_with_10(admin_client, admin_user):
+    """The History widget reads a page of entries, their count, and the customers and dynamic fields
+    they name once each: the same queries whatever the number of entries."""
+    from django.contrib.admin.models import CHANGE
+
+    from otrs_customer_admin.history import Change, record_history
+    from otrs_customer_admin.models import DynamicField
+    from tests.factories import make_customer, make_customer_user
+
+    DynamicField.objects.create(object_type="customer_user", name="Tier", label="Tier")
+    acme, globex = make_customer("ACME", "Acme"), make_customer("GLOBEX", "Globex")
+    jane = make_customer_user(acme, email="jane@acme.example")
+    customer_url = reverse("admin:otrs_customer_admin_customer_detail", args=[acme.pk])
+    user_url = reverse("admin:otrs_customer_admin_customeruser_detail", args=[jane.pk])
+
+    def record(count):
+        customers = [(acme.pk, globex.pk), (globex.pk, acme.pk)]
+        record_history(
+            admin_user,
+            "import",
+            CustomerUser,
+            [
+                Change(jane.pk, "jdoe", CHANGE, "", {"customer": customers[n % 2], "DynamicField_Tier": (n, n + 1)})
+                for n in range(count)
+            ],
+        )
+        record_history(
+            admin_user,
+            "import",
+            Customer,
+            [Change(acme.pk, "Acme", CHANGE, "", {"city": (n, n + 1)}) for n in range(count)],
+        )
+
+    def counts():
+        found = []
+        for url in (customer_url, user_url):
+            admin_client.get(url)
+            with CaptureQueriesContext(connection) as queries:
+                response = admin_client.get(url)
+            assert response.status_code == 200 and 'data-widget="history"' in response.content.decode()
+            found.append(len(queries))
+        return found
+
+    record(10)
+    few = counts()
+    record(9990)
+    assert counts() == few

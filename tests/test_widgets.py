@@ -43,6 +43,7 @@ DEFAULT_CUSTOMER_SCREEN = [  # the package's default (tests/settings.py has no O
     "reminders",
     "open-tickets",
     "customer-users",
+    "history",
 ]
 
 
@@ -82,6 +83,7 @@ def test_the_default_screens(admin_client, acme, jane):
         "customer-user-information",
         "open-tickets",
         "ticket-list",
+        "history",
     ]
 
 
@@ -156,8 +158,8 @@ def test_widgets_need_their_permissions(client, acme):
     user = User.objects.create_user("agent", password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename="view_customer"))
     client.force_login(user)
-    # Without view_ticket and view_customeruser only Customer Information is left.
-    assert widget_order(detail(client, acme).content.decode()) == ["customer-information"]
+    # Without view_ticket and view_customeruser only Customer Information and the record's History are left.
+    assert widget_order(detail(client, acme).content.decode()) == ["customer-information", "history"]
 
 
 # --- per-user screens --------------------------------------------------------------
@@ -173,6 +175,7 @@ def test_hide_show_and_move_are_kept_per_user_until_reset(admin_client, admin_us
         "reminders",
         "customer-users",
         "open-tickets",
+        "history",
         "ticket-list",
     ]
     assert widget_order(detail(admin_client, acme).content.decode()) == expected
@@ -204,7 +207,7 @@ def test_the_two_screens_are_separate(admin_client, acme, jane):
 def test_changes_that_do_not_apply_change_nothing(admin_client, admin_user, acme):
     for action, widget in [
         ("up", "customer-information"),
-        ("down", "customer-users"),
+        ("down", "history"),
         ("show", "escalations"),
         ("hide", "nonsense"),
         ("explode", "escalations"),
@@ -478,10 +481,10 @@ def test_moving_skips_widgets_the_user_may_not_see(client, acme):
     user = User.objects.create_user("agent", password="pw", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=["view_customer", "view_customeruser"]))
     client.force_login(user)
-    # On the page: customer-information, customer-users (the ticket widgets need view_ticket).
-    assert widget_order(detail(client, acme).content.decode()) == ["customer-information", "customer-users"]
+    # On the page: customer-information, customer-users, history (the ticket widgets need view_ticket).
+    assert widget_order(detail(client, acme).content.decode()) == ["customer-information", "customer-users", "history"]
     change_screen(client, "customer", "up", "customer-users")
-    assert widget_order(detail(client, acme).content.decode()) == ["customer-users", "customer-information"]
+    assert widget_order(detail(client, acme).content.decode()) == ["customer-users", "customer-information", "history"]
 
 
 # --- dynamic fields ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import transaction
 from django.db.models import Q
 
+from otrs_customer_admin.history import Change, record_history
 from otrs_customer_admin.models import Customer, CustomerUser, Validity
 from otrs_customer_admin.writes import (
     RowsMoved,
@@ -15,7 +16,6 @@ from otrs_customer_admin.writes import (
     replace_links,
     unique_rules,
     update_rows,
-    write_history,
 )
 from tests.factories import make_customer, make_customer_user
 
@@ -92,7 +92,7 @@ def test_links_are_replaced_only_where_they_are_still_as_read():
 def test_the_history_is_written_as_the_admin_writes_it(django_user_model):
     agent = django_user_model.objects.create_user("agent")
     acme = make_customer("ACME", "Acme")
-    write_history(agent, Customer, [(acme.pk, acme, CHANGE, [{"changed": {"fields": ["City"]}}])])
+    record_history(agent, "import", Customer, [Change(acme.pk, acme, CHANGE, [{"changed": {"fields": ["City"]}}])])
     entry = LogEntry.objects.get()
     assert (entry.object_id, entry.object_repr, entry.get_change_message()) == (
         str(acme.pk),

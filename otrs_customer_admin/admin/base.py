@@ -27,6 +27,7 @@ from .mixins import (
     DynamicFieldsListMixin,
     DynamicFieldsMixin,
     PrefillMixin,
+    RecordHistoryMixin,
     SaveChangedFieldsMixin,
     SetInvalidMixin,
 )
@@ -38,6 +39,7 @@ class SourcedRecordAdmin(
     KeyedPagesMixin,
     DynamicFieldsListMixin,
     OtrsSearchMixin,
+    RecordHistoryMixin,
     DetailViewMixin,
     BusinessCardMixin,
     SetInvalidMixin,

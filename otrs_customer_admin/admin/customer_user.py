@@ -1,4 +1,7 @@
+from django.contrib import messages
 from django.contrib.admin.utils import quote
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -7,6 +10,7 @@ from unfold.decorators import display
 
 from ..admin_urls import admin_url, site_admin
 from ..bidi import Phrase, isolate_text
+from ..exceptions import AddressTaken
 from ..importexport.resources import CustomerUserResource
 from ..models import Ticket, with_ticket_counts_for
 from ..models.customer_user import duplicate_group
@@ -53,6 +57,24 @@ class CustomerUserAdmin(MergeCustomerUsersMixin, PrivacyMixin, SourcedRecordAdmi
         return format_html_join(
             mark_safe("<br>"), "{}", ((isolate_text(row.email),) for row in obj.additional_emails.all())
         )
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form checked the addresses; another writer may give one of them to someone else
+        # before this save's own check under the lock (writes.refuse_taken_addresses). Then the
+        # save's transaction rolls back, and the user is told instead of shown an error page.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AddressTaken as taken:
+            addresses = [conflict.address for conflict in taken.conflicts]
+        except ValidationError as error:  # the same, found by the record's save() (its primary address)
+            errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+            taken = [e for field_errors in errors.values() for e in field_errors if e.code == "address_taken"]
+            if not taken:
+                raise
+            addresses = [e.params["value"] for e in taken]
+        message = gettext("Nothing was saved: another valid customer user was given %(addresses)s meanwhile.")
+        messages.error(request, Phrase(message, addresses=", ".join(addresses)).html())
+        return HttpResponseRedirect(request.get_full_path())
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("customer")

@@ -143,6 +143,8 @@ class SavesChangedFields:
 
     def _post_clean(self):
         stored = self._stored_values() if self.changes_stored_record else {}
+        # The values the save replaces: the history's old values (``mixins.history``).
+        self.stored_values = stored
         super()._post_clean()
         # Validated as submitted; saved as stored plus the user's changes.
         changed = set(self.changed_data)
@@ -419,6 +421,16 @@ class CustomerUserForm(SavesChangedFields, DynamicFieldsForm, SourcedRecordForm)
                 message = _("%(person)s has the address %(value)s already; an address belongs to one valid person.")
                 message = message % {"person": holder, "value": taken.address}
             self.add_error("additional_emails", message)
+
+    def history_values(self, change):
+        """The additional addresses' old and new lists, when this save writes them (``_save_m2m``)."""
+        if "additional_emails" not in self.fields or (change and "additional_emails" not in self.changed_data):
+            return {}
+        new = list(self.cleaned_data.get("additional_emails") or [])
+        if not change:
+            return {"additional_emails": (None, new)} if new else {}
+        old = self.fields["additional_emails"].to_python(self.initial.get("additional_emails") or "")
+        return {"additional_emails": (list(old), new)}
 
     def _save_m2m(self):
         super()._save_m2m()

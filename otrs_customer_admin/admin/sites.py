@@ -1,5 +1,11 @@
 def register(site):
-    """Register the package's models and admin classes on ``site``."""
+    """Register the package's models and admin classes on ``site``.
+
+    django-auditlog's own admin of its entries (which its app registers on Django's default site)
+    leaves the site: its list shows every entry to whoever may view entries, including those of
+    records customer groups hide from them. A record's history is on its History widget and its
+    admin history page, shown to those who may see the record.
+    """
     from ..models import (
         SLA,
         Customer,
@@ -33,3 +39,12 @@ def register(site):
     ):
         if not site.is_registered(model):
             site.register(model, model_admin)
+    forget_auditlogs_admin(site)
+
+
+def forget_auditlogs_admin(site):
+    """Unregister django-auditlog's ``LogEntryAdmin`` from ``site`` where its app put it there."""
+    from auditlog.models import LogEntry
+
+    if site.is_registered(LogEntry) and type(site.get_model_admin(LogEntry)).__module__ == "auditlog.admin":
+        site.unregister(LogEntry)

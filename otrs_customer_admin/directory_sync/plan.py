@@ -23,6 +23,8 @@ from ..conf import settings
 from ..datasources import MassInvalidation, ModelFields, SyncError
 from ..exceptions import AddressTaken
 from ..folding import fold
+from ..history import Change as HistoryChange
+from ..history import record_history
 from ..models import Customer, CustomerUser, CustomerUserEmail, Validity
 from ..models.customer import GROUPS_MAP_KEY
 from ..models.customer_groups import parse_group_links
@@ -48,7 +50,6 @@ from ..writes import (
     replace_values,
     unique_rules,
     update_rows,
-    write_history,
 )
 from ..writes import field_label as kernel_field_label
 
@@ -233,6 +234,25 @@ def resulting_validity(row, wanted):
     return wanted
 
 
+def history_values(model_key, new, old, *, links, groups, dynamic, addresses=(None, None)):
+    """Field name -> ``(old, new)`` of a change, for the history: a customer user's customer as
+    ``customer`` (a pk, or the Customer the sync creates), group links as mappings, dynamic fields
+    by their ``DynamicField_<Name>``; what only the sync reads (``invalidated_by_sync``) left out."""
+    values = {}
+    for name, value in new.items():
+        if name != "invalidated_by_sync":
+            key = "customer" if name == "customer_id" and model_key == "customer_users" else name
+            values[key] = (old.get(name), value)
+    if links[1] is not None:
+        values[LINKS] = links
+    if groups[1] is not None:
+        values[GROUPS] = (dict(groups[0]) if groups[0] is not None else None, dict(groups[1]))
+    if addresses[1] is not None:
+        values[ADDRESSES] = addresses
+    values.update((prefixed(name), pair) for name, pair in dynamic.items())
+    return values
+
+
 @dataclass
 class Change:
     """One record the sync writes."""
@@ -256,6 +276,9 @@ class Change:
     # The dynamic fields that change (name -> new value), and their values as the plan read them.
     dynamic: dict = field(default_factory=dict)
     dynamic_old: dict = field(default_factory=dict)
+    # For the history: field name -> (old, new) of every field the change writes, taken when the
+    # plan is made (the write parks unique values on placeholders in ``old``).
+    history: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -525,12 +548,14 @@ class Plan:
                     values["external_dn"] = ""
                 old = {name: row[name] for name in values if name in row}
                 change = Change(model_key, "invalidated", row["external_dn"], values, row["pk"], old, ["valid"], why)
+                change.history = {"valid": (row["valid"], values["valid"])}
                 self.changes[model_key].append(change)
                 self.report.add(model_key, "invalidated", row["external_dn"] or row[key_field], why)
             elif row["pk"] not in claimed and row["invalidated_by_sync"] and row["external_dn"]:
                 if model_key == "customer_users":  # disabled before, vanished now
                     values, old = {"external_dn": ""}, {"external_dn": row["external_dn"]}
                     change = Change(model_key, "updated", row["external_dn"], values, row["pk"], old, ["external_dn"])
+                    change.history = {"external_dn": (row["external_dn"], "")}
                     self.changes[model_key].append(change)
                     self.report.add(model_key, "updated")
         return planned
@@ -673,6 +698,15 @@ class Plan:
                 model_key, "created", entry.dn, {}, obj=obj, links=links or None, dynamic=dynamic, groups=groups
             )
             change.addresses = addresses or None
+            change.history = history_values(
+                model_key,
+                {**written, "valid": candidate.valid, "external_dn": entry.dn, "external_id": entry.external_id},
+                {},
+                links=(None, links),
+                groups=(None, groups),
+                dynamic={name: (None, value) for name, value in dynamic.items()},
+                addresses=(None, addresses or None),
+            )
             self.changes[model_key].append(change)
             self.report.add(model_key, "created", entry.dn)
             return change
@@ -717,6 +751,15 @@ class Plan:
         change = Change(model_key, word, entry.dn, update, row["pk"], old, changed, why, links=links, groups=groups)
         change.addresses = addresses
         change.dynamic, change.dynamic_old = dynamic, {name: stored[name] for name in dynamic}
+        change.history = history_values(
+            model_key,
+            update,
+            old,
+            links=(row.get(LINKS), links),
+            groups=(row.get(GROUPS), groups),
+            dynamic={name: (stored[name], value) for name, value in dynamic.items()},
+            addresses=(row.get(ADDRESSES), addresses),
+        )
         self.changes[model_key].append(change)
         self.report.add(model_key, word, entry.dn, why)
         return change
@@ -789,7 +832,7 @@ class Plan:
                         self.refuse_moved(updates, moved)
                     done += len(changes)
                     progress("write", done, total)
-                    write_history(user, model, self.history(model, changes))
+                    record_history(user, "sync", model, self.history(model, changes))
         except DatabaseError as error:
             raise SyncError(
                 _("%(source)s: nothing was written, the database refused a change: %(error)s")
@@ -913,5 +956,5 @@ class Plan:
                             labels[name] = str(field_label(model, name))
                     fields = ", ".join(labels[name] for name in dict.fromkeys(change.changed))
                     message = str(Phrase(_("Changed by sync of %(source)s: %(fields)s."), source=label, fields=fields))
-            entries.append((object_id, text, flag, message))
+            entries.append(HistoryChange(object_id, text, flag, message, change.history))
         return entries

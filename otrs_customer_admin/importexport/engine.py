@@ -45,6 +45,7 @@ from django.utils.translation import ngettext
 
 from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
+from ..history import Change, record_history
 from ..models import Customer, Validity
 from ..models.base import folded_twin
 from ..models.dynamic_field_types import FieldType, is_empty, text_parser
@@ -67,7 +68,6 @@ from ..writes import (
     replace_values,
     unique_rules,
     update_rows,
-    write_history,
 )
 from . import columns
 from .formats import DatasetRows, FileProblem, restore_neutralised
@@ -769,8 +769,7 @@ class RecordImport:
             keys = {row.existing["pk"]: row.existing[self.key_field] for row in changed}
             self.refuse_moved([keys[pk] for pk in moved.pks if pk in keys])
         self.after_write(rows)
-        if self.user is not None:
-            self.log(new, changed)
+        self.log(new_rows, new, changed)
         return len(new) + len(changed)
 
     def stamps_record(self, name):
@@ -883,19 +882,28 @@ class RecordImport:
                 setattr(obj, self.attname(name), value)
         return obj
 
-    def log(self, created, changed):
-        """Admin history entries, as the admin writes them for a form."""
-        entries = [(obj.pk, obj, ADDITION, [{"added": {}}]) for obj in created]
-        entries += [
-            (
+    def log(self, new_rows, created, changed):
+        """The history: an admin entry for each record, as the admin writes them for a form, and each
+        field's old and new value (``history.record_history``)."""
+        changes = [
+            Change(obj.pk, obj, ADDITION, [{"added": {}}], self.history_values(row, {}))
+            for row, obj in zip(new_rows, created, strict=True)
+        ]
+        changes += [
+            Change(
                 row.existing["pk"],
                 self.record_text({**row.existing, **row.changes}),
                 CHANGE,
                 [{"changed": {"fields": [self.label(name) for name in sorted(row.changes)]}}],
+                self.history_values(row, row.existing),
             )
             for row in changed
         ]
-        write_history(self.user, self.model, entries)
+        record_history(self.user, "import", self.model, changes)
+
+    def history_values(self, row, existing):
+        """Field name -> ``(old, new)`` of what ``row`` changes in the record that held ``existing``."""
+        return {name: (existing.get(name), value) for name, value in row.changes.items()}
 
     def record_text(self, values):
         """What the record's ``str()`` would say, from its values (the history's text of a record)."""

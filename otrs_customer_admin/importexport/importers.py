@@ -163,6 +163,13 @@ class CustomerImport(RecordImport):
             read={row.existing["pk"]: row.existing[self.GROUPS] for row in changed if self.GROUPS in row.changes},
         )
 
+    def history_values(self, row, existing):
+        values = super().history_values(row, existing)
+        if self.GROUPS in values:  # read as pairs, written as a mapping: the history stores both alike
+            old, new = values[self.GROUPS]
+            values[self.GROUPS] = (dict(old) if old is not None else None, dict(new))
+        return values
+
     def stamps_record(self, name):
         # Group links are rows of their own, not the customer's (a directory customer takes them too).
         return name != self.GROUPS and super().stamps_record(name)

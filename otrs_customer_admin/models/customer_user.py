@@ -524,9 +524,8 @@ def refuse_taken_addresses_of_record(pks, field_name):
     try:
         refuse_taken_addresses(pks)
     except AddressTaken as taken:
-        raise ValidationError(
-            {field_name: ADDRESS_TAKEN_MESSAGE % {"value": taken.conflicts[0].address}}, code="address_taken"
-        ) from None
+        params = {"value": taken.conflicts[0].address}
+        raise ValidationError({field_name: ValidationError(ADDRESS_TAKEN_MESSAGE, "address_taken", params)}) from None
 
 
 @receiver(m2m_changed, sender=CustomerUser.additional_customers.through)

@@ -16,6 +16,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import history
 from ..admin_urls import may_change
 from ..conf import settings
 from ..models import (
@@ -75,6 +76,27 @@ def ticket_counts(widget, request, obj):
         ],
         "can_see_tickets": ticket_admin is not None and ticket_admin.has_view_permission(request),
     }
+
+
+def kept_parameters(request, key):
+    """The request's parameters besides the widget ``key``'s own: other widgets' and the page's
+    survive paging and filtering in one widget."""
+    return [(name, value) for name, value in request.GET.items() if not name.startswith(f"{key}-")]
+
+
+def page_links(request, key, page, parameters=()):
+    """``(number, link)`` of the pages of widget ``key`` (``None`` for the page shown and the
+    ellipses; no links at all for one page); each link keeps the other parameters and adds ``parameters``."""
+    if page.paginator.num_pages <= 1:
+        return []
+    kept = [*kept_parameters(request, key), *parameters]
+    return [
+        (
+            number,
+            None if number in (page.number, Paginator.ELLIPSIS) else "?" + urlencode([*kept, (f"{key}-page", number)]),
+        )
+        for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
 
 
 def link_ticket_rows(widget, request, tickets):
@@ -181,18 +203,7 @@ class TicketListWidget(ModelListWidget):
         else:
             state = ""
         page = Paginator(tickets, settings.WIDGET_ROWS).get_page(request.GET.get(f"{self.key}-page"))
-        # Other widgets' and the page's own parameters survive paging and filtering here.
-        kept = [(key, value) for key, value in request.GET.items() if not key.startswith(f"{self.key}-")]
         state_parameter = [(f"{self.key}-state", state)] if state else []
-        page_links = [
-            (
-                number,
-                None
-                if number in (page.number, Paginator.ELLIPSIS)
-                else "?" + urlencode([*kept, *state_parameter, (f"{self.key}-page", number)]),
-            )
-            for number in page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-        ]
         return {
             "page": page,
             "tickets": link_ticket_rows(self, request, page.object_list),
@@ -200,8 +211,8 @@ class TicketListWidget(ModelListWidget):
             "state": state,
             "state_choices": self.state_choices(),
             "state_parameter": f"{self.key}-state",
-            "kept_parameters": kept,
-            "page_links": page_links if page.paginator.num_pages > 1 else [],
+            "kept_parameters": kept_parameters(request, self.key),
+            "page_links": page_links(request, self.key, page, state_parameter),
             "show": (),
             "now": timezone.now(),
             "show_customer_user": isinstance(obj, Customer),
@@ -305,4 +316,32 @@ class CustomerUsersWidget(ModelListWidget):
             "edit": self.url(CustomerUser, "change", quote(user.pk))
             if can_edit and may_change(self.model_admin.admin_site, request, CustomerUser, user)
             else "",
+        }
+
+
+@register
+class HistoryWidget(Widget):
+    """The record's history, newest first, a page at a time: who changed which field from what to
+    what, and with which writer (``history``)."""
+
+    key = "history"
+    title = _("History")
+    template = "otrs_customer_admin/widgets/history.html"
+    screens = (CUSTOMER, CUSTOMER_USER)
+    empty_message = _("No changes recorded.")
+
+    def has_permission(self, request, obj):
+        # The admin's history page asks the same of the record.
+        return self.model_admin.has_view_or_change_permission(request, obj) and super().has_permission(request, obj)
+
+    def get_context(self, request, obj):
+        model = type(obj)
+        page = Paginator(history.entries_of(model, obj.pk), settings.WIDGET_ROWS).get_page(
+            request.GET.get(f"{self.key}-page")
+        )
+        return {
+            "page": page,
+            "entries": history.shown_entries(model, page.object_list),
+            "total": page.paginator.count,
+            "page_links": page_links(request, self.key, page),
         }

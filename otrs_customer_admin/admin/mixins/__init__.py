@@ -12,6 +12,7 @@ from .data_source import DataSourceStepMixin
 from .detail import DetailPageMixin, DetailViewMixin
 from .dynamic_columns import DynamicFieldsListMixin
 from .dynamic_fields import DynamicFieldsMixin
+from .history import RecordHistoryMixin
 from .invalidate import SetInvalidMixin
 from .merge import MergeCustomersMixin, MergeCustomerUsersMixin
 from .pages import Action, ActionGroup, RecordPageMixin, record_action
@@ -35,6 +36,7 @@ __all__ = [
     "MergeCustomersMixin",
     "PrefillMixin",
     "PrivacyMixin",
+    "RecordHistoryMixin",
     "RecordPageMixin",
     "SaveChangedFieldsMixin",
     "SetInvalidMixin",

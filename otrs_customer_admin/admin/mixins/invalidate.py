@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ...bidi import Phrase
+from .history import remember_values
 from .pages import RecordPageMixin, record_action
 
 
@@ -34,7 +35,9 @@ class SetInvalidMixin(RecordPageMixin):
             return HttpResponseNotAllowed(["GET", "POST"])
         detail_url = self.admin_url("detail", quote(obj.pk))
         if request.method == "POST":
+            valid_before = obj.valid
             obj.invalidate()
+            remember_values(request, obj, {"valid": (valid_before, obj.valid)})
             changed = str(capfirst(self.opts.get_field("valid").verbose_name))
             self.log_change(request, obj, [{"changed": {"fields": [changed]}}])
             messages.success(request, Phrase(_("%(object)s is now invalid."), object=self.detail_title(obj)).html())
