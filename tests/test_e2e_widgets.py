@@ -17,6 +17,7 @@ DEFAULT_ORDER = [
     "reminders",
     "open-tickets",
     "customer-users",
+    "history",
 ]
 
 
@@ -52,7 +53,7 @@ def test_hide_reload_and_reset(logged_in_page, live_server, acme, screenshot):
     assert "reminders" not in widget_keys(page)
 
     page.locator('section[data-widget="customer-users"] button[data-action="up"]').click()
-    assert widget_keys(page)[-2:] == ["customer-users", "open-tickets"]
+    assert widget_keys(page)[-3:] == ["customer-users", "open-tickets", "history"]
 
     page.select_option("#otrs-show-widget", "ticket-list")
     page.locator(".otrs-customize-show button").click()
