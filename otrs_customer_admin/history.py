@@ -199,6 +199,8 @@ OWN_LABELS = {
 }
 # An empty value: no value before an addition, an emptied field.
 EMPTY = "\u2014"
+# A customer the history names that the reader may not see (or that was deleted).
+HIDDEN_CUSTOMER = _("another customer")
 
 
 @dataclass
@@ -212,13 +214,14 @@ class ShownEntry:
     fields: list
 
 
-def shown_entries(model, entries):
+def shown_entries(model, entries, viewer=None):
     """``entries`` (a page of ``entries_of``) as ``ShownEntry``: field labels, and values as a person
     reads them (a validity's label, a country's name, a customer's name, a date in the site's format),
     escaped and isolated. A fixed number of queries, whatever the entries: the customers they name
-    in one, the dynamic field definitions in one (once a request)."""
+    in one, the dynamic field definitions in one (once a request). ``viewer``: the user who reads
+    them; a customer their groups hide is not named."""
     entries = list(entries)
-    shown_values = ValueDisplay(model, entries)
+    shown_values = ValueDisplay(model, entries, viewer)
     labels = {}
     shown = []
     for entry in entries:
@@ -247,7 +250,7 @@ class ValueDisplay:
     # Fields that name customers by primary key.
     CUSTOMER_FIELDS = ("customer", "additional_customers")
 
-    def __init__(self, model, entries):
+    def __init__(self, model, entries, viewer=None):
         self.model = model
         object_type = getattr(model, "DYNAMIC_OBJECT_TYPE", None)
         self.definitions = {}
@@ -262,7 +265,8 @@ class ValueDisplay:
                 for value in (entry.changes_dict or {}).get(name, ()):
                     pks.update(value if isinstance(value, list) else [value])
         pks = {pk for pk in pks if isinstance(pk, int)}
-        self.customers = dict(Customer.objects.filter(pk__in=pks).values_list("pk", "name")) if pks else {}
+        customers = Customer.objects.visible_to(viewer) if viewer is not None else Customer.objects.all()
+        self.customers = dict(customers.filter(pk__in=pks).values_list("pk", "name")) if pks else {}
 
     def label(self, name):
         definition = self.definitions.get(name.casefold())
@@ -289,7 +293,8 @@ class ValueDisplay:
                 return joined(value)
         if name in self.CUSTOMER_FIELDS:
             pks = value if isinstance(value, list) else [value]
-            return ", ".join(str(self.customers.get(pk, pk)) for pk in pks)
+            # A customer deleted since, or one the viewer's groups hide, is not named.
+            return ", ".join(str(self.customers.get(pk, HIDDEN_CUSTOMER)) for pk in pks)
         if isinstance(value, list):
             return joined(value)
         try:

@@ -18,6 +18,7 @@ from otrs_customer_admin.models import Customer, CustomerUser, DynamicField, Val
 from tests.factories import make_customer, make_customer_user
 from tests.importing import excel_csv, import_customer_users, import_customers
 from tests.markup import attribute, document, element, elements, text
+from tests.teams import make_teams
 from tests.test_valid_targets import submitted
 
 pytestmark = pytest.mark.django_db
@@ -149,6 +150,23 @@ def test_a_customer_user_form_records_the_customer_moved_from_and_to(admin_clien
         {"customer": [acme.pk, globex.pk]},
     )
     assert "Customer: Acme → Globex" in rows(history_widget(admin_client, jane))[0]
+
+
+def test_a_customer_the_readers_groups_hide_is_not_named_in_the_history(client, settings, admin_user):
+    # Bruno moved from THIRD (hidden from agent-b) to BRAVO: agent-b sees that he moved, not from where.
+    settings.OTRS_CUSTOMER_ADMIN = {"CUSTOMER_GROUP_SUPPORT": True}
+    teams = make_teams()
+    bruno = teams.bruno
+    record_history(
+        admin_user,
+        "import",
+        CustomerUser,
+        [Change(bruno.pk, str(bruno), CHANGE, "", {"customer": (teams.third.pk, teams.bravo.pk)})],
+    )
+    client.force_login(teams.agent("agent-b"))
+    assert "Customer: another customer → Bravo Logistics" in rows(history_widget(client, bruno))[0]
+    client.force_login(teams.agent("root"))
+    assert "Customer: Third Party Ltd → Bravo Logistics" in rows(history_widget(client, bruno))[0]
 
 
 def test_set_invalid_records_valid_to_invalid(admin_client, admin_user):

@@ -341,7 +341,7 @@ class HistoryWidget(Widget):
         )
         return {
             "page": page,
-            "entries": history.shown_entries(model, page.object_list),
+            "entries": history.shown_entries(model, page.object_list, viewer=request.user),
             "total": page.paginator.count,
             "page_links": page_links(request, self.key, page),
         }

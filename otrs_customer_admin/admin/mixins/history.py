@@ -94,7 +94,7 @@ class RecordHistoryMixin:
         )
         context = {
             "page": page,
-            "entries": history.shown_entries(self.model, page.object_list),
+            "entries": history.shown_entries(self.model, page.object_list, viewer=request.user),
             "total": page.paginator.count,
             "page_links": page_links(request, "history", page),
             **(extra_context or {}),
