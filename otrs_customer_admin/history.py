@@ -122,54 +122,36 @@ def record_history(user, writer, model, changes):
     content_type = ContentType.objects.get_for_model(model)
     user_pk = user.pk if user is not None else None
     texts = [str(change.text) for change in changes]  # a record's str() may cost: once for both entries
-    admin_rows = [
-        (
-            user_pk,
-            content_type.pk,
-            str(change.object_id),
-            text[:200],
-            change.flag,
-            change.message if isinstance(change.message, str) else json.dumps(change.message),
-        )
-        for change, text in zip(changes, texts, strict=True)
-    ]
+    # What is the same in every entry of a call is converted once a batch (insert_tuples' constants).
     if user_pk is not None:  # the admin's entries need a user; the value entries do not
-        names = ("user", "content_type", "object_id", "object_repr", "action_flag", "change_message")
-        insert_tuples(AdminEntry, names, admin_rows, router.db_for_write(AdminEntry), HISTORY_BATCH)
+        admin_rows = [
+            (
+                str(change.object_id),
+                text[:200],
+                change.flag,
+                change.message if isinstance(change.message, str) else json.dumps(change.message),
+            )
+            for change, text in zip(changes, texts, strict=True)
+        ]
+        names = ("object_id", "object_repr", "action_flag", "change_message")
+        constants = {"user": user_pk, "content_type": content_type.pk}
+        insert_tuples(AdminEntry, names, admin_rows, router.db_for_write(AdminEntry), HISTORY_BATCH, constants)
     if not settings.HISTORY:
         return
-    now = timezone.now()
-    additional = {"writer": writer}
     value_rows = []
     for change, text in zip(changes, texts, strict=True):
         values = stored_changes(change.values)
         if change.flag == CHANGE and not values:
             continue  # only links or nothing of the record's own values changed
-        value_rows.append(
-            (
-                content_type.pk,
-                str(change.object_id),
-                change.object_id,
-                text,
-                ACTIONS[change.flag],
-                values,
-                user_pk,
-                now,
-                additional,
-            )
-        )
-    names = (
-        "content_type",
-        "object_pk",
-        "object_id",
-        "object_repr",
-        "action",
-        "changes",
-        "actor",
-        "timestamp",
-        "additional_data",
-    )
-    insert_tuples(ValueEntry, names, value_rows, router.db_for_write(ValueEntry), HISTORY_BATCH)
+        value_rows.append((str(change.object_id), change.object_id, text, ACTIONS[change.flag], values))
+    names = ("object_pk", "object_id", "object_repr", "action", "changes")
+    constants = {
+        "content_type": content_type.pk,
+        "actor": user_pk,
+        "timestamp": timezone.now(),
+        "additional_data": {"writer": writer},
+    }
+    insert_tuples(ValueEntry, names, value_rows, router.db_for_write(ValueEntry), HISTORY_BATCH, constants)
 
 
 def entries_of(model, pk):

@@ -97,26 +97,30 @@ def insert_rows(model, objs, using, batch_size):
     return objs
 
 
-def insert_tuples(model, names, rows, using, batch_size):
+def insert_tuples(model, names, rows, using, batch_size, constants=None):
     """Insert ``rows`` (tuples of the values of the fields ``names``, in that order) into ``model``'s
-    table; the other fields take their defaults, computed once a batch (a time is one time for a
-    statement). For rows nobody needs as instances afterwards (history entries)."""
+    table; ``constants`` (field name -> value) are the same in every row, and the other fields take
+    their defaults: both converted once a batch (a time is one time for a statement). For rows
+    nobody needs as instances afterwards (history entries)."""
     connection = connections[using]
+    constants = constants or {}
     given = [model._meta.get_field(name) for name in names]
-    defaults = [field for field in insertable(model) if field not in given]
+    fixed = [model._meta.get_field(name) for name in constants]
+    defaults = [field for field in insertable(model) if field not in given and field not in fixed]
     specs = [(plain_types(field), field.get_db_prep_save) for field in given]
 
     def params_of(batch):
         params = []
         append = params.append
-        defaulted = [field.get_db_prep_save(field.get_default(), connection) for field in defaults]
+        defaulted = [field.get_db_prep_save(constants[field.name], connection) for field in fixed]
+        defaulted += [field.get_db_prep_save(field.get_default(), connection) for field in defaults]
         for row in batch:
             for value, (plain, prepare) in zip(row, specs, strict=True):
                 append(value if value is None or type(value) in plain else prepare(value, connection))
             params.extend(defaulted)
         return params
 
-    for _batch, _keys in execute(model, given + defaults, rows, params_of, using, batch_size, returning=False):
+    for _batch, _keys in execute(model, given + fixed + defaults, rows, params_of, using, batch_size, returning=False):
         pass
 
 
