@@ -178,6 +178,7 @@ OWN_LABELS = {
     "external_dn": _("directory DN"),
     "external_id": _("external ID"),
     "groups": _("Groups"),
+    "additional_emails": _("Additional email addresses"),
 }
 # An empty value: no value before an addition, an emptied field.
 EMPTY = "\u2014"

@@ -276,8 +276,12 @@ def write_anonymization(plans, user, writer):
                 str(fresh[plan.person.pk]),
                 CHANGE,
                 _("Anonymised: personal data replaced, set invalid."),
-                # Which fields changed, never from what.
-                values={name: (SCRUBBED, new) for name, _old, new in plan.fields},
+                # Which fields changed, never from what (validity is nobody's personal data).
+                values={
+                    **{name: (SCRUBBED, new) for name, _old, new in plan.fields},
+                    **({"additional_emails": (SCRUBBED, [])} if plan.addresses else {}),
+                    **({"valid": (plan.person.valid, Validity.INVALID)} if plan.person.is_valid else {}),
+                },
             )
             for plan in plans
         ],
@@ -452,6 +456,10 @@ def scrub_texts(texts, pattern, content_type, pks):
             object_repr=pattern.sub(SCRUBBED, entry.object_repr),
             change_message=scrubbed_message(entry.change_message, pattern),
         )
+    # Another person's comment may name them: a merge writes "Merged into <person>" on the one merged away.
+    others = CustomerUser._base_manager.exclude(pk__in=pks).filter(naming(("comment",), texts))
+    for other, comment in others.values_list("pk", "comment"):
+        CustomerUser._base_manager.filter(pk=other).update(comment=pattern.sub(SCRUBBED, comment))
     for model, text_fields, json_fields in (
         (Job, ("message",), ("report", "options")),
         (SyncRun, ("message",), ("details",)),

@@ -202,6 +202,21 @@ def test_one_entry_says_it_happened_by_whom_and_with_which_writer_without_old_va
     assert admin_entry.user == agent
 
 
+def test_a_person_merged_into_them_no_longer_names_them_after_they_are_anonymised(agent, acme):
+    from otrs_customer_admin.merge import merge_customer_users
+
+    twin = make_customer_user(acme, "gquist.old", "Gwendolyn", "Quist-Zebrowski", email="gq@old.example")
+    keeper = make_customer_user(acme, "gquist", "Gwendolyn", "Quist-Zebrowski", email="gq@new.example")
+    merge_customer_users(twin, keeper, user=agent)
+    assert "gquist" in CustomerUser.objects.get(pk=twin.pk).comment  # "Merged into Gwendolyn … (gquist)."
+
+    anonymize_customer_users([CustomerUser.objects.get(pk=keeper.pk)], user=agent)
+
+    # The merge's comment and the merge's history of the person merged away name them no more.
+    assert found_in_dump(["Gwendolyn Quist-Zebrowski (gquist)", "gq@new.example"]) == []
+    assert CustomerUser.objects.get(pk=twin.pk).comment == "Merged into ***."
+
+
 def test_other_records_entries_naming_many_people_lose_their_names_in_one_run(agent, acme):
     people = [make_customer_user(acme, f"pers{n:03d}", f"Firstname{n:03d}", f"Surname{n:03d}") for n in range(60)]
     ticket = make_ticket(acme, title="Shared printer", number="9001")

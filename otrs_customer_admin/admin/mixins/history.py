@@ -97,6 +97,7 @@ class RecordHistoryMixin:
             "entries": history.shown_entries(self.model, page.object_list, viewer=request.user),
             "total": page.paginator.count,
             "page_links": page_links(request, "history", page),
+            "media": self.media,  # the package's stylesheet, as on its other pages
             **(extra_context or {}),
         }
         return super().history_view(request, object_id, context)
