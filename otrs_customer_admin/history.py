@@ -36,10 +36,14 @@ from .bidi import isolate
 from .conf import settings
 from .models.base import Validity
 from .models.customer import Customer
+from .models.customer_user import CustomerUser
 from .models.dynamic_field_types import clean_value, display_value
 from .models.dynamic_fields import field_definitions, prefixed, unprefixed
 from .models.inserts import insert_tuples
 from .writes import field_label
+
+# The history's key of a customer user merged away: the pk of the one they were merged into.
+MERGED_INTO = "merged_into"
 
 # Entries written by one statement.
 HISTORY_BATCH = 1000
@@ -179,11 +183,13 @@ OWN_LABELS = {
     "external_id": _("external ID"),
     "groups": _("Groups"),
     "additional_emails": _("Additional email addresses"),
+    MERGED_INTO: _("Merged into"),
 }
 # An empty value: no value before an addition, an emptied field.
 EMPTY = "\u2014"
 # A customer the history names that the reader may not see (or that was deleted).
 HIDDEN_CUSTOMER = _("another customer")
+HIDDEN_PERSON = _("another customer user")
 
 
 @dataclass
@@ -250,6 +256,11 @@ class ValueDisplay:
         pks = {pk for pk in pks if isinstance(pk, int)}
         customers = Customer.objects.visible_to(viewer) if viewer is not None else Customer.objects.all()
         self.customers = dict(customers.filter(pk__in=pks).values_list("pk", "name")) if pks else {}
+        merged = {entry.changes_dict.get(MERGED_INTO, [None, None])[1] for entry in entries if entry.changes_dict}
+        merged = {pk for pk in merged if isinstance(pk, int)}
+        people = CustomerUser.objects.visible_to(viewer) if viewer is not None else CustomerUser.objects.all()
+        named = people.filter(pk__in=merged).values_list("pk", "first_name", "last_name", "login") if merged else ()
+        self.people = {pk: f"{first} {last} ({login})" for pk, first, last, login in named}
 
     def label(self, name):
         definition = self.definitions.get(name.casefold())
@@ -274,6 +285,8 @@ class ValueDisplay:
                 return display_value(definition, clean_value(definition, value))
             except (ValidationError, TypeError, ValueError):
                 return joined(value)
+        if name == MERGED_INTO:
+            return self.people.get(value, HIDDEN_PERSON)
         if name in self.CUSTOMER_FIELDS:
             pks = value if isinstance(value, list) else [value]
             # A customer deleted since, or one the viewer's groups hide, is not named.

@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from .conf import settings
 from .directory_sync import history_user
 from .exceptions import RowsMoved
-from .history import Change, entries_of, record_history, stored_value, writer_label
+from .history import MERGED_INTO, Change, entries_of, record_history, stored_value, writer_label
 from .models import CustomerUser, Job, SyncRun, Ticket, Validity
 from .models.customer_user import CustomerUserEmail
 from .models.dynamic_field_types import display_value, empty_value, is_empty
@@ -180,6 +180,20 @@ def plan_anonymization(person, viewer=None, dynamic=None, addresses=None):
     return plan
 
 
+def merged_into(pks):
+    """The pks of the customer users merged into the people ``pks``, and of those merged into them,
+    and so on: their merges' history names where each went (``history.MERGED_INTO``)."""
+    content_type = ContentType.objects.get_for_model(CustomerUser)
+    found, frontier = set(), set(pks)
+    while frontier:
+        entries = ValueEntry.objects.filter(
+            content_type=content_type, **{f"changes__{MERGED_INTO}__1__in": sorted(frontier)}
+        )
+        frontier = set(entries.values_list("object_id", flat=True)) - found - set(pks)
+        found |= frontier
+    return found
+
+
 def plan_all(people, viewer=None):
     """The plans of ``people`` (customer users), their dynamic values and addresses read in bulk."""
     people = list(people)
@@ -216,7 +230,11 @@ def anonymize_customer_users(people, *, user, writer="anonymise", dry_run=False,
     ``user``: who the history names (None: nobody, as for the retention rule run by cron);
     ``writer``: "anonymise", "retention" or "erase". Raises ``AnonymizationRefused`` (changing
     nothing) when the plan of anyone refuses, or when a person changed since it was read. People
-    anonymised already are left as they are."""
+    anonymised already are left as they are. The records merged into them go with them: a merge
+    keeps the record it merged away, with the same person's old values (``merged_into``)."""
+    people = list(people)
+    merged = merged_into([person.pk for person in people])
+    people += CustomerUser.objects.filter(pk__in=merged).order_by("pk")
     plans = plan_all(people, viewer)
     refusals = [reason for plan in plans for reason in plan.refusals]
     if refusals:
@@ -411,7 +429,7 @@ def scrub_history(plans_and_texts):
             AdminEntry.objects.filter(pk=entry.pk).update(
                 object_repr=new_text[:200], change_message=scrubbed_message(entry.change_message, pattern)
             )
-    scrub_elsewhere([plan for plan, _text in plans_and_texts], content_type)
+    scrub_elsewhere([plan for plan, _text in plans_and_texts])
 
 
 def scrubbed_message(message, pattern):
@@ -426,8 +444,8 @@ def scrubbed_message(message, pattern):
     return pattern.sub(SCRUBBED, message)
 
 
-def scrub_elsewhere(plans, content_type):
-    """The texts naming the people of ``plans`` in other records' entries, jobs and sync runs. The
+def scrub_elsewhere(plans):
+    """The texts naming the people of ``plans`` in all history entries, jobs and sync runs. The
     texts are not indexed: each search reads the table, so all people of a batch share the searches,
     ``TEXTS_A_SEARCH`` texts at a time (a database limits the depth of a condition)."""
     texts = {text for plan in plans for text in identifying_texts(plan.person, plan.addresses)}
@@ -437,12 +455,13 @@ def scrub_elsewhere(plans, content_type):
     pks = [plan.person.pk for plan in plans]
     texts = sorted(texts)
     for start in range(0, len(texts), TEXTS_A_SEARCH):
-        scrub_texts(texts[start : start + TEXTS_A_SEARCH], pattern, content_type, pks)
+        scrub_texts(texts[start : start + TEXTS_A_SEARCH], pattern, pks)
 
 
-def scrub_texts(texts, pattern, content_type, pks):
+def scrub_texts(texts, pattern, pks):
     json_fields = ("changes", "additional_data", "serialized_data")
-    others = with_json_text(ValueEntry.objects.exclude(content_type=content_type, object_id__in=pks), json_fields)
+    # Their own entries too: one of them may name another of them (a merge of two records of one person).
+    others = with_json_text(ValueEntry.objects.all(), json_fields)
     for entry in others.filter(naming(("object_repr", "changes_text"), texts, json_fields)):
         ValueEntry.objects.filter(pk=entry.pk).update(
             **{
@@ -450,8 +469,7 @@ def scrub_texts(texts, pattern, content_type, pks):
                 for name in ("object_repr", "changes_text", *json_fields)
             }
         )
-    admin_others = AdminEntry.objects.exclude(content_type=content_type, object_id__in=[str(pk) for pk in pks])
-    for entry in admin_others.filter(naming(("object_repr", "change_message"), texts)):
+    for entry in AdminEntry.objects.filter(naming(("object_repr", "change_message"), texts)):
         AdminEntry.objects.filter(pk=entry.pk).update(
             object_repr=pattern.sub(SCRUBBED, entry.object_repr),
             change_message=scrubbed_message(entry.change_message, pattern),

@@ -71,6 +71,22 @@ def test_anonymise_asks_listing_what_changes_and_only_the_post_acts(admin_client
     assert admin_client.get(url("anonymize", jane)).status_code == 403
 
 
+def test_anonymise_lists_and_anonymises_the_record_merged_into_them(admin_client, admin_user, acme, jane):
+    from otrs_customer_admin.merge import merge_customer_users
+
+    twin = make_customer_user(acme, "jane.old", "Jane", "Doe", email="jane@old.example")
+    merge_customer_users(twin, jane, user=admin_user)
+    # The merged-away record's history says where it went.
+    history = text(element(document(admin_client.get(url("detail", twin))), "section", data_widget="history"))
+    assert "Merged into: — → Jane Doe (jdoe)" in history
+
+    page = document(admin_client.get(url("anonymize", jane)))
+    assert text(element(page, "section", data_anonymize="merged")).endswith("Jane Doe (jane.old)")
+    admin_client.post(url("anonymize", jane))
+
+    assert CustomerUser.objects.get(pk=twin.pk).login == f"anonymized-{twin.pk}"
+
+
 def test_anonymise_needs_the_csrf_token(admin_user, jane):
     client = Client(enforce_csrf_checks=True)
     client.force_login(admin_user)

@@ -216,6 +216,7 @@ def test_the_history_of_each_record_touched_has_its_old_and_new_values(source, i
         "valid": [1, 2],
         "comment": ["", "Merged into Jane Doe (jdoe)."],
         "additional_emails": [["JANE@private.example", "Jane.Doe@ACME.example", "jd@acme.example"], []],
+        "merged_into": [None, into.pk],  # where FROM went: anonymising INTO finds FROM by it
     }
     assert entries_of(CustomerUser, into.pk).get().changes == {
         "phone": ["", "+49 30 1234"],

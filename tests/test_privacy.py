@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from otrs_customer_admin.datasources import get_data_source
 from otrs_customer_admin.history import Change, record_history
+from otrs_customer_admin.merge import merge_customer_users
 from otrs_customer_admin.models import (
     CustomerGroup,
     CustomerUser,
@@ -202,19 +203,22 @@ def test_one_entry_says_it_happened_by_whom_and_with_which_writer_without_old_va
     assert admin_entry.user == agent
 
 
-def test_a_person_merged_into_them_no_longer_names_them_after_they_are_anonymised(agent, acme):
-    from otrs_customer_admin.merge import merge_customer_users
-
+def test_the_records_merged_into_a_person_are_anonymised_with_them(agent, acme):
+    # Gwendolyn twice, merged: the record merged away keeps her old values, so it goes with her.
+    oldest = make_customer_user(acme, "gq.1999", "Gwendolyn", "Quist", email="gq@1999.example", phone="+49 1999")
     twin = make_customer_user(acme, "gquist.old", "Gwendolyn", "Quist-Zebrowski", email="gq@old.example")
     keeper = make_customer_user(acme, "gquist", "Gwendolyn", "Quist-Zebrowski", email="gq@new.example")
-    merge_customer_users(twin, keeper, user=agent)
+    merge_customer_users(oldest, twin, user=agent)  # a chain: 1999 -> old -> new
+    merge_customer_users(CustomerUser.objects.get(pk=twin.pk), keeper, user=agent)
     assert "gquist" in CustomerUser.objects.get(pk=twin.pk).comment  # "Merged into Gwendolyn … (gquist)."
 
-    anonymize_customer_users([CustomerUser.objects.get(pk=keeper.pk)], user=agent)
+    report = anonymize_customer_users([CustomerUser.objects.get(pk=keeper.pk)], user=agent)
 
-    # The merge's comment and the merge's history of the person merged away name them no more.
-    assert found_in_dump(["Gwendolyn Quist-Zebrowski (gquist)", "gq@new.example"]) == []
-    assert CustomerUser.objects.get(pk=twin.pk).comment == "Merged into ***."
+    assert sorted(plan.person.pk for plan in report.anonymized) == sorted([oldest.pk, twin.pk, keeper.pk])
+    for person in (oldest, twin, keeper):
+        assert CustomerUser.objects.get(pk=person.pk).login == f"anonymized-{person.pk}"
+    old_values = ["gq.1999", "gquist.old", "Quist-Zebrowski", "gq@1999.example", "gq@old.example", "gq@new.example"]
+    assert found_in_dump([*old_values, "+49 1999"]) == []
 
 
 def test_other_records_entries_naming_many_people_lose_their_names_in_one_run(agent, acme):

@@ -38,7 +38,7 @@ from django.utils.translation import ngettext
 
 from ..exceptions import AddressTaken, RowsMoved
 from ..folding import fold
-from ..history import Change, record_history
+from ..history import MERGED_INTO, Change, record_history
 from ..models import Customer, CustomerUser, CustomerUserEmail, Ticket
 from ..models.dynamic_field_types import display_value as dynamic_display_value
 from ..models.dynamic_fields import field_definitions
@@ -416,7 +416,8 @@ def log_merge(report, tickets, user, *, retired, filled):
         "merge",
         CustomerUser,
         [
-            Change(source.pk, source, CHANGE, source_message, retired),
+            # merged_into: the person FROM went into (anonymising them finds FROM by it).
+            Change(source.pk, source, CHANGE, source_message, {**retired, MERGED_INTO: (None, target.pk)}),
             Change(target.pk, target, CHANGE, target_message, filled),
         ],
     )

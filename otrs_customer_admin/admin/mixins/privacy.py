@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ...bidi import Phrase
+from ...models import CustomerUser
 from ...models.visibility import may_change
 from ...privacy import (
     AnonymizationRefused,
@@ -18,6 +19,7 @@ from ...privacy import (
     entry_vanished,
     export_person,
     is_anonymized,
+    merged_into,
     plan_anonymization,
 )
 from .pages import RecordPageMixin, record_action
@@ -60,6 +62,8 @@ class PrivacyMixin(RecordPageMixin):
         context = {
             "original": obj,
             "plan": plan_anonymization(obj, request.user),
+            # Anonymised with them: the records merged into them (the same person, merged away).
+            "merged": CustomerUser.objects.filter(pk__in=merged_into([obj.pk])).order_by("pk"),
             "object_title": title,
             **self.phrase_titles(Phrase(_("Anonymise %(object)s?"), object=title)),
             "cancel_url": detail_url,
