@@ -2,51 +2,27 @@
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ...directory_sync import history_user
 from ...folding import fold
-from ...merge import MergeRefused, merge_customer_users
+from ...merge import merge_customer_users
 from ...models import CustomerUser
-from ..base import PackageCommand
-from ..users import find_user
+from ..merging import MergeCommand
 
 
-class Command(PackageCommand):
+class Command(MergeCommand):
     help = _(
         "Merge the customer user FROM into the customer user INTO (logins, ignoring case): their tickets, "
         "additional customers and email addresses move to INTO, INTO's empty fields are filled from FROM, and "
         "FROM is set invalid, never deleted. All in one transaction."
     )
+    source_help = gettext_lazy("The login of the customer user who is merged away.")
+    target_help = gettext_lazy("The login of the customer user who stays.")
 
-    def add_arguments(self, parser):
-        parser.add_argument("source", metavar="FROM", help=_("The login of the customer user who is merged away."))
-        parser.add_argument("target", metavar="INTO", help=_("The login of the customer user who stays."))
-        parser.add_argument("--dry-run", action="store_true", help=_("Report what the merge would do; write nothing."))
-        parser.add_argument(
-            "--user",
-            help=_(
-                "The username the admin history names (default: the package's own account); with customer "
-                "groups on, the merge must be one this user may do."
-            ),
-        )
+    def merge(self, source, target, **options):
+        return merge_customer_users(source, target, **options)
 
-    def handle(self, *args, **options):
-        source = self.find_person(options["source"])
-        target = self.find_person(options["target"])
-        user = find_user(options["user"]) if options["user"] else None
-        dry_run = options["dry_run"]
-        try:
-            report = merge_customer_users(
-                source, target, user=None if dry_run else history_user(user), dry_run=dry_run, viewer=user
-            )
-        except MergeRefused as refused:
-            raise CommandError(
-                _("%(source)s cannot be merged into %(target)s: %(reasons)s")
-                % {"source": source, "target": target, "reasons": " ".join(refused.reasons)}
-            ) from None
-        self.print_report(report)
-
-    def find_person(self, login):
+    def find(self, login):
         person = CustomerUser.objects.filter(login_key=fold(login)).first()
         if person is None:
             raise CommandError(_("There is no customer user with the login %(login)s.") % {"login": login})

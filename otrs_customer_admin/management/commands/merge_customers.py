@@ -2,54 +2,30 @@
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from ...directory_sync import history_user
 from ...folding import fold
-from ...merge import MergeRefused, merge_customers
+from ...merge import merge_customers
 from ...models import Customer
-from ..base import PackageCommand
-from ..users import find_user
+from ..merging import MergeCommand
 
 # How many customer users the report names; it counts all of them.
 USERS_SHOWN = 50
 
 
-class Command(PackageCommand):
+class Command(MergeCommand):
     help = _(
         "Merge the customer FROM into the customer INTO (CustomerIDs, ignoring case): its customer users and "
         "tickets move to INTO, INTO's empty fields are filled from it, and FROM is set invalid, never deleted. "
         "All in one transaction."
     )
+    source_help = gettext_lazy("The CustomerID of the customer that is merged away.")
+    target_help = gettext_lazy("The CustomerID of the customer that stays.")
 
-    def add_arguments(self, parser):
-        parser.add_argument("source", metavar="FROM", help=_("The CustomerID of the customer that is merged away."))
-        parser.add_argument("target", metavar="INTO", help=_("The CustomerID of the customer that stays."))
-        parser.add_argument("--dry-run", action="store_true", help=_("Report what the merge would do; write nothing."))
-        parser.add_argument(
-            "--user",
-            help=_(
-                "The username the admin history names (default: the package's own account); with customer "
-                "groups on, the merge must be one this user may do."
-            ),
-        )
+    def merge(self, source, target, **options):
+        return merge_customers(source, target, **options)
 
-    def handle(self, *args, **options):
-        source = self.find_customer(options["source"])
-        target = self.find_customer(options["target"])
-        user = find_user(options["user"]) if options["user"] else None
-        dry_run = options["dry_run"]
-        try:
-            report = merge_customers(
-                source, target, user=None if dry_run else history_user(user), dry_run=dry_run, viewer=user
-            )
-        except MergeRefused as refused:
-            raise CommandError(
-                _("%(source)s cannot be merged into %(target)s: %(reasons)s")
-                % {"source": source, "target": target, "reasons": " ".join(refused.reasons)}
-            ) from None
-        self.print_report(report)
-
-    def find_customer(self, customer_id):
+    def find(self, customer_id):
         customer = Customer.objects.filter(customer_id_key=fold(customer_id)).first()
         if customer is None:
             raise CommandError(_("There is no customer with the CustomerID %(id)s.") % {"id": customer_id})
