@@ -2,7 +2,7 @@
 on what they share (``common``). Import from here: the names below are the package's (those the
 module ``merge`` had before it became this package among them)."""
 
-from .common import MergeRefused, dynamic_fields_to_fill, merged_comment, retire, visible_people
+from .common import MergeRefused, display_value, dynamic_fields_to_fill, merged_comment, retire, visible_people
 from .customers import (
     ADDRESS_FIELDS,
     FILLED_ONE_BY_ONE,
@@ -16,7 +16,6 @@ from .customers import (
     additional_link_users,
     changed_message,
     changed_since,
-    display_value,
     fields_to_fill,
     group_refusals,
     locked,

@@ -7,14 +7,18 @@ INTO, INTO's empty fields filled from FROM, and the history of every record touc
 """
 
 import hashlib
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from ..bidi import isolate_text
 from ..models import CustomerUser
+from ..models.dynamic_field_types import display_value as dynamic_display_value
 from ..models.dynamic_field_types import is_empty
+from ..models.dynamic_fields import field_definitions
 from ..models.visibility import restricted
+from ..writes import field_label
 
 
 class MergeRefused(Exception):
@@ -24,6 +28,53 @@ class MergeRefused(Exception):
         self.reasons = list(reasons)
         self.plan = plan
         super().__init__(" ".join(self.reasons))
+
+
+@dataclass
+class Plan:
+    """What both plans say: what merging ``source`` (FROM) into ``target`` (INTO) changes of them,
+    or why it cannot be done; each merge adds what it moves."""
+
+    source: models.Model
+    target: models.Model
+    ticket_count: int = 0
+    # The numbers of the tickets the viewer sees (up to TICKETS_LISTED), and how many they do not.
+    ticket_numbers: list = field(default_factory=list)
+    hidden_tickets: int = 0
+    filled: dict = field(default_factory=dict)
+    # INTO's empty dynamic fields that FROM fills: name -> FROM's value (and INTO's as read, to compare on write).
+    dynamic_filled: dict = field(default_factory=dict)
+    dynamic_read: dict = field(default_factory=dict)
+    source_comment: str = ""
+    refusals: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    # FROM and INTO as planned (``planned_state``): what the confirm page posts.
+    state: str = ""
+
+    @property
+    def allowed(self):
+        return not self.refusals
+
+    @property
+    def more_tickets(self):
+        """How many tickets the viewer sees beyond those ``ticket_numbers`` lists."""
+        return self.ticket_count - self.hidden_tickets - len(self.ticket_numbers)
+
+    def filled_fields(self):
+        """``(label, value)`` of each field of INTO that FROM fills, in the form's order (the built-in
+        fields, then the dynamic ones in theirs)."""
+        model = type(self.source)
+        fields = [(field_label(model, name), display_value(self.source, name)) for name in self.filled]
+        definitions = {definition.name: definition for definition in field_definitions(model.DYNAMIC_OBJECT_TYPE)}
+        fields += [
+            (definitions[name].label or name, dynamic_display_value(definitions[name], value))
+            for name, value in self.dynamic_filled.items()
+        ]
+        return fields
+
+
+def display_value(record, name):
+    return str(record.country.name) if name == "country" else getattr(record, name)
 
 
 def merged_comment(comment, target, limit=None):

@@ -33,12 +33,11 @@ from django.utils.translation import ngettext
 from ..exceptions import RowsMoved
 from ..history import Change, record_history
 from ..models import Customer, CustomerUser, Ticket
-from ..models.dynamic_field_types import display_value as dynamic_display_value
-from ..models.dynamic_fields import field_definitions
 from ..models.visibility import RW, may_change, restricted
-from ..writes import before_write, field_label, load_links, load_values, replace_values
+from ..writes import before_write, load_links, load_values, replace_values
 from .common import (
     MergeRefused,
+    Plan,
     address_to_fill,
     dynamic_fields_to_fill,
     dynamic_state,
@@ -64,48 +63,15 @@ USER_ORDER = ("last_name", "first_name", "login_key")
 
 
 @dataclass
-class MergePlan:
-    """What merging ``source`` (FROM) into ``target`` (INTO) moves and changes, or why it cannot."""
+class MergePlan(Plan):
+    """What merging the customer ``source`` (FROM) into ``target`` (INTO) moves and changes, or why it cannot."""
 
-    source: Customer
-    target: Customer
     customer_users: list = field(default_factory=list)
     additional_links: list = field(default_factory=list)
-    ticket_count: int = 0
-    ticket_numbers: list = field(default_factory=list)
-    filled: dict = field(default_factory=dict)
-    # INTO's empty dynamic fields that FROM fills: name -> FROM's value (and INTO's as read, to compare on write).
-    dynamic_filled: dict = field(default_factory=dict)
-    dynamic_read: dict = field(default_factory=dict)
-    source_comment: str = ""
-    refusals: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    # The customers as planned (``planned_state`` of FROM and INTO): what the confirm page posts.
-    state: str = ""
     # What a user whose groups limit them is shown (``plan_merge``'s ``viewer``): the people of
     # ``additional_links`` they see, and how many others move that they cannot see.
     shown_additional_links: list = field(default_factory=list)
     hidden_customer_users: int = 0
-
-    @property
-    def allowed(self):
-        return not self.refusals
-
-    @property
-    def more_tickets(self):
-        """How many tickets move beyond those ``ticket_numbers`` lists."""
-        return self.ticket_count - len(self.ticket_numbers)
-
-    def filled_fields(self):
-        """``(label, value)`` of each field of INTO that FROM fills, in the form's order (the built-in
-        fields, then the dynamic ones in theirs)."""
-        fields = [(field_label(Customer, name), display_value(self.source, name)) for name in self.filled]
-        definitions = {definition.name: definition for definition in field_definitions("customer")}
-        fields += [
-            (definitions[name].label or name, dynamic_display_value(definitions[name], value))
-            for name, value in self.dynamic_filled.items()
-        ]
-        return fields
 
     def moved_summary(self):
         return moved_summary(len(self.customer_users), len(self.additional_links), self.ticket_count)
@@ -123,10 +89,6 @@ class MergeReport:
 
     def moved_summary(self):
         return moved_summary(self.customer_users, self.additional_links, self.tickets)
-
-
-def display_value(customer, name):
-    return str(customer.country.name) if name == "country" else getattr(customer, name)
 
 
 def moved_summary(customer_users, additional_links, tickets):

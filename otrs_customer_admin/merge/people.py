@@ -40,12 +40,11 @@ from ..exceptions import AddressTaken, RowsMoved
 from ..folding import fold
 from ..history import MERGED_INTO, Change, record_history
 from ..models import Customer, CustomerUser, CustomerUserEmail, Ticket
-from ..models.dynamic_field_types import display_value as dynamic_display_value
-from ..models.dynamic_fields import field_definitions
 from ..models.visibility import RW, may_change, restricted
-from ..writes import before_write, field_label, load_links, load_values, move_addresses, replace_links, replace_values
+from ..writes import before_write, load_links, load_values, move_addresses, replace_links, replace_values
 from .common import (
     MergeRefused,
+    Plan,
     address_to_fill,
     dynamic_fields_to_fill,
     dynamic_state,
@@ -71,15 +70,9 @@ LINKS = "additional_customers"
 
 
 @dataclass
-class CustomerUserMergePlan:
+class CustomerUserMergePlan(Plan):
     """What merging the customer user ``source`` (FROM) into ``target`` (INTO) moves and changes, or why it cannot."""
 
-    source: CustomerUser
-    target: CustomerUser
-    ticket_count: int = 0
-    # The numbers of the tickets the viewer sees (up to TICKETS_LISTED), and how many they do not.
-    ticket_numbers: list = field(default_factory=list)
-    hidden_tickets: int = 0
     # FROM's addresses INTO gains (primary first), and those INTO already has.
     addresses: list = field(default_factory=list)
     known_addresses: list = field(default_factory=list)
@@ -87,37 +80,9 @@ class CustomerUserMergePlan:
     additional_customers: list = field(default_factory=list)
     shown_additional_customers: list = field(default_factory=list)
     hidden_additional_customers: int = 0
-    filled: dict = field(default_factory=dict)
-    dynamic_filled: dict = field(default_factory=dict)
-    dynamic_read: dict = field(default_factory=dict)
-    source_comment: str = ""
-    refusals: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    # The people as planned (``planned_state`` of FROM and INTO): what the confirm page posts.
-    state: str = ""
     # What the plan read of INTO's additional customers and FROM's additional addresses (compare-and-set).
     target_links: tuple = ()
     source_addresses: list = field(default_factory=list)
-
-    @property
-    def allowed(self):
-        return not self.refusals
-
-    @property
-    def more_tickets(self):
-        """How many tickets the viewer sees beyond those ``ticket_numbers`` lists."""
-        return self.ticket_count - self.hidden_tickets - len(self.ticket_numbers)
-
-    def filled_fields(self):
-        """``(label, value)`` of each field of INTO that FROM fills, in the form's order (the built-in
-        fields, then the dynamic ones in theirs)."""
-        fields = [(field_label(CustomerUser, name), display_value(self.source, name)) for name in self.filled]
-        definitions = {definition.name: definition for definition in field_definitions("customer_user")}
-        fields += [
-            (definitions[name].label or name, dynamic_display_value(definitions[name], value))
-            for name, value in self.dynamic_filled.items()
-        ]
-        return fields
 
     def moved_summary(self):
         return moved_summary(self.ticket_count, len(self.addresses), len(self.additional_customers))
@@ -135,10 +100,6 @@ class CustomerUserMergeReport:
 
     def moved_summary(self):
         return moved_summary(self.tickets, self.addresses, self.additional_customers)
-
-
-def display_value(person, name):
-    return str(person.country.name) if name == "country" else getattr(person, name)
 
 
 def moved_summary(tickets, addresses, additional_customers):
