@@ -78,6 +78,25 @@ def on_postgres_server(url, *statements):
             connection.execute(statement)
 
 
+def drop_postgres_database(url, name, wait=60):
+    """Drop the database ``name`` of the PostgreSQL server of ``url``, with the sessions still in it.
+
+    ``WITH (FORCE)`` ends the sessions of the suite's own role; one of the server's own processes
+    (an autovacuum worker, after a test wrote much) it may not end, and then says so: such a
+    process finishes within seconds, so the drop is tried again until ``wait`` seconds passed."""
+    import psycopg
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            on_postgres_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 # ---------------------------------------------------------------------------
 # Browser: Playwright driving Debian's Chromium
 # ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.harness import on_postgres_server
+from tests.harness import drop_postgres_database, on_postgres_server
 from tests.importing import plain_csv
 
 pytestmark = pytest.mark.django_tasks
@@ -82,9 +82,9 @@ def job_site(tmp_path_factory, django_db_blocker):
     media.mkdir()
     suite_url = os.environ.get("DATABASE_URL", "")
     postgres = suite_url.startswith("postgres")
-    drop = f'DROP DATABASE IF EXISTS "{JOB_DATABASE}" WITH (FORCE)'
     if postgres:
-        on_postgres_server(suite_url, drop, f'CREATE DATABASE "{JOB_DATABASE}"')
+        drop_postgres_database(suite_url, JOB_DATABASE)
+        on_postgres_server(suite_url, f'CREATE DATABASE "{JOB_DATABASE}"')
         url = urlunsplit(urlsplit(suite_url)._replace(path=f"/{JOB_DATABASE}"))
     else:
         url = f"sqlite:///{folder / 'jobs.sqlite3'}"
@@ -100,7 +100,7 @@ def job_site(tmp_path_factory, django_db_blocker):
     with django_db_blocker.unblock(), default_connection(url):
         yield JobSite(env=env, media=media, folder=folder)
     if postgres:
-        on_postgres_server(suite_url, drop)
+        drop_postgres_database(suite_url, JOB_DATABASE)
 
 
 @pytest.fixture(scope="module")
