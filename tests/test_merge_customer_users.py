@@ -289,6 +289,7 @@ def test_the_queries_do_not_grow_with_the_tickets_moved(acme, agent):
             merge_customer_users(twin, keeper, user=agent)
         return len(queries)
 
+    merge_queries(1)  # the content types of the history, cached from then on
     assert merge_queries(2) == merge_queries(40)
 
 
