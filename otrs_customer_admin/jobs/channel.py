@@ -15,27 +15,25 @@ import time
 from . import files
 
 PUBLISH_EVERY = 1.0  # seconds
-PROGRESS = "progress.json"
+# The progress goes to two files in turn, each publication numbered: a storage replaces a file by
+# deleting it and storing it again, so a read in between finds it missing or half written, but the
+# other file then holds the publication before, whole. A reader takes the newest whole one.
+PROGRESS_SLOTS = ("progress-0.json", "progress-1.json")
 CANCEL = "cancel"
-READ_ATTEMPTS = 5
-READ_RETRY_AFTER = 0.02  # seconds
 
 
 def read_progress(job):
-    """The worker's last published progress ({"phase", "rows_read", ..., "beat"}), or None."""
-    # The worker replaces the file (deletes it, then stores it again): a read in between finds it
-    # missing or half written. Read again shortly rather than show no progress (a bar back at 0).
-    for attempt in range(READ_ATTEMPTS):
-        if attempt:
-            time.sleep(READ_RETRY_AFTER)
-        data = files.read_file(files.job_file(job, PROGRESS))
+    """The worker's last published progress ({"phase", "rows_read", ..., "beat", "sequence"}), or None."""
+    newest = None
+    for name in PROGRESS_SLOTS:
+        data = files.read_file(files.job_file(job, name))
         try:
             progress = json.loads(data) if data else None
         except ValueError:
             progress = None
-        if isinstance(progress, dict):
-            return progress
-    return None
+        if isinstance(progress, dict) and (newest is None or progress.get("sequence", 0) > newest.get("sequence", 0)):
+            newest = progress
+    return newest
 
 
 def request_cancel(job):
@@ -73,6 +71,7 @@ class Reporter:
             "to_write": None,
         }
         self.cancelled = False
+        self.sequence = 0  # publications so far (only one thread publishes at a time: see __enter__, __exit__)
         self.stopped = threading.Event()
         self.lock = threading.Lock()
         self.thread = threading.Thread(target=self.publish_loop, name=f"job-{job.pk}-progress", daemon=True)
@@ -105,9 +104,10 @@ class Reporter:
             return dict(self.state)
 
     def publish(self):
-        progress = {**self.snapshot(), "beat": time.time()}
+        self.sequence += 1
+        progress = {**self.snapshot(), "beat": time.time(), "sequence": self.sequence}
         try:
-            files.save_file(self.job, PROGRESS, json.dumps(progress).encode())
+            files.save_file(self.job, PROGRESS_SLOTS[self.sequence % 2], json.dumps(progress).encode())
         except OSError:
             pass  # a missed publication is made up by the next
 
