@@ -19,6 +19,7 @@ from tests.factories import make_customer, make_customer_user
 from tests.importing import excel_csv, import_customer_users, import_customers
 from tests.markup import attribute, document, element, elements, text
 from tests.teams import make_teams
+from tests.test_admin_customers import form_data
 from tests.test_valid_targets import submitted
 
 pytestmark = pytest.mark.django_db
@@ -60,26 +61,7 @@ def tier():
 
 
 def customer_form(**fields):
-    return {
-        "data_source": "database",
-        "name": "Initech",
-        "customer_id": "INITECH",
-        "valid": "1",
-        "street": "",
-        "zip": "",
-        "city": "Austin",
-        "country": "US",
-        "url": "",
-        "comment": "",
-        "DynamicField_Tier": "gold",
-        "customer_users-TOTAL_FORMS": "0",
-        "customer_users-INITIAL_FORMS": "0",
-        "customer_users-MIN_NUM_FORMS": "0",
-        "customer_users-MAX_NUM_FORMS": "1000",
-        "additional_customer_users-TOTAL_FORMS": "0",
-        "additional_customer_users-INITIAL_FORMS": "0",
-        **fields,
-    }
+    return form_data(**{"DynamicField_Tier": "gold", **fields})
 
 
 def history_widget(client, obj, query="", language="en"):
