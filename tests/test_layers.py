@@ -16,7 +16,7 @@ PACKAGE = "otrs_customer_admin"
 # Lowest first. A module belongs to the layer of the longest name here that it equals or lies under.
 LAYERS = [
     # Settings, text and helpers that know nothing of customers.
-    {"", "conf", "exceptions", "folding", "bidi", "durations", "busy", "admin_urls"},
+    {"", "conf", "exceptions", "folding", "bidi", "durations", "busy", "admin_urls", "working_time"},
     # Where records come from: the data sources and their registry; no models.
     {"datasources"},
     {"models"},
