@@ -1,4 +1,5 @@
 from .base import Validity
+from .calendars import Calendar
 from .customer import Customer
 from .customer_groups import CustomerGroup
 from .customer_user import CustomerUser, CustomerUserEmail
@@ -20,6 +21,7 @@ __all__ = [
     "PENDING_STATES",
     "SLA",
     "STATE_TYPES",
+    "Calendar",
     "Customer",
     "CustomerDynamicValue",
     "CustomerGroup",

@@ -80,6 +80,15 @@ class SLA(FoldedUniqueFields, models.Model):
     solution_time = minutes_field(
         _("solution time"), _("Minutes from creation until the ticket is closed; empty for no target.")
     )
+    calendar = models.ForeignKey(
+        "Calendar",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="slas",
+        verbose_name=_("calendar"),
+        help_text=_("When the clock runs; empty: around the clock."),
+    )
     comment = models.CharField(_("comment"), max_length=250, blank=True)
     valid = models.PositiveSmallIntegerField(_("valid"), choices=Validity.choices, default=Validity.VALID)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -107,7 +116,9 @@ class SLA(FoldedUniqueFields, models.Model):
     @classmethod
     def from_db(cls, *args, **kwargs):
         instance = super().from_db(*args, **kwargs)
-        instance._loaded_targets = instance.targets()
+        # Loaded with some fields deferred (a deletion's collector loads only keys), the targets are not known.
+        if all(name in instance.__dict__ for name in cls.TARGET_FIELDS):
+            instance._loaded_targets = instance.targets()
         return instance
 
     def targets(self):
