@@ -48,6 +48,10 @@ class WorkingHours:
     holidays: frozenset = frozenset()
     days_off: frozenset = frozenset()
     is_public_holiday: object = field(default=None, compare=False)
+    # The periods of each local date asked for: a bulk recompute asks for the same few days
+    # for thousands of tickets.
+    _periods: dict = field(default_factory=dict, compare=False, repr=False)
+    name: str = field(default="", compare=False)  # the calendar's, for messages
 
     def is_day_off(self, day):
         return (
@@ -58,15 +62,21 @@ class WorkingHours:
 
     def periods(self, day):
         """The working periods of the local date ``day``, as ``(start, end)`` in UTC."""
+        periods = self._periods.get(day)
+        if periods is None:
+            periods = self._periods[day] = self._day_periods(day)
+        return periods
+
+    def _day_periods(self, day):
         if self.is_day_off(day):
-            return []
+            return ()
         periods = []
         for start, end in self.ranges[day.weekday()]:
             begins = self._instant(day, start)
             ends = self._instant(day + ONE_DAY, datetime.time()) if end is None else self._instant(day, end)
             if ends > begins:  # a range inside the hour skipped when clocks go forward is empty
                 periods.append((begins, ends))
-        return periods
+        return tuple(periods)
 
     def _instant(self, day, moment):
         return datetime.datetime.combine(day, moment, tzinfo=self.time_zone).astimezone(UTC)
@@ -81,6 +91,17 @@ class WorkingHours:
             empty_days = 0 if periods else empty_days + 1
             yield from periods
             day += ONE_DAY
+        raise NoWorkingTime(f"No working time in {SEARCH_LIMIT_DAYS} days in a row.")
+
+    def _periods_before(self, moment):
+        """The working periods up to the local date holding ``moment``, latest first."""
+        day = moment.astimezone(self.time_zone).date() + ONE_DAY
+        empty_days = 0
+        while empty_days < SEARCH_LIMIT_DAYS:
+            periods = self.periods(day)
+            empty_days = 0 if periods else empty_days + 1
+            yield from reversed(periods)
+            day -= ONE_DAY
         raise NoWorkingTime(f"No working time in {SEARCH_LIMIT_DAYS} days in a row.")
 
     def add(self, start, duration):
@@ -106,9 +127,52 @@ class WorkingHours:
         total = ZERO
         if end <= start:
             return total
-        for begins, ends in self._periods_from(start):
+        try:
+            for begins, ends in self._periods_from(start):
+                if begins >= end:
+                    return total
+                begins, ends = max(begins, start), min(ends, end)
+                if ends > begins:
+                    total += ends - begins
+        except NoWorkingTime:  # none ahead: what was counted is all there is
+            return total
+
+    def subtract(self, end, duration):
+        """The latest moment ``duration`` of working time before the aware ``end``: where a clock
+        must have started to have run ``duration`` by ``end`` (a pending ticket's update clock
+        resumes from there)."""
+        if duration < ZERO:
+            raise ValueError("Working time is taken away, never added.")
+        end = end.astimezone(UTC)
+        remaining = duration
+        if remaining == ZERO:
+            return end
+        for begins, ends in self._periods_before(end):
             if begins >= end:
-                return total
-            begins, ends = max(begins, start), min(ends, end)
-            if ends > begins:
-                total += ends - begins
+                continue
+            ends = min(ends, end)
+            available = ends - begins
+            if remaining <= available:
+                return ends - remaining
+            remaining -= available
+
+
+class AroundTheClock:
+    """Wall-clock time, with the API of ``WorkingHours``: the clock of an SLA without a calendar."""
+
+    name = ""
+
+    @staticmethod
+    def add(start, duration):
+        return start + duration
+
+    @staticmethod
+    def between(start, end):
+        return max(end.astimezone(UTC) - start.astimezone(UTC), ZERO)
+
+    @staticmethod
+    def subtract(end, duration):
+        return end - duration
+
+
+AROUND_THE_CLOCK = AroundTheClock()

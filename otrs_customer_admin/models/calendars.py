@@ -164,12 +164,42 @@ class Calendar(FoldedUniqueFields, models.Model):
             validity_constraint("otrs_calendar"),
         ]
 
+    # What its working time is made of: a change gives the open tickets of its SLAs new deadlines.
+    CLOCK_FIELDS = ("time_zone", "working_hours", "holidays", "public_holidays_country", "public_holidays_subdivision")
+
     def __str__(self):
         return self.name
+
+    @classmethod
+    def from_db(cls, *args, **kwargs):
+        instance = super().from_db(*args, **kwargs)
+        if all(name in instance.__dict__ for name in cls.CLOCK_FIELDS):
+            instance._loaded_clock = instance.clock_inputs()
+        return instance
+
+    def clock_inputs(self):
+        return tuple(str(getattr(self, name)) for name in self.CLOCK_FIELDS)
+
+    def save(self, *args, **kwargs):
+        clock_changed = getattr(self, "_loaded_clock", None) not in (None, self.clock_inputs())
+        super().save(*args, **kwargs)
+        self._loaded_clock = self.clock_inputs()
+        self.__dict__.pop("hours", None)
+        if clock_changed:
+            from .ticket import Ticket
+
+            Ticket.objects.filter(sla__calendar=self).open().recompute_escalations()
 
     def clean(self):
         super().clean()
         errors = {}
+        if self.pk and self.valid != Validity.VALID:
+            used_by = list(self.slas.filter(valid=Validity.VALID).values_list("name", flat=True)[:5])
+            if used_by:
+                errors["valid"] = [
+                    gettext("Valid SLAs count in this calendar (%(slas)s); give them another calendar first.")
+                    % {"slas": ", ".join(used_by)}
+                ]
         try:
             self.weekday_ranges()
         except ValidationError as error:
@@ -225,4 +255,5 @@ class Calendar(FoldedUniqueFields, models.Model):
             holidays=recurring,
             days_off=once,
             is_public_holiday=public.__contains__ if public is not None else None,
+            name=self.name,
         )

@@ -7,12 +7,14 @@ ticket was first closed). Closed, merged and removed tickets never escalate.
 ``Ticket`` stores the result in ``escalation_at`` so that "escalated" is an index scan.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..working_time import AROUND_THE_CLOCK
 from .base import (
     FoldedUniqueFields,
     FoldedUniqueFieldsQuerySet,
@@ -49,6 +51,22 @@ class SLADeadline:
     # When the target falls (or fell) due; None while the update clock is paused or stopped.
     due_at: datetime | None = None
     met_at: datetime | None = None
+    # The SLA's clock (``working_time``): its calendar's working hours, or around the clock.
+    clock: object = field(default=AROUND_THE_CLOCK, compare=False)
+
+    @property
+    def calendar_name(self):
+        """The calendar the deadline is counted in ("" around the clock)."""
+        return self.clock.name
+
+    def due_in(self, now):
+        """The working time from ``now`` to a running deadline, negative when it is overdue
+        (by that much working time); ``None`` when no clock runs."""
+        if self.status != self.RUNNING or self.due_at is None:
+            return None
+        if self.due_at >= now:
+            return self.clock.between(now, self.due_at)
+        return -self.clock.between(self.due_at, now)
 
     @property
     def label(self):
@@ -117,16 +135,35 @@ class SLA(FoldedUniqueFields, models.Model):
     def from_db(cls, *args, **kwargs):
         instance = super().from_db(*args, **kwargs)
         # Loaded with some fields deferred (a deletion's collector loads only keys), the targets are not known.
-        if all(name in instance.__dict__ for name in cls.TARGET_FIELDS):
-            instance._loaded_targets = instance.targets()
+        if all(name in instance.__dict__ for name in (*cls.TARGET_FIELDS, "calendar_id")):
+            instance._loaded_inputs = instance.deadline_inputs()
         return instance
 
     def targets(self):
+        """The time targets in minutes: first response, update, solution."""
         return tuple(getattr(self, name) for name in self.TARGET_FIELDS)
 
+    def deadline_inputs(self):
+        """What the deadlines of its tickets depend on: the targets, and the calendar they count in."""
+        return (*self.targets(), self.calendar_id)
+
+    @property
+    def clock(self):
+        """The ``working_time`` clock its deadlines count in: the calendar's working hours, or
+        around the clock without one."""
+        return AROUND_THE_CLOCK if self.calendar_id is None else self.calendar.hours
+
+    def clean(self):
+        super().clean()
+        calendar_changed = getattr(self, "_loaded_inputs", (None,) * 4)[3] != self.calendar_id
+        if self.calendar_id and calendar_changed and self.calendar.valid != Validity.VALID:
+            raise ValidationError(
+                {"calendar": _("%(calendar)s is not valid; choose a valid calendar.") % {"calendar": self.calendar}}
+            )
+
     def save(self, *args, **kwargs):
-        targets_changed = getattr(self, "_loaded_targets", None) not in (None, self.targets())
+        inputs_changed = getattr(self, "_loaded_inputs", None) not in (None, self.deadline_inputs())
         super().save(*args, **kwargs)
-        self._loaded_targets = self.targets()
-        if targets_changed:
+        self._loaded_inputs = self.deadline_inputs()
+        if inputs_changed:
             self.tickets.open().recompute_escalations()

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ..bidi import isolate_text
 from ..conf import settings
+from ..exceptions import RowsMoved
+from ..working_time import AROUND_THE_CLOCK, NoWorkingTime
 from .base import first_not_valid, moved_to, not_valid_message, refuse_invalid_targets, with_changed_at
 from .customer import Customer
 from .customer_user import CustomerUser
@@ -31,6 +33,7 @@ from .ticket_states import (
     Priority,
     TicketState,
 )
+from .updates import update_rows
 from .visibility import VisibilityQuerySet
 
 # The fields whose change moves a ticket between owners, or between their counts.
@@ -46,6 +49,24 @@ DERIVED_FIELDS = {
     "escalation_deadline",
 }
 CLOCK_INPUTS = {"state", "sla", "sla_id", "created_at", "first_response_at", "last_update_at", "pending_until"}
+# What the bulk recompute reads of a ticket, and what it compares before it writes: any save()
+# moves changed_at, a bare update() of the state or SLA moves those.
+ESCALATION_READS = (
+    "state",
+    "sla_id",
+    "created_at",
+    "first_response_at",
+    "last_update_at",
+    "update_clock_from",
+    "closed_at",
+    "changed_at",
+    "escalation_at",
+    "escalation_deadline",
+)
+ESCALATION_COMPARED = ("state", "sla_id", "changed_at", "escalation_at", "escalation_deadline")
+RECOMPUTE_BATCH = 5000
+RECOMPUTE_ATTEMPTS = 3
+NO_SLA = ((None, None, None), AROUND_THE_CLOCK)
 
 
 def stranger_message():
@@ -78,6 +99,68 @@ def refuse_moves_to_invalid_owners(stored, rows):
     for field_name, model, index in (("customer", Customer, 1), ("customer_user", CustomerUser, 2)):
         before = [(row[0], row[index]) for row in stored]
         refuse_invalid_targets(field_name, model, moved_to(before, [(row[0], row[index]) for row in rows]))
+
+
+def deadline_after(clock, start, minutes):
+    """``minutes`` of the clock's time after ``start``; ``None`` when the calendar has no working
+    time ahead (a system check names such a calendar)."""
+    try:
+        return clock.add(start, timedelta(minutes=minutes))
+    except NoWorkingTime:
+        return None
+
+
+def running_deadlines(
+    targets, clock, state, created_at, first_response_at, last_update_at, update_clock_from, closed_at
+):
+    """``(Deadline, when)`` for each target of an SLA (``SLA.targets()``) that a ticket in
+    ``state`` has not met yet, counted in the SLA's ``clock``: first response and solution from
+    creation, update from where the update clock started (moved on by time spent pending)."""
+    first_response_time, update_time, solution_time = targets
+    state_type = STATE_TYPES.get(state)
+    if state_type not in OPEN_STATE_TYPES:
+        return []
+    deadlines = []
+    if first_response_time and first_response_at is None:
+        deadlines.append((Deadline.FIRST_RESPONSE, deadline_after(clock, created_at, first_response_time)))
+    if update_time and state_type not in PENDING_STATE_TYPES:
+        start = update_clock_from or last_update_at or created_at
+        deadlines.append((Deadline.UPDATE, deadline_after(clock, start, update_time)))
+    if solution_time and closed_at is None:
+        deadlines.append((Deadline.SOLUTION, deadline_after(clock, created_at, solution_time)))
+    return [(deadline, when) for deadline, when in deadlines if when is not None]
+
+
+def escalation_of(deadlines):
+    """``(escalation_deadline, escalation_at)``: the earliest of ``deadlines``, or ``("", None)``."""
+    if not deadlines:
+        return "", None
+    return min(deadlines, key=lambda item: item[1])
+
+
+def escalation_updates(rows, clocks):
+    """The write kernel's ``(pk, compared, new)`` for the rows (``pk`` and ``ESCALATION_READS``)
+    whose escalation differs from what ``clocks`` (SLA key -> targets, clock) compute."""
+    updates = []
+    for pk, *values in rows:
+        read = dict(zip(ESCALATION_READS, values, strict=True))
+        targets, clock = clocks.get(read["sla_id"], NO_SLA)
+        deadline, due = escalation_of(
+            running_deadlines(
+                targets,
+                clock,
+                read["state"],
+                read["created_at"],
+                read["first_response_at"],
+                read["last_update_at"],
+                read["update_clock_from"],
+                read["closed_at"],
+            )
+        )
+        if (deadline, due) != (read["escalation_deadline"], read["escalation_at"]):
+            compared = {name: read[name] for name in ESCALATION_COMPARED}
+            updates.append((pk, compared, {"escalation_at": due, "escalation_deadline": deadline}))
+    return updates
 
 
 def owner_rows(tickets):
@@ -154,24 +237,33 @@ class TicketQuerySet(VisibilityQuerySet):
         horizon = (now or timezone.now()) + settings.REMINDER_WINDOW
         return self.filter(state=TicketState.PENDING_REMINDER, pending_until__lte=horizon)
 
-    def recompute_escalations(self, batch_size=2000):
-        """Store fresh escalation times for these tickets; returns how many changed."""
-        changed = []
-        count = 0
-        for ticket in self.select_related("sla").iterator(chunk_size=batch_size):
-            before = (ticket.escalation_at, ticket.escalation_deadline)
-            ticket.compute_escalation()
-            if (ticket.escalation_at, ticket.escalation_deadline) != before:
-                changed.append(ticket)
-            if len(changed) >= batch_size:
-                count += self._store_escalations(changed)
-                changed = []
-        return count + self._store_escalations(changed)
+    def recompute_escalations(self, batch_size=RECOMPUTE_BATCH):
+        """Store fresh escalation times for these tickets, counted in the clocks their SLAs
+        use now; returns how many changed.
 
-    def _store_escalations(self, tickets):
-        if tickets:
-            self.model.objects.bulk_update(tickets, ["escalation_at", "escalation_deadline"])
-        return len(tickets)
+        A batch is read in one query (only the clock's inputs, in key order), computed in Python
+        (one ``WorkingHours`` a calendar, its days cached) and written by the write kernel: only
+        the rows whose escalation changes, compare-and-set. A batch in which a ticket was saved
+        meanwhile (``save()`` computes its own escalation) is read and computed again.
+        """
+        clocks = {sla.pk: (sla.targets(), sla.clock) for sla in SLA.objects.select_related("calendar")}
+        rows = self.order_by("pk").values_list("pk", *ESCALATION_READS)
+        changed, last_pk = 0, None
+        while True:
+            for attempt in range(1, RECOMPUTE_ATTEMPTS + 1):
+                try:
+                    with transaction.atomic():
+                        batch = list((rows if last_pk is None else rows.filter(pk__gt=last_pk))[:batch_size])
+                        updates = escalation_updates(batch, clocks)
+                        update_rows(self.model, updates)
+                    break
+                except RowsMoved:
+                    if attempt == RECOMPUTE_ATTEMPTS:
+                        raise
+            if not batch:
+                return changed
+            changed += len(updates)
+            last_pk = batch[-1][0]
 
 
 class Ticket(models.Model):
@@ -328,27 +420,36 @@ class Ticket(models.Model):
             self.pending_since = now
         elif was_pending and not self.is_pending:
             if self.pending_since:
-                self.update_clock_from += max(now - self.pending_since, timedelta(0))
+                # The clock resumes now with what it had run before the pause: it restarts
+                # where it would have had to start to have run that much by now.
+                clock = self.clock
+                ran = clock.between(self.update_clock_from, self.pending_since)
+                self.update_clock_from = clock.subtract(now, ran)
             self.pending_since = None
         if self.state in CLOSED_STATES and previous_state not in CLOSED_STATES:
             self.closed_at = now
         if not self.is_pending:
             self.pending_until = None
 
+    @property
+    def clock(self):
+        """The clock its SLA counts in (``SLA.clock``); around the clock without an SLA."""
+        return AROUND_THE_CLOCK if self.sla_id is None else self.sla.clock
+
     def unmet_deadlines(self):
         """``(Deadline, when)`` for each SLA target this ticket has not met yet."""
-        sla = self.sla
-        if sla is None or not self.is_open:
+        if self.sla_id is None:
             return []
-        deadlines = []
-        if sla.first_response_time and self.first_response_at is None:
-            deadlines.append((Deadline.FIRST_RESPONSE, self.created_at + timedelta(minutes=sla.first_response_time)))
-        if sla.update_time and not self.is_pending:
-            start = self.update_clock_from or self.last_update_at or self.created_at
-            deadlines.append((Deadline.UPDATE, start + timedelta(minutes=sla.update_time)))
-        if sla.solution_time and self.closed_at is None:
-            deadlines.append((Deadline.SOLUTION, self.created_at + timedelta(minutes=sla.solution_time)))
-        return deadlines
+        return running_deadlines(
+            self.sla.targets(),
+            self.sla.clock,
+            self.state,
+            self.created_at,
+            self.first_response_at,
+            self.last_update_at,
+            self.update_clock_from,
+            self.closed_at,
+        )
 
     def sla_deadlines(self):
         """An ``SLADeadline`` for each target of the ticket's SLA, in the order first response,
@@ -356,6 +457,7 @@ class Ticket(models.Model):
         sla = self.sla
         if sla is None:
             return []
+        clock = sla.clock
         running = dict(self.unmet_deadlines())
         targets = (
             (Deadline.FIRST_RESPONSE, sla.first_response_time, self.first_response_at),
@@ -367,15 +469,15 @@ class Ticket(models.Model):
             if not minutes:
                 continue
             # First response and solution count from creation; the update clock has no fixed target.
-            target = None if deadline == Deadline.UPDATE else self.created_at + timedelta(minutes=minutes)
+            target = None if deadline == Deadline.UPDATE else deadline_after(clock, self.created_at, minutes)
             if deadline in running:
-                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.RUNNING, running[deadline]))
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.RUNNING, running[deadline], clock=clock))
             elif met_at is not None:
-                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.MET, target, met_at))
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.MET, target, met_at, clock=clock))
             elif self.is_open:  # only the update clock of a pending ticket is unmet and not running
-                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.PAUSED))
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.PAUSED, clock=clock))
             else:
-                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.STOPPED, target))
+                deadlines.append(SLADeadline(deadline, minutes, SLADeadline.STOPPED, target, clock=clock))
         return deadlines
 
     def is_reminder_due(self, now=None):
@@ -385,11 +487,7 @@ class Ticket(models.Model):
         return self.pending_until <= (now or timezone.now()) + settings.REMINDER_WINDOW
 
     def compute_escalation(self):
-        deadlines = self.unmet_deadlines()
-        if deadlines:
-            self.escalation_deadline, self.escalation_at = min(deadlines, key=lambda item: item[1])
-        else:
-            self.escalation_deadline, self.escalation_at = "", None
+        self.escalation_deadline, self.escalation_at = escalation_of(self.unmet_deadlines())
 
     def prepare_for_save(self, now=None):
         """Derive the stored fields; bulk creators call this, ``save()`` does it itself."""
