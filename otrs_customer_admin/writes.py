@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Group
 from django.db import router, transaction
 from django.db.models import Q, UniqueConstraint
-from django.dispatch import Signal
 from django.utils.text import capfirst
 
 from .exceptions import RowsMoved
@@ -59,14 +58,9 @@ from .models.dynamic_values import replace_values as replace_values
 # The compare-and-set update of rows lives with the models, whose own bulk writes (the
 # escalation recompute) use it too.
 from .models.updates import LOOKUP_BATCH as LOOKUP_BATCH
-from .models.updates import SAME as SAME
 from .models.updates import WRITE_BATCH as WRITE_BATCH
+from .models.updates import before_write as before_write
 from .models.updates import update_rows as update_rows
-
-# Sent with ``sender`` the writer's name ("import", "sync", "merge") after the writer has read
-# and planned and before it writes (and, for the import, before its second reading).
-before_write = Signal()
-
 
 # --- unique values ------------------------------------------------------------------------------
 

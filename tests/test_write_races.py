@@ -393,3 +393,59 @@ def test_of_two_imports_giving_one_address_to_two_people_the_one_that_checked_fi
     assert code != 0
     assert "another import or user gave the address team@ärzte.example to another valid customer user" in err
     assert json.loads(python(site, ADDRESSES).stdout) == [["max", "TEAM@ÄRZTE.example"]]
+
+
+ESCALATION_SITE = """
+import datetime
+import django
+django.setup()
+from otrs_customer_admin.models import SLA, Calendar, Customer, Ticket
+week = {day: "08:00-17:00" for day in ("mon", "tue", "wed", "thu", "fri")}
+Ticket.objects.all().delete()
+SLA.objects.all().delete()
+Calendar.objects.all().delete()
+office = Calendar.objects.create(name="Office", time_zone="UTC", working_hours=week)
+gold = SLA.objects.create(name="Gold", first_response_time=120, solution_time=240, calendar=office)
+friday = datetime.datetime(2026, 11, 27, 16, 0, tzinfo=datetime.UTC)
+acme = Customer.objects.get(customer_id="C")
+Ticket.objects.create(title="Printer on fire", customer=acme, sla=gold, created_at=friday)
+# Saturday mornings become working time without the model's save: the stored deadlines are stale.
+Calendar.objects.update(working_hours={**week, "sat": "09:00-13:00"})
+"""
+
+ANSWERED = """
+import datetime
+import django
+django.setup()
+from otrs_customer_admin.models import Ticket
+ticket = Ticket.objects.get()
+ticket.first_response_at = datetime.datetime(2026, 11, 27, 16, 30, tzinfo=datetime.UTC)
+ticket.save()
+"""
+
+ESCALATION = """
+import django
+django.setup()
+from otrs_customer_admin.models import Ticket
+ticket = Ticket.objects.get()
+print(ticket.escalation_deadline, ticket.escalation_at.isoformat())
+Ticket.objects.all().delete()
+"""
+
+
+def test_a_ticket_saved_between_the_recomputes_read_and_its_write_keeps_what_its_save_computed(site, records):
+    made = python(site, ESCALATION_SITE)
+    assert made.returncode == 0, made.stderr
+    recomputing = Paused(site, "recompute_escalations")
+    recomputing.planned()
+
+    answered = python(site, ANSWERED)  # the first response is given: its save computes the solution deadline
+    assert answered.returncode == 0, answered.stderr
+    code, err = recomputing.finish()
+
+    assert code == 0, err
+    # The recompute read the ticket unanswered (first response due Saturday 10:00 in the new week);
+    # its write was refused, it read the batch again and left the answered ticket as its save
+    # stored it: the solution, Friday 16:00-17:00 and Saturday 9:00-12:00.
+    escalation = python(site, ESCALATION)
+    assert escalation.stdout.split() == ["solution", "2026-11-28T12:00:00+00:00"]

@@ -22,7 +22,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from ..admin_urls import admin_url, site_admin
-from ..bidi import Phrase, isolate
+from ..bidi import Phrase, isolate, isolate_text
 from ..datasources import get_data_source
 from ..importexport.formats import FileProblem
 from ..jobs import (
@@ -38,7 +38,7 @@ from ..jobs import (
     sweep_lost_jobs,
 )
 from ..jobs.runner import JobFailed
-from ..models import Job, SyncRun
+from ..models import SLA, Calendar, Job, SyncRun
 from .column_mapping import ColumnMappingForm
 from .importexport import preview_table
 from .mixins import DatabaseBusyMixin, RecordPageMixin
@@ -95,6 +95,18 @@ def job_progress(job, live=None):
         "rows_per_second": rate,
         "text": text,
     }
+
+
+def recompute_scope(job):
+    """Whose open tickets a recompute job gives new deadlines: an SLA's, a calendar's, or every SLA's."""
+    options = job.options
+    if options.get("sla"):
+        name = SLA.objects.filter(pk=options["sla"]).values_list("name", flat=True).first()
+        return _("the SLA %(name)s") % {"name": isolate_text(name or options["sla"])}
+    if options.get("calendar"):
+        name = Calendar.objects.filter(pk=options["calendar"]).values_list("name", flat=True).first()
+        return _("the SLAs of the calendar %(name)s") % {"name": isolate_text(name or options["calendar"])}
+    return _("every SLA")
 
 
 def source_label(job):
@@ -232,6 +244,10 @@ class JobAdmin(DatabaseBusyMixin, RecordPageMixin, ModelAdmin):
         model = job.model_class
         if job.kind == Job.Kind.SYNC:
             return Phrase(_("Sync of %(source)s (job %(id)s)"), source=source_label(job), id=job.pk)
+        if job.kind == Job.Kind.RECOMPUTE:
+            return Phrase(
+                _("New deadlines for the open tickets of %(scope)s (job %(id)s)"), scope=recompute_scope(job), id=job.pk
+            )
         if job.kind == Job.Kind.EXPORT:
             pattern = _("Export of %(records)s (job %(id)s)")
         elif job.preview:

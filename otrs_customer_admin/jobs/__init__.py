@@ -34,6 +34,7 @@ __all__ = [
     "record_builder",
     "start_export",
     "start_import",
+    "start_recompute",
     "start_sync",
     "sweep_lost_jobs",
 ]
@@ -142,6 +143,21 @@ def start_export(user, model, *, format_name, records=None, columns=None):
 
 def start_sync(user, source_key):
     return enqueue(new_job(user, Job.Kind.SYNC, options={"source": source_key}))
+
+
+def start_recompute(user, *, sla=None, calendar=None):
+    """Queue new deadlines for the open tickets of ``sla``, of the SLAs counting in ``calendar``,
+    or (neither) of every SLA: what a change of an SLA's times or of a calendar asks for."""
+    from ..models import Ticket
+
+    return enqueue(
+        new_job(
+            user,
+            Job.Kind.RECOMPUTE,
+            Ticket,
+            options={"sla": sla.pk if sla else None, "calendar": calendar.pk if calendar else None},
+        )
+    )
 
 
 def cancel(job):

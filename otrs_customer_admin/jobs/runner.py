@@ -1,5 +1,5 @@
 """A job's work, as the worker runs it: an import (its preview, its confirm, or both at once), an
-export into a result file, or a directory sync.
+export into a result file, a directory sync, or new deadlines for open tickets.
 
 The guarantees are the engines': an import writes all or nothing in one transaction, so a job that
 fails, is cancelled (``JobCancelled`` raised from its progress callback) or whose worker is killed
@@ -23,6 +23,7 @@ from ..importexport.exports import ExportRefused, filtered_queryset, write_expor
 from ..importexport.formats import FileProblem, FileRows, format_for
 from ..importexport.importers import IMPORTERS
 from ..models import Job
+from ..models.ticket import recompute_summary, tickets_to_recompute
 from . import files
 from .channel import JobCancelled, Reporter, cancel_requested, read_progress
 from .retention import schedule_retention
@@ -230,7 +231,30 @@ def run_sync_job(job, reporter):
     return Job.State.SUCCEEDED, "\n".join(report.summary_lines())
 
 
-WORK = {Job.Kind.IMPORT: run_import, Job.Kind.EXPORT: run_export, Job.Kind.SYNC: run_sync_job}
+# --- deadline recomputes ---------------------------------------------------------------------------
+
+
+def run_recompute_job(job, reporter):
+    options = job.options
+    tickets = tickets_to_recompute(sla=options.get("sla"), calendar=options.get("calendar"))
+    try:
+        changed = tickets.recompute_escalations(progress=reporter)
+    except JobCancelled:
+        # Each batch is committed on its own (deadlines are derived: a batch written is right).
+        return Job.State.CANCELLED, _(
+            "Cancelled; the tickets recomputed so far keep their new deadlines, the others their old ones."
+        )
+    checked = reporter.snapshot()["rows_checked"]
+    job.report = {"checked": checked, "changed": changed}
+    return Job.State.SUCCEEDED, recompute_summary(checked, changed)
+
+
+WORK = {
+    Job.Kind.IMPORT: run_import,
+    Job.Kind.EXPORT: run_export,
+    Job.Kind.SYNC: run_sync_job,
+    Job.Kind.RECOMPUTE: run_recompute_job,
+}
 
 
 # --- housekeeping ---------------------------------------------------------------------------------

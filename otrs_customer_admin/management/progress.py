@@ -12,7 +12,12 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-UNITS = {"rows": gettext_lazy("rows"), "entries": gettext_lazy("entries"), "records": gettext_lazy("records")}
+UNITS = {
+    "rows": gettext_lazy("rows"),
+    "entries": gettext_lazy("entries"),
+    "records": gettext_lazy("records"),
+    "tickets": gettext_lazy("tickets"),
+}
 PHASES = {
     "check": gettext_lazy("checking"),
     "write": gettext_lazy("writing"),
@@ -27,7 +32,7 @@ BAR_WIDTH = 30
 class Progress:
     """``Progress(stream, unit="rows")``: what was done of what, with the rate per second.
 
-    ``unit`` is "rows", "entries" or "records"; ``lines_off_a_terminal=False`` keeps it silent
+    ``unit`` is "rows", "entries", "records" or "tickets"; ``lines_off_a_terminal=False`` keeps it silent
     when ``stream`` is not a terminal. A phase not in ``PHASES`` is shown as it is given.
     """
 

@@ -180,15 +180,17 @@ class Calendar(FoldedUniqueFields, models.Model):
     def clock_inputs(self):
         return tuple(str(getattr(self, name)) for name in self.CLOCK_FIELDS)
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, recompute=True, **kwargs):
+        """``recompute=False`` leaves the deadlines of the open tickets of its SLAs to the caller
+        (who queues ``jobs.start_recompute``, or runs ``recompute_escalations``)."""
         clock_changed = getattr(self, "_loaded_clock", None) not in (None, self.clock_inputs())
         super().save(*args, **kwargs)
         self._loaded_clock = self.clock_inputs()
         self.__dict__.pop("hours", None)
-        if clock_changed:
-            from .ticket import Ticket
+        if clock_changed and recompute:
+            from .ticket import tickets_to_recompute
 
-            Ticket.objects.filter(sla__calendar=self).open().recompute_escalations()
+            tickets_to_recompute(calendar=self).recompute_escalations()
 
     def clean(self):
         super().clean()

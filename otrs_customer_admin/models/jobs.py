@@ -25,6 +25,7 @@ class Job(models.Model):
         IMPORT = "import", _("import")
         EXPORT = "export", _("export")
         SYNC = "sync", _("sync")
+        RECOMPUTE = "recompute", _("deadline recompute")
 
     class State(models.TextChoices):
         QUEUED = "queued", _("queued")

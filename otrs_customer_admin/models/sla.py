@@ -161,9 +161,11 @@ class SLA(FoldedUniqueFields, models.Model):
                 {"calendar": _("%(calendar)s is not valid; choose a valid calendar.") % {"calendar": self.calendar}}
             )
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, recompute=True, **kwargs):
+        """``recompute=False`` leaves the open tickets' deadlines to the caller (who queues
+        ``jobs.start_recompute``, or runs ``recompute_escalations``) when its inputs change."""
         inputs_changed = getattr(self, "_loaded_inputs", None) not in (None, self.deadline_inputs())
         super().save(*args, **kwargs)
         self._loaded_inputs = self.deadline_inputs()
-        if inputs_changed:
+        if inputs_changed and recompute:
             self.tickets.open().recompute_escalations()

@@ -13,6 +13,7 @@ from django.db import IntegrityError, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ..bidi import isolate_text
 from ..conf import settings
@@ -33,7 +34,7 @@ from .ticket_states import (
     Priority,
     TicketState,
 )
-from .updates import update_rows
+from .updates import before_write, update_rows
 from .visibility import VisibilityQuerySet
 
 # The fields whose change moves a ticket between owners, or between their counts.
@@ -237,33 +238,39 @@ class TicketQuerySet(VisibilityQuerySet):
         horizon = (now or timezone.now()) + settings.REMINDER_WINDOW
         return self.filter(state=TicketState.PENDING_REMINDER, pending_until__lte=horizon)
 
-    def recompute_escalations(self, batch_size=RECOMPUTE_BATCH):
+    def recompute_escalations(self, batch_size=RECOMPUTE_BATCH, progress=None):
         """Store fresh escalation times for these tickets, counted in the clocks their SLAs
-        use now; returns how many changed.
+        use now; returns how many changed. ``progress("check", done, total)`` hears of each batch.
 
         A batch is read in one query (only the clock's inputs, in key order), computed in Python
         (one ``WorkingHours`` a calendar, its days cached) and written by the write kernel: only
-        the rows whose escalation changes, compare-and-set. A batch in which a ticket was saved
-        meanwhile (``save()`` computes its own escalation) is read and computed again.
+        the rows whose escalation changes, compare-and-set, each batch in a transaction of its
+        own. A batch in which a ticket was saved meanwhile (``save()`` computes its own
+        escalation) is read and computed again.
         """
         clocks = {sla.pk: (sla.targets(), sla.clock) for sla in SLA.objects.select_related("calendar")}
         rows = self.order_by("pk").values_list("pk", *ESCALATION_READS)
-        changed, last_pk = 0, None
+        total = self.order_by().count() if progress else None
+        checked, changed, last_pk = 0, 0, None
         while True:
             for attempt in range(1, RECOMPUTE_ATTEMPTS + 1):
+                batch = list((rows if last_pk is None else rows.filter(pk__gt=last_pk))[:batch_size])
+                updates = escalation_updates(batch, clocks)
+                before_write.send(sender="recompute")
                 try:
                     with transaction.atomic():
-                        batch = list((rows if last_pk is None else rows.filter(pk__gt=last_pk))[:batch_size])
-                        updates = escalation_updates(batch, clocks)
                         update_rows(self.model, updates)
                     break
-                except RowsMoved:
+                except RowsMoved:  # a ticket was saved since it was read: read the batch again
                     if attempt == RECOMPUTE_ATTEMPTS:
                         raise
             if not batch:
                 return changed
+            checked += len(batch)
             changed += len(updates)
             last_pk = batch[-1][0]
+            if progress:
+                progress("check", checked, total)
 
 
 class Ticket(models.Model):
@@ -568,6 +575,27 @@ class Ticket(models.Model):
                     continue
                 raise
         raise IntegrityError("Could not allocate a ticket number.")
+
+
+def tickets_to_recompute(sla=None, calendar=None):
+    """The open tickets whose deadlines a change of ``sla`` moves, or a change of ``calendar``
+    (those of the SLAs counting in it); without either, the open tickets of every SLA. Both
+    are records or keys."""
+    tickets = Ticket.objects.open()
+    if sla is not None:
+        tickets = tickets.filter(sla=sla)
+    if calendar is not None:
+        tickets = tickets.filter(sla__calendar=calendar)
+    return tickets
+
+
+def recompute_summary(checked, changed):
+    """The sentence the recompute's command and job end with."""
+    return ngettext(
+        "%(checked)d open ticket checked, %(changed)d with new deadlines.",
+        "%(checked)d open tickets checked, %(changed)d with new deadlines.",
+        checked,
+    ) % {"checked": checked, "changed": changed}
 
 
 def next_ticket_number(now=None):

@@ -6,12 +6,18 @@ so that their own bulk writes (``TicketQuerySet.recompute_escalations``) go thro
 from collections import defaultdict
 
 from django.db import connections, router
+from django.dispatch import Signal
 
 from ..exceptions import RowsMoved
 
 # Rows written, and keys looked up, in one statement.
 WRITE_BATCH = 1000
 LOOKUP_BATCH = 2000
+
+# Sent with ``sender`` the writer's name ("import", "sync", "merge", "recompute") after the
+# writer has read and planned and before it writes (and, for the import, before its second
+# reading): a seam for tests that make another writer run in between.
+before_write = Signal()
 
 # How each database says "equal, or both NULL" (the SQL standard's IS NOT DISTINCT FROM).
 SAME = {"sqlite": "IS", "mysql": "<=>"}
