@@ -109,17 +109,28 @@ class WorkingHours:
         if duration < ZERO:
             raise ValueError("Working time is added, never taken away.")
         start = start.astimezone(UTC)
-        remaining = duration
-        if remaining == ZERO:
+        if duration == ZERO:
             return start
-        for begins, ends in self._periods_from(start):
-            if ends <= start:
-                continue
-            begins = max(begins, start)
-            available = ends - begins
-            if remaining <= available:
-                return begins + remaining
-            remaining -= available
+        # The loop of _periods_from, written out: a bulk recompute adds for every open ticket.
+        remaining = duration
+        day = start.astimezone(self.time_zone).date() - ONE_DAY  # a range may reach into the next day
+        cached, empty_days = self._periods, 0
+        while empty_days < SEARCH_LIMIT_DAYS:
+            periods = cached.get(day)
+            if periods is None:
+                periods = self.periods(day)
+            empty_days = 0 if periods else empty_days + 1
+            for begins, ends in periods:
+                if ends <= start:
+                    continue
+                if begins < start:
+                    begins = start
+                available = ends - begins
+                if remaining <= available:
+                    return begins + remaining
+                remaining -= available
+            day += ONE_DAY
+        raise NoWorkingTime(f"No working time in {SEARCH_LIMIT_DAYS} days in a row.")
 
     def between(self, start, end):
         """The working time from the aware ``start`` to the aware ``end`` (zero when ``end`` is not later)."""

@@ -8,8 +8,9 @@ clocks that pending and closing change.
 
 from datetime import timedelta
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -50,8 +51,9 @@ DERIVED_FIELDS = {
     "escalation_deadline",
 }
 CLOCK_INPUTS = {"state", "sla", "sla_id", "created_at", "first_response_at", "last_update_at", "pending_until"}
-# What the bulk recompute reads of a ticket, and what it compares before it writes: any save()
-# moves changed_at, a bare update() of the state or SLA moves those.
+# What the bulk recompute reads of a ticket (escalation_updates compares the state, the SLA,
+# changed_at and the escalation's deadline before it writes: any save() moves changed_at, a bare
+# update() of the state or SLA moves those).
 ESCALATION_READS = (
     "state",
     "sla_id",
@@ -64,7 +66,6 @@ ESCALATION_READS = (
     "escalation_at",
     "escalation_deadline",
 )
-ESCALATION_COMPARED = ("state", "sla_id", "changed_at", "escalation_at", "escalation_deadline")
 RECOMPUTE_BATCH = 5000
 RECOMPUTE_ATTEMPTS = 3
 NO_SLA = ((None, None, None), AROUND_THE_CLOCK)
@@ -139,27 +140,41 @@ def escalation_of(deadlines):
     return min(deadlines, key=lambda item: item[1])
 
 
+def rows_as_stored(rows, times):
+    """The tuples of the ``values_list`` query ``rows`` as the database driver gives them, with the
+    times (at the indexes ``times``) aware, as Django would make them: the driver gives SQLite's
+    as naive datetimes in the connection's time zone, PostgreSQL's aware. For the recompute,
+    which reads only texts, keys and times: Django's converters, a call a value, cost it as much
+    as its arithmetic."""
+    connection = connections[rows.db]
+    sql, params = rows.query.get_compiler(rows.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    if not django_settings.USE_TZ or connection.features.supports_timezones:
+        return found
+    zone = connection.timezone
+    aware = []
+    for row in found:
+        row = list(row)
+        for index in times:
+            if row[index] is not None:
+                row[index] = row[index].replace(tzinfo=zone)
+        aware.append(row)
+    return aware
+
+
 def escalation_updates(rows, clocks):
     """The write kernel's ``(pk, compared, new)`` for the rows (``pk`` and ``ESCALATION_READS``)
     whose escalation differs from what ``clocks`` (SLA key -> targets, clock) compute."""
     updates = []
-    for pk, *values in rows:
-        read = dict(zip(ESCALATION_READS, values, strict=True))
-        targets, clock = clocks.get(read["sla_id"], NO_SLA)
+    for pk, state, sla_id, created, responded, updated, clock_from, closed, changed_at, stored_at, stored in rows:
+        targets, clock = clocks.get(sla_id, NO_SLA)
         deadline, due = escalation_of(
-            running_deadlines(
-                targets,
-                clock,
-                read["state"],
-                read["created_at"],
-                read["first_response_at"],
-                read["last_update_at"],
-                read["update_clock_from"],
-                read["closed_at"],
-            )
+            running_deadlines(targets, clock, state, created, responded, updated, clock_from, closed)
         )
-        if (deadline, due) != (read["escalation_deadline"], read["escalation_at"]):
-            compared = {name: read[name] for name in ESCALATION_COMPARED}
+        if due != stored_at or deadline != stored:
+            compared = {"state": state, "sla_id": sla_id, "changed_at": changed_at, "escalation_deadline": stored}
             updates.append((pk, compared, {"escalation_at": due, "escalation_deadline": deadline}))
     return updates
 
@@ -250,11 +265,13 @@ class TicketQuerySet(VisibilityQuerySet):
         """
         clocks = {sla.pk: (sla.targets(), sla.clock) for sla in SLA.objects.select_related("calendar")}
         rows = self.order_by("pk").values_list("pk", *ESCALATION_READS)
+        fields = [self.model._meta.get_field(name) for name in ESCALATION_READS]
+        times = [1 + index for index, field in enumerate(fields) if isinstance(field, models.DateTimeField)]
         total = self.order_by().count() if progress else None
         checked, changed, last_pk = 0, 0, None
         while True:
             for attempt in range(1, RECOMPUTE_ATTEMPTS + 1):
-                batch = list((rows if last_pk is None else rows.filter(pk__gt=last_pk))[:batch_size])
+                batch = rows_as_stored((rows if last_pk is None else rows.filter(pk__gt=last_pk))[:batch_size], times)
                 updates = escalation_updates(batch, clocks)
                 before_write.send(sender="recompute")
                 try:

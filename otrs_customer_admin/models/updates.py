@@ -9,6 +9,7 @@ from django.db import connections, router
 from django.dispatch import Signal
 
 from ..exceptions import RowsMoved
+from .inserts import plain_types
 
 # Rows written, and keys looked up, in one statement.
 WRITE_BATCH = 1000
@@ -69,13 +70,16 @@ def update_rows(model, updates):
             pk=quote(meta.pk.column),
             compare="".join(f" AND {quote(f.column)} {same} %s" for f in old_fields),
         )
+        new_specs = [(name, preparer(f, connection)) for f, name in zip(new_fields, written, strict=True)]
+        old_specs = [(name, preparer(f, connection)) for f, name in zip(old_fields, compared, strict=True)]
+        prepare_pk = preparer(meta.pk, connection)
         for start in range(0, len(rows), WRITE_BATCH):
             batch = rows[start : start + WRITE_BATCH]
             params = [
                 [
-                    *(f.get_db_prep_save(new[name], connection) for f, name in zip(new_fields, written, strict=True)),
-                    meta.pk.get_db_prep_value(pk, connection),
-                    *(f.get_db_prep_save(old[name], connection) for f, name in zip(old_fields, compared, strict=True)),
+                    *(prepare(new[name]) for name, prepare in new_specs),
+                    prepare_pk(pk),
+                    *(prepare(old[name]) for name, prepare in old_specs),
                 ]
                 for pk, old, new in batch
             ]
@@ -84,6 +88,15 @@ def update_rows(model, updates):
                 count = cursor.rowcount
             if count != len(batch):
                 raise RowsMoved(model, moved_rows(model, database, batch, written))
+
+
+def preparer(field, connection):
+    """``value -> field's database value``, which passes the value as it is where the field would
+    not change it (as ``inserts`` does): ``None``, a text of a text field, a whole number of a
+    whole-number field or of a key to one. The other values go through the field."""
+    plain = plain_types(field.target_field if field.is_relation else field)
+    prepare = field.get_db_prep_save
+    return lambda value: value if value is None or type(value) in plain else prepare(value, connection)
 
 
 def with_key_inputs(model, updates):
