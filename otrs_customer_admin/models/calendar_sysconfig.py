@@ -253,6 +253,7 @@ class PerlSettings(Settings):
         match = PERL_TOKEN.match(self.text, position)
         if match is None:
             found = self.text[position:].strip()[:20]
+            position += len(self.text[position:]) - len(self.text[position:].lstrip())
             raise line_error(
                 self.line_at(position),
                 gettext("Perl's hash, list or quoted text was expected, not %(text)s.") % {"text": found or "the end"},
@@ -276,7 +277,7 @@ class PerlSettings(Settings):
                 self.line_at(match.start("symbol")),
                 gettext("Perl's hash, list or quoted text was expected, not %(text)s.") % {"text": match["symbol"]},
             )
-        value.line = self.line_at(match.start())
+        value.line = self.line_at(match.start(match.lastgroup))  # not the blank lines before it
         return value, match.end()
 
     def items(self, position, closing, kind):
@@ -294,7 +295,9 @@ class PerlSettings(Settings):
                 continue
             arrow = self.token(position)
             if arrow["symbol"] not in ("=>", ","):
-                raise line_error(self.line_at(arrow.start()), gettext("=> was expected after a key of a hash."))
+                raise line_error(
+                    self.line_at(arrow.start(arrow.lastgroup)), gettext("=> was expected after a key of a hash.")
+                )
             item, position = self.value(arrow.end())
             found[value] = item
 
