@@ -37,6 +37,14 @@ SHORT_WEEKDAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _(
 OTRS_CALENDAR_NUMBERS = [("", _("the default calendar (TimeWorkingHours)")), *((str(n), str(n)) for n in range(1, 10))]
 
 
+def weekday_field(label):
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "08:00-12:00, 13:00-17:00"}),
+    )
+
+
 def holidays_text(values):
     return "\n".join(str(value) for value in values or ())
 
@@ -45,6 +53,7 @@ class CalendarForm(forms.ModelForm):
     """Seven weekday fields and a holiday per line, kept as the model's ``working_hours`` and
     ``holidays``; OTRS's settings pasted into ``otrs_settings`` replace what they set."""
 
+    mon, tue, wed, thu, fri, sat, sun = (weekday_field(label) for label in WEEKDAY_LABELS)
     holidays = forms.CharField(
         label=_("Holidays"),
         required=False,
@@ -83,15 +92,11 @@ class CalendarForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         hours = self.instance.working_hours if isinstance(self.instance.working_hours, dict) else {}
-        for day, label in zip(WEEKDAYS, WEEKDAY_LABELS, strict=True):
-            self.fields[day] = forms.CharField(
-                label=label,
-                required=False,
-                widget=UnfoldAdminTextInputWidget(attrs={"placeholder": "08:00-12:00, 13:00-17:00"}),
-            )
+        for day in WEEKDAYS:
             self.initial.setdefault(day, hours.get(day, ""))
-        self.initial.setdefault("holidays", holidays_text(self.instance.holidays))
-        self.fields["name"].required = False  # pasted settings may name the calendar
+        self.initial["holidays"] = holidays_text(self.instance.holidays)  # the model's list, a line each
+        if "name" in self.fields:  # not on a read-only page
+            self.fields["name"].required = False  # pasted settings may name the calendar
 
     def clean(self):
         cleaned = super().clean()
@@ -111,7 +116,7 @@ class CalendarForm(forms.ModelForm):
             except ValidationError as error:
                 self.add_error(day, error)
         self.instance.working_hours = working_hours
-        self.instance.holidays = self.holiday_lines(cleaned.get("holidays", ""))
+        cleaned["holidays"] = self.instance.holidays = self.holiday_lines(cleaned.get("holidays", ""))
         return cleaned
 
     def take_pasted(self, cleaned, pasted):
@@ -143,7 +148,7 @@ class CalendarForm(forms.ModelForm):
         # The model names its JSON fields; the form shows them as the weekday fields and the lines.
         if hasattr(errors, "error_dict") and "working_hours" in errors.error_dict:
             messages = errors.error_dict.pop("working_hours")
-            if not any(day in self.errors for day in WEEKDAYS):  # a wrong day is named at its field
+            if not any(name in self.errors for name in (*WEEKDAYS, "otrs_settings")):  # named there already
                 errors.error_dict.setdefault(NON_FIELD_ERRORS, []).extend(messages)
         if hasattr(errors, "error_dict") and "holidays" in errors.error_dict and "holidays" in self.errors:
             del errors.error_dict["holidays"]
@@ -283,7 +288,8 @@ class CalendarAdmin(DatabaseBusyMixin, OtrsSearchMixin, ModelAdmin):
         css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(sla_count=Count("slas"))
+        # A GROUP BY drops the model's ordering; the pickers page through this queryset.
+        return super().get_queryset(request).annotate(sla_count=Count("slas")).order_by("name")
 
     @display(description=_("Working hours"))
     def week(self, obj):
