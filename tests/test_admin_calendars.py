@@ -2,6 +2,8 @@
 pasted), the week view and the sample deadline check on its change page, the permissions; and the
 calendar of an SLA in the SLA admin."""
 
+import datetime
+
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.db import connection
@@ -241,15 +243,27 @@ def test_bad_sample_input_gets_a_message_not_an_error_page(admin_client):
         "Ensure this value is greater than or equal to 0.",
         "Ensure this value is less than or equal to 59.",
     ]
+    page = check(admin_client, office, check_start="2026-12-04T16:00", check_hours="10001")
+    assert [text(error) for error in elements(page, "p", class_="text-red-600")] == [
+        "Ensure this value is less than or equal to 10000."
+    ]
     assert not elements(page, "dl", class_="otrs-deadline-result")
 
 
-def test_a_deadline_out_of_reach_gets_a_message(admin_client):
-    # Working time only on the 29th of February, which the calendar's holidays take away.
-    office = make_calendar(working_hours={"mon": "08:00-09:00"}, holidays=[])
-    Calendar.objects.filter(pk=office.pk).update(working_hours={"mon": "8-9"}, holidays=["02-30"])
-    page = check(admin_client, office, check_start="2026-12-04T16:00")
+def test_a_calendar_with_errors_or_no_working_time_in_reach_gets_a_message(admin_client):
+    # Saved before the rules were checked: a holiday that is no date.
+    broken = make_calendar("Broken", holidays=["02-30"])
+    page = check(admin_client, broken, check_start="2026-12-04T16:00")
     assert "This calendar cannot count working time until its errors are corrected." in text(page)
+    # Mondays only, and every Monday of the next years a day off: no working time to count in.
+    first_monday = datetime.date(2026, 12, 7)
+    mondays = [(first_monday + datetime.timedelta(weeks=week)).isoformat() for week in range(53 * 4)]
+    idle = make_calendar("Idle", working_hours={"mon": "08:00-09:00"}, holidays=mondays)
+    page = check(admin_client, idle, check_start="2026-12-04T16:00")
+    assert "This calendar has no working time in reach of that start." in text(page)
+    assert not elements(page, "dl", class_="otrs-deadline-result")
+    page = check(admin_client, idle, check_start="9999-12-31T23:00", check_hours="10000")
+    assert "This calendar has no working time in reach of that start." in text(page)
 
 
 # --- permissions ---------------------------------------------------------------------

@@ -218,7 +218,7 @@ class SampleDeadlineForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     check_hours = forms.IntegerField(
-        label=_("Hours"), min_value=0, max_value=100000, initial=4, widget=UnfoldAdminIntegerFieldWidget
+        label=_("Hours"), min_value=0, max_value=10000, initial=4, widget=UnfoldAdminIntegerFieldWidget
     )
     check_minutes = forms.IntegerField(
         label=_("Minutes"), min_value=0, max_value=59, initial=0, required=False, widget=UnfoldAdminIntegerFieldWidget
