@@ -276,6 +276,9 @@ def test_a_user_who_may_only_view_sees_the_week_and_checks_deadlines(client):
     assert elements(page, "table", class_="otrs-week")
     assert text(elements(element(page, "dl", class_="otrs-deadline-result"), "dd")[0]) == "Mon, Dec. 7, 2026, 11 a.m."
     assert not elements(page, "input", name="mon")  # read only
+    assert not elements(page, "textarea", name="otrs_settings")
+    assert "Monday 08:00-17:00" in text(page)
+    assert "Saturday day off" in text(page)
     response = client.post(change_url(office), calendar_form(mon="09:00-10:00"))
     assert response.status_code == 403
     assert client.get(CALENDAR_ADD).status_code == 403

@@ -271,6 +271,17 @@ def days_off_between(hours, start, deadline, limit=14):
     return days
 
 
+def weekday_display(day, label):
+    """A weekday's ranges on the read-only page of a user who may only view (the form's field is not the model's)."""
+
+    @display(description=label)
+    def show(model_admin, obj):
+        hours = obj.working_hours if isinstance(obj.working_hours, dict) else {}
+        return hours.get(day) or gettext("day off")
+
+    return show
+
+
 class CalendarAdmin(DatabaseBusyMixin, OtrsSearchMixin, ModelAdmin):
     form = CalendarForm
     list_display = ["name", "time_zone", "week", "public_holidays", "sla_count", "validity"]
@@ -286,6 +297,16 @@ class CalendarAdmin(DatabaseBusyMixin, OtrsSearchMixin, ModelAdmin):
 
     class Media:
         css = {"all": ["otrs_customer_admin/otrs_customer_admin.css"]}
+
+    mon, tue, wed, thu, fri, sat, sun = (
+        weekday_display(day, label) for day, label in zip(WEEKDAYS, WEEKDAY_LABELS, strict=True)
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not self.has_change_permission(request, obj):
+            return fieldsets[:-1]  # nothing to paste into on a read-only page
+        return fieldsets
 
     def get_queryset(self, request):
         # A GROUP BY drops the model's ordering; the pickers page through this queryset.
