@@ -98,3 +98,147 @@ def test_an_sla_names_its_calendar_and_a_calendar_in_use_is_kept():
     assert SLA.objects.create(name="Around the clock").calendar is None
     with pytest.raises(Exception, match="protected"):
         office.delete()
+
+
+# --- OTRS's calendar settings, pasted as its SysConfig or Config.pm writes them -------------
+
+# Calendar 1 as OTRS writes it into Kernel/Config/Files/ZZZAuto.pm, with a setting of another kind
+# before it (a whole file may be pasted).
+ZZZAUTO = r"""
+$Self->{'SecureMode'} =  '1';
+$Self->{'TimeWorkingHours::Calendar1'} =  {
+  'Fri' => [ '8', '9', '10', '11', '12', '13', '14' ],
+  'Mon' => [ '8', '9', '10', '11', '13', '14', '15', '16' ],
+  'Sat' => [],
+  'Sun' => []
+};
+$Self->{'TimeVacationDays::Calendar1'} =  {
+  '1' => { '1' => 'New Year\'s Day' },
+  '12' => { '25' => 'First Christmas Day', '26' => 'Second Christmas Day' }
+};
+$Self->{'TimeVacationDaysOneTime::Calendar1'} =  { '2027' => { '4' => { '2' => 'Good Friday' } } };
+$Self->{'TimeZone::Calendar1'} =  'Europe/Berlin';
+$Self->{'TimeZone::Calendar1Name'} =  'Support Berlin';
+"""
+
+
+def test_otrs_zzzauto_settings_become_a_calendars_fields():
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    # Mon 8..16 without 12 (lunch), Fri 8..14: whole hours read as ranges; days not listed are off.
+    assert calendar_values_from_otrs(ZZZAUTO) == {
+        "working_hours": {
+            "mon": "08:00-12:00, 13:00-17:00",
+            "tue": "",
+            "wed": "",
+            "thu": "",
+            "fri": "08:00-15:00",
+            "sat": "",
+            "sun": "",
+        },
+        "holidays": ["01-01", "12-25", "12-26", "2027-04-02"],
+        "time_zone": "Europe/Berlin",
+        "name": "Support Berlin",
+    }
+
+
+def test_otrs_config_pm_settings_with_bare_keys_and_numbers():
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    # Kernel/Config.pm as a person writes it; OTRS 5's TimeZone is a fixed offset in hours.
+    config_pm = """
+        $Self->{TimeWorkingHours} = { Mon => [8,9,10,11,12,13,14,15,16], Sat => [10, 11] };
+        $Self->{TimeVacationDays} = { 12 => { 24 => "Christmas Eve" } };  # only Christmas Eve
+        $Self->{TimeZone} = '+2';
+    """
+    values = calendar_values_from_otrs(config_pm)
+    assert values["working_hours"]["mon"] == "08:00-17:00"
+    assert values["working_hours"]["sat"] == "10:00-12:00"
+    assert values["holidays"] == ["12-24"]
+    assert values["time_zone"] == "Etc/GMT-2"  # POSIX's sign: two hours east of UTC, no daylight saving
+    assert calendar_values_from_otrs("$Self->{'TimeZone'} = '0';")["time_zone"] == "UTC"
+
+
+def test_otrs_settings_as_plain_sysconfig_lines():
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    plain = """
+        TimeWorkingHours::Calendar2
+        Mon: 8 9 10 11 13 14 15 16
+        Tue: 8 9 10 11 13 14 15 16
+        TimeVacationDays::Calendar2
+        12-25 First Christmas Day
+        1-1: New Year
+        TimeVacationDaysOneTime::Calendar2
+        2027-04-02 Good Friday
+        TimeZone::Calendar2: America/New_York
+    """
+    values = calendar_values_from_otrs(plain)
+    assert values["working_hours"]["tue"] == "08:00-12:00, 13:00-17:00"
+    assert values["working_hours"]["wed"] == ""
+    assert values["holidays"] == ["01-01", "12-25", "2027-04-02"]
+    assert values["time_zone"] == "America/New_York"
+    # Lines before any setting's name are the default calendar's; only what the text sets is given.
+    assert calendar_values_from_otrs("Mon: 9 10\nFri: 9") == {
+        "working_hours": {
+            "mon": "09:00-11:00",
+            "tue": "",
+            "wed": "",
+            "thu": "",
+            "fri": "09:00-10:00",
+            "sat": "",
+            "sun": "",
+        }
+    }
+
+
+def test_several_otrs_calendars_are_chosen_by_number():
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    text = "TimeWorkingHours::Calendar1\nMon: 8\nTimeWorkingHours::Calendar3\nMon: 9"
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(text)
+    assert refused.value.messages == ["The settings hold calendars 1, 3; choose one."]
+    assert calendar_values_from_otrs(text, 3)["working_hours"]["mon"] == "09:00-10:00"
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(text, 2)
+    assert refused.value.messages == ["The settings hold no calendar 2."]
+
+
+@pytest.mark.parametrize(
+    ("text", "messages"),
+    [
+        (
+            "Mon: 8 9 25\nFunday: 8\n12-32\nhello world\nTimeZone: Mars/Olympus",
+            [
+                "Line 1: OTRS lists working hours as whole hours from 0 to 23.",
+                "Line 2: Fun is not a weekday (Mon … Sun).",
+                "Line 3: 12-32 is no date such as 12-25 (every year) or 2027-04-02 (once).",
+                "Line 4: hello world is no OTRS calendar setting.",
+                "Line 5: Mars/Olympus is no time zone; use an IANA name such as Europe/Berlin.",
+            ],
+        ),
+        (
+            "TimeVacationDays\n2027-04-02\nTimeVacationDaysOneTime\n04-02",
+            [
+                "Line 2: 2027-04-02 has a year: TimeVacationDays lists days of every year, such as 12-25.",
+                "Line 4: 04-02 has no year: TimeVacationDaysOneTime lists dates such as 2027-04-02.",
+            ],
+        ),
+        (
+            "$Self->{'TimeWorkingHours'} = {\n  'Mon' => [ '8', '9' },\n};",
+            ["Line 2: Perl's hash, list or quoted text was expected, not }."],
+        ),
+        (
+            "$Self->{'TimeWorkingHours'} = {\n  'Mon' => '8 9',\n};\n$Self->{'TimeZone'} = { 'x' => 1 };",
+            ["Line 2: The hours of Mon are a list ([8, 9, …]).", "Line 4: TimeZone is a single value."],
+        ),
+        ("", ["The text holds no OTRS calendar setting (TimeWorkingHours, TimeVacationDays, TimeZone)."]),
+    ],
+)
+def test_wrong_otrs_settings_are_named_by_their_line(text, messages):
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(text)
+    assert refused.value.messages == messages

@@ -14,7 +14,7 @@ from unfold.contrib.filters.forms import AutocompleteDropdownForm
 
 from ..bidi import isolate_text
 from ..datasources import data_source_choices
-from ..models import Customer, Validity
+from ..models import Calendar, Customer, Validity
 from ..models.dynamic_field_types import FieldType
 from ..models.dynamic_values import dynamic_field_q
 from ..models.visibility import restricted
@@ -47,6 +47,27 @@ class ValidityFilter(admin.SimpleListFilter):
                 "query_string": changelist.get_query_string({self.parameter_name: lookup}),
                 "display": title,
             }
+
+
+class CalendarFilter(admin.SimpleListFilter):
+    """SLAs by the calendar their deadlines count in, or those around the clock."""
+
+    title = _("calendar")
+    parameter_name = "calendar"
+    AROUND_THE_CLOCK = "none"
+
+    def lookups(self, request, model_admin):
+        return [(self.AROUND_THE_CLOCK, _("Around the clock"))] + [
+            (str(pk), name) for pk, name in Calendar.objects.values_list("pk", "name")
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == self.AROUND_THE_CLOCK:
+            return queryset.filter(calendar__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(calendar_id=int(value))
+        return queryset
 
 
 class VisibleChoiceForm(AutocompleteDropdownForm):

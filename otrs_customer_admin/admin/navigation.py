@@ -17,6 +17,7 @@ ITEMS = (
     ("customeruser", _("Customer users"), "contacts"),
     ("ticket", _("Tickets"), "confirmation_number"),
     ("sla", _("SLAs"), "timer"),
+    ("calendar", _("Calendars"), "calendar_month"),
     ("syncrun", _("Sync runs"), "sync"),
     ("job", _("Jobs"), "work_history"),
     ("dynamicfield", _("Dynamic fields"), "tune"),

@@ -8,6 +8,7 @@ def register(site):
     """
     from ..models import (
         SLA,
+        Calendar,
         Customer,
         CustomerGroup,
         CustomerUser,
@@ -17,6 +18,7 @@ def register(site):
         SyncRun,
         Ticket,
     )
+    from .calendars import CalendarAdmin
     from .customer import CustomerAdmin
     from .customer_groups import CustomerGroupAdmin
     from .customer_user import CustomerUserAdmin
@@ -31,6 +33,7 @@ def register(site):
         (CustomerUser, CustomerUserAdmin),
         (Ticket, TicketAdmin),
         (SLA, SLAAdmin),
+        (Calendar, CalendarAdmin),
         (SyncRun, SyncRunAdmin),
         (Job, JobAdmin),
         (DynamicField, DynamicFieldAdmin),

@@ -1,5 +1,6 @@
 from django.contrib.admin.utils import quote
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
@@ -11,6 +12,7 @@ from ..importexport.resources import TicketResource
 from ..models.visibility import may_view_related
 from .display import VALIDITY_LABELS, card_link, moment, moment_text, validity_badge
 from .filters import (
+    CalendarFilter,
     EscalatedFilter,
     OtrsSearchMixin,
     ReminderDueFilter,
@@ -112,13 +114,19 @@ class TicketAdmin(
 
 
 class SLAAdmin(DatabaseBusyMixin, OtrsSearchMixin, PrefillMixin, ModelAdmin):
-    list_display = ["name", "first_response_time", "update_time", "solution_time", "validity"]
-    list_filter = [ValidityFilter]
+    list_display = ["name", "first_response_time", "update_time", "solution_time", "calendar_name", "validity"]
+    list_filter = [ValidityFilter, CalendarFilter]
+    list_select_related = ["calendar"]
     search_fields = ["name"]
+    autocomplete_fields = ["calendar"]  # offers valid calendars only (OtrsSearchMixin)
     fieldsets = [
         (None, {"fields": ["name", "valid", "comment"]}),
-        (_("Targets in minutes"), {"fields": ["first_response_time", "update_time", "solution_time"]}),
+        (_("Targets in minutes"), {"fields": ["first_response_time", "update_time", "solution_time", "calendar"]}),
     ]
+
+    @display(description=_("Calendar"), ordering="calendar__name")
+    def calendar_name(self, obj):
+        return obj.calendar.name if obj.calendar_id else gettext("Around the clock")
 
     @display(description=_("Validity"), ordering="valid", label=VALIDITY_LABELS)
     def validity(self, obj):
