@@ -208,3 +208,14 @@ def test_the_commands_import_and_export_slas(tmp_path):
     ]
     with pytest.raises(CommandError, match="unrecognized arguments: --data-source"):
         call_command("export_slas", str(target), "--data-source", "database")
+
+
+def test_a_calendar_set_invalid_between_the_preview_and_the_confirm_refuses_the_import():
+    calendar = office()
+    data = dataset(plain_csv([["name", "calendar"], ["Gold", "Office"]]))
+    checked = SLAImport()
+    assert problems(checked.run(data, dry_run=True)) == []
+    Calendar.objects.filter(pk=calendar.pk).update(valid=Validity.INVALID)
+    report = SLAImport().confirm(data, checked.saved_check())
+    assert problems(report) == ["Line 2, calendar: the calendar Office is not valid; name a valid calendar."]
+    assert not SLA.objects.exists()
