@@ -10,14 +10,18 @@ from datetime import timedelta
 
 from django.conf import settings as django_settings
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, router
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .conf import DEFAULTS, SETTING_NAME
 from .datasources.base import SOURCE_KEY_PATTERN, DataSource
 from .directory_sync import model_fields
-from .models import DynamicField
+from .models import SLA, Calendar, DynamicField, Validity
+from .models.calendars import WEEKDAY_LABELS, WEEKDAYS, parse_ranges, validate_time_zone
+from .working_time import NoWorkingTime
 
 ID = "otrs_customer_admin"
 
@@ -362,15 +366,9 @@ def check_dynamic_fields(app_configs=None, **kwargs):
     """Valid dynamic-field definitions that cannot work (E036 to E039). The admin refuses them; these
     come from fixtures, scripts or SQL. Read from the database, so nothing is reported while it
     cannot be read (before ``migrate``, or with no database at hand, as in an image build)."""
-    try:
-        connection = connections[router.db_for_read(DynamicField)]
-        if DynamicField._meta.db_table not in connection.introspection.table_names():
-            return []
-        definitions = list(DynamicField.objects.valid())
-    except DatabaseError:
-        return []
+    definitions = read_stored(DynamicField, lambda: list(DynamicField.objects.valid()))
     errors = []
-    for definition in definitions:
+    for definition in definitions or ():
         for name, problem in definition.definition_problems():
             where = _("Dynamic field %(field)s of %(object_type)s: %(problem)s") % {
                 "field": definition.key,
@@ -386,3 +384,110 @@ def check_dynamic_fields(app_configs=None, **kwargs):
             else:
                 errors.append(_error(39, where, _("Switch off its list filter.")))
     return errors
+
+
+def read_stored(model, read):
+    """What ``read()`` reads of ``model``'s table; ``None`` while it cannot be read (before ``migrate``,
+    or with no database at hand, as in an image build), so that ``check`` never fails for want of one."""
+    try:
+        connection = connections[router.db_for_read(model)]
+        if model._meta.db_table not in connection.introspection.table_names():
+            return None
+        return read()
+    except DatabaseError:
+        return None
+
+
+@register(Tags.models)
+def check_calendars(app_configs=None, **kwargs):
+    """Valid calendars that cannot count working time (E042 to E048), and valid SLAs that count in a
+    calendar that is not valid (W002). The admin refuses them; these come from bulk updates,
+    fixtures, scripts or SQL. Read from the database, as ``check_dynamic_fields``."""
+    stored = read_stored(
+        Calendar,
+        lambda: (
+            list(Calendar.objects.filter(valid=Validity.VALID)),
+            list(
+                SLA.objects.filter(valid=Validity.VALID, calendar__isnull=False)
+                .exclude(calendar__valid=Validity.VALID)
+                .values_list("name", "calendar__name")
+            ),
+        ),
+    )
+    if stored is None:
+        return []
+    calendars, slas = stored
+    errors = [problem for calendar in calendars for problem in _calendar_problems(calendar)]
+    for sla, calendar in slas:
+        errors.append(
+            Warning(
+                _("SLA %(sla)s counts its deadlines in the calendar %(calendar)s, which is not valid.")
+                % {"sla": sla, "calendar": calendar},
+                hint=_("Give the SLA a valid calendar (or none, for around the clock), or make the calendar valid."),
+                id=f"{ID}.W002",
+            )
+        )
+    return errors
+
+
+def _calendar_problems(calendar):
+    """The errors of one valid calendar; its working time is tried only when it can be read."""
+
+    def where(problem, weekday=None):
+        values = {"calendar": calendar.name, "weekday": weekday, "problem": problem}
+        if weekday is None:
+            return _("Calendar %(calendar)s: %(problem)s") % values
+        return _("Calendar %(calendar)s, %(weekday)s: %(problem)s") % values
+
+    errors = []
+    hours = calendar.working_hours if isinstance(calendar.working_hours, dict) else {}
+    for day, label in zip(WEEKDAYS, WEEKDAY_LABELS, strict=True):
+        try:
+            parse_ranges(hours.get(day, ""))
+        except ValidationError as error:
+            hint = _("Correct its working hours in the admin, such as 08:00-12:00, 13:00-17:00.")
+            errors.append(_error(42, where(" ".join(error.messages), label), hint))
+    try:
+        calendar.parsed_holidays()
+    except ValidationError as error:
+        hint = _("Correct its holidays in the admin: 12-25 for every year, 2027-04-02 for once.")
+        errors.append(_error(43, where(" ".join(error.messages)), hint))
+    try:
+        validate_time_zone(calendar.time_zone)
+    except ValidationError as error:
+        errors.append(_error(44, where(" ".join(error.messages)), _("Choose its time zone in the admin.")))
+    errors += _public_holiday_problems(calendar, where)
+    if errors:
+        return errors
+    try:
+        calendar.hours.add(timezone.now(), timedelta(minutes=1))
+    except NoWorkingTime:
+        problem = _("it has no working time: no weekday has working hours, or its holidays take every working day.")
+        hint = _("Give at least one weekday working hours, or set the calendar invalid.")
+        errors.append(_error(48, where(problem), hint))
+    return errors
+
+
+def _public_holiday_problems(calendar, where):
+    """E045 to E047: a country (or subdivision) whose public holidays the ``holidays`` package does not know."""
+    import holidays
+
+    country = str(calendar.public_holidays_country or "")
+    subdivision = calendar.public_holidays_subdivision
+    hint = _("Choose a country and subdivision the holidays package knows, or clear them.")
+    if not country:
+        if not subdivision:
+            return []
+        problem = _("its public holidays name the subdivision %(subdivision)s but no country.")
+        return [_error(47, where(problem % {"subdivision": subdivision}), hint)]
+    try:
+        holidays.country_holidays(country)
+    except NotImplementedError:
+        problem = _("the holidays package knows no public holidays of %(country)s.") % {"country": country}
+        return [_error(45, where(problem), hint)]
+    try:
+        holidays.country_holidays(country, subdiv=subdivision or None)
+    except NotImplementedError:
+        problem = _("the holidays package knows no subdivision %(subdivision)s of %(country)s.")
+        return [_error(46, where(problem % {"subdivision": subdivision, "country": country}), hint)]
+    return []

@@ -229,6 +229,21 @@ def parse_bool(value):
     )
 
 
+# The most minutes an SLA target holds (a PositiveIntegerField on every database): about 4,000 years.
+MAX_MINUTES = 2**31 - 1
+
+
+def parse_minutes(value):
+    """A cell of minutes (an SLA's target) as a whole number: ``"240"`` and ``"240.0"`` -> 240."""
+    text = str(value).strip()
+    number = _integral(text)
+    if number is None or not 0 <= number <= MAX_MINUTES:
+        raise ValueError(
+            gettext("'%(value)s' is no number of minutes: write a whole number such as 240.") % {"value": text}
+        )
+    return number
+
+
 def validity_of_flag(flag):
     """A yes/no flag's validity id: yes is valid, no invalid (never invalid-temporarily)."""
     return int(Validity.VALID if flag else Validity.INVALID)

@@ -109,7 +109,7 @@ def staff(*codenames, username="clerk"):
 # ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", [CUSTOMER, CUSTOMER_USER])
+@pytest.mark.parametrize("model", [CUSTOMER, CUSTOMER_USER, "sla"])
 def test_the_lists_show_import_and_export_buttons(admin_client, model):
     page = document(admin_client.get(url(model, "changelist")))
 

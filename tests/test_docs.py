@@ -282,7 +282,11 @@ def documented_names(nodes):
 
 @pytest.mark.parametrize(
     "heading, aliases",
-    [("Customers", columns.CUSTOMER_ALIASES), ("Customer users", columns.CUSTOMER_USER_ALIASES)],
+    [
+        ("Customers", columns.CUSTOMER_ALIASES),
+        ("Customer users", columns.CUSTOMER_USER_ALIASES),
+        ("SLAs", columns.SLA_ALIASES),
+    ],
 )
 def test_every_column_alias_is_documented(heading, aliases):
     names = documented_names(section("import-export.md", heading))

@@ -32,7 +32,7 @@ from ..importexport.formats import EXPORT_FORMATS, IMPORT_FORMATS, LINE_COLUMN, 
 from ..importexport.previews import Preview, PreviewRefused, PreviewUpload, clear_expired
 from ..importexport.profiles import export_profiles, import_profiles, profile_import_options
 from ..jobs import jobs_available, start_export, start_import
-from ..models import Customer, ImportExportProfile, Validity
+from ..models import Calendar, Customer, ImportExportProfile, Validity
 from ..models.customer_groups import format_group_links
 from ..models.dynamic_field_types import display_value
 from ..models.dynamic_fields import field_definitions
@@ -80,8 +80,8 @@ class DefaultCountryMixin(forms.Form):
         field.widget = UnfoldAdminSelectWidget(choices=field.choices)
 
 
-class CustomerImportForm(ProfileChoiceMixin, DefaultCountryMixin, ImportForm):
-    field_order = ["resource", "import_file", "format", "profile"]
+class UploadLimitMixin(forms.Form):
+    """The upload's size, against the limit of the request or of a job."""
 
     def clean_import_file(self):
         upload = self.cleaned_data["import_file"]
@@ -97,6 +97,16 @@ class CustomerImportForm(ProfileChoiceMixin, DefaultCountryMixin, ImportForm):
                 % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
             )
         return upload
+
+
+class CustomerImportForm(ProfileChoiceMixin, DefaultCountryMixin, UploadLimitMixin, ImportForm):
+    field_order = ["resource", "import_file", "format", "profile"]
+
+
+class SLAImportForm(ProfileChoiceMixin, UploadLimitMixin, ImportForm):
+    """SLAs have no country: the file, its format and a profile."""
+
+    field_order = CustomerImportForm.field_order
 
 
 class DefaultCustomerMixin(forms.Form):
@@ -211,15 +221,19 @@ def preview_changes(model, preview):
     """The engine's preview rows for people: field labels, and values as the admin shows them
     (CustomerIDs instead of primary keys, validity names; a dynamic field by its label, its value
     as its forms and cards show it); ``None`` for an empty value."""
-    dynamic = {field.key: field for field in field_definitions(model.DYNAMIC_OBJECT_TYPE)}
-    customer_pks = set()
+    object_type = getattr(model, "DYNAMIC_OBJECT_TYPE", None)
+    dynamic = {field.key: field for field in field_definitions(object_type)} if object_type else {}
+    customer_pks, calendar_pks = set(), set()
     for _line, _kind, _key, changes in preview:
         for name, old, new in changes:
             if name == "customer":
                 customer_pks |= {old, new}
             elif name == "additional_customers":
                 customer_pks |= {*(old or ()), *(new or ())}
+            elif name == "calendar":
+                calendar_pks |= {old, new}
     customer_ids = dict(Customer.objects.filter(pk__in=customer_pks - {None}).values_list("pk", "customer_id"))
+    calendar_names = dict(Calendar.objects.filter(pk__in=calendar_pks - {None}).values_list("pk", "name"))
 
     def shown(name, value):
         if name in dynamic:
@@ -228,6 +242,8 @@ def preview_changes(model, preview):
             return None
         if name == "customer":
             return customer_ids.get(value, value)
+        if name == "calendar":
+            return calendar_names.get(value, value)
         if name == "additional_customers":
             return ", ".join(sorted(str(customer_ids.get(pk, pk)) for pk in value))
         if name == "additional_emails":

@@ -8,7 +8,7 @@ from unfold.decorators import display
 
 from ..admin_urls import admin_url
 from ..bidi import isolate
-from ..importexport.resources import TicketResource
+from ..importexport.resources import SLAResource, TicketResource
 from ..models.visibility import may_view_related
 from .display import VALIDITY_LABELS, card_link, moment, moment_text, validity_badge
 from .filters import (
@@ -21,7 +21,7 @@ from .filters import (
     VisibleAutocompleteSelectFilter,
 )
 from .forms import TicketForm
-from .importexport import TicketExportMixin
+from .importexport import RecordImportExportMixin, SLAImportForm, TicketExportMixin
 from .mixins import CustomerGroupsMixin, DatabaseBusyMixin, PrefillMixin, SaveChangedFieldsMixin, TicketDetailMixin
 from .pagination import KeyedPagesMixin
 
@@ -113,7 +113,9 @@ class TicketAdmin(
         return moment(obj.created_at)
 
 
-class SLAAdmin(DatabaseBusyMixin, OtrsSearchMixin, PrefillMixin, ModelAdmin):
+class SLAAdmin(DatabaseBusyMixin, OtrsSearchMixin, PrefillMixin, RecordImportExportMixin, ModelAdmin):
+    resource_classes = [SLAResource]
+    import_form_class = SLAImportForm
     list_display = ["name", "first_response_time", "update_time", "solution_time", "calendar_name", "validity"]
     list_filter = [ValidityFilter, CalendarFilter]
     list_select_related = ["calendar"]

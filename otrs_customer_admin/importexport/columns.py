@@ -56,6 +56,17 @@ CUSTOMER_USER_ALIASES = {
     "valid": ("Valid", "ValidID", "validity", "active"),
 }
 
+# OTRS's SLA attributes (AdminSLA); its Calendar names a calendar here by its name.
+SLA_ALIASES = {
+    "name": ("Name", "SLA"),
+    "first_response_time": ("FirstResponseTime", "first response"),
+    "update_time": ("UpdateTime",),
+    "solution_time": ("SolutionTime",),
+    "calendar": ("Calendar", "CalendarName"),
+    "comment": ("Comment", "comments", "note"),
+    "valid": ("Valid", "ValidID", "validity", "active"),
+}
+
 IGNORED = frozenset(
     name.casefold()
     for name in (

@@ -245,6 +245,9 @@ class RecordImport:
     # Field -> what to say when a row's value of a unique field belongs to another record
     # (with %(value)s); a field without one gets its constraint's violation message.
     taken_messages = {}
+    # Whether the model's records belong to a data source (read-only directories, new records the
+    # default source's); an SLA belongs to none.
+    sourced = True
 
     def __init__(self, *, default_country="", default_customer="", user=None, progress=None, mapping=None):
         self.default_country = default_country
@@ -436,8 +439,10 @@ class RecordImport:
             )
         self.report.unknown_columns = [str(header) for header in unknown[:MAPPABLE_COLUMNS]]
         self.report.headers = [str(header) for header in headers[:MAX_HEADERS_KEPT]]
-        unknown_dynamic = [header for header in unknown if unprefixed(str(header)) is not None]
-        unknown = [header for header in unknown if unprefixed(str(header)) is None]
+        # A model without dynamic fields has no DynamicField_ columns: such a header is any unknown one.
+        dynamic = self.dynamic_type is not None
+        unknown_dynamic = [header for header in unknown if dynamic and unprefixed(str(header)) is not None]
+        unknown = [header for header in unknown if not (dynamic and unprefixed(str(header)) is not None)]
         if unknown:
             self.report.warnings.append(unknown_columns_warning(unknown))
         if unknown_dynamic:
@@ -522,7 +527,7 @@ class RecordImport:
             self.model.objects,
             self.key_field,
             {self.key_of(row) for row in looked_up} - {None},
-            ["pk", "data_source", *self.stored_fields],
+            ["pk", *(["data_source"] if self.sourced else []), *self.stored_fields],
         )
         for row in looked_up:
             key = self.key_of(row)
@@ -541,14 +546,23 @@ class RecordImport:
             for definition in definitions:
                 record[definition.key] = values[record["pk"]][definition.name]
 
+    @property
+    def dynamic_type(self):
+        """The object type of the model's dynamic fields; ``None`` for a model without them (SLAs)."""
+        return getattr(self.model, "DYNAMIC_OBJECT_TYPE", None)
+
     @cached_property
     def dynamic(self):
         """``DynamicField_<Name>`` -> definition, for the valid dynamic fields of the model's records."""
-        return {field.key: field for field in field_definitions(self.model.DYNAMIC_OBJECT_TYPE)}
+        if self.dynamic_type is None:
+            return {}
+        return {field.key: field for field in field_definitions(self.dynamic_type)}
 
     @cached_property
     def dynamic_defaults(self):
         """What a new record gets in the dynamic fields its row leaves empty."""
+        if self.dynamic_type is None:
+            return {}
         return {prefixed(name): value for name, value in defaults_of(self.model).items()}
 
     @cached_property
@@ -597,7 +611,7 @@ class RecordImport:
 
     def plan_update(self, row):
         existing = row.existing
-        source = get_data_source(existing["data_source"])
+        source = get_data_source(existing["data_source"]) if self.sourced else None
         changes = {
             name: value for name, value in row.values.items() if self.is_written(name) and existing.get(name) != value
         }
@@ -745,7 +759,7 @@ class RecordImport:
     def write_rows(self, rows):
         """Create and update the records of one chunk of rows; returns how many."""
         now = timezone.now()
-        source = default_data_source_key()
+        source = default_data_source_key() if self.sourced else None
         new_rows = [row for row in rows if row.existing is None and row.changes]
         new = [self.build(row, source) for row in new_rows]
         changed = [row for row in rows if row.existing is not None and row.changes]
@@ -876,7 +890,8 @@ class RecordImport:
         obj = self.model.__new__(self.model)
         obj.__dict__.update(self.blank_values)
         obj._state = ModelState()
-        obj.data_source = source
+        if source is not None:
+            obj.data_source = source
         for name, value in row.changes.items():
             if name not in self.relation_fields:
                 setattr(obj, self.attname(name), value)

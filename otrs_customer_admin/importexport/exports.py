@@ -1,4 +1,4 @@
-"""Exports of customers, customer users and tickets to a file, for the commands, the admin and jobs.
+"""Exports of customers, customer users, SLAs and tickets to a file, for the commands, the admin and jobs.
 
 An export streams: its rows come out of a server-side cursor (``values_list(...).iterator()``) in
 the queryset's order (primary keys when it has none), ``CHUNK_ROWS`` at a time; what the rows
@@ -20,7 +20,7 @@ from operator import itemgetter
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
-from ..models import Customer, CustomerUser, FieldType, Ticket, Validity
+from ..models import SLA, Customer, CustomerUser, FieldType, Ticket, Validity
 from ..models.base import JoinedText
 from ..models.customer_groups import format_group_links, group_links_of
 from ..models.customer_user import address_order, joined_addresses
@@ -33,7 +33,7 @@ from .formats import FORMULA_PREFIXES, neutralise_formula
 CHUNK_ROWS = 1000
 
 #: The order of each model's exports when the queryset has none of its own (the commands, jobs).
-ORDERING = {Customer: ("customer_id",), CustomerUser: ("login",), Ticket: ("-created_at",)}
+ORDERING = {Customer: ("customer_id",), CustomerUser: ("login",), SLA: ("name_key",), Ticket: ("-created_at",)}
 
 #: What a number, postal code or phone number looks like: digits, spaces, ( ) . / - and one leading + or -.
 NUMBER_LIKE = re.compile(r"[+-]?[\d ()./-]*")
@@ -198,6 +198,17 @@ def export_columns(model, user=None):
         )
         columns.append(plain("data_source"))
         return columns + dynamic_columns(model)
+    if model is SLA:
+        # The calendar by its name, as the import reads it back; empty around the clock.
+        return [
+            plain(
+                name,
+                "calendar__name" if name == "calendar" else name,
+                numbers=name in SLA.TARGET_FIELDS,
+                render=validity_name if name == "valid" else text if name in SLA.TARGET_FIELDS else None,
+            )
+            for name in SLA.RECORD_FIELDS
+        ]
     if model is Ticket:
         return [
             plain("number", numbers=True),
@@ -240,7 +251,9 @@ def export_queryset(model, user=None):
     """Every record of ``model`` an export by ``user`` may write (what the user sees), in the export's order."""
     if not exportable(model):
         raise ExportRefused(_("%(model)s cannot be exported.") % {"model": model._meta.verbose_name_plural})
-    return model.objects.order_by(*ORDERING[model]).visible_to(user)
+    queryset = model.objects.order_by(*ORDERING[model])
+    # Customer groups limit what a user sees of customers, people and tickets; SLAs are everyone's.
+    return queryset.visible_to(user) if hasattr(queryset, "visible_to") else queryset
 
 
 def export_headers(model, user=None, columns=None):

@@ -1,9 +1,10 @@
-"""The two imports: customers and customer users, on the engine of ``engine.RecordImport``.
+"""The imports of customers, customer users and SLAs, on the engine of ``engine.RecordImport``.
 
 Each names its model, key and column aliases, and adds what only it needs: customers derive
 a CustomerID from the name (Zammad's organizations have none); customer users resolve their
 customer and additional customers and take a default customer. New records of both take the
-import's default country when their row has none.
+import's default country when their row has none. SLAs name their calendar by its name, and
+their open tickets get new deadlines when their targets or calendar change.
 """
 
 import hashlib
@@ -18,11 +19,12 @@ from django.utils.translation import gettext_lazy, ngettext
 from ..conf import settings
 from ..exceptions import AddressTaken
 from ..folding import fold
-from ..models import Customer, CustomerUser, Validity
+from ..models import SLA, Calendar, Customer, CustomerUser, Ticket, Validity
 from ..models.customer_groups import format_group_links, gives_rw, parse_group_links
 from ..models.customer_user import OWN_PRIMARY_MESSAGE
 from ..models.dynamic_field_types import LIST_SEPARATORS
 from ..models.visibility import RW, group_support
+from ..values import parse_minutes
 from ..writes import (
     address_holders,
     address_order,
@@ -542,5 +544,73 @@ class CustomerUserImport(RecordImport):
         return super().missing_message(name)
 
 
+class SLAImport(RecordImport):
+    """SLAs by name, ignoring case; the calendar by its name, ignoring case (an empty cell leaves
+    an SLA's calendar as it is; a new SLA without one counts around the clock)."""
+
+    model = SLA
+    key_field = "name"
+    aliases = columns.SLA_ALIASES
+    required_for_new = ("name",)
+    data_fields = SLA.RECORD_FIELDS
+    parsers = {**RecordImport.parsers, **dict.fromkeys(SLA.TARGET_FIELDS, parse_minutes)}
+    sourced = False
+    # What the deadlines of an SLA's tickets are counted from: a change recomputes its open tickets.
+    CLOCK_FIELDS = frozenset((*SLA.TARGET_FIELDS, "calendar"))
+
+    def attname(self, name):
+        return "calendar_id" if name == "calendar" else name
+
+    def match(self, rows):
+        self.resolve_calendars(rows)
+        super().match(rows)
+
+    def resolve_calendars(self, rows):
+        """A calendar's name -> its primary key; the calendars that are not valid noted by name."""
+        self.not_valid_calendars = {}
+        wanted = {fold(row.values["calendar"]) for row in rows if "calendar" in row.values}
+        found = folded_lookup(Calendar.objects, "name", wanted, ["pk", "name", "valid"])
+        for row in rows:
+            text = row.values.get("calendar")
+            if text is None:
+                continue
+            calendar = found.get(fold(text))
+            if calendar is None:
+                row.failed.add("calendar")
+                del row.values["calendar"]
+                self.problem(row.line, "calendar", _("no calendar called %(value)s.") % {"value": text})
+                continue
+            row.values["calendar"] = calendar["pk"]
+            if calendar["valid"] != Validity.VALID:
+                self.not_valid_calendars[calendar["pk"]] = calendar["name"]
+
+    def plan_update(self, row):
+        super().plan_update(row)
+        self.refuse_not_valid_calendar(row)
+
+    def plan_create(self, row):
+        super().plan_create(row)
+        self.refuse_not_valid_calendar(row)
+
+    def refuse_not_valid_calendar(self, row):
+        """An SLA may be given only a valid calendar; one that keeps its calendar keeps it, valid or not."""
+        calendar = row.changes.get("calendar")
+        if calendar in self.not_valid_calendars:
+            message = _("the calendar %(value)s is not valid; name a valid calendar.")
+            self.problem(row.line, "calendar", message % {"value": self.not_valid_calendars[calendar]})
+
+    def after_write(self, rows):
+        """Refuse a calendar set invalid since the check; then the open tickets of the SLAs whose
+        targets or calendar changed get their deadlines anew, in bulk, in the import's transaction."""
+        given = {row.changes["calendar"] for row in rows if "calendar" in row.changes}
+        if given:
+            retired = Calendar.objects.filter(pk__in=given).exclude(valid=Validity.VALID).values_list("name", flat=True)
+            if retired:
+                self.refuse_moved(list(retired))
+        changed = [row.existing["pk"] for row in rows if row.existing and self.CLOCK_FIELDS & row.changes.keys()]
+        if changed:
+            Ticket.objects.filter(sla__in=changed).open().recompute_escalations()
+
+
 #: The import of each model that has one.
-IMPORTERS = {Customer: CustomerImport, CustomerUser: CustomerUserImport}
+IMPORTERS = {Customer: CustomerImport, CustomerUser: CustomerUserImport, SLA: SLAImport}

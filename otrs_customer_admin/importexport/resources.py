@@ -13,11 +13,11 @@ import tablib
 from import_export import fields, resources
 from import_export.results import Result, RowResult
 
-from ..models import Customer, CustomerUser, Ticket
+from ..models import SLA, Customer, CustomerUser, Ticket
 from ..models.dynamic_fields import field_definitions
 from ..models.visibility import group_support
 from .exports import chosen_columns, export_chunks, export_headers, export_queryset
-from .importers import CustomerImport, CustomerUserImport
+from .importers import CustomerImport, CustomerUserImport, SLAImport
 
 
 class ImportResult(Result):
@@ -85,6 +85,8 @@ class GroupLinksMixin:
 
 class EngineImportMixin:
     importer_class = None
+    # DynamicFieldsMixin's, for the models that have dynamic fields.
+    dynamic_definitions = ()
 
     def __init__(self, *, default_country="", default_customer="", user=None, mapping=None, **kwargs):
         super().__init__(**kwargs)
@@ -145,6 +147,20 @@ class CustomerUserResource(DynamicFieldsMixin, StreamedExportMixin, EngineImport
 
     def get_queryset(self):
         return export_queryset(CustomerUser)
+
+
+class SLAResource(StreamedExportMixin, EngineImportMixin, resources.ModelResource):
+    importer_class = SLAImport
+
+    calendar = fields.Field(attribute="calendar__name", column_name="calendar")
+
+    class Meta:
+        model = SLA
+        fields = SLAImport.data_fields
+        import_id_fields = ("name",)
+
+    def get_queryset(self):
+        return export_queryset(SLA)
 
 
 class TicketResource(StreamedExportMixin, resources.ModelResource):

@@ -145,7 +145,13 @@ class ExportCommand(PackageCommand):
             default="all",
             help=_("Which records, by validity: valid, invalid, invalid-temporarily or all (the default)."),
         )
-        parser.add_argument("--data-source", help=_("Only records of this data source (its key)."))
+        if self.sourced:
+            parser.add_argument("--data-source", help=_("Only records of this data source (its key)."))
+
+    @property
+    def sourced(self):
+        """Whether the model's records belong to data sources (SLAs do not)."""
+        return any(field.name == "data_source" for field in self.model._meta.get_fields())
 
     def filters(self, options):
         """``filtered_queryset``'s filters from the options; a ``CommandError`` for an unknown value."""
@@ -155,7 +161,7 @@ class ExportCommand(PackageCommand):
                 options["validity"], validities, _("Unknown validity %(value)s: use one of %(known)s.")
             )
         }
-        if options["data_source"] is not None:
+        if options.get("data_source") is not None:
             filters["data_source"] = known_value(
                 options["data_source"],
                 list(get_data_sources()),

@@ -117,6 +117,8 @@ class SLA(FoldedUniqueFields, models.Model):
     objects = FoldedUniqueFieldsQuerySet.as_manager()
 
     TARGET_FIELDS = ("first_response_time", "update_time", "solution_time")
+    # The fields an import writes and an export writes (in this order).
+    RECORD_FIELDS = ("name", *TARGET_FIELDS, "calendar", "comment", "valid")
     FOLDED_FIELDS = ("name",)
 
     class Meta:
