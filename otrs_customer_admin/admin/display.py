@@ -60,9 +60,9 @@ def moment(value):
 
 
 def working_week(calendar):
-    """A calendar's working hours in a line, "Mon-Fri 08:00-17:00; Sat 09:00-12:00" (an en dash between
-    the days): weekdays in a
-    row with the same ranges together, days off left out ("" for hours it cannot read)."""
+    """A calendar's working hours in a line, "Mon-Fri 08:00-17:00; Sat 09:00-12:00" (an en dash
+    between the days): weekdays in a row with the same ranges together, days off left out ("" for
+    hours it cannot read)."""
     try:
         week = calendar.weekday_ranges()
     except ValidationError:

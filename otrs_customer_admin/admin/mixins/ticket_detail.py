@@ -1,7 +1,8 @@
 """The ticket detail view: OTRS's "ticket zoom", read-only, which every ticket link opens.
 
 One page with the ticket's number and title, its state, priority and pending time, its SLA's
-deadlines (when each falls due, whether it was met, how long until or since), its customer
+deadlines (when each falls due, whether it was met, how long until or since: in the working
+time of the SLA's calendar, which the page names, or around the clock), its customer
 and customer user with their business cards, and Edit for those who may change tickets.
 """
 
