@@ -21,7 +21,6 @@ from otrs_customer_admin.admin.mixins import ticket_detail
 from otrs_customer_admin.conf import settings
 from otrs_customer_admin.models import Calendar, Ticket, TicketState
 from otrs_customer_admin.widgets import builtin
-from otrs_customer_admin.widgets.builtin import tell_escalations
 from tests.factories import make_customer, make_sla, make_ticket
 from tests.markup import attribute, document, element, elements, text
 
@@ -285,6 +284,8 @@ def test_the_widget_costs_the_same_queries_for_one_ticket_and_for_many_over_seve
 
 
 def test_the_rows_of_one_calendar_share_its_working_time(acme, office_sla):
+    from otrs_customer_admin.widgets.builtin import tell_escalations
+
     for hours in range(3):
         make_ticket(acme, sla=office_sla, state=TicketState.OPEN, created_at=FRIDAY_16 - hours * HOUR)
     tickets = list(Ticket.objects.select_related("sla__calendar"))
