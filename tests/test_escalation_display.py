@@ -1,7 +1,8 @@
 """Deadlines on the screen in the SLA's working time: the ticket detail view and the Escalations
 widget say "due in" / "overdue by" counted in the calendar's working hours, show the wall-clock
 deadline beside it (in the site's time zone, Europe/Berlin in the tests) and name the calendar;
-an SLA without one counts around the clock and says so. None of it costs a query per ticket.
+an SLA without one counts around the clock and says so. The ticket list says the same in its
+Escalation column. None of it costs a query per ticket.
 
 The worked example is OTRS's: ``TimeWorkingHours`` Mon-Fri ``8 9 10 11 12 13 14 15 16`` (8:00 to
 17:00), a solution time of 240 minutes, a ticket opened on Friday at 16:00: due Monday 11:00.
@@ -17,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, timezone
 
+from otrs_customer_admin.admin import ticket as ticket_admin
 from otrs_customer_admin.admin.mixins import ticket_detail
 from otrs_customer_admin.conf import settings
 from otrs_customer_admin.models import Calendar, Ticket, TicketState
@@ -50,6 +52,7 @@ def clock(monkeypatch):
     """Sets the instant the detail view and the widgets measure from: ``clock(moment)``."""
     monkeypatch.setattr(ticket_detail, "timezone", FixedClock)
     monkeypatch.setattr(builtin, "timezone", FixedClock)
+    monkeypatch.setattr(ticket_admin, "timezone", FixedClock)
 
     def set_now(moment):
         FixedClock.now_value = moment
@@ -297,3 +300,41 @@ def test_the_rows_of_one_calendar_share_its_working_time(acme, office_sla):
         "overdue by 4 hours, 30 minutes (working time)",
         "overdue by 5 hours, 30 minutes (working time)",
     }
+
+
+# --- the ticket list ----------------------------------------------------------------------------
+
+
+def escalation_column(client):
+    """The ticket list's Escalation cells: ``{ticket number: text}``."""
+    page = document(client.get(reverse("admin:otrs_customer_admin_ticket_changelist")))
+    return {
+        text(element(row, class_="field-number_link")): text(element(row, "td", class_="field-escalation"))
+        for row in elements(element(page, "table", id="result_list"), "tr")
+        if elements(row, "td", class_="field-escalation")
+    }
+
+
+def test_the_ticket_list_tells_overdue_in_working_time(admin_client, acme, friday_ticket, clock):
+    around = make_ticket(acme, sla=make_sla("Wall clock", first_response_time=30), created_at=FRIDAY_16)
+    clock(MONDAY_11 + HOUR + 15 * MINUTE)
+    friday = formats.date_format(timezone.localtime(FRIDAY_16 + 30 * MINUTE), "SHORT_DATETIME_FORMAT")
+    assert escalation_column(admin_client) == {
+        friday_ticket.number: f"first response: {friday} (overdue by 4 hours, 45 minutes (working time))",
+        around.number: f"first response: {friday} (overdue by 2 days, 19 hours)",
+    }
+
+
+def test_the_ticket_list_costs_the_same_queries_for_one_calendar_and_for_several(
+    admin_client, acme, friday_ticket, clock, django_assert_num_queries
+):
+    clock(MONDAY_11)
+    url = reverse("admin:otrs_customer_admin_ticket_changelist")
+    admin_client.get(url)  # warm the caches
+    with CaptureQueriesContext(connection) as one_calendar:
+        admin_client.get(url)
+    for i in range(3):
+        sla = make_sla(f"SLA {i}", calendar=make_calendar(f"Calendar {i}"))
+        make_ticket(acme, sla=sla, state=TicketState.OPEN, created_at=FRIDAY_16 - i * HOUR)
+    with django_assert_num_queries(len(one_calendar)):
+        assert admin_client.get(url).status_code == 200
