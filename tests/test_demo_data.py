@@ -24,6 +24,7 @@ from otrs_customer_admin.models import (
     CLOSED_STATES,
     PENDING_STATES,
     SLA,
+    Calendar,
     Customer,
     CustomerGroup,
     CustomerUser,
@@ -105,6 +106,44 @@ def test_default_run_is_believable():
     assert Ticket.objects.filter(sla__isnull=True).exists()
     oldest = Ticket.objects.order_by("created_at").first().created_at
     assert timezone.timedelta(days=100) < now - oldest <= timezone.timedelta(days=181)
+
+
+@pytest.mark.django_db
+def test_bronze_counts_in_the_office_hours_calendar_so_its_tickets_escalate_in_working_time():
+    output = load()
+    assert "Calendars: 1 created, 0 already present" in output
+    office = Calendar.objects.get()
+    assert (office.name, office.time_zone, str(office.public_holidays_country)) == (
+        "Office hours",
+        "Europe/Berlin",
+        "DE",
+    )
+    assert office.holidays == ["12-25", "12-26", "01-01"]
+    office.full_clean()
+    assert dict(SLA.objects.values_list("name", "calendar__name")) == {
+        "Gold": None,
+        "Silver": None,
+        "Bronze": "Office hours",
+    }
+    # Every deadline of a Bronze ticket falls inside the working hours: a weekday from 8:00 to
+    # 17:00 in Berlin that is no holiday; around the clock, some would fall on a weekend.
+    public = office.public_holiday_days()
+    escalations = Ticket.objects.exclude(escalation_at=None)
+    bronze = [
+        timezone.localtime(when, office.hours.time_zone)
+        for when in escalations.filter(sla__name="Bronze").values_list("escalation_at", flat=True)
+    ]
+    assert len(bronze) > 20
+    for when in bronze:
+        assert when.weekday() < 5 and (8, 0) <= (when.hour, when.minute) <= (17, 0), when
+        assert when.date() not in public and (when.month, when.day) not in {(12, 25), (12, 26), (1, 1)}, when
+    gold = [
+        timezone.localtime(when)
+        for when in escalations.filter(sla__name="Gold").values_list("escalation_at", flat=True)
+    ]
+    assert any(when.weekday() >= 5 or not 8 <= when.hour < 17 for when in gold)
+    # A second run finds the calendar and leaves it.
+    assert "Calendars: 0 created, 1 already present" in load()
 
 
 @pytest.mark.django_db
@@ -246,12 +285,12 @@ def test_the_number_of_queries_does_not_grow_with_the_numbers():
     large = queries_for(customers=customers, customer_users=customer_users, tickets=200)
     assert customers > 3 and customer_users > 5
     assert small == large
-    # Per model: one query for the existing keys, one insert; plus the savepoint,
+    # Per model (the calendar too): one query for the existing keys, one insert; plus the savepoint,
     # SQLite's cache-size pragmas and the two updates of the ticket counters; for the dynamic
     # fields, one look at the definitions and one insert of the missing ones, and per record model
     # one read of its definitions, one of its stored values, one insert of the new ones; for the
     # group links, one read and one insert of the demo's groups, one of the links and one insert.
-    assert large <= 30
+    assert large <= 32
     # More than one batch costs one insert per extra batch, nothing per record.
     batched = queries_for(customers=customers, customer_users=customer_users, tickets=200, batch_size=100)
     assert batched == large + 1

@@ -1,11 +1,14 @@
 """Small renderers for list columns: links that open a business card, validity badges, moments."""
 
+from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import format_html, format_html_join
 
 from ..admin_urls import record_links
 from ..bidi import isolate
 from ..models import Validity
+from ..models.calendars import format_ranges
 from ..models.dynamic_field_types import FieldType, display_value, is_empty
 
 VALIDITY_LABELS = {
@@ -54,6 +57,28 @@ def moment(value):
     if value is None:
         return "-"
     return format_html('<time datetime="{}">{}</time>', value.isoformat(), moment_text(value))
+
+
+def working_week(calendar):
+    """A calendar's working hours in a line, "Mon-Fri 08:00-17:00; Sat 09:00-12:00" (an en dash
+    between the days): weekdays in a row with the same ranges together, days off left out ("" for
+    hours it cannot read)."""
+    try:
+        week = calendar.weekday_ranges()
+    except ValidationError:
+        return ""
+    groups = []  # [first weekday, last weekday, ranges]
+    for day, ranges in enumerate(week):
+        if groups and groups[-1][2] == ranges:
+            groups[-1][1] = day
+        else:
+            groups.append([day, day, ranges])
+    parts = []
+    for first, last, ranges in groups:
+        if ranges:
+            days = WEEKDAYS_ABBR[first] if first == last else f"{WEEKDAYS_ABBR[first]}\N{EN DASH}{WEEKDAYS_ABBR[last]}"
+            parts.append(f"{days} {format_ranges(ranges)}")
+    return "; ".join(parts)
 
 
 def dynamic_value(definition, value):

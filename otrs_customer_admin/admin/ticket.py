@@ -1,4 +1,5 @@
 from django.contrib.admin.utils import quote
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,9 @@ from unfold.decorators import display
 
 from ..admin_urls import admin_url
 from ..bidi import isolate
+from ..durations import deadline_status
 from ..importexport.resources import SLAResource, TicketResource
+from ..models.calendars import share_hours
 from ..models.visibility import may_view_related
 from .display import VALIDITY_LABELS, card_link, moment, moment_text, validity_badge
 from .filters import (
@@ -63,7 +66,7 @@ class TicketAdmin(
         "priority",
     ]
     list_filter_submit = True
-    list_select_related = ["customer", "customer_user"]
+    list_select_related = ["customer", "customer_user", "sla__calendar"]
     search_fields = ["number", "title", "customer__customer_id", "customer__name"]
     autocomplete_fields = ["customer", "customer_user", "sla"]
     readonly_fields = ["number", "closed_at", "escalation_at", "escalation_deadline"]
@@ -98,11 +101,18 @@ class TicketAdmin(
             return isolate(obj.customer_user.full_name)
         return card_link(self.admin_site, obj.customer_user, obj.customer_user.full_name)
 
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # The page's tickets of one calendar count in one working time ("overdue by" below).
+        share_hours(ticket.sla.calendar for ticket in changelist.result_list if ticket.sla is not None)
+        return changelist
+
     @display(description=_("Escalation"), ordering="escalation_at")
     def escalation(self, obj):
         if obj.escalation_at is None:
             return "-"
-        return f"{obj.get_escalation_deadline_display()}: {moment_text(obj.escalation_at)}"
+        status = deadline_status(obj.escalation_at, timezone.now(), obj.clock)[1]
+        return f"{obj.get_escalation_deadline_display()}: {moment_text(obj.escalation_at)} ({status})"
 
     @display(description=_("Pending until"), ordering="pending_until")
     def pending_until_moment(self, obj):

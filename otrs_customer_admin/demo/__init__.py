@@ -2,7 +2,9 @@
 
 ``load_demo_data()`` (and the ``load_demo_data`` command around it) fills the default
 writable data source with companies in several countries, the people who work there,
-three SLAs and tickets in every OTRS state.
+three SLAs (Bronze counting in the working-hours calendar "Office hours", Monday to Friday
+8:00 to 17:00 in Berlin with Germany's public holidays; the others around the clock) and
+tickets in every OTRS state.
 
 * **Repeatable.** Every record has a key derived from its index: customers are
   ``DEMO-00001``…, customer users have logins like ``anna.mueller17`` (the number is the

@@ -21,7 +21,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from ..datasources import default_data_source_key
-from ..models import SLA, Customer, CustomerGroup, CustomerUser, Ticket, TicketState, Validity
+from ..models import SLA, Calendar, Customer, CustomerGroup, CustomerUser, Ticket, TicketState, Validity
 from ..models.base import replaying_history
 from ..models.ticket_counters import recount_tickets
 from ..models.ticket_states import CLOSED_STATES, PENDING_STATES
@@ -33,11 +33,13 @@ from .tables import (
     CUSTOMER_USER_COMMENTS,
     CUSTOMER_USER_VALIDITY_WEIGHTS,
     CUSTOMER_VALIDITY_WEIGHTS,
+    DEMO_CALENDAR,
     FORCED_CUSTOMER_USER_VALIDITY,
     FORCED_CUSTOMER_VALIDITY,
     INVALID_COMMENTS,
     PAUSED_COMMENTS,
     PRIORITY_WEIGHTS,
+    SLA_CALENDARS,
     SLA_TIER_LIMITS,
     SLAS,
     STATE_ORDER,
@@ -222,9 +224,11 @@ class DemoDataGenerator:
         with (
             collecting_garbage_per_batch(),
             large_sqlite_cache(Ticket),
-            one_transaction(SLA, Customer, CustomerGroup, CustomerUser, Ticket),
+            one_transaction(Calendar, SLA, Customer, CustomerGroup, CustomerUser, Ticket),
         ):
-            slas, counts = self.load_slas()
+            calendar, counts = self.load_calendar()
+            result.counts.append(counts)
+            slas, counts = self.load_slas(calendar)
             result.counts.append(counts)
             customers, counts = self.load_customers(slas)
             result.counts.append(counts)
@@ -272,11 +276,30 @@ class DemoDataGenerator:
 
     # -- SLAs ---------------------------------------------------------------
 
-    def load_slas(self):
+    def load_calendar(self):
+        """The demo's working-hours calendar (``DEMO_CALENDAR``), created when missing."""
+        counts = self._counts(Calendar)
+        calendar = Calendar.objects.filter(name__iexact=DEMO_CALENDAR["name"]).first()
+        if calendar is None:
+            calendar = Calendar.objects.create(**DEMO_CALENDAR)
+            counts.created = 1
+        else:
+            counts.present = 1
+        return calendar, counts
+
+    def load_slas(self, calendar):
         counts = self._counts(SLA)
-        existing = {sla.name.lower(): sla for sla in SLA.objects.all()}
+        # With their calendars: the tickets' deadlines are counted in them without a query.
+        existing = {sla.name.lower(): sla for sla in SLA.objects.select_related("calendar")}
         missing = [
-            SLA(name=name, first_response_time=response, update_time=update, solution_time=solution, comment=comment)
+            SLA(
+                name=name,
+                first_response_time=response,
+                update_time=update,
+                solution_time=solution,
+                comment=comment,
+                calendar=calendar if SLA_CALENDARS.get(name) == calendar.name else None,
+            )
             for name, response, update, solution, comment in SLAS
             if name.lower() not in existing
         ]
@@ -285,7 +308,7 @@ class DemoDataGenerator:
             SLA.objects.bulk_create(missing)
             counts.created = len(missing)
             if any(sla.pk is None for sla in missing):  # databases that return no ids from bulk inserts
-                existing = {sla.name.lower(): sla for sla in SLA.objects.all()}
+                existing = {sla.name.lower(): sla for sla in SLA.objects.select_related("calendar")}
             else:
                 existing.update((sla.name.lower(), sla) for sla in missing)
         return [existing[name.lower()] for name, *_rest in SLAS], counts

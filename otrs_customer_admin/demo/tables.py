@@ -88,6 +88,17 @@ SLAS = (
     ("Bronze", 480, 1440, 10080, "Best effort: response within a working day, solution within a week"),
 )
 
+# The demo's working-hours calendar, and the SLAs that count in it (the others around the clock).
+DEMO_CALENDAR = {
+    "name": "Office hours",
+    "time_zone": "Europe/Berlin",
+    "working_hours": {day: "08:00-17:00" for day in ("mon", "tue", "wed", "thu", "fri")},
+    "holidays": ["12-25", "12-26", "01-01"],
+    "public_holidays_country": "DE",
+    "comment": "Monday to Friday 8:00 to 17:00, German public holidays",
+}
+SLA_CALENDARS = {"Bronze": "Office hours"}
+
 # Out of 100 customers: Gold, Silver, Bronze, or no SLA at all.
 SLA_TIER_LIMITS = ((15, 0), (45, 1), (70, 2))
 

@@ -259,3 +259,17 @@ class Calendar(FoldedUniqueFields, models.Model):
             is_public_holiday=public.__contains__ if public is not None else None,
             name=self.name,
         )
+
+
+def share_hours(calendars):
+    """Give the instances of one calendar one ``hours``: rows loaded with ``select_related``
+    (a page of tickets with their SLAs' calendars) hold a calendar instance each, and each would
+    build its working time (and its country's public holidays) again."""
+    shared = {}
+    for calendar in calendars:
+        if calendar is None:
+            continue
+        if calendar.pk in shared:
+            calendar.__dict__["hours"] = shared[calendar.pk]
+        else:
+            shared[calendar.pk] = calendar.hours

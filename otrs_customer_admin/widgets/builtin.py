@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import history
 from ..admin_urls import may_change
 from ..conf import settings
+from ..durations import deadline_status
 from ..models import (
     CLOSED_STATES,
     OPEN_STATES,
@@ -29,6 +30,7 @@ from ..models import (
     visibility,
     with_ticket_counts_for,
 )
+from ..models.calendars import share_hours
 from .base import CUSTOMER, CUSTOMER_USER, Widget, register
 
 
@@ -110,6 +112,16 @@ def link_ticket_rows(widget, request, tickets):
     return tickets
 
 
+def tell_escalations(tickets, now):
+    """Give each ticket (loaded with its SLA and calendar) ``escalation_status``: "overdue by 3
+    days", in the working time of its SLA's calendar where it has one. The tickets of one
+    calendar share its working time, built once."""
+    share_hours(ticket.sla.calendar for ticket in tickets if ticket.sla is not None)
+    for ticket in tickets:
+        if ticket.escalation_at is not None:
+            ticket.escalation_status = deadline_status(ticket.escalation_at, now, ticket.clock)[1]
+
+
 class TicketsWidget(ModelListWidget):
     """A list of the object's tickets, cut at ``WIDGET_ROWS``, with a link to all of them."""
 
@@ -127,7 +139,11 @@ class TicketsWidget(ModelListWidget):
     def get_context(self, request, obj):
         now = timezone.now()
         tickets = self.select(owned_tickets(obj, request.user), now)
+        if "overdue" in self.show:
+            tickets = tickets.select_related("sla__calendar")
         rows = link_ticket_rows(self, request, list(tickets[: settings.WIDGET_ROWS]))
+        if "overdue" in self.show:
+            tell_escalations(rows, now)
         total = tickets.count()
         return {
             "tickets": rows,
