@@ -362,3 +362,50 @@ def test_the_sla_list_asks_no_query_per_calendar(admin_client):
     with CaptureQueriesContext(connection) as many:
         admin_client.get(SLAS)
     assert len(many) == len(few)
+
+
+# --- new deadlines after a save -------------------------------------------------------------
+
+
+def friday_ticket(sla):
+    from tests.factories import make_customer, make_ticket
+
+    friday_16 = datetime.datetime(2026, 11, 27, 15, 0, tzinfo=datetime.UTC)  # 16:00 in Berlin
+    return make_ticket(make_customer(), sla=sla, created_at=friday_16)
+
+
+def test_without_jobs_saving_a_calendar_gives_its_open_tickets_new_deadlines_at_once(admin_client):
+    office = make_calendar()
+    ticket = friday_ticket(SLA.objects.create(name="Gold", solution_time=240, calendar=office))
+    assert ticket.escalation_at == datetime.datetime(2026, 11, 30, 10, 0, tzinfo=datetime.UTC)  # Monday 11:00
+    week = {day: OFFICE_WEEK.get(day, "") for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    response = admin_client.post(change_url(office), calendar_form(**{**week, "sat": "09:00-13:00"}))
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.escalation_at == datetime.datetime(2026, 11, 28, 11, 0, tzinfo=datetime.UTC)  # Saturday 12:00
+
+
+def test_with_jobs_saving_an_sla_queues_the_recompute_and_links_its_job(admin_client, settings, tmp_path):
+    from otrs_customer_admin.models import Job
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.MEDIA_ROOT = str(tmp_path)
+    office = make_calendar()
+    sla = SLA.objects.create(name="Gold", solution_time=240)
+    ticket = friday_ticket(sla)
+    before = ticket.escalation_at
+    data = {"name": "Gold", "valid": "1", "comment": "", "solution_time": "240", "calendar": str(office.pk)}
+    response = admin_client.post(change_url(sla), {**data, "first_response_time": "", "update_time": ""}, follow=True)
+    assert response.status_code == 200
+    job = Job.objects.get(kind=Job.Kind.RECOMPUTE)
+    assert job.options["sla"] == sla.pk
+    messages = [str(message) for message in response.context["messages"]]
+    assert any("get their new deadlines in the background" in message for message in messages), messages
+    assert reverse("admin:otrs_customer_admin_job_change", args=[job.pk]) in response.content.decode()
+    ticket.refresh_from_db()
+    assert ticket.escalation_at == before  # the job's work, not the request's
+    # A save that moves no deadline queues nothing.
+    admin_client.post(
+        change_url(sla), {**data, "comment": "Key accounts", "first_response_time": "", "update_time": ""}
+    )
+    assert Job.objects.filter(kind=Job.Kind.RECOMPUTE).count() == 1

@@ -31,7 +31,7 @@ from ..models.calendars import WEEKDAY_LABELS, WEEKDAYS, format_ranges, parse_ho
 from ..working_time import NoWorkingTime
 from .display import VALIDITY_LABELS, validity_badge
 from .filters import OtrsSearchMixin, ValidityFilter
-from .mixins import DatabaseBusyMixin
+from .mixins import DatabaseBusyMixin, RecomputeDeadlinesMixin
 
 SHORT_WEEKDAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
 OTRS_CALENDAR_NUMBERS = [("", _("the default calendar (TimeWorkingHours)")), *((str(n), str(n)) for n in range(1, 10))]
@@ -282,7 +282,8 @@ def weekday_display(day, label):
     return show
 
 
-class CalendarAdmin(DatabaseBusyMixin, OtrsSearchMixin, ModelAdmin):
+class CalendarAdmin(DatabaseBusyMixin, OtrsSearchMixin, RecomputeDeadlinesMixin, ModelAdmin):
+    recompute_scope = "calendar"
     form = CalendarForm
     list_display = ["name", "time_zone", "week", "public_holidays", "sla_count", "validity"]
     list_filter = [ValidityFilter]

@@ -25,7 +25,14 @@ from .filters import (
 )
 from .forms import TicketForm
 from .importexport import RecordImportExportMixin, SLAImportForm, TicketExportMixin
-from .mixins import CustomerGroupsMixin, DatabaseBusyMixin, PrefillMixin, SaveChangedFieldsMixin, TicketDetailMixin
+from .mixins import (
+    CustomerGroupsMixin,
+    DatabaseBusyMixin,
+    PrefillMixin,
+    RecomputeDeadlinesMixin,
+    SaveChangedFieldsMixin,
+    TicketDetailMixin,
+)
 from .pagination import KeyedPagesMixin
 
 
@@ -123,7 +130,10 @@ class TicketAdmin(
         return moment(obj.created_at)
 
 
-class SLAAdmin(DatabaseBusyMixin, OtrsSearchMixin, PrefillMixin, RecordImportExportMixin, ModelAdmin):
+class SLAAdmin(
+    DatabaseBusyMixin, OtrsSearchMixin, PrefillMixin, RecomputeDeadlinesMixin, RecordImportExportMixin, ModelAdmin
+):
+    recompute_scope = "sla"
     resource_classes = [SLAResource]
     import_form_class = SLAImportForm
     list_display = ["name", "first_response_time", "update_time", "solution_time", "calendar_name", "validity"]

@@ -180,10 +180,15 @@ class Calendar(FoldedUniqueFields, models.Model):
     def clock_inputs(self):
         return tuple(str(getattr(self, name)) for name in self.CLOCK_FIELDS)
 
+    def moves_deadlines(self):
+        """Whether saving it now moves the deadlines of the open tickets of its SLAs (what its
+        working time is made of changed)."""
+        return getattr(self, "_loaded_clock", None) not in (None, self.clock_inputs())
+
     def save(self, *args, recompute=True, **kwargs):
         """``recompute=False`` leaves the deadlines of the open tickets of its SLAs to the caller
         (who queues ``jobs.start_recompute``, or runs ``recompute_escalations``)."""
-        clock_changed = getattr(self, "_loaded_clock", None) not in (None, self.clock_inputs())
+        clock_changed = self.moves_deadlines()
         super().save(*args, **kwargs)
         self._loaded_clock = self.clock_inputs()
         self.__dict__.pop("hours", None)

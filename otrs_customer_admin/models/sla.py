@@ -55,20 +55,6 @@ class SLADeadline:
     clock: object = field(default=AROUND_THE_CLOCK, compare=False)
 
     @property
-    def calendar_name(self):
-        """The calendar the deadline is counted in ("" around the clock)."""
-        return self.clock.name
-
-    def due_in(self, now):
-        """The working time from ``now`` to a running deadline, negative when it is overdue
-        (by that much working time); ``None`` when no clock runs."""
-        if self.status != self.RUNNING or self.due_at is None:
-            return None
-        if self.due_at >= now:
-            return self.clock.between(now, self.due_at)
-        return -self.clock.between(self.due_at, now)
-
-    @property
     def label(self):
         return Deadline(self.deadline).label
 
@@ -163,10 +149,14 @@ class SLA(FoldedUniqueFields, models.Model):
                 {"calendar": _("%(calendar)s is not valid; choose a valid calendar.") % {"calendar": self.calendar}}
             )
 
+    def moves_deadlines(self):
+        """Whether saving it now moves the deadlines of its open tickets (its targets or calendar changed)."""
+        return getattr(self, "_loaded_inputs", None) not in (None, self.deadline_inputs())
+
     def save(self, *args, recompute=True, **kwargs):
         """``recompute=False`` leaves the open tickets' deadlines to the caller (who queues
         ``jobs.start_recompute``, or runs ``recompute_escalations``) when its inputs change."""
-        inputs_changed = getattr(self, "_loaded_inputs", None) not in (None, self.deadline_inputs())
+        inputs_changed = self.moves_deadlines()
         super().save(*args, **kwargs)
         self._loaded_inputs = self.deadline_inputs()
         if inputs_changed and recompute:

@@ -9,6 +9,7 @@ from .card import BusinessCardMixin
 from .changed_fields import SaveChangedFieldsMixin
 from .customer_groups import ChoicesThroughGroupsMixin, CustomerGroupsMixin
 from .data_source import DataSourceStepMixin
+from .deadlines import RecomputeDeadlinesMixin
 from .detail import DetailPageMixin, DetailViewMixin
 from .dynamic_columns import DynamicFieldsListMixin
 from .dynamic_fields import DynamicFieldsMixin
@@ -36,6 +37,7 @@ __all__ = [
     "MergeCustomersMixin",
     "PrefillMixin",
     "PrivacyMixin",
+    "RecomputeDeadlinesMixin",
     "RecordHistoryMixin",
     "RecordPageMixin",
     "SaveChangedFieldsMixin",
