@@ -170,3 +170,17 @@ def test_adding_is_monotonic_additive_and_measured_back_by_between(seed, calenda
         assert calendar.add(start, shorter) <= calendar.add(start, longer)
         assert calendar.add(calendar.add(start, a), b) == calendar.add(start, a + b)
         assert calendar.between(start, calendar.add(start, a)) == a
+
+
+@pytest.mark.parametrize(
+    ("seed", "calendar"), enumerate(CALENDARS), ids=["office", "lunch-holidays", "around-the-clock", "new-york"]
+)
+def test_subtracting_is_measured_back_by_between_and_undone_by_adding(seed, calendar):
+    """Where a paused clock resumes from: ``subtract(end, d)`` is the latest moment with ``d`` of
+    working time up to ``end``, and adding ``d`` and more to it is adding the rest to ``end``."""
+    for end, ran, rest in samples(seed + 10):
+        start = calendar.subtract(end, ran)
+        assert start <= end
+        assert calendar.between(start, end) == ran
+        if rest:
+            assert calendar.add(start, ran + rest) == calendar.add(end, rest)
