@@ -28,7 +28,7 @@ STAMP := $(VENV)/.installed-$(SETUP_HASH)$(DJANGO_HASH)
 LINT_PATHS := $(wildcard otrs_customer_admin example_project tests bench scripts)
 LDAP_HEADERS := /usr/include/ldap.h /usr/include/sasl/sasl.h
 
-.PHONY: help venv install system-deps test docs screenshots demo bench bench-import-memory bench-import-job bench-ldap bench-history bench-pages bench-dynamic-fields bench-customer-groups bench-export bench-load lint format wheel clean distclean
+.PHONY: help venv install system-deps test docs screenshots demo bench bench-import-memory bench-import-job bench-ldap bench-history bench-recompute bench-pages bench-dynamic-fields bench-customer-groups bench-export bench-load lint format wheel clean distclean
 
 help: ## show this list
 	@echo "Usage: make TARGET [VENV=.venv] [PYTEST_ARGS='...'] [PYTHON=/path/to/python3.12] [DJANGO='Django>=5.2,<5.3']"
@@ -112,6 +112,9 @@ bench-import-job: venv ## new customer users imported through a job by a real db
 bench-history: venv ## the history's cost: imports and syncs of 100,000 rows with HISTORY on vs off, the History widget of 10,000 changes
 	@scripts/install-system-deps
 	$(PY) bench/history_bench.py --rows $(or $(BENCH_ROWS),100000) --entries $(or $(BENCH_ENTRIES),100000)
+
+bench-recompute: venv ## new deadlines for 200,000 open tickets after their calendars changed: tickets/s vs the per-ticket way (BENCH_TICKETS; DATABASE_URL for PostgreSQL)
+	$(PY) bench/recompute_bench.py --tickets $(or $(BENCH_TICKETS),200000)
 
 bench-ldap: venv ## the LDAP sync vs ldapsearch paging, from a real slapd (10,000 customers, 50,000 customer users)
 	@scripts/install-system-deps
