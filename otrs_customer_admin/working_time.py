@@ -51,7 +51,6 @@ class WorkingHours:
     # The periods of each local date asked for: a bulk recompute asks for the same few days
     # for thousands of tickets.
     _periods: dict = field(default_factory=dict, compare=False, repr=False)
-    name: str = field(default="", compare=False)  # the calendar's, for messages
 
     def is_day_off(self, day):
         return (
@@ -170,8 +169,6 @@ class WorkingHours:
 
 class AroundTheClock:
     """Wall-clock time, with the API of ``WorkingHours``: the clock of an SLA without a calendar."""
-
-    name = ""
 
     @staticmethod
     def add(start, duration):

@@ -409,3 +409,22 @@ def test_with_jobs_saving_an_sla_queues_the_recompute_and_links_its_job(admin_cl
         change_url(sla), {**data, "comment": "Key accounts", "first_response_time": "", "update_time": ""}
     )
     assert Job.objects.filter(kind=Job.Kind.RECOMPUTE).count() == 1
+
+
+def test_with_jobs_a_calendar_save_that_moves_no_deadline_queues_nothing(admin_client, settings, tmp_path):
+    from otrs_customer_admin.models import Job
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.MEDIA_ROOT = str(tmp_path)
+    # Made in code, in a short form ("8-17", weekdays left out): the form writes it out in full.
+    office = make_calendar(working_hours={"mon": "8-17"})
+    SLA.objects.create(name="Gold", solution_time=240, calendar=office)
+    spare = make_calendar(name="Spare")
+    week = {"mon": "08:00-17:00"}
+    admin_client.post(change_url(office), calendar_form(comment="Berlin", **week))
+    assert not Job.objects.exists()
+    # Hours changed, but no SLA counts in the calendar: no ticket to give new deadlines.
+    admin_client.post(change_url(spare), calendar_form(name="Spare", sat="09:00-13:00"))
+    assert not Job.objects.exists()
+    admin_client.post(change_url(office), calendar_form(comment="Berlin", sat="09:00-13:00", **week))
+    assert Job.objects.filter(kind=Job.Kind.RECOMPUTE, options__calendar=office.pk).count() == 1

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from otrs_customer_admin.importexport.importers import SLAImport
 from otrs_customer_admin.models import SLA, Calendar, TicketState, Validity
+from otrs_customer_admin.working_time import AROUND_THE_CLOCK
 from tests.factories import make_customer, make_sla, make_ticket
 from tests.importing import dataset, excel_csv, plain_csv, problems
 from tests.test_admin_import_export import FORMAT, confirm, counts, url
@@ -57,7 +58,7 @@ def test_an_otrs_sla_file_creates_slas_with_their_calendar_named_ignoring_case()
     assert (gold.targets(), gold.calendar, gold.comment, gold.valid) == ((60, 120, 240), calendar, "Key accounts", 1)
     # No calendar: around the clock; an empty target: none.
     assert (silver.targets(), silver.calendar, silver.valid) == ((240, None, 2880), None, Validity.INVALID_TEMPORARILY)
-    assert silver.clock.name == ""
+    assert silver.clock is AROUND_THE_CLOCK
 
 
 def test_an_unknown_or_invalid_calendar_and_bad_minutes_are_problems_of_their_lines_and_nothing_is_written():

@@ -11,6 +11,7 @@ import io
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -199,6 +200,26 @@ def test_the_command_names_an_unknown_sla_and_the_known_ones(office):
     sla_in(office, name="Gold", solution_time=60)
     with pytest.raises(CommandError, match=r"There is no SLA named Platinum.*Gold"):
         call_command("recompute_escalations", "--sla", "Platinum")
+    # An empty name (an unset shell variable) is refused, never taken for "every SLA".
+    with pytest.raises(CommandError, match=r"There is no SLA named  \(there are: Gold\)"):
+        call_command("recompute_escalations", "--sla", "")
+    # A name that was not UTF-8 on the command line (a surrogate escape) is a name no SLA has.
+    with pytest.raises(CommandError, match=r"There is no calendar named"):
+        call_command("recompute_escalations", "--calendar", "Caf\udce9")
+
+
+def test_an_sla_target_is_at_most_a_year_and_a_larger_stored_one_gives_no_deadline(acme, office):
+    sla = SLA(name="Forever", solution_time=365 * 24 * 60 + 1, calendar=office)
+    with pytest.raises(ValidationError) as refused:
+        sla.full_clean()
+    assert "solution_time" in refused.value.message_dict
+    # Written around the model's validation: the ticket gets no deadline, and no error page.
+    SLA.objects.bulk_create([sla])
+    sla = SLA.objects.get(name="Forever")
+    SLA.objects.filter(pk=sla.pk).update(solution_time=2_000_000_000)
+    ticket = make_ticket(acme, sla=SLA.objects.get(pk=sla.pk), created_at=FRIDAY_16)
+    assert ticket.escalation_at is None
+    assert Ticket.objects.recompute_escalations() == 0
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
 from ..admin_urls import admin_url, site_admin
-from ..bidi import Phrase, isolate, isolate_text
+from ..bidi import Phrase, isolate
 from ..datasources import get_data_source
 from ..importexport.formats import FileProblem
 from ..jobs import (
@@ -102,10 +102,10 @@ def recompute_scope(job):
     options = job.options
     if options.get("sla"):
         name = SLA.objects.filter(pk=options["sla"]).values_list("name", flat=True).first()
-        return _("the SLA %(name)s") % {"name": isolate_text(name or options["sla"])}
+        return Phrase(_("the SLA %(name)s"), name=name or options["sla"])
     if options.get("calendar"):
         name = Calendar.objects.filter(pk=options["calendar"]).values_list("name", flat=True).first()
-        return _("the SLAs of the calendar %(name)s") % {"name": isolate_text(name or options["calendar"])}
+        return Phrase(_("the SLAs of the calendar %(name)s"), name=name or options["calendar"])
     return _("every SLA")
 
 

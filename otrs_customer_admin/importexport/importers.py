@@ -19,10 +19,11 @@ from django.utils.translation import gettext_lazy, ngettext
 from ..conf import settings
 from ..exceptions import AddressTaken
 from ..folding import fold
-from ..models import SLA, Calendar, Customer, CustomerUser, Ticket, Validity
+from ..models import SLA, Calendar, Customer, CustomerUser, Validity
 from ..models.customer_groups import format_group_links, gives_rw, parse_group_links
 from ..models.customer_user import OWN_PRIMARY_MESSAGE
 from ..models.dynamic_field_types import LIST_SEPARATORS
+from ..models.ticket import tickets_to_recompute
 from ..models.visibility import RW, group_support
 from ..values import parse_minutes
 from ..writes import (
@@ -555,8 +556,6 @@ class SLAImport(RecordImport):
     data_fields = SLA.RECORD_FIELDS
     parsers = {**RecordImport.parsers, **dict.fromkeys(SLA.TARGET_FIELDS, parse_minutes)}
     sourced = False
-    # What the deadlines of an SLA's tickets are counted from: a change recomputes its open tickets.
-    CLOCK_FIELDS = frozenset((*SLA.TARGET_FIELDS, "calendar"))
 
     def attname(self, name):
         return "calendar_id" if name == "calendar" else name
@@ -607,9 +606,10 @@ class SLAImport(RecordImport):
             retired = Calendar.objects.filter(pk__in=given).exclude(valid=Validity.VALID).values_list("name", flat=True)
             if retired:
                 self.refuse_moved(list(retired))
-        changed = [row.existing["pk"] for row in rows if row.existing and self.CLOCK_FIELDS & row.changes.keys()]
+        moving = set(SLA.DEADLINE_FIELDS)
+        changed = [row.existing["pk"] for row in rows if row.existing and moving & row.changes.keys()]
         if changed:
-            Ticket.objects.filter(sla__in=changed).open().recompute_escalations()
+            tickets_to_recompute(sla=changed).recompute_escalations()
 
 
 #: The import of each model that has one.

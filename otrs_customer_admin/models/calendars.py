@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from ..bidi import isolate_text
 from ..working_time import WorkingHours
 from .base import (
     FoldedUniqueFields,
@@ -165,7 +166,13 @@ class Calendar(FoldedUniqueFields, models.Model):
         ]
 
     # What its working time is made of: a change gives the open tickets of its SLAs new deadlines.
-    CLOCK_FIELDS = ("time_zone", "working_hours", "holidays", "public_holidays_country", "public_holidays_subdivision")
+    WORKING_TIME_FIELDS = (
+        "time_zone",
+        "working_hours",
+        "holidays",
+        "public_holidays_country",
+        "public_holidays_subdivision",
+    )
 
     def __str__(self):
         return self.name
@@ -173,22 +180,30 @@ class Calendar(FoldedUniqueFields, models.Model):
     @classmethod
     def from_db(cls, *args, **kwargs):
         instance = super().from_db(*args, **kwargs)
-        if all(name in instance.__dict__ for name in cls.CLOCK_FIELDS):
+        if all(name in instance.__dict__ for name in cls.WORKING_TIME_FIELDS):
             instance._loaded_clock = instance.clock_inputs()
         return instance
 
     def clock_inputs(self):
-        return tuple(str(getattr(self, name)) for name in self.CLOCK_FIELDS)
+        """What its working time is made of, as read (``{"mon": "8-17"}`` is ``{"mon":
+        "08:00-17:00", "tue": ""}``); as written where that does not parse."""
+        try:
+            hours, holidays = self.weekday_ranges(), self.parsed_holidays()
+        except ValidationError:
+            hours, holidays = str(self.working_hours), str(self.holidays)
+        country, subdivision = str(self.public_holidays_country), self.public_holidays_subdivision
+        return (self.time_zone, hours, holidays, country, subdivision)
 
     def moves_deadlines(self):
-        """Whether saving it now moves the deadlines of the open tickets of its SLAs (what its
-        working time is made of changed)."""
-        return getattr(self, "_loaded_clock", None) not in (None, self.clock_inputs())
+        """Whether saving it now moves the deadlines of open tickets: what its working time is
+        made of changed, and SLAs count in it."""
+        changed = getattr(self, "_loaded_clock", None) not in (None, self.clock_inputs())
+        return changed and self.slas.exists()
 
     def save(self, *args, recompute=True, **kwargs):
         """``recompute=False`` leaves the deadlines of the open tickets of its SLAs to the caller
         (who queues ``jobs.start_recompute``, or runs ``recompute_escalations``)."""
-        clock_changed = self.moves_deadlines()
+        clock_changed = recompute and self.moves_deadlines()
         super().save(*args, **kwargs)
         self._loaded_clock = self.clock_inputs()
         self.__dict__.pop("hours", None)
@@ -205,7 +220,7 @@ class Calendar(FoldedUniqueFields, models.Model):
             if used_by:
                 errors["valid"] = [
                     gettext("Valid SLAs count in this calendar (%(slas)s); give them another calendar first.")
-                    % {"slas": ", ".join(used_by)}
+                    % {"slas": ", ".join(isolate_text(name) for name in used_by)}
                 ]
         try:
             self.weekday_ranges()
@@ -262,7 +277,6 @@ class Calendar(FoldedUniqueFields, models.Model):
             holidays=recurring,
             days_off=once,
             is_public_holiday=public.__contains__ if public is not None else None,
-            name=self.name,
         )
 
 

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ..bidi import isolate_text
 from ..working_time import AROUND_THE_CLOCK
 from .base import (
     FoldedUniqueFields,
@@ -66,8 +68,15 @@ class SLADeadline:
         return self.status == self.MET and self.due_at is not None and self.met_at > self.due_at
 
 
+# A target of more than a year is no service level; counted in working time, a longer one would
+# cost every recompute a walk through years of days.
+MAX_TARGET_MINUTES = 365 * 24 * 60
+
+
 def minutes_field(verbose_name, help_text):
-    return models.PositiveIntegerField(verbose_name, null=True, blank=True, help_text=help_text)
+    return models.PositiveIntegerField(
+        verbose_name, null=True, blank=True, help_text=help_text, validators=[MaxValueValidator(MAX_TARGET_MINUTES)]
+    )
 
 
 class SLA(FoldedUniqueFields, models.Model):
@@ -103,6 +112,7 @@ class SLA(FoldedUniqueFields, models.Model):
     objects = FoldedUniqueFieldsQuerySet.as_manager()
 
     TARGET_FIELDS = ("first_response_time", "update_time", "solution_time")
+    DEADLINE_FIELDS = (*TARGET_FIELDS, "calendar")
     # The fields an import writes and an export writes (in this order).
     RECORD_FIELDS = ("name", *TARGET_FIELDS, "calendar", "comment", "valid")
     FOLDED_FIELDS = ("name",)
@@ -132,7 +142,8 @@ class SLA(FoldedUniqueFields, models.Model):
         return tuple(getattr(self, name) for name in self.TARGET_FIELDS)
 
     def deadline_inputs(self):
-        """What the deadlines of its tickets depend on: the targets, and the calendar they count in."""
+        """What the deadlines of its tickets depend on (``DEADLINE_FIELDS``): the targets, and the
+        calendar they count in."""
         return (*self.targets(), self.calendar_id)
 
     @property
@@ -146,7 +157,10 @@ class SLA(FoldedUniqueFields, models.Model):
         calendar_changed = getattr(self, "_loaded_inputs", (None,) * 4)[3] != self.calendar_id
         if self.calendar_id and calendar_changed and self.calendar.valid != Validity.VALID:
             raise ValidationError(
-                {"calendar": _("%(calendar)s is not valid; choose a valid calendar.") % {"calendar": self.calendar}}
+                {
+                    "calendar": _("%(calendar)s is not valid; choose a valid calendar.")
+                    % {"calendar": isolate_text(self.calendar)}
+                }
             )
 
     def moves_deadlines(self):

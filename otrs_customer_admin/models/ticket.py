@@ -23,7 +23,7 @@ from ..working_time import AROUND_THE_CLOCK, NoWorkingTime
 from .base import first_not_valid, moved_to, not_valid_message, refuse_invalid_targets, with_changed_at
 from .customer import Customer
 from .customer_user import CustomerUser
-from .sla import SLA, Deadline, SLADeadline
+from .sla import MAX_TARGET_MINUTES, SLA, Deadline, SLADeadline
 from .ticket_counters import owners_of, recount_tickets
 from .ticket_states import (
     CLOSED_STATES,
@@ -105,7 +105,10 @@ def refuse_moves_to_invalid_owners(stored, rows):
 
 def deadline_after(clock, start, minutes):
     """``minutes`` of the clock's time after ``start``; ``None`` when the calendar has no working
-    time ahead (a system check names such a calendar)."""
+    time ahead (a system check names such a calendar), or for a target beyond the SLA's limit
+    (written around its validation: in working time it could take seconds a ticket to count)."""
+    if minutes > MAX_TARGET_MINUTES:
+        return None
     try:
         return clock.add(start, timedelta(minutes=minutes))
     except NoWorkingTime:
@@ -595,11 +598,13 @@ class Ticket(models.Model):
 
 
 def tickets_to_recompute(sla=None, calendar=None):
-    """The open tickets whose deadlines a change of ``sla`` moves, or a change of ``calendar``
-    (those of the SLAs counting in it); without either, the open tickets of every SLA. Both
-    are records or keys."""
+    """The open tickets whose deadlines a change of ``sla`` moves (a record, a key, or a list of
+    keys), or a change of ``calendar`` (those of the SLAs counting in it); without either, the
+    open tickets of every SLA."""
     tickets = Ticket.objects.open()
-    if sla is not None:
+    if isinstance(sla, list | tuple | set):
+        tickets = tickets.filter(sla__in=sla)
+    elif sla is not None:
         tickets = tickets.filter(sla=sla)
     if calendar is not None:
         tickets = tickets.filter(sla__calendar=calendar)

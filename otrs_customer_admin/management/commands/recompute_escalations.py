@@ -51,9 +51,16 @@ class Command(PackageCommand):
 
     @staticmethod
     def find(model, name):
-        if not name:
+        """The record of ``model`` named ``name`` (ignoring case); ``None`` without the option. An
+        empty name is no name: it never means "every one"."""
+        if name is None:
             return None
-        record = model.objects.filter(name_key=fold(name)).first()
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # not UTF-8 on the command line: no record has that name
+            name, record = name.encode("utf-8", "replace").decode(), None
+        else:
+            record = model.objects.filter(name_key=fold(name.strip())).first() if name.strip() else None
         if record is None:
             known = ", ".join(model.objects.values_list("name", flat=True)[:20]) or _("none")
             raise CommandError(
