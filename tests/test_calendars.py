@@ -247,21 +247,28 @@ def test_wrong_otrs_settings_are_named_by_their_line(text, messages):
 # --- Hostile or unusual input: refused by line, never an error page -----------------------------
 
 
-@pytest.mark.parametrize("zone", ["Europe", "America/Argentina", "x" * 300])  # folders; a name too long for a file
-def test_a_time_zone_that_is_a_folder_or_too_long_is_refused(zone):
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("Europe", "Europe"),  # a folder of zones, not a zone
+        ("America/Argentina", "America/Argentina"),
+        ("x" * 300, "x" * 69 + "…"),  # longer than a file's name may be; the message repeats its start
+    ],
+)
+def test_a_time_zone_that_is_a_folder_or_too_long_is_refused(zone, shown):
     from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
 
+    message = f"{shown} is no time zone; use an IANA name such as Europe/Berlin."
     calendar = Calendar(name="Office", time_zone=zone, working_hours={"mon": "08:00-17:00"})
     with pytest.raises(ValidationError) as refused:
         calendar.full_clean()
-    assert f"{zone} is no time zone; use an IANA name such as Europe/Berlin." in refused.value.message_dict["time_zone"]
-    for pasted in (f"TimeWorkingHours\nMon: 8 9\nTimeZone: {zone}", f"$Self->{{'TimeZone'}} = '{zone}';"):
-        with pytest.raises(ValidationError) as refused:
-            calendar_values_from_otrs(pasted)
-        line = 3 if pasted.startswith("TimeWorkingHours") else 1
-        assert refused.value.messages == [
-            f"Line {line}: {zone} is no time zone; use an IANA name such as Europe/Berlin."
-        ]
+    assert message in refused.value.message_dict["time_zone"]
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(f"TimeWorkingHours\nMon: 8 9\nTimeZone: {zone}")
+    assert refused.value.messages == [f"Line 3: {message}"]
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(f"$Self->{{'TimeZone'}} = '{zone}';")
+    assert refused.value.messages == [f"Line 1: {message}"]
 
 
 @pytest.mark.parametrize("text", ["99999999999999999999-1", "1-99999999999999999999", "2027-99999999999999999999-1"])
@@ -356,6 +363,13 @@ def test_a_long_text_is_refused_and_a_long_paste_names_its_lines():
         calendar_values_from_otrs("#" * 200_001)
     assert refused.value.messages == [
         "The text is 200,001 characters long; paste at most 200,000, the calendar settings only."
+    ]
+    # Thousands of wrong lines: the first 20 are named, the rest counted.
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs("hello world\n" * 5000)
+    assert refused.value.messages == [
+        *(f"Line {line}: hello world is no OTRS calendar setting." for line in range(1, 21)),
+        "… and 4980 more.",
     ]
     # A ZZZAuto.pm of many settings: the line of a mistake near its end is still counted right.
     settings = "".join(f"$Self->{{'Setting{number}'}} = '{number}';\n" for number in range(5000))

@@ -28,9 +28,10 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 
-from .calendars import WEEKDAYS, parse_holiday, ranges_from_otrs_hours, validate_time_zone
+from .calendars import VALUE_SHOWN, WEEKDAYS, parse_holiday, ranges_from_otrs_hours, validate_time_zone
 
 OTRS_WEEKDAYS = {day.capitalize(): day for day in WEEKDAYS}  # Mon -> mon
 HASH_SETTINGS = ("TimeWorkingHours", "TimeVacationDays", "TimeVacationDaysOneTime")
@@ -56,6 +57,7 @@ OFFSET = re.compile(r"[-+]?[0-9]{1,2}")
 BLANKS = re.compile(r"\s*")
 MAX_TEXT = 200_000  # characters: a whole ZZZAuto.pm is a few thousand
 MAX_DEPTH = 6  # OTRS's values nest 3 deep ({year => {month => {day => name}}})
+ERRORS_SHOWN = 20  # the form lists these; a text of thousands of wrong lines is wrong as a whole
 
 
 class Text(str):
@@ -101,6 +103,10 @@ def calendar_values_from_otrs(text, calendar=None):
         )
     elif chosen is None and None not in calendars and calendars:
         chosen = next(iter(calendars))
+    if len(errors) > ERRORS_SHOWN:
+        hidden = len(errors) - ERRORS_SHOWN
+        more = ngettext("… and %(count)s more.", "… and %(count)s more.", hidden) % {"count": hidden}
+        errors = [*errors[:ERRORS_SHOWN], ValidationError(more, code="more_errors")]
     if errors:
         raise ValidationError(errors)
     if chosen not in calendars:
@@ -179,7 +185,9 @@ class Settings:
     def set_hours(self, number, day, hours, line):
         weekday = OTRS_WEEKDAYS.get(str(day).strip().capitalize())
         if weekday is None:
-            self.fail(line, gettext("%(day)s is not a weekday (Mon … Sun).") % {"day": str(day)[:60]})
+            self.fail(
+                line, gettext("%(day)s is not a weekday (Mon … Sun).") % {"day": Truncator(str(day)).chars(VALUE_SHOWN)}
+            )
             return
         try:
             self.of(number).setdefault("hours", {})[weekday] = ranges_from_otrs_hours(" ".join(hours))
@@ -286,7 +294,7 @@ class PerlSettings(Settings):
         match = PERL_TOKEN.match(self.text, position)
         if match is None:
             position = BLANKS.match(self.text, position).end()
-            found = self.text[position : position + 20].strip()
+            found = self.text[position : position + 20].strip().partition("\n")[0]
             raise line_error(
                 self.line_at(position),
                 gettext("Perl's hash, list or quoted text was expected, not %(text)s.")

@@ -19,6 +19,7 @@ from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -38,6 +39,7 @@ WEEKDAY_LABELS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("F
 # "8:00-12:00", "8-12", "13:30-24:00"; ranges separated by commas or semicolons.
 RANGE = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*-\s*(\d{1,2})(?::(\d{2}))?\s*$")
 RANGE_SEPARATORS = re.compile(r"[,;]")
+VALUE_SHOWN = 70  # characters of a wrong value a message repeats (a paste may hold a line of thousands)
 # "12-25" (every year) or "2027-04-02" (once); ASCII digits only.
 HOLIDAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}[ \t]*-[ \t]*[0-9]{1,2}")
 
@@ -108,7 +110,7 @@ def parse_holiday(text):
     raise ValidationError(
         _("%(value)s is no date such as 12-25 (every year) or 2027-04-02 (once)."),
         code="bad_holiday",
-        params={"value": text},
+        params={"value": Truncator(text).chars(VALUE_SHOWN)},
     )
 
 
@@ -119,7 +121,7 @@ def validate_time_zone(value):
         raise ValidationError(
             _("%(value)s is no time zone; use an IANA name such as Europe/Berlin."),
             code="bad_time_zone",
-            params={"value": value},
+            params={"value": Truncator(value).chars(VALUE_SHOWN)},
         ) from None
 
 
