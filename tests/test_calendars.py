@@ -287,6 +287,12 @@ def test_a_holiday_with_a_huge_number_is_no_date(text):
     assert refused.value.messages == [
         "Line 2: 99999999999999999999-1 is no date such as 12-25 (every year) or 2027-04-02 (once)."
     ]
+    # A key of thousands of digits: the message repeats its start.
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(f"$Self->{{'TimeVacationDays'}} = {{ '{'9' * 5000}' => {{ '1' => 'x' }} }};")
+    assert refused.value.messages == [
+        f"Line 1: {'9' * 69}… is no date such as 12-25 (every year) or 2027-04-02 (once)."
+    ]
 
 
 @pytest.mark.parametrize(

@@ -196,13 +196,14 @@ class Settings:
 
     def add_holiday(self, number, written, line, *, once):
         date_text = "-".join(part.strip().zfill(2) for part in written.split("-"))  # OTRS writes 4, not 04
+        shown = Truncator(written.strip()).chars(VALUE_SHOWN)  # as written, not as padded
         try:
             value = parse_holiday(date_text)
         except ValidationError as error:
-            self.fail(line, ValidationError(error.message, params={"value": written.strip()}).messages[0])
+            self.fail(line, ValidationError(error.message, params={"value": shown}).messages[0])
             return
         if isinstance(value, datetime.date) != once:
-            self.fail(line, wrong_kind_message(written.strip(), once))
+            self.fail(line, wrong_kind_message(shown, once))
             return
         self.of(number).setdefault("once" if once else "recurring", set()).add(value)
 
