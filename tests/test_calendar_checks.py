@@ -67,12 +67,24 @@ def test_holidays_that_are_no_dates():
     ]
 
 
-def test_an_unknown_time_zone():
-    office(time_zone="Europe/Atlantis")
+def test_holidays_with_a_number_too_big_for_a_date():
+    office(holidays=["99999999999999999999-1", "12-25"])
+    assert found() == [
+        (
+            "E043",
+            "Calendar Office: 99999999999999999999-1 is no date such as 12-25 (every year) or 2027-04-02 (once).",
+            "Correct its holidays in the admin: 12-25 for every year, 2027-04-02 for once.",
+        )
+    ]
+
+
+@pytest.mark.parametrize("zone", ["Europe/Atlantis", "Europe"])  # Europe: a folder of zones, not a zone
+def test_an_unknown_time_zone(zone):
+    office(time_zone=zone)
     assert found() == [
         (
             "E044",
-            "Calendar Office: Europe/Atlantis is no time zone; use an IANA name such as Europe/Berlin.",
+            f"Calendar Office: {zone} is no time zone; use an IANA name such as Europe/Berlin.",
             "Choose its time zone in the admin.",
         )
     ]

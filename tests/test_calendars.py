@@ -242,3 +242,170 @@ def test_wrong_otrs_settings_are_named_by_their_line(text, messages):
     with pytest.raises(ValidationError) as refused:
         calendar_values_from_otrs(text)
     assert refused.value.messages == messages
+
+
+# --- Hostile or unusual input: refused by line, never an error page -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("zone", "shown"),
+    [
+        ("Europe", "Europe"),  # a folder of zones, not a zone
+        ("America/Argentina", "America/Argentina"),
+        ("x" * 300, "x" * 69 + "…"),  # longer than a file's name may be; the message repeats its start
+    ],
+)
+def test_a_time_zone_that_is_a_folder_or_too_long_is_refused(zone, shown):
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    message = f"{shown} is no time zone; use an IANA name such as Europe/Berlin."
+    calendar = Calendar(name="Office", time_zone=zone, working_hours={"mon": "08:00-17:00"})
+    with pytest.raises(ValidationError) as refused:
+        calendar.full_clean()
+    assert message in refused.value.message_dict["time_zone"]
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(f"TimeWorkingHours\nMon: 8 9\nTimeZone: {zone}")
+    assert refused.value.messages == [f"Line 3: {message}"]
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(f"$Self->{{'TimeZone'}} = '{zone}';")
+    assert refused.value.messages == [f"Line 1: {message}"]
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999-1", "1-99999999999999999999", "2027-99999999999999999999-1"])
+def test_a_holiday_with_a_huge_number_is_no_date(text):
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    message = f"{text} is no date such as 12-25 (every year) or 2027-04-02 (once)."
+    with pytest.raises(ValidationError) as refused:
+        Calendar(name="Office", working_hours={"mon": "08:00-17:00"}, holidays=[text]).full_clean()
+    assert refused.value.message_dict["holidays"] == [message]
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(f"TimeVacationDays{'OneTime' if text.count('-') == 2 else ''}\n{text}")
+    assert refused.value.messages == [f"Line 2: {message}"]
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs("$Self->{'TimeVacationDays'} = {\n  '99999999999999999999' => { '1' => 'x' },\n};")
+    assert refused.value.messages == [
+        "Line 2: 99999999999999999999-1 is no date such as 12-25 (every year) or 2027-04-02 (once)."
+    ]
+    # A key of thousands of digits: the message repeats its start.
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(f"$Self->{{'TimeVacationDays'}} = {{ '{'9' * 5000}' => {{ '1' => 'x' }} }};")
+    assert refused.value.messages == [
+        f"Line 1: {'9' * 69}… is no date such as 12-25 (every year) or 2027-04-02 (once)."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "messages"),
+    [
+        # A hash or list where a key goes.
+        (
+            "$Self->{'TimeWorkingHours'} = {\n  {} => [] };",
+            ["Line 2: A key of a hash is a quoted text or a number, not a hash or list."],
+        ),
+        (
+            "$Self->{'TimeVacationDays'} = { '12' => { [1] => 'x' } };",
+            ["Line 1: A key of a hash is a quoted text or a number, not a hash or list."],
+        ),
+        # Nested deeper than any setting of OTRS (3 levels) by far.
+        (
+            "$Self->{'TimeWorkingHours'} =\n" + "[" * 3000 + "]" * 3000 + ";",
+            ["Line 2: Hashes and lists are nested more than 6 deep; OTRS's settings are not."],
+        ),
+    ],
+)
+def test_hostile_perl_is_named_by_its_line(text, messages):
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(text)
+    assert refused.value.messages == messages
+
+
+def test_otrs_calendar_numbers_are_one_or_two_digits():
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    # OTRS numbers its calendars 1 to 9: a setting with 5,000 digits is none of the calendar's.
+    huge = "TimeWorkingHours::Calendar" + "9" * 5000
+    perl = f"$Self->{{'{huge}'}} = {{ Mon => [8] }};\n$Self->{{'TimeWorkingHours::Calendar2'}} = {{ Tue => [9] }};"
+    assert calendar_values_from_otrs(perl)["working_hours"]["tue"] == "09:00-10:00"
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(f"{huge}\nMon: 8\nTimeWorkingHours::Calendar2\nTue: 9")
+    assert refused.value.messages == [f"Line 1: {huge[:60]} is no OTRS calendar setting."]
+    # Calendar01 is calendar 1, as the form's choice names it.
+    assert calendar_values_from_otrs("TimeWorkingHours::Calendar01\nMon: 8", "1")["working_hours"]["mon"] == (
+        "08:00-09:00"
+    )
+
+
+def test_a_long_line_of_blanks_is_refused_not_backtracked_over():
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    # The weekday's pattern once had three runs that could each take these blanks: this line kept it
+    # busy for days. It is no setting, and is named as such at once.
+    line = "Mon" + " " * 100_000 + "x"
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(line)
+    assert refused.value.messages == [f"Line 1: {line[:60]} is no OTRS calendar setting."]
+    # Blanks, colons and commas where people write them still read.
+    assert calendar_values_from_otrs("Monday :  8, 9\nTue=10 11\nWed\t9\nThu:\n12-25:  Christmas") == {
+        "working_hours": {
+            "mon": "08:00-10:00",
+            "tue": "10:00-12:00",
+            "wed": "09:00-10:00",
+            "thu": "",
+            "fri": "",
+            "sat": "",
+            "sun": "",
+        },
+        "holidays": ["12-25"],
+    }
+
+
+def test_a_long_text_is_refused_and_a_long_paste_names_its_lines():
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs("#" * 200_001)
+    assert refused.value.messages == [
+        "The text is 200,001 characters long; paste at most 200,000, the calendar settings only."
+    ]
+    # Thousands of wrong lines: the first 20 are named, the rest counted.
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs("hello world\n" * 5000)
+    assert refused.value.messages == [
+        *(f"Line {line}: hello world is no OTRS calendar setting." for line in range(1, 21)),
+        "… and 4980 more.",
+    ]
+    # A ZZZAuto.pm of many settings: the line of a mistake near its end is still counted right.
+    settings = "".join(f"$Self->{{'Setting{number}'}} = '{number}';\n" for number in range(5000))
+    text = settings + "$Self->{'TimeWorkingHours'} = {\n  'Mon' => '8 9',\n};"
+    assert len(text) < 200_000
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(text)
+    assert refused.value.messages == ["Line 5002: The hours of Mon are a list ([8, 9, …])."]
+
+
+def test_otrs_time_zone_is_the_zone_of_every_calendar_without_its_own():
+    from otrs_customer_admin.models.calendar_sysconfig import calendar_values_from_otrs
+
+    # OTRS 6's ZZZAuto.pm: calendar 1 and the system's zone, no calendar chosen.
+    plain = "TimeWorkingHours::Calendar1\nMon: 8 9\nOTRSTimeZone: Europe/Berlin"
+    perl = (
+        "$Self->{'TimeWorkingHours::Calendar1'} = { 'Mon' => [ '8', '9' ] };\n"
+        "$Self->{'OTRSTimeZone'} = 'Europe/Berlin';"
+    )
+    calendar_1 = {
+        "working_hours": {"mon": "08:00-10:00", "tue": "", "wed": "", "thu": "", "fri": "", "sat": "", "sun": ""},
+        "time_zone": "Europe/Berlin",
+    }
+    assert calendar_values_from_otrs(plain) == calendar_1
+    assert calendar_values_from_otrs(perl) == calendar_1
+    assert calendar_values_from_otrs(perl, 1) == calendar_1
+    # A calendar's own zone wins, whichever comes first.
+    own = "OTRSTimeZone: Europe/Berlin\nTimeZone::Calendar1: America/New_York\n" + plain
+    assert calendar_values_from_otrs(own)["time_zone"] == "America/New_York"
+    assert calendar_values_from_otrs("OTRSTimeZone: Europe/Berlin") == {"time_zone": "Europe/Berlin"}
+    with pytest.raises(ValidationError) as refused:
+        calendar_values_from_otrs(plain + "\nTimeWorkingHours::Calendar2\nTue: 8")
+    assert refused.value.messages == ["The settings hold calendars 1, 2; choose one."]

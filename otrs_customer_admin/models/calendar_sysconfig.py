@@ -23,20 +23,22 @@ OTRS 5 wrote a time zone as an offset in hours (``TimeZone::Calendar1 = '+2'``):
 offset without daylight saving, and becomes the IANA zone of that offset (``Etc/GMT-2``).
 """
 
+import bisect
 import datetime
 import re
 
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext
+from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
 
-from .calendars import WEEKDAYS, parse_holiday, ranges_from_otrs_hours, validate_time_zone
+from .calendars import VALUE_SHOWN, WEEKDAYS, parse_holiday, ranges_from_otrs_hours, validate_time_zone
 
 OTRS_WEEKDAYS = {day.capitalize(): day for day in WEEKDAYS}  # Mon -> mon
 HASH_SETTINGS = ("TimeWorkingHours", "TimeVacationDays", "TimeVacationDaysOneTime")
-# TimeWorkingHours, TimeVacationDays::Calendar3, TimeZone::Calendar1Name, OTRSTimeZone…
+# TimeWorkingHours, TimeVacationDays::Calendar3, TimeZone::Calendar1Name, OTRSTimeZone… (OTRS numbers 1 to 9)
 SETTING = re.compile(
     r"(?P<base>TimeWorkingHours|TimeVacationDaysOneTime|TimeVacationDays|OTRSTimeZone|TimeZone)"
-    r"(?:::Calendar(?P<number>\d+)(?P<name>Name)?)?"
+    r"(?:::Calendar(?P<number>[0-9]{1,2})(?P<name>Name)?)?"
 )
 PERL_STATEMENT = re.compile(r"\$Self\s*->\s*\{\s*(['\"]?)(?P<key>[\w:]+)\1\s*\}\s*=\s*")
 PERL_TOKEN = re.compile(
@@ -47,9 +49,15 @@ PERL_TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
-PLAIN_WEEKDAY = re.compile(r"^(?P<day>[A-Za-z]{3})[a-z]*\s*[:=]?\s*(?P<hours>[\d\s,]*)$")
-PLAIN_DATE = re.compile(r"^(?P<date>(?:\d{4}-)?\d{1,2}-\d{1,2})(?:\s*[:=]?\s+.*|\s*)$")
-OFFSET = re.compile(r"^[-+]?\d{1,2}$")
+# No two runs that can take the same blanks stand side by side: such a pattern backtracks over a
+# long line of blanks for minutes. The hours' group takes the blanks before the hours itself.
+PLAIN_WEEKDAY = re.compile(r"(?P<day>[A-Za-z]{3})[a-z]*(?:[ \t]*[:=])?(?P<hours>[0-9\s,]*)")
+PLAIN_DATE = re.compile(r"(?P<date>(?:[0-9]+-)?[0-9]+-[0-9]+)(?:\s.*|\s*[:=]\s.*)?")
+OFFSET = re.compile(r"[-+]?[0-9]{1,2}")
+BLANKS = re.compile(r"\s*")
+MAX_TEXT = 200_000  # characters: a whole ZZZAuto.pm is a few thousand
+MAX_DEPTH = 6  # OTRS's values nest 3 deep ({year => {month => {day => name}}})
+ERRORS_SHOWN = 20  # the form lists these; a text of thousands of wrong lines is wrong as a whole
 
 
 class Text(str):
@@ -72,11 +80,19 @@ def calendar_values_from_otrs(text, calendar=None):
     ``None`` takes the default one (``TimeWorkingHours``), or the only numbered one there is.
     A ``ValidationError`` lists every line that is wrong, each named by its number.
     """
-    reader = PerlSettings if PERL_STATEMENT.search(text or "") else PlainSettings
-    settings = reader(text or "")
-    calendars = settings.calendars
+    text = text or ""
+    if len(text) > MAX_TEXT:
+        raise ValidationError(
+            gettext("The text is %(length)s characters long; paste at most %(limit)s, the calendar settings only.")
+            % {"length": f"{len(text):,}", "limit": f"{MAX_TEXT:,}"},
+            code="too_long",
+        )
+    reader = PerlSettings if PERL_STATEMENT.search(text) else PlainSettings
+    settings = reader(text)
+    calendars = settings.with_fallback_zone()
     errors = list(settings.errors)
-    chosen = str(calendar) if calendar not in (None, "") else None
+    chosen = str(calendar).strip() if calendar not in (None, "") else None
+    chosen = str(int(chosen)) if chosen and chosen.isdigit() and len(chosen) <= 2 else chosen
     if chosen is None and None not in calendars and len(calendars) > 1:
         errors.append(
             ValidationError(
@@ -87,6 +103,10 @@ def calendar_values_from_otrs(text, calendar=None):
         )
     elif chosen is None and None not in calendars and calendars:
         chosen = next(iter(calendars))
+    if len(errors) > ERRORS_SHOWN:
+        hidden = len(errors) - ERRORS_SHOWN
+        more = ngettext("… and %(count)s more.", "… and %(count)s more.", hidden) % {"count": hidden}
+        errors = [*errors[:ERRORS_SHOWN], ValidationError(more, code="more_errors")]
     if errors:
         raise ValidationError(errors)
     if chosen not in calendars:
@@ -114,55 +134,76 @@ def values_of(found):
 
 
 class Settings:
-    """What a text sets, per calendar (``None``: the default one), and the errors of its lines."""
+    """What a text sets, per calendar (``None``: the default one), and the errors of its lines.
+
+    OTRS 6's ``OTRSTimeZone`` is the zone of every calendar that has none of its own
+    (``fallback_zone``), not a calendar: a ZZZAuto.pm with it and ``TimeWorkingHours::Calendar1``
+    holds calendar 1 only."""
 
     def __init__(self, text):
         self.calendars = {}
         self.errors = []
+        self.fallback_zone = None
         self.read(text)
 
     def of(self, number):
+        if number is not None:
+            number = str(int(number))  # Calendar01 is Calendar1
         return self.calendars.setdefault(number, {})
+
+    def with_fallback_zone(self):
+        """``calendars``, each with ``OTRSTimeZone`` where it sets no zone of its own (the default
+        calendar's, if the text sets nothing else)."""
+        if self.fallback_zone is None:
+            return self.calendars
+        calendars = self.calendars or {None: {}}
+        return {number: {"time_zone": self.fallback_zone, **found} for number, found in calendars.items()}
 
     def fail(self, line, message):
         self.errors.append(line_error(line, message))
 
     def set_scalar(self, match, value, line):
-        """``TimeZone…`` (a zone, or OTRS 5's offset in hours) or ``TimeZone::CalendarNName``."""
-        found = self.of(match["number"])
+        """``TimeZone…`` (a zone, or OTRS 5's offset in hours), ``TimeZone::CalendarNName`` or
+        ``OTRSTimeZone`` (the zone of the calendars without one)."""
         value = value.strip()
         if not value:
             return  # OTRS 6: a calendar without a zone of its own counts in OTRSTimeZone
         if match["name"]:
-            found["name"] = value
+            self.of(match["number"])["name"] = value
             return
-        zone = zone_of_offset(value) if OFFSET.match(value) else value
+        zone = zone_of_offset(value) if OFFSET.fullmatch(value) else value
         try:
             validate_time_zone(zone)
         except ValidationError as error:
             self.fail(line, error.messages[0])
         else:
-            found["time_zone"] = zone
+            if match["base"] == "OTRSTimeZone":
+                self.fallback_zone = zone
+            else:
+                self.of(match["number"])["time_zone"] = zone
 
     def set_hours(self, number, day, hours, line):
         weekday = OTRS_WEEKDAYS.get(str(day).strip().capitalize())
         if weekday is None:
-            self.fail(line, gettext("%(day)s is not a weekday (Mon … Sun).") % {"day": day})
+            self.fail(
+                line, gettext("%(day)s is not a weekday (Mon … Sun).") % {"day": Truncator(str(day)).chars(VALUE_SHOWN)}
+            )
             return
         try:
             self.of(number).setdefault("hours", {})[weekday] = ranges_from_otrs_hours(" ".join(hours))
         except ValidationError as error:
             self.fail(line, error.messages[0])
 
-    def add_holiday(self, number, date_text, line, *, once):
-        date_text = "-".join(part.strip().zfill(2) for part in date_text.split("-"))  # OTRS writes 4, not 04
+    def add_holiday(self, number, written, line, *, once):
+        date_text = "-".join(part.strip().zfill(2) for part in written.split("-"))  # OTRS writes 4, not 04
+        shown = Truncator(written.strip()).chars(VALUE_SHOWN)  # as written, not as padded
         try:
             value = parse_holiday(date_text)
         except ValidationError as error:
-            self.fail(line, error.messages[0])
+            self.fail(line, ValidationError(error.message, params={"value": shown}).messages[0])
             return
         if isinstance(value, datetime.date) != once:
-            self.fail(line, wrong_kind_message(date_text, once))
+            self.fail(line, wrong_kind_message(shown, once))
             return
         self.of(number).setdefault("once" if once else "recurring", set()).add(value)
 
@@ -214,7 +255,7 @@ class PlainSettings(Settings):
                 else:
                     self.fail(line, gettext("%(setting)s needs a value after a colon.") % {"setting": setting.group()})
                 continue
-            if date := PLAIN_DATE.match(content):
+            if date := PLAIN_DATE.fullmatch(content):
                 once = date["date"].count("-") == 2
                 if section in ("TimeVacationDays", "TimeVacationDaysOneTime"):
                     once_expected = section == "TimeVacationDaysOneTime"
@@ -223,7 +264,7 @@ class PlainSettings(Settings):
                         continue
                 self.add_holiday(number, date["date"], line, once=once)
                 continue
-            if weekday := PLAIN_WEEKDAY.match(content):
+            if weekday := PLAIN_WEEKDAY.fullmatch(content):
                 self.set_hours(number, weekday["day"], weekday["hours"].replace(",", " ").split(), line)
                 continue
             self.fail(line, gettext("%(text)s is no OTRS calendar setting.") % {"text": content[:60]})
@@ -234,6 +275,7 @@ class PerlSettings(Settings):
 
     def read(self, text):
         self.text = text
+        self.line_starts = [0] + [match.end() for match in re.finditer("\n", text)]
         for statement in PERL_STATEMENT.finditer(text):
             setting = SETTING.fullmatch(statement["key"])
             if setting is None:
@@ -247,31 +289,39 @@ class PerlSettings(Settings):
             self.take(setting, value, line)
 
     def line_at(self, position):
-        return self.text.count("\n", 0, position) + 1
+        return bisect.bisect_right(self.line_starts, position)
 
     def token(self, position):
         match = PERL_TOKEN.match(self.text, position)
         if match is None:
-            found = self.text[position:].strip()[:20]
-            position += len(self.text[position:]) - len(self.text[position:].lstrip())
+            position = BLANKS.match(self.text, position).end()
+            found = self.text[position : position + 20].strip().partition("\n")[0]
             raise line_error(
                 self.line_at(position),
-                gettext("Perl's hash, list or quoted text was expected, not %(text)s.") % {"text": found or "the end"},
+                gettext("Perl's hash, list or quoted text was expected, not %(text)s.")
+                % {"text": found or gettext("the end")},
             )
         return match
 
-    def value(self, position):
-        """The value at ``position`` (dict, list or ``Text``) and where it ends."""
+    def value(self, position, depth=1):
+        """The value at ``position`` (dict, list or ``Text``) and where it ends; ``depth``: how deep
+        in hashes and lists it stands."""
         match = self.token(position)
         if match["string"] is not None:
             body = match["string"][1:-1]
             value = Text(re.sub(r"\\(.)", r"\1", body))
         elif match["word"] is not None:
             value = Text(match["word"])
+        elif match["symbol"] in ("{", "[") and depth > MAX_DEPTH:
+            raise line_error(
+                self.line_at(match.start("symbol")),
+                gettext("Hashes and lists are nested more than %(depth)d deep; OTRS's settings are not.")
+                % {"depth": MAX_DEPTH},
+            )
         elif match["symbol"] == "{":
-            return self.items(match.end(), "}", dict)
+            return self.items(match.end(), "}", dict, depth)
         elif match["symbol"] == "[":
-            return self.items(match.end(), "]", list)
+            return self.items(match.end(), "]", list, depth)
         else:
             raise line_error(
                 self.line_at(match.start("symbol")),
@@ -280,7 +330,7 @@ class PerlSettings(Settings):
         value.line = self.line_at(match.start(match.lastgroup))  # not the blank lines before it
         return value, match.end()
 
-    def items(self, position, closing, kind):
+    def items(self, position, closing, kind, depth):
         found = {} if kind is dict else []
         while True:
             match = self.token(position)
@@ -289,16 +339,21 @@ class PerlSettings(Settings):
             if match["symbol"] == ",":
                 position = match.end()
                 continue
-            value, position = self.value(position)
+            value, position = self.value(position, depth + 1)
             if kind is list:
                 found.append(value)
                 continue
+            if not isinstance(value, str):
+                raise line_error(
+                    self.line_at(match.start(match.lastgroup)),
+                    gettext("A key of a hash is a quoted text or a number, not a hash or list."),
+                )
             arrow = self.token(position)
             if arrow["symbol"] not in ("=>", ","):
                 raise line_error(
                     self.line_at(arrow.start(arrow.lastgroup)), gettext("=> was expected after a key of a hash.")
                 )
-            item, position = self.value(arrow.end())
+            item, position = self.value(arrow.end(), depth + 1)
             found[value] = item
 
     def take(self, setting, value, line):

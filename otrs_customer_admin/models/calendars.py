@@ -19,6 +19,7 @@ from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.text import Truncator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -39,6 +40,9 @@ WEEKDAY_LABELS = (_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("F
 # "8:00-12:00", "8-12", "13:30-24:00"; ranges separated by commas or semicolons.
 RANGE = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*-\s*(\d{1,2})(?::(\d{2}))?\s*$")
 RANGE_SEPARATORS = re.compile(r"[,;]")
+VALUE_SHOWN = 70  # characters of a wrong value a message repeats (a paste may hold a line of thousands)
+# "12-25" (every year) or "2027-04-02" (once); ASCII digits only.
+HOLIDAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}[ \t]*-[ \t]*[0-9]{1,2}")
 
 
 def parse_ranges(text):
@@ -94,28 +98,31 @@ def ranges_from_otrs_hours(text):
 def parse_holiday(text):
     """``(month, day)`` of a recurring holiday ("12-25"), or the ``date`` of a one-off one ("2027-04-02")."""
     text = text.strip()
-    try:
-        if text.count("-") == 2:
-            return datetime.date.fromisoformat(text)
-        month, day = (int(part) for part in text.split("-"))
-        datetime.date(2000, month, day)  # a leap year: 02-29 is a day
-        return month, day
-    except ValueError:
-        raise ValidationError(
-            _("%(value)s is no date such as 12-25 (every year) or 2027-04-02 (once)."),
-            code="bad_holiday",
-            params={"value": text},
-        ) from None
+    # Matched before converting: int() of a long run of digits overflows date(), or passes the digit limit.
+    if HOLIDAY.fullmatch(text):
+        try:
+            if text.count("-") == 2:
+                return datetime.date.fromisoformat(text)
+            month, day = (int(part) for part in text.split("-"))
+            datetime.date(2000, month, day)  # a leap year: 02-29 is a day
+            return month, day
+        except ValueError:
+            pass
+    raise ValidationError(
+        _("%(value)s is no date such as 12-25 (every year) or 2027-04-02 (once)."),
+        code="bad_holiday",
+        params={"value": Truncator(text).chars(VALUE_SHOWN)},
+    )
 
 
 def validate_time_zone(value):
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder ("Europe"), a name too long
         raise ValidationError(
             _("%(value)s is no time zone; use an IANA name such as Europe/Berlin."),
             code="bad_time_zone",
-            params={"value": value},
+            params={"value": Truncator(value).chars(VALUE_SHOWN)},
         ) from None
 
 
