@@ -355,7 +355,7 @@ def test_a_user_without_calendar_permissions_starts_no_count(client):
     # The permission is checked before the sample check counts (this start would overflow).
     office = make_calendar(time_zone="America/New_York")
     client.force_login(staff("view_sla"))
-    response = client.get(change_url(office), {"check_start": "9999-12-31T23:00", "check_hours": "0"})
+    response = client.get(change_url(office), {"check_start": "9999-12-31T10:00", "check_hours": "0"})
     assert response.status_code == 403
 
 
@@ -424,6 +424,22 @@ def test_the_sla_list_asks_no_query_per_calendar(admin_client):
     with CaptureQueriesContext(connection) as many:
         admin_client.get(SLAS)
     assert len(many) == len(few)
+
+
+RTL_NAME = "ساعات العمل"  # Arabic: isolated, so that it does not reorder the text around it
+
+
+def test_calendar_names_are_isolated_wherever_the_admin_shows_them(admin_client):
+    arabic = make_calendar(RTL_NAME)
+    SLA.objects.create(name="Gold", calendar=arabic)
+    row = elements(document(admin_client.get(CALENDARS)), "tr")[1]
+    assert text(element(element(row, "a"), "bdi")) == RTL_NAME  # the name column, linked to the calendar
+    row = elements(document(admin_client.get(SLAS)), "tr")[1]
+    assert text(element(elements(row, "td")[4], "bdi")) == RTL_NAME
+    # The SLA list's calendar filter: text, isolated by U+2068 ... U+2069.
+    assert "\u2068" + RTL_NAME + "\u2069" in admin_client.get(SLAS).content.decode()
+    caption = element(document(admin_client.get(change_url(arabic))), "caption")
+    assert text(element(caption, "bdi")) == RTL_NAME
 
 
 # --- new deadlines after a save -------------------------------------------------------------
