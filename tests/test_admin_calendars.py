@@ -262,8 +262,62 @@ def test_a_calendar_with_errors_or_no_working_time_in_reach_gets_a_message(admin
     page = check(admin_client, idle, check_start="2026-12-04T16:00")
     assert "This calendar has no working time in reach of that start." in text(page)
     assert not elements(page, "dl", class_="otrs-deadline-result")
-    page = check(admin_client, idle, check_start="9999-12-31T23:00", check_hours="10000")
-    assert "This calendar has no working time in reach of that start." in text(page)
+
+
+def check_messages(page):
+    return [text(error) for error in elements(page, "p", class_="text-red-600")]
+
+
+def test_a_start_at_the_end_of_the_year_9999_gets_a_message_not_an_error_page(admin_client):
+    office = make_calendar(time_zone="America/New_York")
+    for start, hours in (("9999-12-31T10:00", "0"), ("9999-12-31T10:00", "4"), ("9999-12-31T23:00", "0")):
+        page = check(admin_client, office, check_start=start, check_hours=hours)
+        assert check_messages(page) == ["That is too close to the end of the year 9999 to count."], start
+        assert not elements(page, "dl", class_="otrs-deadline-result")
+
+
+def test_a_deadline_more_than_five_years_after_the_start_is_refused(admin_client):
+    # A minute of working time a week: 10,000 hours would be 11,500 years of Mondays to count.
+    minute = make_calendar("A minute a week", working_hours={"mon": "08:00-08:01"})
+    page = check(admin_client, minute, check_start="2026-12-04T16:00", check_hours="10000")
+    assert check_messages(page) == [
+        "That deadline lies more than five years after the start; the check counts no further."
+    ]
+    assert not elements(page, "dl", class_="otrs-deadline-result")
+    # Within five years it counts: 4 hours are 240 Mondays, Dec. 7, 2026 the first.
+    page = check(admin_client, minute, check_start="2026-12-04T16:00", check_hours="4")
+    result = element(page, "dl", class_="otrs-deadline-result")
+    assert attribute(element(elements(result, "dd")[0], "time"), "datetime") == "2031-07-07T08:01:00+02:00"
+
+
+def test_the_sample_start_is_read_on_the_calendars_clock_not_the_sites(admin_client):
+    def deadline(page):
+        return attribute(
+            element(elements(element(page, "dl", class_="otrs-deadline-result"), "dd")[0], "time"), "datetime"
+        )
+
+    new_york = make_calendar(time_zone="America/New_York", working_hours={"sun": "00:00-24:00"})
+    # 02:30 on 2026-03-29 never happens in Berlin (the site's zone), but does in New York.
+    assert deadline(check(admin_client, new_york, check_start="2026-03-29T02:30")) == "2026-03-29T06:30:00-04:00"
+    # On 2026-03-08 New York's clocks skip from 2:00 to 3:00: a message, no deadline.
+    page = check(admin_client, new_york, check_start="2026-03-08T02:30")
+    assert check_messages(page) == ["2026-03-08 02:30 does not exist in America/New_York: the clocks skip it."]
+    assert not elements(page, "dl", class_="otrs-deadline-result")
+    # On 2026-11-01 1:30 happens twice in New York: the first (summer time), and an hour later is
+    # the second 1:30.
+    page = check(admin_client, new_york, check_start="2026-11-01T01:30", check_hours="1")
+    assert deadline(page) == "2026-11-01T01:30:00-05:00"
+    # The same in the site's own zone, where Django's form refuses a time that happens twice.
+    berlin = make_calendar("Berlin", working_hours={"sun": "00:00-24:00"})
+    page = check(admin_client, berlin, check_start="2026-10-25T02:30", check_hours="1")
+    assert deadline(page) == "2026-10-25T02:30:00+01:00"
+
+
+def test_a_stored_time_zone_that_names_a_folder_gets_a_message(admin_client):
+    office = make_calendar()
+    Calendar.objects.filter(pk=office.pk).update(time_zone="Europe")  # stored around the form's checks
+    page = check(admin_client, office, check_start="2026-12-04T16:00")
+    assert check_messages(page) == ["This calendar cannot count working time until its errors are corrected."]
 
 
 # --- permissions ---------------------------------------------------------------------
@@ -295,6 +349,14 @@ def test_a_user_without_calendar_permissions_gets_no_calendar_page(client):
     assert client.get(change_url(office), {"check_start": "2026-12-04T16:00", "check_hours": "4"}).status_code == 403
     assert client.post(CALENDAR_ADD, calendar_form(mon="08:00-17:00", name="Mine")).status_code == 403
     assert list(Calendar.objects.values_list("name", flat=True)) == ["Office"]
+
+
+def test_a_user_without_calendar_permissions_starts_no_count(client):
+    # The permission is checked before the sample check counts (this start would overflow).
+    office = make_calendar(time_zone="America/New_York")
+    client.force_login(staff("view_sla"))
+    response = client.get(change_url(office), {"check_start": "9999-12-31T10:00", "check_hours": "0"})
+    assert response.status_code == 403
 
 
 def test_add_and_change_need_their_permissions(client):
@@ -362,6 +424,22 @@ def test_the_sla_list_asks_no_query_per_calendar(admin_client):
     with CaptureQueriesContext(connection) as many:
         admin_client.get(SLAS)
     assert len(many) == len(few)
+
+
+RTL_NAME = "ساعات العمل"  # Arabic: isolated, so that it does not reorder the text around it
+
+
+def test_calendar_names_are_isolated_wherever_the_admin_shows_them(admin_client):
+    arabic = make_calendar(RTL_NAME)
+    SLA.objects.create(name="Gold", calendar=arabic)
+    row = elements(document(admin_client.get(CALENDARS)), "tr")[1]
+    assert text(element(element(row, "a"), "bdi")) == RTL_NAME  # the name column, linked to the calendar
+    row = elements(document(admin_client.get(SLAS)), "tr")[1]
+    assert text(element(elements(row, "td")[4], "bdi")) == RTL_NAME
+    # The SLA list's calendar filter: text, isolated by U+2068 ... U+2069.
+    assert "\u2068" + RTL_NAME + "\u2069" in admin_client.get(SLAS).content.decode()
+    caption = element(document(admin_client.get(change_url(arabic))), "caption")
+    assert text(element(caption, "bdi")) == RTL_NAME
 
 
 # --- new deadlines after a save -------------------------------------------------------------

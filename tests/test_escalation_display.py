@@ -175,6 +175,42 @@ def test_a_target_met_late_is_late_by_working_time(admin_client, friday_ticket, 
     assert rows["response"][0] == "met, 1 hour, 30 minutes late (working time)"
 
 
+def test_a_target_met_outside_working_time_after_it_fell_due_is_met_in_time(admin_client, acme, office_sla, clock):
+    # Opened Friday 16:30, first response due at 17:00, given on Saturday: no working time late.
+    ticket = make_ticket(acme, sla=office_sla, state=TicketState.OPEN, created_at=FRIDAY_16 + 30 * MINUTE)
+    ticket.first_response_at = datetime(2026, 3, 7, 10, 0, tzinfo=BERLIN)
+    ticket.save()
+    clock(MONDAY_11 - HOUR)
+    assert deadline_rows(detail(admin_client, ticket))["response"][0] == "met in time"
+
+
+def test_the_ticket_page_and_the_calendar_list_show_one_week_line(admin_client, acme, clock):
+    weeks = {
+        "Shop": {**OFFICE_WEEK, "fri": "08:00-12:00", "sat": "09:00-12:00"},
+        "Idle": {},
+        "Broken": {"mon": "17:00-08:00"},  # stored around the form's checks
+    }
+    tickets = {}
+    for name, hours in weeks.items():
+        calendar = make_calendar(name)
+        sla = make_sla(name, first_response_time=None, update_time=None, solution_time=None, calendar=calendar)
+        tickets[name] = make_ticket(acme, sla=sla, state=TicketState.OPEN, created_at=FRIDAY_16)
+        Calendar.objects.filter(pk=calendar.pk).update(working_hours=hours)
+    listed = document(admin_client.get(reverse("admin:otrs_customer_admin_calendar_changelist")))
+    lines = {text(element(row, "a")): text(elements(row, "td")[2]) for row in elements(listed, "tr")[1:]}
+    assert lines == {
+        "Shop": "Mon\N{EN DASH}Thu 08:00-17:00; Fri 08:00-12:00; Sat 09:00-12:00",
+        "Idle": "No working time",
+        "Broken": "Working hours with errors",
+    }
+    clock(FRIDAY_16)
+    for name in ("Shop", "Idle"):  # a ticket of the broken calendar cannot count its deadlines
+        ticket = tickets[name]
+        assert (
+            text(element(clock_line(detail(admin_client, ticket)), "span", class_="otrs-working-week")) == lines[name]
+        )
+
+
 def test_a_calendar_in_new_york_shows_its_deadlines_in_the_sites_time_zone(admin_client, acme, clock):
     new_york = make_calendar(
         "New York office", time_zone="America/New_York", working_hours={"fri": "9-17", "mon": "9-17"}

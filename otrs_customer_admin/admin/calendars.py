@@ -13,7 +13,9 @@ import zoneinfo
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Count
+from django.forms.fields import BaseTemporalField
 from django.utils import formats, timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
@@ -25,15 +27,15 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from ..bidi import isolate
 from ..models import Calendar
 from ..models.calendar_sysconfig import calendar_values_from_otrs
 from ..models.calendars import WEEKDAY_LABELS, WEEKDAYS, format_ranges, parse_holiday, parse_ranges
 from ..working_time import NoWorkingTime
-from .display import VALIDITY_LABELS, validity_badge
+from .display import VALIDITY_LABELS, validity_badge, working_week
 from .filters import OtrsSearchMixin, ValidityFilter
 from .mixins import DatabaseBusyMixin, RecomputeDeadlinesMixin
 
-SHORT_WEEKDAYS = (_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun"))
 OTRS_CALENDAR_NUMBERS = [("", _("the default calendar (TimeWorkingHours)")), *((str(n), str(n)) for n in range(1, 10))]
 
 
@@ -155,26 +157,6 @@ class CalendarForm(forms.ModelForm):
         super()._update_errors(errors)
 
 
-def week_summary(weekday_ranges):
-    """ "Mon-Fri 08:00-17:00; Sat 09:00-12:00" (an en dash between the days): runs of days with the
-    same ranges, days off left out."""
-    runs = []
-    for index, ranges in enumerate(weekday_ranges):
-        if runs and runs[-1][2] == ranges and runs[-1][1] == index - 1:
-            runs[-1][1] = index
-        else:
-            runs.append([index, index, ranges])
-    parts = []
-    for first, last, ranges in runs:
-        if not ranges:
-            continue
-        days = (
-            str(SHORT_WEEKDAYS[first]) if first == last else f"{SHORT_WEEKDAYS[first]}\N{EN DASH}{SHORT_WEEKDAYS[last]}"
-        )
-        parts.append(f"{days} {format_ranges(ranges)}")
-    return "; ".join(parts) or gettext("No working time")
-
-
 def week_grid(weekday_ranges):
     """The rows of the week view: an hour each, from the first working hour of the week to the
     last, each with seven cells ``(state, text)``: ``full``, ``part`` (and which minutes) or ``off``."""
@@ -209,10 +191,30 @@ def week_grid(weekday_ranges):
     return rows
 
 
+# How far ahead of its start the sample check looks for a deadline: five years (one of them a
+# leap year). Further would let anyone who may view a calendar make the request count working
+# time for millions of days (a minute a week and 10,000 hours).
+CHECK_REACH = datetime.timedelta(days=5 * 365 + 1)
+
+
+class WallClockField(forms.DateTimeField):
+    """A date and time as typed, without a time zone: the check reads it on the calendar's clock,
+    not the site's (``forms.DateTimeField`` would make it aware in the site's zone, and refuse a
+    time that does not exist there though it does in the calendar's)."""
+
+    def prepare_value(self, value):
+        return value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        return BaseTemporalField.to_python(self, value)
+
+
 class SampleDeadlineForm(forms.Form):
     """A start in the calendar's zone and a duration: the deadline they give in its working time."""
 
-    check_start = forms.DateTimeField(
+    check_start = WallClockField(
         label=_("Start"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -226,33 +228,64 @@ class SampleDeadlineForm(forms.Form):
 
     def deadline(self, calendar):
         """A dict of what the check shows, or ``None`` with the form's errors set."""
-        start = self.cleaned_data["check_start"]
-        if timezone.is_aware(start):
-            start = timezone.make_naive(start, timezone.get_current_timezone())
         try:
             hours = calendar.hours
-        except (ValidationError, NotImplementedError, zoneinfo.ZoneInfoNotFoundError, ValueError):
+        except (ValidationError, NotImplementedError, zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a stored zone naming a folder of the zone database ("Europe").
             self.add_error(None, gettext("This calendar cannot count working time until its errors are corrected."))
             return None
-        start = start.replace(tzinfo=hours.time_zone)
+        try:
+            return self.count(hours)
+        except NoWorkingTime:
+            self.add_error(None, gettext("This calendar has no working time in reach of that start."))
+        except OverflowError:
+            self.add_error(None, gettext("That is too close to the end of the year 9999 to count."))
+        return None
+
+    def count(self, hours):
+        zone = hours.time_zone
+        start = wall_clock_moment(self.cleaned_data["check_start"], zone)
+        if start is None:
+            self.add_error(
+                "check_start",
+                gettext("%(start)s does not exist in %(zone)s: the clocks skip it.")
+                % {"start": self.cleaned_data["check_start"].strftime("%Y-%m-%d %H:%M"), "zone": zone},
+            )
+            return None
         duration = datetime.timedelta(
             hours=self.cleaned_data["check_hours"], minutes=self.cleaned_data["check_minutes"] or 0
         )
-        try:
-            deadline = hours.add(start, duration)
-        except (NoWorkingTime, OverflowError):
-            self.add_error(None, gettext("This calendar has no working time in reach of that start."))
-            return None
+        if duration:
+            # Counted over a bounded span first: the addition below then loops no further.
+            reachable = hours.between(start, start + CHECK_REACH)
+            if not reachable:
+                raise NoWorkingTime
+            if reachable < duration:
+                self.add_error(
+                    None,
+                    gettext("That deadline lies more than five years after the start; the check counts no further."),
+                )
+                return None
+        deadline = hours.add(start, duration)
         site_zone = timezone.get_current_timezone()
         return {
             "start": start,
-            "deadline": deadline.astimezone(hours.time_zone),
-            "deadline_text": moment_in_zone(deadline, hours.time_zone),
+            "deadline": deadline.astimezone(zone),
+            "deadline_text": moment_in_zone(deadline, zone),
             "site_deadline": deadline.astimezone(site_zone),
             "site_deadline_text": moment_in_zone(deadline, site_zone),
             "site_zone": str(site_zone),
-            "days_off": days_off_between(hours, start, deadline.astimezone(hours.time_zone)),
+            "days_off": days_off_between(hours, start, deadline.astimezone(zone)),
         }
+
+
+def wall_clock_moment(naive, zone):
+    """The moment the wall clock of ``zone`` shows ``naive``: the first of a time that happens
+    twice (clocks going back), ``None`` for one that never happens (clocks going forward)."""
+    moment = naive.replace(tzinfo=zone, fold=0)
+    if moment.astimezone(datetime.UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        return None
+    return moment
 
 
 def moment_in_zone(value, zone):
@@ -266,7 +299,7 @@ def days_off_between(hours, start, deadline, limit=14):
     days, day = [], start.date()
     while day <= deadline.date() and len(days) < limit:
         if hours.is_day_off(day) or not hours.ranges[day.weekday()]:
-            days.append(f"{SHORT_WEEKDAYS[day.weekday()]} {formats.date_format(day, 'SHORT_DATE_FORMAT')}")
+            days.append(f"{WEEKDAYS_ABBR[day.weekday()]} {formats.date_format(day, 'SHORT_DATE_FORMAT')}")
         day += datetime.timedelta(days=1)
     return days
 
@@ -285,7 +318,7 @@ def weekday_display(day, label):
 class CalendarAdmin(DatabaseBusyMixin, OtrsSearchMixin, RecomputeDeadlinesMixin, ModelAdmin):
     recompute_scope = "calendar"
     form = CalendarForm
-    list_display = ["name", "time_zone", "week", "public_holidays", "sla_count", "validity"]
+    list_display = ["name_text", "time_zone", "week", "public_holidays", "sla_count", "validity"]
     list_filter = [ValidityFilter]
     search_fields = ["name"]
     change_form_outer_after_template = "otrs_customer_admin/calendar/week.html"
@@ -313,12 +346,13 @@ class CalendarAdmin(DatabaseBusyMixin, OtrsSearchMixin, RecomputeDeadlinesMixin,
         # A GROUP BY drops the model's ordering; the pickers page through this queryset.
         return super().get_queryset(request).annotate(sla_count=Count("slas")).order_by("name")
 
+    @display(description=_("Name"), ordering="name")
+    def name_text(self, obj):
+        return isolate(obj.name)
+
     @display(description=_("Working hours"))
     def week(self, obj):
-        try:
-            return week_summary(obj.weekday_ranges())
-        except ValidationError:
-            return gettext("Working hours with errors")
+        return working_week(obj)
 
     @display(description=_("Public holidays of"), ordering="public_holidays_country")
     def public_holidays(self, obj):
@@ -335,12 +369,11 @@ class CalendarAdmin(DatabaseBusyMixin, OtrsSearchMixin, RecomputeDeadlinesMixin,
     def validity(self, obj):
         return validity_badge(obj)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        context = dict(extra_context or {})
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Here, not in change_view: only after the admin has checked that the user may view it.
         if obj is not None:
             context.update(self.week_context(request, obj))
-        return super().change_view(request, object_id, form_url, context)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def week_context(self, request, obj):
         try:

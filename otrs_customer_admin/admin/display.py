@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from ..admin_urls import record_links
 from ..bidi import isolate
@@ -61,12 +62,12 @@ def moment(value):
 
 def working_week(calendar):
     """A calendar's working hours in a line, "Mon-Fri 08:00-17:00; Sat 09:00-12:00" (an en dash
-    between the days): weekdays in a row with the same ranges together, days off left out ("" for
-    hours it cannot read)."""
+    between the days): weekdays in a row with the same ranges together, days off left out. The
+    calendar list and the ticket's page both show it."""
     try:
         week = calendar.weekday_ranges()
     except ValidationError:
-        return ""
+        return gettext("Working hours with errors")
     groups = []  # [first weekday, last weekday, ranges]
     for day, ranges in enumerate(week):
         if groups and groups[-1][2] == ranges:
@@ -78,7 +79,7 @@ def working_week(calendar):
         if ranges:
             days = WEEKDAYS_ABBR[first] if first == last else f"{WEEKDAYS_ABBR[first]}\N{EN DASH}{WEEKDAYS_ABBR[last]}"
             parts.append(f"{days} {format_ranges(ranges)}")
-    return "; ".join(parts)
+    return "; ".join(parts) or gettext("No working time")
 
 
 def dynamic_value(definition, value):

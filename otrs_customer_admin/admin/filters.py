@@ -58,7 +58,7 @@ class CalendarFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [(self.AROUND_THE_CLOCK, _("Around the clock"))] + [
-            (str(pk), name) for pk, name in Calendar.objects.values_list("pk", "name")
+            (str(pk), isolate_text(name)) for pk, name in Calendar.objects.values_list("pk", "name")
         ]
 
     def queryset(self, request, queryset):

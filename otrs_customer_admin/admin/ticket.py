@@ -148,7 +148,7 @@ class SLAAdmin(
 
     @display(description=_("Calendar"), ordering="calendar__name")
     def calendar_name(self, obj):
-        return obj.calendar.name if obj.calendar_id else gettext("Around the clock")
+        return isolate(obj.calendar.name) if obj.calendar_id else gettext("Around the clock")
 
     @display(description=_("Validity"), ordering="valid", label=VALIDITY_LABELS)
     def validity(self, obj):

@@ -56,10 +56,11 @@ def deadline_rows(ticket, now):
             kind = "overdue" if overdue else "due"
         elif deadline.met_late and deadline.clock is AROUND_THE_CLOCK:
             kind, status = "late", _("met, %(time)s late") % {"time": timesince(deadline.due_at, deadline.met_at)}
-        elif deadline.met_late:
-            late = working_span(deadline.clock.between(deadline.due_at, deadline.met_at))
-            kind, status = "late", _("met, %(time)s late (working time)") % {"time": late}
+        elif deadline.met_late and (late := deadline.clock.between(deadline.due_at, deadline.met_at)):
+            kind, status = "late", _("met, %(time)s late (working time)") % {"time": working_span(late)}
         elif deadline.status == SLADeadline.MET:
+            # Also met after the wall-clock deadline with no working time between (due on Friday
+            # at 17:00, met on Saturday): in working time, that is in time.
             kind, status = "met", _("met in time")
         elif deadline.status == SLADeadline.PAUSED:
             kind, status = "paused", _("paused while the ticket is pending")
