@@ -239,3 +239,14 @@ def test_the_recompute_runs_as_a_job(acme, admin_user, settings, tmp_path):
     for ticket in tickets:
         ticket.refresh_from_db()
         assert ticket.escalation_at == at(MONDAY.date() + datetime.timedelta(days=1), 11)
+
+
+def test_a_calendar_stored_around_its_validation_counts_around_the_clock_not_an_error_page(acme, office, admin_client):
+    sla = sla_in(office, solution_time=240)
+    Calendar.objects.filter(pk=office.pk).update(working_hours={"mon": "17:00-08:00"})
+    ticket = make_ticket(acme, sla=SLA.objects.get(pk=sla.pk), created_at=FRIDAY_16)
+    assert ticket.escalation_at == FRIDAY_16 + datetime.timedelta(hours=4)
+    Calendar.objects.filter(pk=office.pk).update(working_hours=OFFICE_WEEK, time_zone="Europe")
+    assert Ticket.objects.recompute_escalations() == 0  # the same clock: around it
+    page = admin_client.get(ticket.get_absolute_url())
+    assert page.status_code == 200

@@ -275,16 +275,23 @@ class Calendar(FoldedUniqueFields, models.Model):
 
     @cached_property
     def hours(self):
-        """The ``working_time.WorkingHours`` this calendar stands for."""
-        recurring, once = self.parsed_holidays()
-        public = self.public_holiday_days()
-        return WorkingHours(
-            zoneinfo.ZoneInfo(self.time_zone),
-            self.weekday_ranges(),
-            holidays=recurring,
-            days_off=once,
-            is_public_holiday=public.__contains__ if public is not None else None,
-        )
+        """The ``working_time.WorkingHours`` this calendar stands for; ``ValidationError`` when
+        what is stored cannot be read (written around ``clean()``: the system checks name it)."""
+        try:
+            recurring, once = self.parsed_holidays()
+            public = self.public_holiday_days()
+            return WorkingHours(
+                zoneinfo.ZoneInfo(self.time_zone),
+                self.weekday_ranges(),
+                holidays=recurring,
+                days_off=once,
+                is_public_holiday=public.__contains__ if public is not None else None,
+            )
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError, NotImplementedError) as error:
+            raise ValidationError(
+                gettext("The calendar %(calendar)s cannot be read: %(error)s")
+                % {"calendar": isolate_text(self.name), "error": error}
+            ) from error
 
 
 def share_hours(calendars):
@@ -298,4 +305,7 @@ def share_hours(calendars):
         if calendar.pk in shared:
             calendar.__dict__["hours"] = shared[calendar.pk]
         else:
-            shared[calendar.pk] = calendar.hours
+            try:
+                shared[calendar.pk] = calendar.hours
+            except ValidationError:  # stored hours it cannot read: its SLAs count around the clock
+                continue

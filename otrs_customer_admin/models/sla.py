@@ -149,8 +149,15 @@ class SLA(FoldedUniqueFields, models.Model):
     @property
     def clock(self):
         """The ``working_time`` clock its deadlines count in: the calendar's working hours, or
-        around the clock without one."""
-        return AROUND_THE_CLOCK if self.calendar_id is None else self.calendar.hours
+        around the clock without one (or with one whose stored hours cannot be read)."""
+        if self.calendar_id is None:
+            return AROUND_THE_CLOCK
+        try:
+            return self.calendar.hours
+        except ValidationError:
+            # Stored around the calendar's validation (a system check names it): the tickets
+            # escalate around the clock rather than never, or with an error page.
+            return AROUND_THE_CLOCK
 
     def clean(self):
         super().clean()
