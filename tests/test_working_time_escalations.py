@@ -250,3 +250,31 @@ def test_a_calendar_stored_around_its_validation_counts_around_the_clock_not_an_
     assert Ticket.objects.recompute_escalations() == 0  # the same clock: around it
     page = admin_client.get(ticket.get_absolute_url())
     assert page.status_code == 200
+
+
+def test_the_earliest_deadline_alone_is_the_earliest_of_all_deadlines(office):
+    """What save() and the recompute store (only the shorter of first response and solution
+    added) is what the earliest of every running deadline would be, across states and clocks."""
+    import random
+
+    from otrs_customer_admin.models.ticket import escalation_of, running_deadlines
+    from otrs_customer_admin.working_time import AROUND_THE_CLOCK
+
+    rng = random.Random(22)
+    states = [state.value for state in TicketState]
+    for _ in range(2000):
+        clock = rng.choice([office.hours, AROUND_THE_CLOCK])
+        targets = tuple(rng.choice([None, 0, 30, 60, 240, 241, 600, 5000]) for _ in range(3))
+        created = FRIDAY_16 + datetime.timedelta(minutes=rng.randrange(20000))
+        later = created + datetime.timedelta(minutes=rng.randrange(3000))
+        inputs = (
+            rng.choice(states),
+            created,
+            rng.choice([None, later]),
+            rng.choice([None, later]),
+            rng.choice([None, later]),
+            rng.choice([None, later]),
+        )
+        assert escalation_of(running_deadlines(targets, clock, *inputs, earliest_only=True)) == escalation_of(
+            running_deadlines(targets, clock, *inputs)
+        )

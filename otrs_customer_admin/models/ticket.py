@@ -67,7 +67,9 @@ ESCALATION_READS = (
     "escalation_at",
     "escalation_deadline",
 )
-RECOMPUTE_BATCH = 5000
+# A batch is a transaction: SQLite writes the pages a batch touched once at its commit, and a
+# bigger batch shares them among more tickets; 20,000 tickets hold the write lock about a second.
+RECOMPUTE_BATCH = 20000
 RECOMPUTE_ATTEMPTS = 3
 NO_SLA = ((None, None, None), AROUND_THE_CLOCK)
 
@@ -117,23 +119,40 @@ def deadline_after(clock, start, minutes):
 
 
 def running_deadlines(
-    targets, clock, state, created_at, first_response_at, last_update_at, update_clock_from, closed_at
+    targets,
+    clock,
+    state,
+    created_at,
+    first_response_at,
+    last_update_at,
+    update_clock_from,
+    closed_at,
+    earliest_only=False,
 ):
     """``(Deadline, when)`` for each target of an SLA (``SLA.targets()``) that a ticket in
     ``state`` has not met yet, counted in the SLA's ``clock``: first response and solution from
-    creation, update from where the update clock started (moved on by time spent pending)."""
+    creation, update from where the update clock started (moved on by time spent pending).
+
+    ``earliest_only`` leaves out a deadline that cannot be the earliest: of first response and
+    solution, which count from the same start, only the shorter is added (adding is monotonic),
+    the first response on a tie, as ``escalation_of`` would choose it.
+    """
     first_response_time, update_time, solution_time = targets
     state_type = STATE_TYPES.get(state)
     if state_type not in OPEN_STATE_TYPES:
         return []
+    response = first_response_time if first_response_time and first_response_at is None else None
+    solution = solution_time if solution_time and closed_at is None else None
+    if earliest_only and response and solution:
+        response, solution = (response, None) if response <= solution else (None, solution)
     deadlines = []
-    if first_response_time and first_response_at is None:
-        deadlines.append((Deadline.FIRST_RESPONSE, deadline_after(clock, created_at, first_response_time)))
+    if response:
+        deadlines.append((Deadline.FIRST_RESPONSE, deadline_after(clock, created_at, response)))
     if update_time and state_type not in PENDING_STATE_TYPES:
         start = update_clock_from or last_update_at or created_at
         deadlines.append((Deadline.UPDATE, deadline_after(clock, start, update_time)))
-    if solution_time and closed_at is None:
-        deadlines.append((Deadline.SOLUTION, deadline_after(clock, created_at, solution_time)))
+    if solution:
+        deadlines.append((Deadline.SOLUTION, deadline_after(clock, created_at, solution)))
     return [(deadline, when) for deadline, when in deadlines if when is not None]
 
 
@@ -175,7 +194,9 @@ def escalation_updates(rows, clocks):
     for pk, state, sla_id, created, responded, updated, clock_from, closed, changed_at, stored_at, stored in rows:
         targets, clock = clocks.get(sla_id, NO_SLA)
         deadline, due = escalation_of(
-            running_deadlines(targets, clock, state, created, responded, updated, clock_from, closed)
+            running_deadlines(
+                targets, clock, state, created, responded, updated, clock_from, closed, earliest_only=True
+            )
         )
         if due != stored_at or deadline != stored:
             compared = {"state": state, "sla_id": sla_id, "changed_at": changed_at, "escalation_deadline": stored}
@@ -266,7 +287,7 @@ class TicketQuerySet(VisibilityQuerySet):
         ``WorkingHours`` a calendar, its days cached) and written by the write kernel: only the
         rows whose escalation changes, compare-and-set, each batch in a transaction of its own.
         A batch in which a ticket was saved meanwhile (``save()`` computes its own escalation)
-        is read and computed again. Batches by key, not "the next 5,000 open tickets": for that,
+        is read and computed again. Batches by key, not "the next 20,000 open tickets": for that,
         SQLite would read every open ticket left through the state index, a batch at a time.
         """
         clocks = {sla.pk: (sla.targets(), sla.clock) for sla in SLA.objects.select_related("calendar")}
@@ -465,8 +486,9 @@ class Ticket(models.Model):
         """The clock its SLA counts in (``SLA.clock``); around the clock without an SLA."""
         return AROUND_THE_CLOCK if self.sla_id is None else self.sla.clock
 
-    def unmet_deadlines(self):
-        """``(Deadline, when)`` for each SLA target this ticket has not met yet."""
+    def unmet_deadlines(self, earliest_only=False):
+        """``(Deadline, when)`` for each SLA target this ticket has not met yet (see
+        ``running_deadlines`` for ``earliest_only``)."""
         if self.sla_id is None:
             return []
         return running_deadlines(
@@ -478,6 +500,7 @@ class Ticket(models.Model):
             self.last_update_at,
             self.update_clock_from,
             self.closed_at,
+            earliest_only=earliest_only,
         )
 
     def sla_deadlines(self):
@@ -516,7 +539,7 @@ class Ticket(models.Model):
         return self.pending_until <= (now or timezone.now()) + settings.REMINDER_WINDOW
 
     def compute_escalation(self):
-        self.escalation_deadline, self.escalation_at = escalation_of(self.unmet_deadlines())
+        self.escalation_deadline, self.escalation_at = escalation_of(self.unmet_deadlines(earliest_only=True))
 
     def prepare_for_save(self, now=None):
         """Derive the stored fields; bulk creators call this, ``save()`` does it itself."""
