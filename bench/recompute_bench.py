@@ -12,8 +12,8 @@ public holidays; New York, 9:00-12:00 and 13:00-17:00; a 24/7 operations desk of
 Tokyo), one around the clock. Every measurement runs in a process of its own, in one run:
 
 * **changed**: every calendar moves an hour west (Berlin to London, and back in the next round),
-  then ``manage.py recompute_escalations``'s work: every ticket read, those of the calendars
-  (three quarters) written;
+  then ``manage.py recompute_escalations``'s work: every ticket read, those whose escalation
+  moves written (about half: a deadline inside a range stays where it was);
 * **unchanged**: the same again with nothing changed: every ticket read, none written;
 * **per ticket** (the way before): each ticket loaded as a model instance with its SLA and
   calendar, ``compute_escalation()``, and ``bulk_update`` of the changed ones.
