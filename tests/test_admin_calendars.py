@@ -13,6 +13,7 @@ from django.urls import reverse
 from otrs_customer_admin.admin.navigation import sidebar_group
 from otrs_customer_admin.models import SLA, Calendar, Validity
 from tests.markup import attribute, document, element, elements, text
+from tests.test_admin_tickets import sla_form
 
 pytestmark = pytest.mark.django_db
 
@@ -372,19 +373,6 @@ def test_add_and_change_need_their_permissions(client):
 # --- an SLA's calendar -------------------------------------------------------------------
 
 
-def sla_form(**fields):
-    return {
-        "name": "Gold",
-        "valid": "1",
-        "comment": "",
-        "first_response_time": "",
-        "update_time": "",
-        "solution_time": "240",
-        "calendar": "",
-        **fields,
-    }
-
-
 def test_an_sla_is_given_a_valid_calendar(admin_client):
     office = make_calendar()
     retired = make_calendar("Retired", valid=Validity.INVALID)
@@ -393,9 +381,9 @@ def test_an_sla_is_given_a_valid_calendar(admin_client):
         {"app_label": "otrs_customer_admin", "model_name": "sla", "field_name": "calendar", "term": ""},
     )
     assert [item["text"] for item in response.json()["results"]] == ["Office"]
-    response = admin_client.post(SLA_ADD, sla_form(calendar=str(retired.pk)))
+    response = admin_client.post(SLA_ADD, sla_form(solution_time="240", calendar=str(retired.pk)))
     assert form_errors(response) == {"calendar": ["Retired is not valid; choose a valid calendar."]}
-    assert admin_client.post(SLA_ADD, sla_form(calendar=str(office.pk))).status_code == 302
+    assert admin_client.post(SLA_ADD, sla_form(solution_time="240", calendar=str(office.pk))).status_code == 302
     assert SLA.objects.get().calendar == office
 
 
@@ -472,8 +460,8 @@ def test_with_jobs_saving_an_sla_queues_the_recompute_and_links_its_job(admin_cl
     sla = SLA.objects.create(name="Gold", solution_time=240)
     ticket = friday_ticket(sla)
     before = ticket.escalation_at
-    data = {"name": "Gold", "valid": "1", "comment": "", "solution_time": "240", "calendar": str(office.pk)}
-    response = admin_client.post(change_url(sla), {**data, "first_response_time": "", "update_time": ""}, follow=True)
+    data = sla_form(solution_time="240", calendar=str(office.pk))
+    response = admin_client.post(change_url(sla), data, follow=True)
     assert response.status_code == 200
     job = Job.objects.get(kind=Job.Kind.RECOMPUTE)
     assert job.options["sla"] == sla.pk
