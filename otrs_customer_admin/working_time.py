@@ -14,8 +14,10 @@ ranges, on days that are not off:
   17:00, not Monday 8:00), so that adding ``a`` then ``b`` is adding ``a + b``.
 
 The ranges are wall-clock times of the calendar's zone and the clock counts real elapsed time
-inside them: on the night clocks go forward, a range 0:00-24:00 holds 23 hours, and a range
-inside the skipped hour none; on the night they go back, 25 hours. All arithmetic is done in
+inside them: on the night clocks go forward, a range 0:00-24:00 holds 23 hours, a range
+inside the skipped hour none, and one ending in it ends when the clocks jump (1:00-2:30 holds an
+hour); on the night they go back, 0:00-24:00 holds 25 hours, and a wall time that happens twice
+is its first occurrence. All arithmetic is done in
 UTC: Python subtracts two datetimes of one time zone by their wall clocks, not their instants.
 """
 
@@ -78,7 +80,28 @@ class WorkingHours:
         return tuple(periods)
 
     def _instant(self, day, moment):
-        return datetime.datetime.combine(day, moment, tzinfo=self.time_zone).astimezone(UTC)
+        """The wall time ``moment`` of the local date ``day`` as a UTC instant. A wall time the
+        clocks skip (the night they go forward) is the instant they jump: a range that starts or
+        ends in the skipped hour starts or ends then. A wall time that happens twice (the night
+        they go back) is its first occurrence."""
+        local = datetime.datetime.combine(day, moment, tzinfo=self.time_zone)
+        instant = local.astimezone(UTC)
+        if instant.astimezone(self.time_zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+            return instant
+        return self._jump(local.replace(fold=1).astimezone(UTC), instant)
+
+    def _jump(self, before, after):
+        """The instant between ``before`` and ``after`` at which the zone's offset changes, to the
+        second (zone transitions fall on whole seconds)."""
+        offset = before.astimezone(self.time_zone).utcoffset()
+        low, high = int(before.timestamp()), int(after.timestamp())
+        while high - low > 1:
+            middle = (low + high) // 2
+            if datetime.datetime.fromtimestamp(middle, UTC).astimezone(self.time_zone).utcoffset() == offset:
+                low = middle
+            else:
+                high = middle
+        return datetime.datetime.fromtimestamp(high, UTC)
 
     def _periods_from(self, moment):
         """The working periods from the local date holding ``moment`` on, in order; raises

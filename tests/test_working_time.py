@@ -105,6 +105,15 @@ def test_the_nights_clocks_change_in_berlin_count_real_time():
     night = WorkingHours(BERLIN, (hours("2:00-3:00"),) * 7)
     assert night.between(at("2027-03-28 00:00"), at("2027-03-29 00:00")) == datetime.timedelta(0)
     assert night.between(at("2026-10-25 00:00"), at("2026-10-26 00:00")) == 2 * H
+    inside = WorkingHours(BERLIN, (hours("2:15-2:45"),) * 7)
+    assert inside.between(at("2027-03-28 00:00"), at("2027-03-29 00:00")) == datetime.timedelta(0)
+    # A range ending or starting in the skipped hour ends or starts when the clocks jump (1:00 UTC).
+    ending = WorkingHours(BERLIN, (hours("1:00-2:30"),) * 7)
+    assert ending.between(at("2027-03-28 00:00"), at("2027-03-29 00:00")) == H
+    assert local(ending.add(at("2027-03-28 00:00"), H)) == "2027-03-28T03:00"
+    starting = WorkingHours(BERLIN, (hours("2:30-4:00"),) * 7)
+    assert starting.between(at("2027-03-28 00:00"), at("2027-03-29 00:00")) == H
+    assert local(starting.add(at("2027-03-28 00:00"), 30 * datetime.timedelta(minutes=1))) == "2027-03-28T03:30"
 
 
 def test_a_calendar_in_new_york_for_a_site_in_utc():
