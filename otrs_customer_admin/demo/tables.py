@@ -85,7 +85,7 @@ SLAS = (
     # name, first response, update, solution (minutes), comment
     ("Gold", 60, 240, 1440, "24/7 hotline: response within an hour, solution within a day"),
     ("Silver", 240, 720, 4320, "Response within 4 hours, solution within 3 days"),
-    ("Bronze", 480, 1440, 10080, "Best effort: response within a working day, solution within a week"),
+    ("Bronze", 480, 1440, 10080, "Office hours: response within a working day, solution within 168 working hours"),
 )
 
 # The demo's working-hours calendar, and the SLAs that count in it (the others around the clock).
