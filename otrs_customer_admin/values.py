@@ -34,6 +34,7 @@ from django.utils.translation import gettext, override
 from django_countries import Countries, countries
 
 from .models import Validity
+from .models.sla import MAX_TARGET_MINUTES
 
 __all__ = ["format_validity", "parse_bool", "parse_country", "parse_validity"]
 
@@ -229,17 +230,19 @@ def parse_bool(value):
     )
 
 
-# The most minutes an SLA target holds (a PositiveIntegerField on every database): about 4,000 years.
-MAX_MINUTES = 2**31 - 1
-
-
 def parse_minutes(value):
-    """A cell of minutes (an SLA's target) as a whole number: ``"240"`` and ``"240.0"`` -> 240."""
+    """A cell of minutes (an SLA's target) as a whole number: ``"240"`` and ``"240.0"`` -> 240; at
+    most the SLA's limit (``MAX_TARGET_MINUTES``, a year), as its form allows."""
     text = str(value).strip()
     number = _integral(text)
-    if number is None or not 0 <= number <= MAX_MINUTES:
+    if number is None or number < 0:
         raise ValueError(
             gettext("'%(value)s' is no number of minutes: write a whole number such as 240.") % {"value": text}
+        )
+    if number > MAX_TARGET_MINUTES:
+        raise ValueError(
+            gettext("%(value)s minutes are more than a year, the most an SLA target holds (%(limit)s).")
+            % {"value": text, "limit": MAX_TARGET_MINUTES}
         )
     return number
 

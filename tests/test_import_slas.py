@@ -74,6 +74,7 @@ def test_an_unknown_or_invalid_calendar_and_bad_minutes_are_problems_of_their_li
                 ["Silver", "60", "", "", "Nowhere", "", "valid"],
                 ["Bronze", "60", "", "", "retired", "", "valid"],
                 ["Tin", "four hours", "-5", "", "", "", "valid"],
+                ["Lead", "60", "", "525601", "", "", "valid"],
             ]
         )
     )
@@ -82,6 +83,7 @@ def test_an_unknown_or_invalid_calendar_and_bad_minutes_are_problems_of_their_li
         "Line 4, Calendar: the calendar Retired is not valid; name a valid calendar.",
         "Line 5, FirstResponseTime: 'four hours' is no number of minutes: write a whole number such as 240.",
         "Line 5, UpdateTime: '-5' is no number of minutes: write a whole number such as 240.",
+        "Line 6, SolutionTime: 525601 minutes are more than a year, the most an SLA target holds (525600).",
     ]
     assert snapshot() == before
 
