@@ -47,7 +47,7 @@ from ..datasources import default_data_source_key, get_data_source
 from ..folding import fold
 from ..history import Change, record_history
 from ..models import Customer, Validity
-from ..models.base import folded_twin
+from ..models.base import SourcedRecord, folded_twin
 from ..models.dynamic_field_types import FieldType, is_empty, text_parser
 from ..models.dynamic_fields import field_definitions, prefixed, unprefixed
 from ..models.dynamic_values import mapped_names
@@ -245,9 +245,6 @@ class RecordImport:
     # Field -> what to say when a row's value of a unique field belongs to another record
     # (with %(value)s); a field without one gets its constraint's violation message.
     taken_messages = {}
-    # Whether the model's records belong to a data source (read-only directories, new records the
-    # default source's); an SLA belongs to none.
-    sourced = True
 
     def __init__(self, *, default_country="", default_customer="", user=None, progress=None, mapping=None):
         self.default_country = default_country
@@ -545,6 +542,12 @@ class RecordImport:
         for record in existing:
             for definition in definitions:
                 record[definition.key] = values[record["pk"]][definition.name]
+
+    @property
+    def sourced(self):
+        """Whether the model's records belong to a data source (read-only directories, new records
+        the default source's): customers and customer users do, SLAs do not."""
+        return issubclass(self.model, SourcedRecord)
 
     @property
     def dynamic_type(self):

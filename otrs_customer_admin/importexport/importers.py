@@ -555,7 +555,6 @@ class SLAImport(RecordImport):
     required_for_new = ("name",)
     data_fields = SLA.RECORD_FIELDS
     parsers = {**RecordImport.parsers, **dict.fromkeys(SLA.TARGET_FIELDS, parse_minutes)}
-    sourced = False
 
     def attname(self, name):
         return "calendar_id" if name == "calendar" else name

@@ -16,6 +16,7 @@ from ..importexport.exports import ExportRefused, chosen_columns, filtered_query
 from ..importexport.formats import FileProblem, FileRows, format_for
 from ..importexport.profiles import EXPORT, IMPORT, UnknownProfile, find_profile, profile_import_options
 from ..models import Validity
+from ..models.base import SourcedRecord
 from ..values import parse_country
 from .base import PackageCommand, known_value
 from .progress import Progress
@@ -151,7 +152,7 @@ class ExportCommand(PackageCommand):
     @property
     def sourced(self):
         """Whether the model's records belong to data sources (SLAs do not)."""
-        return any(field.name == "data_source" for field in self.model._meta.get_fields())
+        return issubclass(self.model, SourcedRecord)
 
     def filters(self, options):
         """``filtered_queryset``'s filters from the options; a ``CommandError`` for an unknown value."""
