@@ -3,8 +3,8 @@
 
 A ``Calendar`` stores its working ranges per weekday as text ("8:00-12:00, 13:00-17:00"), its
 holidays as dates ("12-25" every year, "2027-04-02" once), and optionally a country (and
-subdivision) whose public holidays the ``holidays`` package knows. ``calendar.working_hours()``
-is the ``working_time.WorkingHours`` it stands for.
+subdivision) whose public holidays the ``holidays`` package knows. ``calendar.hours`` is the
+``working_time.WorkingHours`` it stands for.
 
 OTRS writes working hours as whole hours a weekday (``Mon: 8 9 10 11 12 13 14 15 16``);
 ``ranges_from_otrs_hours`` reads that form, so that a site can enter them as they are written
@@ -214,7 +214,7 @@ class Calendar(FoldedUniqueFields, models.Model):
         super().save(*args, **kwargs)
         self._loaded_clock = self.clock_inputs()
         self.__dict__.pop("hours", None)
-        if clock_changed and recompute:
+        if clock_changed:
             from .ticket import tickets_to_recompute
 
             tickets_to_recompute(calendar=self).recompute_escalations()
@@ -230,11 +230,11 @@ class Calendar(FoldedUniqueFields, models.Model):
                     % {"slas": ", ".join(isolate_text(name) for name in used_by)}
                 ]
         try:
-            self.weekday_ranges()
+            week = self.weekday_ranges()
         except ValidationError as error:
             errors["working_hours"] = error.messages
         else:
-            if not any(self.weekday_ranges()):
+            if not any(week):
                 errors["working_hours"] = [gettext("A calendar needs working time on at least one weekday.")]
         try:
             self.parsed_holidays()
