@@ -21,6 +21,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from ..datasources import default_data_source_key
+from ..folding import fold
 from ..models import SLA, Calendar, Customer, CustomerGroup, CustomerUser, Ticket, TicketState, Validity
 from ..models.base import replaying_history
 from ..models.ticket_counters import recount_tickets
@@ -279,7 +280,7 @@ class DemoDataGenerator:
     def load_calendar(self):
         """The demo's working-hours calendar (``DEMO_CALENDAR``), created when missing."""
         counts = self._counts(Calendar)
-        calendar = Calendar.objects.filter(name__iexact=DEMO_CALENDAR["name"]).first()
+        calendar = Calendar.objects.filter(name_key=fold(DEMO_CALENDAR["name"])).first()
         if calendar is None:
             calendar = Calendar.objects.create(**DEMO_CALENDAR)
             counts.created = 1
